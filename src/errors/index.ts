@@ -1,0 +1,10 @@
+export { AbortedError } from './aborted-error.js';
+export { AuthenticationError } from './authentication-error.js';
+export { BadRequestError } from './bad-request-error.js';
+export { ConfigurationError } from './configuration-error.js';
+export { classifyRequestError, type RequestFailure } from './from-api-error.js';
+export { NotFoundError } from './not-found-error.js';
+export { RetriesExhaustedError } from './retries-exhausted-error.js';
+export { RunNotCompletedError } from './run-not-completed-error.js';
+export { isRunstateError, RunstateError, type RunstateErrorCode, type RunstateErrorOptions } from './runstate-error.js';
+export { ToolHandlerError } from './tool-handler-error.js';
