@@ -1,0 +1,149 @@
+import type OpenAI from 'openai';
+import { APIError, APIUserAbortError } from 'openai';
+import { asyncScheduler, type SchedulerLike, Subject } from 'rxjs';
+import { createRequestMeter } from '../../src/request-meter.js';
+import type { JobRef, JobState, KindAdapter, RequestMeter, SourceContext } from '../../src/types.js';
+
+/** The smallest job object the fake adapter reads. */
+export interface FakeJob {
+  id: string;
+  status: string;
+}
+
+/**
+ * One scripted answer to a retrieve: a status (optionally with response headers and a latency in ms of the
+ * scheduler's clock), a thrown error, or a request that never answers (until aborted).
+ */
+export type Reply =
+  | string
+  | { status: string; headers?: Record<string, string>; latencyMs?: number }
+  | { error: unknown; latencyMs?: number }
+  | 'hang';
+
+/** What the fake adapter saw of one retrieve. */
+export interface RetrieveCall {
+  at: number;
+  signal: AbortSignal | undefined;
+}
+
+const STATES: Record<string, JobState> = {
+  queued: 'queued',
+  in_progress: 'in_progress',
+  requires_action: 'requires_action',
+  cancelling: 'cancelling',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  expired: 'expired',
+  incomplete: 'incomplete',
+};
+
+/**
+ * A fake kind adapter answering retrieves from a script (the last reply repeats once the script runs out).
+ * Latencies use the real global `setTimeout`, so they follow vitest's fake timers.
+ */
+export function fakeAdapter(
+  script: readonly Reply[] | ((call: number) => Reply),
+  now: () => number = () => Date.now(),
+): { adapter: KindAdapter<FakeJob>; calls: RetrieveCall[] } {
+  const calls: RetrieveCall[] = [];
+  const replyFor = (n: number): Reply => {
+    if (typeof script === 'function') return script(n);
+    const reply = script[Math.min(n, script.length - 1)];
+    if (reply === undefined) throw new Error('fakeAdapter: empty script');
+    return reply;
+  };
+  const adapter: KindAdapter<FakeJob> = {
+    kind: 'response',
+    jobId: (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id),
+    describe: (ref: JobRef) => `response ${ref.kind === 'assistants.run' ? ref.runId : ref.id}`,
+    retrieve(_client, _ref, options) {
+      const signal = options.signal;
+      calls.push({ at: now(), signal });
+      const reply = replyFor(calls.length - 1);
+      return new Promise((resolve, reject) => {
+        const onAbort = () => reject(new APIUserAbortError());
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        if (reply === 'hang') return;
+        const settle = () => {
+          signal?.removeEventListener('abort', onAbort);
+          if (typeof reply === 'string')
+            resolve({ job: { id: 'resp_1', status: reply }, headers: new Headers() });
+          else if ('error' in reply) reject(reply.error);
+          else resolve({ job: { id: 'resp_1', status: reply.status }, headers: new Headers(reply.headers) });
+        };
+        const latency = typeof reply === 'object' ? (reply.latencyMs ?? 0) : 0;
+        if (latency > 0) setTimeout(settle, latency);
+        else settle();
+      });
+    },
+    cancel: () => Promise.reject(new Error('not used')),
+    status: (job) => job.status,
+    mapStatus: (status) => STATES[status],
+    expiresAt: () => null,
+    toolCalls: () => [],
+    webhookStatus: () => undefined,
+  };
+  return { adapter, calls };
+}
+
+/** An API error as the SDK throws it, with optional response headers. */
+export function apiError(status: number, headers: Record<string, string> = {}): APIError {
+  return APIError.generate(
+    status,
+    { error: { message: `status ${status}` } },
+    undefined,
+    new Headers(headers),
+  );
+}
+
+/** A small deterministic random source in [0, 1) (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A SourceContext for unit tests of a source, plus the handles a test drives it with. */
+export interface TestSourceContext {
+  ctx: SourceContext;
+  calls: RetrieveCall[];
+  meter: RequestMeter;
+  nudge: Subject<void>;
+  /** Aborts `ctx.signal` (the watch stopping). */
+  stop: AbortController;
+}
+
+/**
+ * Builds a SourceContext around a scripted fake adapter. The scheduler defaults to `asyncScheduler`, whose clock
+ * and timers follow `vi.useFakeTimers()`.
+ */
+export function testSourceContext(
+  script: readonly Reply[] | ((call: number) => Reply),
+  overrides: Partial<Omit<SourceContext, 'adapter' | 'nudge$' | 'signal' | 'meter'>> = {},
+): TestSourceContext {
+  const scheduler: SchedulerLike = overrides.scheduler ?? asyncScheduler;
+  const { adapter, calls } = fakeAdapter(script, () => scheduler.now());
+  const meter = createRequestMeter();
+  const nudge = new Subject<void>();
+  const stop = new AbortController();
+  const ctx: SourceContext = {
+    client: {} as OpenAI,
+    job: { kind: 'response', id: 'resp_1' },
+    random: seededRandom(1),
+    deadline: Number.POSITIVE_INFINITY,
+    ...overrides,
+    scheduler,
+    adapter,
+    meter,
+    nudge$: nudge.asObservable(),
+    signal: stop.signal,
+  };
+  return { ctx, calls, meter, nudge, stop };
+}
