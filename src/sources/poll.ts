@@ -1,0 +1,231 @@
+import {
+  catchError,
+  defer,
+  EMPTY,
+  expand,
+  fromEvent,
+  map,
+  merge,
+  mergeMap,
+  Observable,
+  of,
+  switchMap,
+  takeUntil,
+  takeWhile,
+  throwError,
+  timer,
+} from 'rxjs';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
+import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import { toStatusEvent } from '../kinds/to-status-event.js';
+import type { Fetched, JobState, JobTerminalState, Source, SourceContext, StatusEvent } from '../types.js';
+import {
+  type BackoffOptions,
+  type BackoffPolicy,
+  DEFAULT_POLL_BACKOFF,
+  nextDelay,
+  resolveBackoff,
+} from './backoff.js';
+import { serverHintMs } from './server-hint.js';
+
+/** Options of {@link poll}: the poll schedule, plus how failed requests are retried. */
+export interface PollOptions extends BackoffOptions {
+  /**
+   * Retries allowed after a transient failure (429, 408, 409, 5xx, network) before the watch errors with
+   * `RetriesExhaustedError`; counts consecutive failures only, a success resets it. Default 8.
+   */
+  maxRetries?: number;
+  /** The schedule of those retries. Default: 1 s, ×2, capped at 30 s, full jitter. */
+  retryBackoff?: BackoffOptions;
+  /** Retrieve once at subscription, before the first delay (the seed's loop did). Default false. */
+  immediate?: boolean;
+}
+
+/** The poll source, with its resolved settings (benchmarks compute its schedule with `backoffSchedule`). */
+export interface PollSource extends Source {
+  readonly name: 'poll';
+  readonly policy: BackoffPolicy;
+  readonly retryPolicy: BackoffPolicy;
+  readonly maxRetries: number;
+  readonly immediate: boolean;
+}
+
+/** The retry schedule by default: 1 s, ×2, capped at 30 s, full jitter (floor 100 ms). */
+export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = {
+  initialDelayMs: 1000,
+  factor: 2,
+  maxDelayMs: 30_000,
+  jitter: 'full',
+  minDelayMs: 100,
+};
+
+/** Retries after a transient failure, by default, before giving up. */
+export const DEFAULT_MAX_RETRIES = 8;
+
+/**
+ * A source that retrieves the job on a jittered exponential schedule until it reaches a terminal status, the
+ * deadline passes, or the subscriber leaves. Throws `ConfigurationError` at once for invalid options.
+ * @example watchRun({ client, job, source: poll({ initialDelayMs: 1000, maxDelayMs: 10_000 }) })
+ */
+export function poll(options: PollOptions = {}): PollSource {
+  const { maxRetries = DEFAULT_MAX_RETRIES, retryBackoff = {}, immediate = false, ...backoff } = options;
+  const policy = resolveBackoff(backoff, DEFAULT_POLL_BACKOFF, 'poll()');
+  const retryPolicy = resolveBackoff(retryBackoff, DEFAULT_RETRY_BACKOFF, 'poll({ retryBackoff })');
+  if (!(maxRetries === Number.POSITIVE_INFINITY || (Number.isInteger(maxRetries) && maxRetries >= 0))) {
+    throw new ConfigurationError(
+      `poll(): maxRetries must be a whole number ≥ 0 (or Infinity), got ${JSON.stringify(maxRetries)}`,
+    );
+  }
+  const source: PollSource = {
+    name: 'poll',
+    policy,
+    retryPolicy,
+    maxRetries,
+    immediate: Boolean(immediate),
+    watch: (ctx) => watchByPolling(ctx, source),
+  };
+  return source;
+}
+
+const TERMINAL: ReadonlySet<JobState | undefined> = new Set<JobTerminalState>([
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+  'incomplete',
+]);
+
+/** Marks the end of a cycle because the deadline came: the whole source completes. */
+const DEADLINE = Symbol('deadline');
+
+/** The result of one request. */
+type Outcome =
+  | { ok: true; event: StatusEvent; hintMs: number | undefined }
+  | { ok: false; failure: Extract<RequestFailure, { transient: true }>; hintMs: number | undefined };
+
+/** One request within a cycle: which schedule attempt it served, and the consecutive failures so far. */
+interface Step {
+  attempt: number;
+  failures: number;
+  outcome: Outcome;
+}
+
+function watchByPolling(ctx: SourceContext, source: PollSource): Observable<StatusEvent> {
+  return defer(() => {
+    if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) return EMPTY;
+    // Each nudge starts a new cycle: switchMap drops the pending timer and aborts a request in flight.
+    const cycles$ = merge(of(source.immediate), ctx.nudge$.pipe(map(() => false)));
+    return cycles$.pipe(
+      switchMap((immediate) => pollCycle(ctx, source, immediate)),
+      takeWhile((x): x is StatusEvent => x !== DEADLINE),
+      takeWhile((event) => !TERMINAL.has(event.state), true),
+      takeUntil(fromEvent(ctx.signal, 'abort')),
+    );
+  });
+}
+
+/** Polls from attempt 0 (after the initial delay, or at once) until a terminal event, the deadline or an error. */
+function pollCycle(
+  ctx: SourceContext,
+  source: PollSource,
+  immediate: boolean,
+): Observable<StatusEvent | typeof DEADLINE> {
+  const delayFor = (policy: BackoffPolicy, attempt: number, hintMs?: number) =>
+    nextDelay(policy, attempt, {
+      random: ctx.random,
+      now: ctx.scheduler.now(),
+      deadline: ctx.deadline,
+      hintMs,
+    });
+
+  const requestAfter = (
+    delay: number,
+    attempt: number,
+    failures: number,
+  ): Observable<Step | typeof DEADLINE> =>
+    (delay > 0 ? timer(delay, ctx.scheduler) : of(0)).pipe(
+      switchMap(() =>
+        ctx.scheduler.now() >= ctx.deadline
+          ? of(DEADLINE)
+          : request(ctx).pipe(
+              map((outcome): Step => ({ attempt, failures: outcome.ok ? 0 : failures + 1, outcome })),
+            ),
+      ),
+    );
+
+  const next = (step: Step | typeof DEADLINE): Observable<Step | typeof DEADLINE> => {
+    if (step === DEADLINE) return EMPTY;
+    const { outcome, attempt, failures } = step;
+    if (outcome.ok) {
+      if (TERMINAL.has(outcome.event.state)) return EMPTY;
+      return requestAfter(delayFor(source.policy, attempt + 1, outcome.hintMs), attempt + 1, 0);
+    }
+    if (failures > source.maxRetries) return throwError(() => exhausted(ctx, failures, outcome.failure));
+    return requestAfter(delayFor(source.retryPolicy, failures - 1, outcome.hintMs), attempt, failures);
+  };
+
+  // With `immediate`, the first request is an extra one before attempt 0 of the schedule.
+  const first$ = immediate ? requestAfter(0, -1, 0) : requestAfter(delayFor(source.policy, 0), 0, 0);
+  return first$.pipe(
+    expand(next),
+    mergeMap((step) => (step === DEADLINE ? of(DEADLINE) : step.outcome.ok ? of(step.outcome.event) : EMPTY)),
+  );
+}
+
+/** One retrieve, as an outcome; a final failure errors with its typed error; an abort ends quietly. */
+function request(ctx: SourceContext): Observable<Outcome> {
+  return retrieve(ctx).pipe(
+    map(
+      ({ job, headers, at }): Outcome => ({
+        ok: true,
+        event: toStatusEvent(ctx.adapter, job, at, 'poll'),
+        hintMs: serverHintMs(headers, at),
+      }),
+    ),
+    catchError((e: unknown) => {
+      // The watch is stopping: the rejection is the abort we caused, not a fact about the job.
+      if (ctx.signal.aborted) return EMPTY;
+      const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
+      if (!failure.transient) return throwError(() => failure.error);
+      return of<Outcome>({ ok: false, failure, hintMs: serverHintMs(failure.headers, ctx.scheduler.now()) });
+    }),
+  );
+}
+
+/** Counts and sends one retrieve; unsubscribing aborts it (a nudge, or the subscriber leaving). */
+function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
+  return new Observable<Fetched<unknown>>((subscriber) => {
+    const controller = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, controller.signal]);
+    ctx.meter.add();
+    let response: Promise<{ job: unknown; headers: Headers }>;
+    try {
+      response = ctx.adapter.retrieve(ctx.client, ctx.job, { signal });
+    } catch (e) {
+      subscriber.error(e);
+      return;
+    }
+    response.then(
+      ({ job, headers }) => {
+        subscriber.next({ job, headers, at: ctx.scheduler.now() });
+        subscriber.complete();
+      },
+      (e: unknown) => subscriber.error(e),
+    );
+    return () => controller.abort();
+  });
+}
+
+function exhausted(
+  ctx: SourceContext,
+  failures: number,
+  failure: Extract<RequestFailure, { transient: true }>,
+): RetriesExhaustedError {
+  const last = failure.status === undefined ? 'a network error' : `HTTP ${failure.status}`;
+  return new RetriesExhaustedError(
+    `${ctx.adapter.describe(ctx.job)}: ${failures} requests in a row failed (last: ${last}); the job's outcome is unknown. Check the API's status, or raise poll({ maxRetries })`,
+    failures,
+    { job: ctx.job, status: failure.status, cause: failure.cause },
+  );
+}
