@@ -8,3 +8,4 @@ export { RetriesExhaustedError } from './retries-exhausted-error.js';
 export { RunNotCompletedError } from './run-not-completed-error.js';
 export { isRunstateError, RunstateError, type RunstateErrorCode, type RunstateErrorOptions } from './runstate-error.js';
 export { ToolHandlerError } from './tool-handler-error.js';
+export { type WebhookRejectionReason, WebhookVerificationError } from './webhook-verification-error.js';

@@ -1,0 +1,118 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Observable, Subject } from 'rxjs';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import type { WebhookVerificationError } from '../errors/webhook-verification-error.js';
+import { adapters } from '../kinds/index.js';
+import { eventJobId, type WebhookEvent } from './event.js';
+import { toWebHandler } from './handler.js';
+import { type IdempotencyStore, memoryIdempotencyStore } from './idempotency.js';
+import { toNodeHandler } from './node-adapter.js';
+import { createReceiver } from './receive.js';
+import { createJobRouter } from './router.js';
+import { createWebhookCounters, type WebhookHubStats } from './stats.js';
+import { createWebhookVerifier, type WebhookClient, type WebhookVerifier } from './verify.js';
+
+/** Options of {@link createWebhookHub}. Give `secret` or `secrets`. */
+export interface WebhookHubOptions {
+  /** The endpoint's signing secret (`whsec_…`). */
+  secret?: string;
+  /** Several accepted secrets, tried in order: the new and the old one while rotating. */
+  secrets?: readonly string[];
+  /** Maximum age (and clock skew) of a delivery's timestamp, in seconds. Default 300. */
+  tolerance?: number;
+  /** Larger bodies are refused with 413 without being read. Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Remembers accepted `webhook-id`s. Default: in memory, 72 h, 10 000 ids. Use Redis with several instances. */
+  store?: IdempotencyStore;
+  /** How long an event waits for a watch that has not subscribed yet, in ms. Default 5 minutes. */
+  bufferMs?: number;
+  /** At most this many events wait; the oldest go first. Default 1000. */
+  bufferMax?: number;
+  /** The OpenAI client whose `webhooks.unwrap` verifies. Default: an internal client that makes no requests. */
+  client?: WebhookClient;
+  /** Called for each delivery refused by verification (for logs; the error never contains the secret). */
+  onRejected?: (error: WebhookVerificationError) => void;
+  /** Clock, epoch ms (injected in tests). */
+  now?: () => number;
+}
+
+/** The part of a hub that sources use: one job's events. */
+export interface WebhookRoutes {
+  /** The job's recent events (held up to `bufferMs`), then each new one, for the job with this id (`data.id`). */
+  jobEvents(jobId: string): Observable<WebhookEvent>;
+}
+
+/** A webhook endpoint and the router that hands its verified events to the watches of their jobs. */
+export interface WebhookHub extends WebhookRoutes {
+  /** Web standard endpoint: Hono, Next.js route handlers, Bun, Deno, Workers. */
+  readonly handler: (request: Request) => Promise<Response>;
+  /** `node:http` and Express endpoint. With Express, mount it before any body parser. */
+  readonly node: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Every verified, first-seen event (also those no job kind recognises). Hot: no replay. */
+  readonly events$: Observable<WebhookEvent>;
+  /** Verifies one delivery without the HTTP layer; rejects with a `WebhookVerificationError`. */
+  readonly verify: WebhookVerifier;
+  /** Counters since creation. */
+  stats(): WebhookHubStats;
+}
+
+/**
+ * Creates a webhook endpoint for OpenAI's signed deliveries and the hub that routes them to `webhookSource` /
+ * `hybrid` watches. It answers 2xx before any subscriber runs, and delivers each `webhook-id` once.
+ * @example
+ * const hub = createWebhookHub({ secret: process.env.OPENAI_WEBHOOK_SECRET! });
+ * http.createServer(hub.node).listen(8080);
+ * watchRun({ client, job: { kind: 'response', id }, source: hybrid(hub) });
+ */
+export function createWebhookHub(options: WebhookHubOptions): WebhookHub {
+  const secrets = options.secrets ?? (options.secret === undefined ? [] : [options.secret]);
+  if (options.secret !== undefined && options.secrets !== undefined) {
+    throw new ConfigurationError('createWebhookHub takes secret or secrets, not both');
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  if (!(maxBodyBytes > 0)) throw new ConfigurationError('maxBodyBytes must be a positive number');
+  const now = options.now ?? Date.now;
+  const verify = createWebhookVerifier({
+    secrets,
+    ...(options.tolerance === undefined ? {} : { tolerance: options.tolerance }),
+    ...(options.client === undefined ? {} : { client: options.client }),
+  });
+  const counters = createWebhookCounters();
+  const router = createJobRouter({
+    bufferMs: options.bufferMs ?? 5 * 60_000,
+    bufferMax: options.bufferMax ?? 1000,
+    now,
+  });
+  const events = new Subject<WebhookEvent>();
+  const receive = createReceiver({
+    verify,
+    store: options.store ?? memoryIdempotencyStore({ now }),
+    maxBodyBytes,
+    counters,
+    onRejected: options.onRejected,
+  });
+
+  // Each subscriber is isolated by RxJS: an observer that throws is reported through `config.onUnhandledError`
+  // and the others still receive the event. Routing comes first, so a watch never depends on `events$` observers.
+  function deliver(event: WebhookEvent): void {
+    const jobId = eventJobId(event);
+    const known = Object.values(adapters).some((adapter) => adapter.webhookStatus(event.type) !== undefined);
+    if (!known) counters.ignored++;
+    else if (jobId !== undefined) router.route(jobId, event);
+    events.next(event);
+  }
+
+  return {
+    handler: toWebHandler(receive, deliver),
+    node: toNodeHandler(receive, deliver),
+    events$: events.asObservable(),
+    jobEvents: (jobId) => router.events(jobId),
+    verify,
+    stats: () => ({
+      ...counters,
+      refused: { ...counters.refused },
+      buffered: router.buffered,
+      watching: router.watching,
+    }),
+  };
+}
