@@ -196,15 +196,23 @@ function request(ctx: SourceContext): Observable<Outcome> {
 /** Counts and sends one retrieve; unsubscribing aborts it (a nudge, or the subscriber leaving). */
 function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
   return new Observable<Fetched<unknown>>((subscriber) => {
+    // One controller per request, linked by hand to the watch's signal: AbortSignal.any would keep one dependent
+    // signal per request alive on the watch's long-lived signal.
     const controller = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, controller.signal]);
+    const abort = () => controller.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) abort();
+    else ctx.signal.addEventListener('abort', abort, { once: true });
+    const teardown = () => {
+      ctx.signal.removeEventListener('abort', abort);
+      controller.abort();
+    };
     ctx.meter.add();
     let response: Promise<{ job: unknown; headers: Headers }>;
     try {
-      response = ctx.adapter.retrieve(ctx.client, ctx.job, { signal });
+      response = ctx.adapter.retrieve(ctx.client, ctx.job, { signal: controller.signal });
     } catch (e) {
       subscriber.error(e);
-      return;
+      return teardown;
     }
     response.then(
       ({ job, headers }) => {
@@ -213,7 +221,7 @@ function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
       },
       (e: unknown) => subscriber.error(e),
     );
-    return () => controller.abort();
+    return teardown;
   });
 }
 

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { APIConnectionError } from 'openai';
 import type { Subscription } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -258,6 +259,18 @@ describe('poll source: failures', () => {
     expect(rec.events.map((ev) => ev.status)).toEqual(['in_progress', 'in_progress', 'completed']);
   });
 
+  it('treats an adapter that throws synchronously like a failed request', async () => {
+    const t = testSourceContext(() => {
+      throw new TypeError('adapter bug');
+    });
+    const rec = record(poll({ ...steady, maxRetries: 0 }), t.ctx);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.meter.count).toBe(1);
+    expect(rec.error).toBeInstanceOf(RetriesExhaustedError);
+    expect((rec.error as Error).cause).toBeInstanceOf(TypeError);
+    expect(getEventListeners(t.stop.signal, 'abort')).toHaveLength(0);
+  });
+
   it.each([
     [404, NotFoundError, 'not_found'],
     [401, AuthenticationError, 'authentication'],
@@ -361,6 +374,16 @@ describe('poll source: stopping', () => {
     expect(rec.completedAt).toBe(600);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(calls).toHaveLength(1);
+  });
+
+  it("leaves no listener on the watch's signal, request after request", async () => {
+    const { rec, stop, calls } = watch(['in_progress']);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(calls.length).toBeGreaterThan(5);
+    // Only the source's own "stop on abort" listener remains.
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(1);
+    rec.subscription.unsubscribe();
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 
   it('does nothing when ctx.signal is already aborted', async () => {
