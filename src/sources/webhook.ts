@@ -1,0 +1,193 @@
+import {
+  catchError,
+  concatMap,
+  defer,
+  EMPTY,
+  fromEvent,
+  map,
+  Observable,
+  of,
+  retry,
+  takeUntil,
+  throwError,
+  timer,
+} from 'rxjs';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { classifyRequestError } from '../errors/from-api-error.js';
+import { toStatusEvent } from '../kinds/to-status-event.js';
+import type { JobRef, JobState, JobTerminalState, Source, SourceContext, StatusEvent } from '../types.js';
+import type { WebhookEvent } from '../webhooks/event.js';
+import type { WebhookRoutes } from '../webhooks/hub.js';
+
+/**
+ * When the webhook source retrieves the job after an event (a webhook only says that a job changed: its payload is
+ * `{ id, type, created_at, data: { id } }`):
+ * - `always` (default): one retrieve per event, so every snapshot carries the full object (output, usage,
+ *   `last_error`);
+ * - `when-needed`: retrieve only for a non-terminal status (`requires_action` needs the tool calls, active states
+ *   carry `expires_at`); a terminal event yields an {@link AnnouncedJob}, so a job ends with 0 retrieves;
+ * - `never`: no retrieve at all; every event yields an {@link AnnouncedJob} (no tool calls, no expiry).
+ */
+export type WebhookFetchPolicy = 'always' | 'when-needed' | 'never';
+
+/** Options of {@link webhookSource}. */
+export interface WebhookSourceOptions {
+  /** Default `always`. */
+  fetch?: WebhookFetchPolicy;
+  /** Retries of a retrieve that failed transiently (429, 5xx, network). Default 3. */
+  retries?: number;
+  /** Delay before the first retry, doubling after each, in ms. Default 1000. */
+  retryDelayMs?: number;
+}
+
+/**
+ * The job as a webhook announced it, without a retrieve: its id, its kind's `object` and the status the event type
+ * names. `announced: true` tells it apart from an API object.
+ */
+export interface AnnouncedJob {
+  id: string;
+  object: 'thread.run' | 'response' | 'batch';
+  status: string;
+  /** Only for assistants runs. */
+  thread_id?: string;
+  announced: true;
+}
+
+/** A webhook source: `name`, `watch`, and its resolved fetch policy. */
+export interface WebhookSource extends Source {
+  readonly name: 'webhook';
+  readonly fetch: WebhookFetchPolicy;
+}
+
+const TERMINAL: ReadonlySet<JobState | undefined> = new Set<JobTerminalState>([
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+  'incomplete',
+]);
+
+/**
+ * A source fed by a webhook hub: each event about the watched job whose type its kind recognises becomes a status
+ * event (source `'webhook'`). It never polls; pair it with a fallback through `hybrid(hub)` unless every change is
+ * sure to arrive. Unknown event types are ignored (counted in `hub.stats().ignored`).
+ * @example watchRun({ client, job: { kind: 'batch', id }, source: webhookSource(hub, { fetch: 'when-needed' }) })
+ */
+export function webhookSource(hub: WebhookRoutes, options: WebhookSourceOptions = {}): WebhookSource {
+  const resolved = resolveOptions(options);
+  return {
+    name: 'webhook',
+    fetch: resolved.fetch,
+    watch: (ctx) =>
+      defer(() => webhookStatusEvents(hub.jobEvents(ctx.adapter.jobId(ctx.job)), ctx, resolved)),
+  };
+}
+
+/** Resolved {@link WebhookSourceOptions}. */
+export type ResolvedWebhookSourceOptions = Required<WebhookSourceOptions>;
+
+/** Validates options and fills in defaults; throws `ConfigurationError` at once for invalid ones. */
+export function resolveOptions(options: WebhookSourceOptions): ResolvedWebhookSourceOptions {
+  const { fetch = 'always', retries = 3, retryDelayMs = 1000 } = options;
+  if (fetch !== 'always' && fetch !== 'when-needed' && fetch !== 'never') {
+    throw new ConfigurationError(
+      `webhookSource(): fetch must be 'always', 'when-needed' or 'never', got ${JSON.stringify(fetch)}`,
+    );
+  }
+  if (!(Number.isInteger(retries) && retries >= 0)) {
+    throw new ConfigurationError(`webhookSource(): retries must be a whole number ≥ 0, got ${retries}`);
+  }
+  if (!(Number.isFinite(retryDelayMs) && retryDelayMs >= 0)) {
+    throw new ConfigurationError(
+      `webhookSource(): retryDelayMs must be a finite number ≥ 0, got ${retryDelayMs}`,
+    );
+  }
+  return { fetch, retries, retryDelayMs };
+}
+
+/**
+ * Turns one job's webhook events into status events, in arrival order (one retrieve at a time). Shared by
+ * `webhookSource` and `hybrid`.
+ */
+export function webhookStatusEvents(
+  events$: Observable<WebhookEvent>,
+  ctx: SourceContext,
+  options: ResolvedWebhookSourceOptions,
+): Observable<StatusEvent> {
+  return events$.pipe(
+    concatMap((event) => {
+      const status = ctx.adapter.webhookStatus(event.type);
+      if (status === undefined) return EMPTY;
+      const terminal = TERMINAL.has(ctx.adapter.mapStatus(status));
+      // created_at is in whole seconds: coarse, but it is when the change happened, not when we heard of it.
+      const announced = () =>
+        toStatusEvent(ctx.adapter, announcedJob(ctx.job, status), event.created_at * 1000, 'webhook');
+      const fetch = options.fetch === 'always' || (options.fetch === 'when-needed' && !terminal);
+      if (!fetch) return of(announced());
+      return fetchJob(ctx, options).pipe(
+        map(({ job, at }) => toStatusEvent(ctx.adapter, job, at, 'webhook')),
+        catchError((e: unknown) => {
+          if (ctx.signal.aborted) return EMPTY;
+          const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
+          if (!failure.transient) return throwError(() => failure.error);
+          // The signed event already says the job ended: report that rather than nothing. A non-terminal change
+          // is skipped; the next event (or hybrid's fallback poll) catches up.
+          return terminal ? of(announced()) : EMPTY;
+        }),
+      );
+    }),
+    takeUntil(fromEvent(ctx.signal, 'abort')),
+  );
+}
+
+/** One counted retrieve, retried on transient failures on the context's scheduler, never past the deadline. */
+function fetchJob(
+  ctx: SourceContext,
+  options: ResolvedWebhookSourceOptions,
+): Observable<{ job: unknown; at: number }> {
+  return retrieve(ctx).pipe(
+    retry({
+      count: options.retries,
+      delay: (e: unknown, attempt) => {
+        const wait = options.retryDelayMs * 2 ** (attempt - 1);
+        const transient = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job)).transient;
+        if (!transient || ctx.signal.aborted || ctx.scheduler.now() + wait >= ctx.deadline)
+          return throwError(() => e);
+        return timer(wait, ctx.scheduler);
+      },
+    }),
+  );
+}
+
+/** Counts and sends one retrieve; unsubscribing aborts it. */
+function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> {
+  return new Observable((subscriber) => {
+    const controller = new AbortController();
+    ctx.meter.add();
+    Promise.resolve()
+      .then(() =>
+        ctx.adapter.retrieve(ctx.client, ctx.job, {
+          signal: AbortSignal.any([ctx.signal, controller.signal]),
+        }),
+      )
+      .then(
+        ({ job }) => {
+          subscriber.next({ job, at: ctx.scheduler.now() });
+          subscriber.complete();
+        },
+        (e: unknown) => subscriber.error(e),
+      );
+    return () => controller.abort();
+  });
+}
+
+function announcedJob(ref: JobRef, status: string): AnnouncedJob {
+  switch (ref.kind) {
+    case 'assistants.run':
+      return { id: ref.runId, object: 'thread.run', thread_id: ref.threadId, status, announced: true };
+    case 'response':
+      return { id: ref.id, object: 'response', status, announced: true };
+    case 'batch':
+      return { id: ref.id, object: 'batch', status, announced: true };
+  }
+}

@@ -1,0 +1,118 @@
+import { filter, Subject } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { response } from '../../src/kinds/response.js';
+import { HYBRID_FALLBACK_POLL, hybrid } from '../../src/sources/hybrid.js';
+import { poll } from '../../src/sources/poll.js';
+import type { SourceContext, StatusEvent } from '../../src/types.js';
+import type { WebhookEvent } from '../../src/webhooks/event.js';
+import { createWebhookHub, type WebhookRoutes } from '../../src/webhooks/hub.js';
+import { makeWebhookSecret, signWebhook, webhookEventBody } from '../helpers/sign-webhook.js';
+import { type Reply, testSourceContext } from '../helpers/source-context.js';
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 0 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function fakeRoutes() {
+  const events = new Subject<WebhookEvent>();
+  const routes: WebhookRoutes = { jobEvents: (jobId) => events.pipe(filter((e) => e.data.id === jobId)) };
+  let n = 0;
+  const push = (type: string, jobId = 'resp_1') =>
+    events.next({ id: `evt_${n}`, type, created_at: 0, data: { id: jobId }, webhookId: `wh_${n++}` });
+  return { routes, push };
+}
+
+function context(script: readonly Reply[], overrides: Partial<SourceContext> = {}) {
+  const t = testSourceContext(script, overrides);
+  t.ctx.adapter = { ...t.ctx.adapter, webhookStatus: response.webhookStatus };
+  return t;
+}
+
+function record(source: ReturnType<typeof hybrid>, ctx: SourceContext) {
+  const events: StatusEvent[] = [];
+  const subscription = source.watch(ctx).subscribe((e) => events.push(e));
+  return { events, subscription };
+}
+
+/** A deterministic fallback: one poll every second. */
+const everySecond = poll({ initialDelayMs: 1000, factor: 1, maxDelayMs: 1000, jitter: 'none' });
+
+describe('hybrid()', () => {
+  it('is named hybrid, and falls back to a slow poll by default', () => {
+    const { routes } = fakeRoutes();
+    expect(hybrid(routes).name).toBe('hybrid');
+    expect(HYBRID_FALLBACK_POLL).toMatchObject({
+      initialDelayMs: 30_000,
+      maxDelayMs: 300_000,
+      jitter: 'equal',
+    });
+  });
+
+  it('reports webhook events, and each one restarts the fallback schedule', async () => {
+    const { routes, push } = fakeRoutes();
+    const t = context(['in_progress']);
+    const rec = record(hybrid(routes, everySecond, { fetch: 'never' }), t.ctx);
+    await vi.advanceTimersByTimeAsync(800);
+    push('response.in_progress');
+    await vi.advanceTimersByTimeAsync(900);
+    push('response.in_progress');
+    await vi.advanceTimersByTimeAsync(1500);
+    // Without webhooks the poll would have fired at 1000, 2000, 3000.
+    expect(t.calls.map((c) => c.at)).toEqual([2700]);
+    expect(rec.events.map((e) => e.source)).toEqual(['webhook', 'webhook', 'poll']);
+  });
+
+  it('catches a lost webhook within the fallback interval', async () => {
+    const { routes } = fakeRoutes();
+    const t = context(['in_progress', 'completed']);
+    const rec = record(hybrid(routes, everySecond), t.ctx);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(rec.events.map((e) => [e.source, e.status, e.at])).toEqual([
+      ['poll', 'in_progress', 1000],
+      ['poll', 'completed', 2000],
+    ]);
+  });
+
+  it("still passes the watch's own nudges to the fallback", async () => {
+    const { routes } = fakeRoutes();
+    const t = context(['in_progress']);
+    record(hybrid(routes, everySecond), t.ctx);
+    await vi.advanceTimersByTimeAsync(500);
+    t.nudge.next();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.calls.map((c) => c.at)).toEqual([1500]);
+  });
+
+  it('with the default fallback, does not poll soon after a webhook', async () => {
+    const { routes, push } = fakeRoutes();
+    const t = context(['in_progress']);
+    record(hybrid(routes), t.ctx);
+    await vi.advanceTimersByTimeAsync(10_000);
+    push('response.in_progress');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.calls).toHaveLength(1); // the webhook's own retrieve (fetch: 'always')
+    await vi.advanceTimersByTimeAsync(14_999);
+    expect(t.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(15_001);
+    expect(t.calls).toHaveLength(2);
+  });
+
+  it('gets the events the hub held before the watch started', async () => {
+    const secret = makeWebhookSecret();
+    const hub = createWebhookHub({ secret });
+    const body = webhookEventBody('response.completed', 'resp_1', 0);
+    const answer = await hub.handler(
+      new Request('http://hub.test/', { method: 'POST', body, headers: signWebhook({ secret, body }) }),
+    );
+    expect(answer.status).toBe(200);
+    await vi.advanceTimersByTimeAsync(1);
+    const t = context(['in_progress']);
+    t.ctx.adapter = { ...t.ctx.adapter, jobId: response.jobId };
+    const rec = record(hybrid(hub, everySecond, { fetch: 'when-needed' }), t.ctx);
+    expect(rec.events.map((e) => [e.source, e.status])).toEqual([['webhook', 'completed']]);
+    expect(t.calls).toHaveLength(0);
+  });
+});
