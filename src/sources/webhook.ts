@@ -162,14 +162,16 @@ function fetchJob(
 /** Counts and sends one retrieve; unsubscribing aborts it. */
 function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> {
   return new Observable((subscriber) => {
+    // Linked by hand rather than with AbortSignal.any, which would keep a dependent signal per request alive on the
+    // watch's long-lived signal.
     const controller = new AbortController();
+    const abort = () => controller.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) abort();
+    else ctx.signal.addEventListener('abort', abort, { once: true });
     ctx.meter.add();
+    // Promise.resolve().then: an adapter that throws synchronously becomes an error of this observable.
     Promise.resolve()
-      .then(() =>
-        ctx.adapter.retrieve(ctx.client, ctx.job, {
-          signal: AbortSignal.any([ctx.signal, controller.signal]),
-        }),
-      )
+      .then(() => ctx.adapter.retrieve(ctx.client, ctx.job, { signal: controller.signal }))
       .then(
         ({ job }) => {
           subscriber.next({ job, at: ctx.scheduler.now() });
@@ -177,7 +179,10 @@ function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> 
         },
         (e: unknown) => subscriber.error(e),
       );
-    return () => controller.abort();
+    return () => {
+      ctx.signal.removeEventListener('abort', abort);
+      controller.abort();
+    };
   });
 }
 

@@ -219,6 +219,21 @@ describe('webhookSource()', () => {
     expect(t.meter.count).toBe(1);
   });
 
+  it('turns an adapter that throws synchronously into a typed error', async () => {
+    const { routes, push } = fakeRoutes();
+    const t = context(['completed']);
+    t.ctx.adapter = {
+      ...t.ctx.adapter,
+      retrieve: () => {
+        throw apiError(404);
+      },
+    };
+    const rec = record(webhookSource(routes).watch(t.ctx));
+    push('response.completed');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rec.error).toBeInstanceOf(NotFoundError);
+  });
+
   it('stops when the watch aborts, aborting the request in flight', async () => {
     const { routes, push } = fakeRoutes();
     const t = context(['hang']);
