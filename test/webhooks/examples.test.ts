@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import express from 'express';
+import { Redis } from 'ioredis';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import * as expressExample from '../../examples/webhooks-express.js';
 import * as honoExample from '../../examples/webhooks-hono.js';
 import * as nodeExample from '../../examples/webhooks-node.js';
+import * as redisExample from '../../examples/webhooks-redis.js';
 import { createWebhookHub } from '../../src/webhooks/hub.js';
 import { makeWebhookSecret, signWebhook, webhookEventBody } from '../helpers/sign-webhook.js';
 
@@ -38,6 +41,31 @@ describe.each(Object.entries(examples))('examples/%s.ts', (_name, example) => {
       expect(hub.stats()).toMatchObject({ accepted: 1, duplicates: 1, verificationFailures: 1 });
     } finally {
       await close();
+    }
+  });
+});
+
+describe('examples/webhooks-redis.ts', () => {
+  it('dedupes a delivery across two instances through the real Redis', async () => {
+    const secret = makeWebhookSecret();
+    const prefix = `runstate-test:${randomUUID()}:`;
+    const a = await redisExample.start({ secret, redisUrl: 'redis://127.0.0.1:6379', port: 0, prefix });
+    const b = await redisExample.start({ secret, redisUrl: 'redis://127.0.0.1:6379', port: 0, prefix });
+    const redis = new Redis('redis://127.0.0.1:6379');
+    try {
+      const body = webhookEventBody('response.completed', 'resp_1');
+      const headers = signWebhook({ secret, body, id: 'wh_across' });
+      const answers = await Promise.all(
+        [a.url, b.url].map((url) => fetch(url, { method: 'POST', body, headers })),
+      );
+      expect(answers.map((r) => r.status)).toEqual([200, 200]);
+      expect(a.hub.stats().accepted + b.hub.stats().accepted).toBe(1);
+      expect(a.hub.stats().duplicates + b.hub.stats().duplicates).toBe(1);
+      expect(await redis.exists(`${prefix}wh_across`)).toBe(1);
+    } finally {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      await Promise.all([a.close(), b.close(), redis.quit()]);
     }
   });
 });
