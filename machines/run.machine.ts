@@ -1,0 +1,400 @@
+import { assign, emit, fromEventObservable, fromPromise, setup } from 'xstate';
+import type {
+  JobKind,
+  JobRef,
+  JobState,
+  RunState,
+  SourceName,
+  StatusEvent,
+  ToolCall,
+  ToolOutput,
+} from '../src/types.js';
+
+/** What the machine is created with. Times are epoch ms, handed in so the machine never reads a clock. */
+export interface RunMachineInput {
+  job: JobRef;
+  kind: JobKind;
+  jobId: string;
+  /** When the watch started. */
+  startedAt: number;
+  /** How long the watcher waits before giving up (`timed_out`). */
+  maxWaitMs: number;
+  /** Names of the tools that have handlers; a requested tool outside this list leaves the run to the user. */
+  toolNames: readonly string[];
+}
+
+/** The machine's memory: everything a snapshot shows, plus the absolute deadlines that survive a restore. */
+export interface RunMachineContext {
+  job: JobRef;
+  kind: JobKind;
+  jobId: string;
+  state: RunState;
+  status: string | undefined;
+  latest: unknown;
+  source: SourceName | undefined;
+  /** Time of the last applied observation (the start, before the first). */
+  at: number;
+  startedAt: number;
+  /** Absolute: the watcher gives up at this time. */
+  deadlineAt: number;
+  /** Absolute: the server's `expires_at`, or null. */
+  expiresAt: number | null;
+  toolNames: readonly string[];
+  /** Tool calls the run waits for that are not answered yet. */
+  pendingToolCalls: readonly ToolCall[];
+  /** Requested tools with no handler. */
+  missingHandlers: readonly string[];
+  /** Every tool_call.id answered in this run: never handled twice. */
+  answered: readonly string[];
+  /** Outputs computed and about to be submitted. */
+  outputs: readonly ToolOutput[];
+  /** Why the watch itself failed (not the job): a typed error from a source or an actor. */
+  fault: unknown;
+}
+
+/** Events the machine understands. `status` comes from sources; `abort` from `watchRun`'s AbortSignal. */
+export type RunMachineEvent = StatusEvent | { type: 'abort'; cancel: boolean };
+
+/** Events the machine emits for the outside world (`actor.on(...)`). */
+export type RunMachineEmitted = { type: 'nudge' };
+
+// Lifecycle order: an observation of a lower rank than the current state is stale (a run never goes back to
+// queued). in_progress and requires_action share a rank because a run loops between them; time decides there.
+const RANK: Record<RunState, number> = {
+  queued: 0,
+  in_progress: 1,
+  requires_action: 1,
+  cancelling: 2,
+  completed: 3,
+  failed: 3,
+  cancelled: 3,
+  expired: 3,
+  incomplete: 3,
+  timed_out: 3,
+};
+
+const TERMINAL_STATES = ['completed', 'failed', 'cancelled', 'expired', 'incomplete'] as const;
+
+// Node's timers fire at once for delays over 2^31-1 ms; an unknown expiry must not look like a due one.
+const NEVER_MS = 2 ** 31 - 1;
+
+function isStaleEvent(context: RunMachineContext, event: StatusEvent): boolean {
+  if (event.state === undefined) return event.at < context.at;
+  const rank = RANK[event.state];
+  const current = RANK[context.state];
+  if (rank !== current) return rank < current;
+  return event.at < context.at;
+}
+
+function newToolCalls(context: RunMachineContext, event: StatusEvent): ToolCall[] {
+  return event.toolCalls.filter((c) => !context.answered.includes(c.id));
+}
+
+/** Placeholder actors: `watchRun` provides the real ones with `runMachine.provide({ actors })`. */
+const unprovided = (name: string) => () => {
+  throw new Error(`runMachine: actor '${name}' must be provided by watchRun (machine.provide)`);
+};
+
+/**
+ * The lifecycle of one asynchronous OpenAI job, from the watcher's side. Pure: no I/O, no clock. Observations
+ * arrive as `status` events from the invoked `source`; time arrives through the `maxWait` and `untilExpiry`
+ * delays; side effects (run tool handlers, submit outputs, confirm expiry, cancel) are actors that `watchRun`
+ * provides.
+ */
+export const runMachine = setup({
+  types: {
+    input: {} as RunMachineInput,
+    context: {} as RunMachineContext,
+    events: {} as RunMachineEvent,
+    emitted: {} as RunMachineEmitted,
+  },
+  actors: {
+    source: fromEventObservable<StatusEvent, { job: JobRef }>(unprovided('source')),
+    runTools: fromPromise<ToolOutput[], { calls: readonly ToolCall[] }>(unprovided('runTools')),
+    submitOutputs: fromPromise<StatusEvent, { outputs: readonly ToolOutput[] }>(unprovided('submitOutputs')),
+    confirmExpiry: fromPromise<StatusEvent, { job: JobRef }>(unprovided('confirmExpiry')),
+    cancelJob: fromPromise<StatusEvent, { job: JobRef }>(unprovided('cancelJob')),
+  },
+  guards: {
+    isStale: ({ context, event }) => event.type === 'status' && isStaleEvent(context, event),
+    isState: ({ event }, params: { state: JobState }) =>
+      event.type === 'status' && event.state === params.state,
+    isUnknownStatus: ({ event }) => event.type === 'status' && event.state === undefined,
+    isSameState: ({ context, event }) => event.type === 'status' && event.state === context.state,
+    hasNewToolCalls: ({ context, event }) =>
+      event.type === 'status' && newToolCalls(context, event).length > 0,
+    hasMissingHandlers: ({ context }) => context.missingHandlers.length > 0,
+    hasPendingCalls: ({ context }) => context.pendingToolCalls.length > 0,
+    hasExpiry: ({ context }) => context.expiresAt !== null,
+    shouldCancel: ({ event }) => event.type === 'abort' && event.cancel,
+    isOutputState: ({ event }, params: { state: JobState }) =>
+      (event as unknown as { output?: StatusEvent }).output?.state === params.state,
+  },
+  actions: {
+    recordStatus: assign(({ context, event }) => {
+      if (event.type !== 'status') return {};
+      return {
+        state: event.state ?? context.state,
+        status: event.status,
+        latest: event.job,
+        source: event.source,
+        at: Math.max(context.at, event.at),
+        expiresAt: event.expiresAt,
+      };
+    }),
+    recordToolCalls: assign(({ context, event }) => {
+      if (event.type !== 'status') return {};
+      const pending = newToolCalls(context, event);
+      const missing = [
+        ...new Set(pending.filter((c) => !context.toolNames.includes(c.name)).map((c) => c.name)),
+      ];
+      return { pendingToolCalls: pending, missingHandlers: missing };
+    }),
+    /** Applies an actor's observation (a submission, a confirming retrieve, a cancel) unless it is stale. */
+    recordOutput: assign(({ context }, params: { observation: StatusEvent }) => {
+      const o = params.observation;
+      if (isStaleEvent(context, o)) return {};
+      return {
+        state: o.state ?? context.state,
+        status: o.status,
+        latest: o.job,
+        source: o.source,
+        at: Math.max(context.at, o.at),
+        expiresAt: o.expiresAt,
+      };
+    }),
+    settle: assign((_, params: { state: RunState }) => ({ state: params.state })),
+    recordOutputs: assign((_, params: { outputs: readonly ToolOutput[] }) => ({ outputs: params.outputs })),
+    markAnswered: assign(({ context }) => ({
+      answered: [...new Set([...context.answered, ...context.outputs.map((o) => o.tool_call_id)])],
+      pendingToolCalls: [],
+      outputs: [],
+    })),
+    recordFault: assign((_, params: { error: unknown }) => ({ fault: params.error })),
+    nudgeSource: emit({ type: 'nudge' } as const),
+  },
+  delays: {
+    maxWait: ({ context }) => Math.max(0, context.deadlineAt - context.at),
+    untilExpiry: ({ context }) =>
+      context.expiresAt === null ? NEVER_MS : Math.min(NEVER_MS, Math.max(0, context.expiresAt - context.at)),
+  },
+}).createMachine({
+  id: 'run',
+  context: ({ input }) => ({
+    job: input.job,
+    kind: input.kind,
+    jobId: input.jobId,
+    // Right after create a job is always queued: the watch starts there rather than in an "unknown" state.
+    state: 'queued',
+    status: undefined,
+    latest: undefined,
+    source: undefined,
+    at: input.startedAt,
+    startedAt: input.startedAt,
+    deadlineAt: input.startedAt + input.maxWaitMs,
+    expiresAt: null,
+    toolNames: input.toolNames,
+    pendingToolCalls: [],
+    missingHandlers: [],
+    answered: [],
+    outputs: [],
+    fault: undefined,
+  }),
+  initial: 'watching',
+  states: {
+    watching: {
+      invoke: {
+        id: 'source',
+        src: 'source',
+        input: ({ context }) => ({ job: context.job }),
+        onError: {
+          target: 'faulted',
+          actions: { type: 'recordFault', params: ({ event }) => ({ error: event.error }) },
+        },
+      },
+      after: { maxWait: { target: 'timed_out' } },
+      on: {
+        abort: [{ guard: 'shouldCancel', target: 'stopping' }, { target: 'stopped' }],
+        status: [
+          { guard: 'isStale' },
+          {
+            guard: { type: 'isState', params: { state: 'completed' } },
+            target: 'completed',
+            actions: 'recordStatus',
+          },
+          {
+            guard: { type: 'isState', params: { state: 'failed' } },
+            target: 'failed',
+            actions: 'recordStatus',
+          },
+          {
+            guard: { type: 'isState', params: { state: 'cancelled' } },
+            target: 'cancelled',
+            actions: 'recordStatus',
+          },
+          {
+            guard: { type: 'isState', params: { state: 'expired' } },
+            target: 'expired',
+            actions: 'recordStatus',
+          },
+          {
+            guard: { type: 'isState', params: { state: 'incomplete' } },
+            target: 'incomplete',
+            actions: 'recordStatus',
+          },
+          // A status this version does not know: keep it verbatim, stay where we are, keep watching.
+          { guard: 'isUnknownStatus', actions: 'recordStatus' },
+          { guard: 'isSameState', actions: 'recordStatus' },
+          {
+            guard: { type: 'isState', params: { state: 'queued' } },
+            target: '.queued',
+            actions: 'recordStatus',
+          },
+          {
+            guard: { type: 'isState', params: { state: 'in_progress' } },
+            target: '.in_progress',
+            actions: 'recordStatus',
+          },
+          {
+            guard: { type: 'isState', params: { state: 'requires_action' } },
+            target: '.requires_action',
+            actions: ['recordStatus', 'recordToolCalls'],
+          },
+          {
+            guard: { type: 'isState', params: { state: 'cancelling' } },
+            target: '.cancelling',
+            actions: 'recordStatus',
+          },
+        ],
+      },
+      initial: 'queued',
+      states: {
+        queued: {
+          after: { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } },
+        },
+        in_progress: {
+          after: { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } },
+        },
+        requires_action: {
+          after: { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } },
+          initial: 'deciding',
+          states: {
+            deciding: {
+              always: [
+                { guard: 'hasMissingHandlers', target: 'blocked' },
+                { guard: 'hasPendingCalls', target: 'running_tools' },
+                { target: 'submitted' },
+              ],
+            },
+            running_tools: {
+              on: { status: { guard: 'isSameState', actions: 'recordStatus' } },
+              invoke: {
+                id: 'runTools',
+                src: 'runTools',
+                input: ({ context }) => ({ calls: context.pendingToolCalls }),
+                onDone: {
+                  target: 'submitting',
+                  actions: { type: 'recordOutputs', params: ({ event }) => ({ outputs: event.output }) },
+                },
+                onError: {
+                  target: '#run.faulted',
+                  actions: { type: 'recordFault', params: ({ event }) => ({ error: event.error }) },
+                },
+              },
+            },
+            submitting: {
+              // Polls may keep reading requires_action while the submission is in flight: record, never resubmit.
+              on: { status: { guard: 'isSameState', actions: 'recordStatus' } },
+              invoke: {
+                id: 'submitOutputs',
+                src: 'submitOutputs',
+                input: ({ context }) => ({ outputs: context.outputs }),
+                onDone: { target: 'submitted', actions: ['markAnswered', 'nudgeSource'] },
+                onError: {
+                  target: '#run.faulted',
+                  actions: { type: 'recordFault', params: ({ event }) => ({ error: event.error }) },
+                },
+              },
+            },
+            submitted: {
+              // The status can read requires_action for the same calls for a moment after submission; only new
+              // call ids start another round.
+              on: {
+                status: [
+                  { guard: 'isStale' },
+                  {
+                    guard: 'hasNewToolCalls',
+                    target: 'deciding',
+                    actions: ['recordStatus', 'recordToolCalls'],
+                  },
+                  { guard: 'isSameState', actions: 'recordStatus' },
+                ],
+              },
+            },
+            blocked: {
+              on: {
+                status: [
+                  { guard: 'isStale' },
+                  {
+                    guard: 'hasNewToolCalls',
+                    target: 'deciding',
+                    actions: ['recordStatus', 'recordToolCalls'],
+                  },
+                  { guard: 'isSameState', actions: 'recordStatus' },
+                ],
+              },
+            },
+          },
+        },
+        cancelling: {
+          after: { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } },
+        },
+        confirming_expiry: {
+          // One retrieve settles it: the server's own terminal status wins, else the watcher declares `expired`.
+          invoke: {
+            id: 'confirmExpiry',
+            src: 'confirmExpiry',
+            input: ({ context }) => ({ job: context.job }),
+            onDone: [
+              ...TERMINAL_STATES.map((state) => ({
+                guard: { type: 'isOutputState' as const, params: { state } },
+                target: `#run.${state}`,
+                actions: {
+                  type: 'recordOutput' as const,
+                  params: ({ event }: { event: { output: StatusEvent } }) => ({ observation: event.output }),
+                },
+              })),
+              {
+                target: '#run.expired',
+                actions: { type: 'recordOutput', params: ({ event }) => ({ observation: event.output }) },
+              },
+            ],
+            onError: { target: '#run.expired' },
+          },
+        },
+      },
+    },
+    stopping: {
+      invoke: {
+        id: 'cancelJob',
+        src: 'cancelJob',
+        input: ({ context }) => ({ job: context.job }),
+        onDone: {
+          target: 'stopped',
+          actions: { type: 'recordOutput', params: ({ event }) => ({ observation: event.output }) },
+        },
+        onError: { target: 'stopped' },
+      },
+    },
+    completed: { type: 'final', entry: { type: 'settle', params: { state: 'completed' } } },
+    failed: { type: 'final', entry: { type: 'settle', params: { state: 'failed' } } },
+    cancelled: { type: 'final', entry: { type: 'settle', params: { state: 'cancelled' } } },
+    expired: { type: 'final', entry: { type: 'settle', params: { state: 'expired' } } },
+    incomplete: { type: 'final', entry: { type: 'settle', params: { state: 'incomplete' } } },
+    timed_out: { type: 'final', entry: { type: 'settle', params: { state: 'timed_out' } } },
+    /** The watcher stopped on abort; the job's state is whatever was last seen. */
+    stopped: { type: 'final' },
+    /** The watch itself failed (`fault` holds the typed error); watchRun turns it into an Observable error. */
+    faulted: { type: 'final' },
+  },
+});

@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+import { type AnyStateNode, createActor, fromEventObservable, fromPromise } from 'xstate';
+import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import { type RunMachineEvent, type RunMachineInput, runMachine } from '../../machines/run.machine.js';
+import type { JobState, StatusEvent, ToolCall } from '../../src/types.js';
+
+const input: RunMachineInput = {
+  job: { kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' },
+  kind: 'assistants.run',
+  jobId: 'run_1',
+  startedAt: 1_000,
+  maxWaitMs: 60_000,
+  toolNames: ['get_weather'],
+};
+
+function observed(state: JobState | undefined, extra: Partial<StatusEvent> = {}): StatusEvent {
+  return {
+    type: 'status',
+    state,
+    status: state ?? 'mystery_status',
+    job: { id: 'run_1' },
+    at: 2_000,
+    source: 'poll',
+    expiresAt: 30_000,
+    toolCalls: [],
+    ...extra,
+  };
+}
+
+const call = (id: string, name = 'get_weather'): ToolCall => ({ id, name, arguments: '{"city":"Paris"}' });
+const TERMINAL = ['completed', 'failed', 'cancelled', 'expired', 'incomplete'] as const;
+const ACTIVE_WITH_EXPIRY = ['queued', 'in_progress', 'requires_action', 'cancelling'] as const;
+
+// Time and actor results arrive as events, so the whole lifecycle is a finite graph.
+const events = [
+  ...(['queued', 'in_progress', 'cancelling', ...TERMINAL] as const).map((s) => observed(s)),
+  observed(undefined),
+  observed('requires_action', { toolCalls: [call('call_1')] }),
+  observed('requires_action', { toolCalls: [call('call_2')] }),
+  observed('requires_action', { toolCalls: [call('call_3', 'unknown_tool')] }),
+  observed('queued', { at: 500 }),
+  { type: 'abort', cancel: true },
+  { type: 'abort', cancel: false },
+  { type: 'xstate.after.maxWait.run.watching' },
+  ...ACTIVE_WITH_EXPIRY.map((s) => ({ type: `xstate.after.untilExpiry.run.watching.${s}` })),
+  { type: 'xstate.done.actor.runTools', output: [{ tool_call_id: 'call_1', output: 'sunny' }] },
+  { type: 'xstate.done.actor.submitOutputs', output: observed('queued') },
+  ...[...TERMINAL, 'requires_action' as const].map((s) => ({
+    type: 'xstate.done.actor.confirmExpiry',
+    output: observed(s, { at: 40_000 }),
+  })),
+  { type: 'xstate.done.actor.cancelJob', output: observed('cancelling', { at: 3_000 }) },
+  ...['source', 'runTools', 'submitOutputs', 'confirmExpiry', 'cancelJob'].map((id) => ({
+    type: `xstate.error.actor.${id}`,
+    error: new Error(`${id} failed`),
+  })),
+] as unknown as RunMachineEvent[];
+
+type Snap = ReturnType<typeof runMachine.transition>;
+const serializeState = (s: Snap) =>
+  JSON.stringify([
+    s.value,
+    s.context.state,
+    s.context.expiresAt !== null,
+    s.context.answered,
+    s.context.pendingToolCalls.map((c) => c.id),
+  ]);
+const traversal = { input, events, serializeState, stopWhen: (s: Snap) => s.status === 'done', limit: 5_000 };
+
+function allStateNodes(node: AnyStateNode): AnyStateNode[] {
+  return [node, ...Object.values(node.states).flatMap((c) => allStateNodes(c as AnyStateNode))];
+}
+
+// A transient (`always`) state never rests in a snapshot: it is reached when one of its targets is.
+function restingIds(node: AnyStateNode): string[] {
+  if (node.always?.length) return node.always.flatMap((t) => (t.target ?? []).map((x) => x.id));
+  return [node.id];
+}
+
+function activeIds(s: Snap): Set<string> {
+  return new Set(s._nodes.map((n) => n.id));
+}
+
+describe('run machine: model', () => {
+  it('reaches every state of the machine', () => {
+    const paths = getShortestPaths(runMachine, traversal);
+    const reached = new Set(paths.flatMap((p) => [...activeIds(p.state)]));
+    const nodes = allStateNodes(runMachine.root);
+    expect(nodes.filter((n) => !restingIds(n).some((id) => reached.has(id))).map((n) => n.id)).toEqual([]);
+    const all = nodes.map((n) => n.id);
+    expect(all.length).toBeGreaterThan(15);
+  });
+
+  it('takes every transition of the machine', () => {
+    const edges = Object.values(getAdjacencyMap(runMachine, traversal)).flatMap((v) =>
+      Object.values(v.transitions).map((t) => ({ from: v.state, event: t.event, to: t.state })),
+    );
+    const missing: string[] = [];
+    for (const node of allStateNodes(runMachine.root)) {
+      const defs = [...node.transitions.entries()].flatMap(([type, ts]) => ts.map((t) => ({ type, t })));
+      for (const { type, t } of defs) {
+        const targets = (t.target ?? []).map((x) => x.id);
+        const taken = edges.some(
+          (e) =>
+            e.event.type === type &&
+            activeIds(e.from).has(node.id) &&
+            (t.target ?? []).every((x) => restingIds(x).some((id) => activeIds(e.to).has(id))) &&
+            // The guard let this very transition fire: the same target set and no earlier candidate won.
+            (targets.length > 0 || serializeState(e.from) === serializeState(e.to)),
+        );
+        if (!taken) missing.push(`${node.id} --${type}--> ${targets.join(',') || '(self)'}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('never leaves a terminal state and every path ends done', () => {
+    const paths = getShortestPaths(runMachine, traversal);
+    for (const path of paths) {
+      const steps = path.steps.map((s) => s.state);
+      const firstDone = steps.findIndex((s) => s.status === 'done');
+      if (firstDone >= 0) expect(firstDone).toBe(steps.length - 1);
+    }
+    const finals = paths.filter((p) => p.state.status === 'done').map((p) => p.state.value);
+    expect(new Set(finals)).toEqual(
+      new Set([...TERMINAL, 'timed_out', 'stopped', 'faulted', 'stopping'].filter((s) => s !== 'stopping')),
+    );
+  });
+});
+
+/** A machine whose actors are plain functions: runs in memory, no I/O, driven by sent events. */
+function inMemory(overrides: { submit?: () => Promise<StatusEvent> } = {}) {
+  const submissions: string[][] = [];
+  const machine = runMachine.provide({
+    actors: {
+      source: fromEventObservable(() => ({ subscribe: () => ({ unsubscribe() {} }) }) as never),
+      runTools: fromPromise(async ({ input }) =>
+        input.calls.map((c) => ({ tool_call_id: c.id, output: 'ok' })),
+      ),
+      submitOutputs: fromPromise(async ({ input }) => {
+        submissions.push(input.outputs.map((o) => o.tool_call_id));
+        return overrides.submit ? overrides.submit() : observed('queued');
+      }),
+      confirmExpiry: fromPromise(async () => observed('requires_action', { at: 40_000 })),
+      cancelJob: fromPromise(async () => observed('cancelling')),
+    },
+  });
+  const actor = createActor(machine, { input }).start();
+  return { actor, submissions };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+describe('run machine: rules', () => {
+  it('ignores an observation older than the last applied one, and one that goes back in the lifecycle', () => {
+    const { actor } = inMemory();
+    actor.send(observed('in_progress', { at: 5_000 }));
+    actor.send(observed('queued', { at: 6_000 }));
+    expect(actor.getSnapshot().context.state).toBe('in_progress');
+    actor.send(observed('requires_action', { at: 4_000, toolCalls: [call('c')] }));
+    expect(actor.getSnapshot().context.state).toBe('in_progress');
+    actor.stop();
+  });
+
+  it('takes a terminal status even when its coarse webhook time looks older', () => {
+    const { actor } = inMemory();
+    actor.send(observed('in_progress', { at: 10_500 }));
+    actor.send(observed('completed', { at: 10_000, source: 'webhook' }));
+    expect(actor.getSnapshot().value).toBe('completed');
+    actor.send(observed('in_progress', { at: 20_000 }));
+    expect(actor.getSnapshot().value).toBe('completed');
+  });
+
+  it('submits each round of tool calls once, however often polls still read requires_action', async () => {
+    let release: (v: StatusEvent) => void = () => {};
+    const { actor, submissions } = inMemory({ submit: () => new Promise((r) => (release = r)) });
+    const round = observed('requires_action', { at: 3_000, toolCalls: [call('a'), call('b')] });
+    actor.send(round);
+    await settle();
+    expect(actor.getSnapshot().matches({ watching: { requires_action: 'submitting' } })).toBe(true);
+    actor.send({ ...round, at: 3_500 });
+    actor.send({ ...round, at: 3_900 });
+    release(observed('queued', { at: 4_000 }));
+    await settle();
+    actor.send({ ...round, at: 4_500 });
+    await settle();
+    expect(submissions).toEqual([['a', 'b']]);
+    actor.send(observed('requires_action', { at: 6_000, toolCalls: [call('c')] }));
+    await settle();
+    expect(submissions).toEqual([['a', 'b'], ['c']]);
+    actor.stop();
+  });
+
+  it('leaves a run whose tool has no handler to the user, and says which tool', () => {
+    const { actor, submissions } = inMemory();
+    actor.send(observed('requires_action', { at: 3_000, toolCalls: [call('x', 'delete_everything')] }));
+    const s = actor.getSnapshot();
+    expect(s.matches({ watching: { requires_action: 'blocked' } })).toBe(true);
+    expect(s.context.missingHandlers).toEqual(['delete_everything']);
+    expect(s.context.pendingToolCalls.map((c) => c.id)).toEqual(['x']);
+    expect(submissions).toEqual([]);
+    actor.stop();
+  });
+
+  it('keeps an unknown status verbatim without changing state', () => {
+    const { actor } = inMemory();
+    actor.send(observed('in_progress', { at: 3_000 }));
+    actor.send(observed(undefined, { at: 4_000, status: 'thinking_hard' }));
+    const s = actor.getSnapshot();
+    expect(s.context.state).toBe('in_progress');
+    expect(s.context.status).toBe('thinking_hard');
+    actor.stop();
+  });
+
+  it('keeps deadlines as absolute times in context, so a restored snapshot still knows them', () => {
+    const { actor } = inMemory();
+    actor.send(
+      observed('requires_action', { at: 3_000, expiresAt: 600_000, toolCalls: [call('z', 'nope')] }),
+    );
+    const persisted = actor.getPersistedSnapshot() as { context: { deadlineAt: number; expiresAt: number } };
+    expect(persisted.context.deadlineAt).toBe(61_000);
+    expect(persisted.context.expiresAt).toBe(600_000);
+    actor.stop();
+  });
+});
