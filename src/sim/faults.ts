@@ -1,0 +1,202 @@
+import type { Random } from './random.js';
+import { type BucketTake, RequestBucket } from './rate-limiter.js';
+import { type Duration, ScenarioError, sampleDuration, validateDuration } from './scenario.js';
+
+/**
+ * When a fault fires. `next: N` fires on the next N matching requests (deterministic, for tests), then
+ * `probability` applies (default 0) to each later one. `routes` limits the rule to route names or globs
+ * (`'runs.retrieve'`, `'*.retrieve'`, `'batches.*'`); default: every route.
+ */
+export interface FaultRule {
+  probability?: number;
+  next?: number;
+  routes?: readonly string[];
+}
+
+/** A 429 with `retry-after-ms`, `retry-after` and `x-ratelimit-*-requests` headers. */
+export interface RateLimitFault extends FaultRule {
+  /** Wait the 429 asks for (default 1000). */
+  retryAfterMs?: number;
+}
+
+/** A 5xx in OpenAI's error shape. */
+export interface ServerErrorFault extends FaultRule {
+  /** Default 500. */
+  status?: 500 | 502 | 503 | 504;
+}
+
+/** Added latency before the answer, in wall-clock ms (even with a manual clock: it models the network). */
+export interface LatencyFault {
+  ms: Duration;
+  routes?: readonly string[];
+}
+
+/** The `openai-poll-after-ms` header; on `*.retrieve` routes unless `routes` says otherwise. */
+export interface PollAfterFault {
+  ms: number;
+  routes?: readonly string[];
+}
+
+/**
+ * The HTTP faults, set at start (`startSimulator({ faults })`) and at runtime (`sim.setFaults(partial)`,
+ * which replaces the keys given and clears those given as `null`). A rule fault can be a list of rules.
+ */
+export interface HttpFaults {
+  /** Injected 429s (on top of `rpm`). */
+  rateLimit?: RateLimitFault | RateLimitFault[] | null;
+  /** A requests-per-minute limit across all clients; sends `x-ratelimit-*` headers on every answer. */
+  rpm?: number | null;
+  /** Injected 500/502/503/504. */
+  serverError?: ServerErrorFault | ServerErrorFault[] | null;
+  /** Destroy the socket without answering (the SDK throws `APIConnectionError`). */
+  drop?: FaultRule | FaultRule[] | null;
+  latency?: LatencyFault | null;
+  pollAfterMs?: number | PollAfterFault | null;
+}
+
+/** What the fault dice decided for one request, in the order the server applies them. */
+export interface FaultDecision {
+  latencyMs: number;
+  drop: boolean;
+  rateLimit?: RateLimitFault;
+  serverError?: ServerErrorFault;
+  pollAfterMs?: number;
+}
+
+/** `'*.retrieve'` → /^.*\.retrieve$/ */
+export function routeMatcher(patterns: readonly string[] | undefined): (name: string) => boolean {
+  if (!patterns) return () => true;
+  const regexes = patterns.map(
+    (p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`),
+  );
+  return (name) => regexes.some((r) => r.test(name));
+}
+
+/** A rule with its remaining `next` count, so counting down never mutates the caller's object. */
+export class ArmedRule<R extends { probability?: number; next?: number }> {
+  private remaining: number;
+
+  constructor(
+    readonly rule: R,
+    readonly matches: (key: string) => boolean,
+  ) {
+    this.remaining = rule.next ?? 0;
+  }
+
+  /** Whether the rule fires for `key`, consuming one `next` when it does. */
+  fires(key: string, random: Random): boolean {
+    if (!this.matches(key)) return false;
+    if (this.remaining > 0) {
+      this.remaining--;
+      return true;
+    }
+    const p = this.rule.probability ?? 0;
+    // Draw only for live rules, so a rule at probability 0 leaves the random stream untouched.
+    return p > 0 && random.next() < p;
+  }
+}
+
+/** Checks a rule's numbers; throws a RangeError naming `path`. */
+export function checkRule(rule: { probability?: number; next?: number }, path: string): void {
+  if (typeof rule !== 'object' || rule === null) throw new TypeError(`${path}: expected an object`);
+  const { probability, next } = rule;
+  if (probability !== undefined && !(probability >= 0 && probability <= 1)) {
+    throw new RangeError(`${path}.probability: expected 0..1, got ${probability}`);
+  }
+  if (next !== undefined && !(Number.isInteger(next) && next >= 0)) {
+    throw new RangeError(`${path}.next: expected an integer >= 0, got ${next}`);
+  }
+}
+
+/** Checks a duration option by the same rules as a scenario phase; throws a RangeError. */
+export function checkDuration(d: unknown, path: string): void {
+  try {
+    validateDuration(d, path);
+  } catch (error) {
+    throw error instanceof ScenarioError ? new RangeError(error.message) : error;
+  }
+}
+
+const asList = <R>(value: R | R[] | null | undefined): R[] =>
+  value == null ? [] : Array.isArray(value) ? value : [value];
+
+/** The live HTTP fault configuration and its dice. */
+export class HttpFaultState {
+  private config: HttpFaults = {};
+  private rateLimits: ArmedRule<RateLimitFault>[] = [];
+  private serverErrors: ArmedRule<ServerErrorFault>[] = [];
+  private drops: ArmedRule<FaultRule>[] = [];
+  private bucket: RequestBucket | undefined;
+
+  constructor(private readonly random: Random) {}
+
+  /** Replaces the keys present in `partial` (`null` or `undefined` clears one); `next` counts restart. */
+  set(partial: HttpFaults): void {
+    const next = { ...this.config };
+    for (const [key, value] of Object.entries(partial) as [keyof HttpFaults, unknown][]) {
+      if (value == null) delete next[key];
+      else (next as Record<string, unknown>)[key] = value;
+    }
+    validate(next);
+    const arm = <R extends FaultRule>(rules: R[]) =>
+      rules.map((r) => new ArmedRule(r, routeMatcher(r.routes)));
+    if ('rateLimit' in partial) this.rateLimits = arm(asList(next.rateLimit));
+    if ('serverError' in partial) this.serverErrors = arm(asList(next.serverError));
+    if ('drop' in partial) this.drops = arm(asList(next.drop));
+    // A new limit starts with a full bucket.
+    if ('rpm' in partial) this.bucket = undefined;
+    this.config = next;
+  }
+
+  /** The configuration in force. */
+  get current(): Readonly<HttpFaults> {
+    return this.config;
+  }
+
+  /** Takes a token from the `rpm` bucket at `now`; undefined when no `rpm` limit is set. */
+  takeToken(now: number): BucketTake | undefined {
+    const { rpm } = this.config;
+    if (rpm == null) return undefined;
+    this.bucket ??= new RequestBucket(rpm, now);
+    return this.bucket.take(now);
+  }
+
+  /** Rolls the dice for one request to `route`. */
+  decide(route: string): FaultDecision {
+    const { latency, pollAfterMs } = this.config;
+    const decision: FaultDecision = { latencyMs: 0, drop: false };
+    if (latency && routeMatcher(latency.routes)(route))
+      decision.latencyMs = sampleDuration(latency.ms, this.random);
+    decision.drop = this.drops.some((r) => r.fires(route, this.random));
+    decision.rateLimit = this.rateLimits.find((r) => r.fires(route, this.random))?.rule;
+    decision.serverError = this.serverErrors.find((r) => r.fires(route, this.random))?.rule;
+    if (pollAfterMs != null) {
+      const spec = typeof pollAfterMs === 'number' ? { ms: pollAfterMs } : pollAfterMs;
+      if (routeMatcher(spec.routes ?? ['*.retrieve'])(route)) decision.pollAfterMs = spec.ms;
+    }
+    return decision;
+  }
+}
+
+function validate(f: HttpFaults): void {
+  asList(f.rateLimit).forEach((r, i) => {
+    checkRule(r, `faults.rateLimit[${i}]`);
+    if (r.retryAfterMs !== undefined && !(r.retryAfterMs >= 0)) {
+      throw new RangeError(`faults.rateLimit[${i}].retryAfterMs: expected ms >= 0, got ${r.retryAfterMs}`);
+    }
+  });
+  asList(f.serverError).forEach((r, i) => {
+    checkRule(r, `faults.serverError[${i}]`);
+    if (r.status !== undefined && ![500, 502, 503, 504].includes(r.status)) {
+      throw new RangeError(`faults.serverError[${i}].status: expected 500, 502, 503 or 504, got ${r.status}`);
+    }
+  });
+  asList(f.drop).forEach((r, i) => {
+    checkRule(r, `faults.drop[${i}]`);
+  });
+  if (f.rpm != null && !(f.rpm > 0)) throw new RangeError(`faults.rpm: expected > 0, got ${f.rpm}`);
+  if (f.latency) checkDuration(f.latency.ms, 'faults.latency.ms');
+  const poll = typeof f.pollAfterMs === 'number' ? f.pollAfterMs : f.pollAfterMs?.ms;
+  if (poll !== undefined && !(poll >= 0))
+    throw new RangeError(`faults.pollAfterMs: expected ms >= 0, got ${poll}`);
+}

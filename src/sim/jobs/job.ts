@@ -1,0 +1,35 @@
+import type { Plan, Step } from './plan.js';
+
+/** The job kinds the simulator runs (the same names as runstate's `job.kind`). */
+export type JobKind = 'assistants.run' | 'response' | 'batch';
+
+/** A webhook event a step produces: its `type` and `data` (OpenAI's payload carries `data: { id }`). */
+export interface JobEvent {
+  type: string;
+  data: { id: string } & Record<string, string>;
+}
+
+/** What the registry, stats and webhooks need from any job, whatever its kind. */
+export interface SimJob {
+  readonly id: string;
+  readonly kind: JobKind;
+  /** Creation time, clock ms. */
+  readonly createdAt: number;
+  /** Steps reached and planned. */
+  readonly plan: Plan;
+  /** Runs only: the thread the run belongs to. */
+  readonly threadId?: string;
+  /** Whether `status` ends the job. */
+  isTerminal(status: string): boolean;
+  /** The webhook event reaching `step` sends, or null when OpenAI sends none for it. */
+  eventFor(step: Step): JobEvent | null;
+}
+
+/** Unix seconds from clock ms, as OpenAI's timestamps are. */
+export const toUnix = (ms: number): number => Math.floor(ms / 1000);
+
+/** Unix seconds of a step if it was reached by `t`, else null (`completed_at`, `failed_at`, ...). */
+export function unixIfReached(plan: Plan, status: string, t: number): number | null {
+  const at = plan.reachedAt(status, t);
+  return at === undefined ? null : toUnix(at);
+}

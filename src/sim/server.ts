@@ -1,0 +1,249 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { SimClock } from './clock.js';
+import { SimHttpError } from './errors.js';
+import type { HttpFaultState } from './faults.js';
+import type { IdFactory } from './ids.js';
+import type { JobRegistry } from './jobs/registry.js';
+import { formatResetDuration } from './rate-limiter.js';
+import type { RouteDef, SimReply } from './route.js';
+import type { RequestCounter } from './stats.js';
+
+/** What the HTTP layer needs from the rest of the simulator. */
+export interface ServerDeps {
+  routes: RouteDef[];
+  clock: SimClock;
+  faults: HttpFaultState;
+  counter: RequestCounter;
+  jobs: JobRegistry;
+  /** Ids for `x-request-id`. */
+  ids: IdFactory;
+  /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+}
+
+/** A `node:http` server with its own shutdown, which also stops requests waiting out injected latency. */
+export interface SimServer {
+  server: Server;
+  close(): Promise<void>;
+}
+
+interface CompiledRoute {
+  def: RouteDef;
+  regex: RegExp;
+  keys: string[];
+}
+
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+function compile(def: RouteDef): CompiledRoute {
+  const keys: string[] = [];
+  const pattern = def.path.replace(/:([a-z_]+)/g, (_, key: string) => {
+    keys.push(key);
+    return '([^/]+)';
+  });
+  return { def, regex: new RegExp(`^/v1${pattern}/?$`), keys };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new SimHttpError(413, `Request body too large: the limit is ${MAX_BODY_BYTES} bytes.`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(raw: Buffer): Record<string, unknown> {
+  if (raw.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new SimHttpError(
+      400,
+      "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new SimHttpError(400, 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function authError(header: string | undefined): SimHttpError {
+  const key = header?.startsWith('Bearer ') ? header.slice(7) : '';
+  // Like OpenAI, show only the ends of a wrong key, never the whole of it.
+  const shown = key.length > 8 ? `${key.slice(0, 3)}***${key.slice(-4)}` : '***';
+  const message = key
+    ? `Incorrect API key provided: ${shown}. You can find your API key at https://platform.openai.com/account/api-keys.`
+    : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).";
+  return new SimHttpError(401, message, 'invalid_request_error', null, 'invalid_api_key');
+}
+
+function rateLimitError(retryAfterMs: number, limit: number, reason: string): SimHttpError {
+  return new SimHttpError(429, reason, 'requests', null, 'rate_limit_exceeded', {
+    'retry-after-ms': String(retryAfterMs),
+    'retry-after': String(Math.ceil(retryAfterMs / 1000)),
+    'x-ratelimit-limit-requests': String(limit),
+    'x-ratelimit-remaining-requests': '0',
+    'x-ratelimit-reset-requests': formatResetDuration(retryAfterMs),
+  });
+}
+
+const SERVER_ERROR_MESSAGES: Record<number, string> = {
+  500: 'The server had an error while processing your request. Sorry about that!',
+  502: 'Bad gateway.',
+  503: 'The server is overloaded or not ready yet.',
+  504: 'Gateway timeout.',
+};
+
+/**
+ * The HTTP front: routes OpenAI paths under `/v1`, applies faults in the order a client would meet them
+ * (latency, dropped connection, auth, rate limits, 5xx), answers in OpenAI's JSON and error shapes, and never
+ * lets one bad request take the server down.
+ */
+export function createSimServer(deps: ServerDeps): SimServer {
+  const routes = deps.routes.map(compile);
+  const sleeping = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const entry = { timer: setTimeout(() => done(), ms), resolve };
+      const done = () => {
+        sleeping.delete(entry);
+        resolve();
+      };
+      sleeping.add(entry);
+    });
+
+  const send = (
+    res: ServerResponse,
+    route: string,
+    status: number,
+    body: unknown,
+    headers: Record<string, string>,
+  ) => {
+    deps.counter.record(route, status);
+    if (res.destroyed) return;
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'x-request-id': deps.ids.make('req_', 32, 'hex'),
+      // Object timestamps follow the simulator clock; so does Date, so a client can tell the two apart.
+      date: new Date(deps.clock.now()).toUTCString(),
+      ...headers,
+    });
+    res.end(JSON.stringify(body));
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://sim.invalid');
+    let match: { route: CompiledRoute; params: Record<string, string> } | undefined;
+    for (const route of routes) {
+      if (route.def.method !== req.method) continue;
+      const m = route.regex.exec(url.pathname);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      route.keys.forEach((key, i) => {
+        params[key] = decodeURIComponent(m[i + 1]!);
+      });
+      match = { route, params };
+      break;
+    }
+    const name = match?.route.def.name ?? 'unknown';
+    const jobId = match?.route.def.jobParam ? match.params[match.route.def.jobParam] : undefined;
+    const counters = jobId ? deps.jobs.counters(jobId) : undefined;
+    if (counters) {
+      counters.requests++;
+      if (name.endsWith('.retrieve')) counters.retrieves++;
+    }
+    const headers: Record<string, string> = {};
+    try {
+      const raw = await readBody(req);
+      const decision = deps.faults.decide(name);
+      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
+      if (decision.drop) {
+        deps.counter.record(name, 'dropped');
+        req.socket.destroy();
+        return;
+      }
+      if (deps.apiKey !== undefined && req.headers.authorization !== `Bearer ${deps.apiKey}`) {
+        throw authError(req.headers.authorization);
+      }
+      const bucket = deps.faults.takeToken(deps.clock.now());
+      if (bucket) {
+        Object.assign(headers, bucket.headers);
+        if (!bucket.ok) {
+          const limit = deps.faults.current.rpm!;
+          throw rateLimitError(
+            bucket.retryAfterMs,
+            limit,
+            `Rate limit reached for requests on requests per min (RPM): Limit ${limit}, Used ${limit}, Requested 1. Please try again in ${formatResetDuration(bucket.retryAfterMs)}.`,
+          );
+        }
+      }
+      if (decision.rateLimit) {
+        const retryAfterMs = decision.rateLimit.retryAfterMs ?? 1000;
+        throw rateLimitError(
+          retryAfterMs,
+          deps.faults.current.rpm ?? 500,
+          `Rate limit reached for requests (simulated). Please try again in ${formatResetDuration(retryAfterMs)}.`,
+        );
+      }
+      if (decision.serverError) {
+        const status = decision.serverError.status ?? 500;
+        throw new SimHttpError(status, SERVER_ERROR_MESSAGES[status]!, 'server_error');
+      }
+      if (!match) {
+        throw new SimHttpError(404, `Invalid URL (${req.method} ${url.pathname})`);
+      }
+      const reply: SimReply = await match.route.def.handle({
+        params: match.params,
+        query: url.searchParams,
+        body: match.route.def.rawBody ? {} : parseJson(raw),
+        raw,
+        now: deps.clock.now(),
+      });
+      if (decision.pollAfterMs !== undefined) headers['openai-poll-after-ms'] = String(decision.pollAfterMs);
+      send(res, name, reply.status ?? 200, reply.body, headers);
+    } catch (error) {
+      const failure =
+        error instanceof SimHttpError
+          ? error
+          : new SimHttpError(
+              500,
+              `${SERVER_ERROR_MESSAGES[500]} (simulator: ${String(error)})`,
+              'server_error',
+            );
+      send(res, name, failure.status, failure.toBody(), { ...headers, ...failure.headers });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    res.on('error', () => {});
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.destroy();
+    });
+  });
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sleeping) {
+          clearTimeout(s.timer);
+          sleeping.delete(s);
+        }
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
