@@ -9,6 +9,7 @@ import {
   of,
   retry,
   takeUntil,
+  takeWhile,
   throwError,
   timer,
 } from 'rxjs';
@@ -70,7 +71,8 @@ const TERMINAL: ReadonlySet<JobState | undefined> = new Set<JobTerminalState>([
 /**
  * A source fed by a webhook hub: each event about the watched job whose type its kind recognises becomes a status
  * event (source `'webhook'`). It never polls; pair it with a fallback through `hybrid(hub)` unless every change is
- * sure to arrive. Unknown event types are ignored (counted in `hub.stats().ignored`).
+ * sure to arrive. It completes after a terminal event. Unknown event types are ignored (counted in
+ * `hub.stats().ignored`).
  * @example watchRun({ client, job: { kind: 'batch', id }, source: webhookSource(hub, { fetch: 'when-needed' }) })
  */
 export function webhookSource(hub: WebhookRoutes, options: WebhookSourceOptions = {}): WebhookSource {
@@ -114,6 +116,7 @@ export function webhookStatusEvents(
   ctx: SourceContext,
   options: ResolvedWebhookSourceOptions,
 ): Observable<StatusEvent> {
+  if (ctx.signal.aborted) return EMPTY;
   return events$.pipe(
     concatMap((event) => {
       const status = ctx.adapter.webhookStatus(event.type);
@@ -136,6 +139,8 @@ export function webhookStatusEvents(
         }),
       );
     }),
+    // Like poll, the source is done once the job is: a terminal event is its last.
+    takeWhile((event) => !TERMINAL.has(event.state), true),
     takeUntil(fromEvent(ctx.signal, 'abort')),
   );
 }

@@ -114,6 +114,25 @@ describe('webhookSource()', () => {
       status: 'failed',
       announced: true,
     });
+    expect(rec.completed).toBe(true);
+  });
+
+  it('completes after a terminal event, and does nothing once the watch has stopped', async () => {
+    const { routes, push } = fakeRoutes();
+    const t = context(['in_progress', 'completed']);
+    const rec = record(webhookSource(routes).watch(t.ctx));
+    push('response.in_progress');
+    push('response.completed');
+    push('response.completed');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rec.completed).toBe(true);
+    expect(t.meter.count).toBe(2);
+    t.stop.abort();
+    const late = record(webhookSource(routes).watch(t.ctx));
+    push('response.completed');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(late.completed).toBe(true);
+    expect(t.meter.count).toBe(2);
   });
 
   it("fetch 'never': no retrieve at all", async () => {
