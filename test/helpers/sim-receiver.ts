@@ -7,8 +7,13 @@ export interface Received {
   headers: IncomingHttpHeaders;
 }
 
-/** A real `node:http` webhook receiver that records every POST and answers with `respond(n)` (default 200). */
-export async function startReceiver(respond: (n: number, received: Received) => number = () => 200) {
+/**
+ * A real `node:http` webhook receiver that records every POST and answers with the status `respond` gives
+ * for the n-th one (1-based; default 200).
+ */
+export async function startReceiver(
+  respond: (n: number, received: Received) => number | Promise<number> = () => 200,
+) {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -16,7 +21,10 @@ export async function startReceiver(respond: (n: number, received: Received) => 
     req.on('end', () => {
       const entry = { body: Buffer.concat(chunks).toString('utf8'), headers: req.headers };
       received.push(entry);
-      res.writeHead(respond(received.length, entry)).end();
+      Promise.resolve(respond(received.length, entry)).then(
+        (status) => res.writeHead(status).end(),
+        () => res.writeHead(500).end(),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
