@@ -46,18 +46,17 @@ function toHeaders(req: IncomingMessage): Headers {
 function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
   // A body parser ran before us (Express): a raw Buffer or string is still the signed bytes; anything else is not.
   const parsed = (req as IncomingMessage & { body?: unknown }).body;
-  if (parsed !== undefined) {
-    if (Buffer.isBuffer(parsed) || typeof parsed === 'string') {
-      const text = parsed.toString();
-      return Promise.resolve(Buffer.byteLength(text) > maxBytes ? undefined : text);
-    }
-    if (req.readableEnded) {
-      return Promise.reject(
-        new ConfigurationError(
-          'the webhook body was already parsed: mount the webhook handler before any body parser (or use express.raw())',
-        ),
-      );
-    }
+  if (Buffer.isBuffer(parsed) || typeof parsed === 'string') {
+    const text = parsed.toString();
+    return Promise.resolve(Buffer.byteLength(text) > maxBytes ? undefined : text);
+  }
+  // Consumed by someone else: its 'end' is gone, so waiting for it would hang the request.
+  if (req.readableEnded) {
+    return Promise.reject(
+      new ConfigurationError(
+        'the webhook body was already read: mount the webhook handler before any body parser (or use express.raw())',
+      ),
+    );
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -112,6 +112,29 @@ describe('hub.node behind Express body parsers', () => {
     }
   });
 
+  it('answers 500 rather than hang when something else consumed the body', async () => {
+    const secret = makeWebhookSecret();
+    const hub = createWebhookHub({ secret });
+    const app = express();
+    app.post(
+      '/hook',
+      (req, _res, next) => {
+        req.resume();
+        req.on('end', () => next());
+      },
+      hub.node,
+    );
+    const { url, close } = await serve(app);
+    try {
+      const body = webhookEventBody('response.completed', 'resp_1');
+      const res = await fetch(url, { method: 'POST', body, headers: signWebhook({ secret, body }) });
+      expect(res.status).toBe(500);
+      expect((await res.json()).message).toMatch(/already read/);
+    } finally {
+      await close();
+    }
+  });
+
   it('accepts the raw Buffer of express.raw()', async () => {
     const secret = makeWebhookSecret();
     const hub = createWebhookHub({ secret });
