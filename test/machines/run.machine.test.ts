@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AnyStateNode, createActor, fromEventObservable, fromPromise } from 'xstate';
-import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import { type RunMachineEvent, type RunMachineInput, runMachine } from '../../machines/run.machine.js';
 import type { JobState, StatusEvent, ToolCall } from '../../src/types.js';
 
@@ -92,9 +92,11 @@ describe('run machine: model', () => {
   });
 
   it('takes every transition of the machine', () => {
-    const edges = Object.values(getAdjacencyMap(runMachine, traversal)).flatMap((v) =>
-      Object.values(v.transitions).map((t) => ({ from: v.state, event: t.event, to: t.state })),
-    );
+    const edges = adjacencyMapToArray(getAdjacencyMap(runMachine as never, traversal as never)).map((e) => ({
+      from: e.state as Snap,
+      event: e.event as RunMachineEvent,
+      to: e.nextState as Snap,
+    }));
     const missing: string[] = [];
     for (const node of allStateNodes(runMachine.root)) {
       const defs = [...node.transitions.entries()].flatMap(([type, ts]) => ts.map((t) => ({ type, t })));
@@ -217,7 +219,9 @@ describe('run machine: rules', () => {
     actor.send(
       observed('requires_action', { at: 3_000, expiresAt: 600_000, toolCalls: [call('z', 'nope')] }),
     );
-    const persisted = actor.getPersistedSnapshot() as { context: { deadlineAt: number; expiresAt: number } };
+    const persisted = actor.getPersistedSnapshot() as unknown as {
+      context: { deadlineAt: number; expiresAt: number };
+    };
     expect(persisted.context.deadlineAt).toBe(61_000);
     expect(persisted.context.expiresAt).toBe(600_000);
     actor.stop();

@@ -1,0 +1,88 @@
+// runstate: watch asynchronous OpenAI jobs until they end. This file is the whole public API.
+
+// ── machine ──────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  type RunMachineContext,
+  type RunMachineEmitted,
+  type RunMachineEvent,
+  type RunMachineInput,
+  runMachine,
+} from '../machines/run.machine.js';
+// ── errors ───────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  AbortedError,
+  AuthenticationError,
+  BadRequestError,
+  ConfigurationError,
+  isRunstateError,
+  NotFoundError,
+  RetriesExhaustedError,
+  RunNotCompletedError,
+  RunstateError,
+  type RunstateErrorCode,
+  ToolHandlerError,
+  WebhookVerificationError,
+} from './errors/index.js';
+// ── kinds ────────────────────────────────────────────────────────────────────────────────────────────────────
+export { adapters, assistantsRun, batch, response } from './kinds/index.js';
+// ── sources ──────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  type BackoffOptions,
+  type BackoffPolicy,
+  backoffSchedule,
+  DEFAULT_POLL_BACKOFF,
+  type Jitter,
+  nextDelay,
+  resolveBackoff,
+} from './sources/backoff.js';
+export { HYBRID_FALLBACK_POLL, type HybridOptions, hybrid } from './sources/hybrid.js';
+export { type PollOptions, type PollSource, poll } from './sources/poll.js';
+export {
+  type WebhookFetchPolicy,
+  type WebhookSource,
+  type WebhookSourceOptions,
+  webhookSource,
+} from './sources/webhook.js';
+// ── watch ────────────────────────────────────────────────────────────────────────────────────────────────────
+export type { ToolCallContext, ToolErrorPolicy, ToolHandler, ToolHandlers } from './tools.js';
+// ── types ────────────────────────────────────────────────────────────────────────────────────────────────────
+export type {
+  ActiveState,
+  JobKind,
+  JobRef,
+  JobState,
+  KindAdapter,
+  RequestMeter,
+  RunSnapshot,
+  RunState,
+  Source,
+  SourceContext,
+  SourceName,
+  StatusEvent,
+  TerminalState,
+  ToolCall,
+  ToolOutput,
+} from './types.js';
+export { waitForRun } from './wait-for-run.js';
+export { type WatchRunOptions, watchRun } from './watch-run.js';
+// ── webhooks ─────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  createWebhookHub,
+  createWebhookVerifier,
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  type IdempotencyStore,
+  type MemoryIdempotencyStoreOptions,
+  memoryIdempotencyStore,
+  type RedisIdempotencyStoreOptions,
+  type RedisSetClient,
+  redisIdempotencyStore,
+  type WebhookClient,
+  type WebhookEvent,
+  type WebhookHub,
+  type WebhookHubOptions,
+  type WebhookHubStats,
+  type WebhookRefusal,
+  type WebhookRoutes,
+  type WebhookVerifier,
+  type WebhookVerifierOptions,
+} from './webhooks/index.js';

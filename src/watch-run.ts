@@ -1,0 +1,217 @@
+import type OpenAI from 'openai';
+import {
+  asyncScheduler,
+  Observable,
+  ReplaySubject,
+  type SchedulerLike,
+  Subject,
+  share,
+  throwError,
+} from 'rxjs';
+import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import { type RunMachineContext, runMachine } from '../machines/run.machine.js';
+import { ConfigurationError } from './errors/configuration-error.js';
+import { adapters } from './kinds/index.js';
+import { createRequestMeter } from './request-meter.js';
+import { poll } from './sources/poll.js';
+import type { ToolErrorPolicy, ToolHandlers } from './tools.js';
+import type { JobRef, KindAdapter, RunSnapshot, Source, SourceContext } from './types.js';
+import { createWatchActors } from './watch-actors.js';
+
+/** Options of `watchRun` and `waitForRun`. */
+export interface WatchRunOptions {
+  /** An OpenAI client (`new OpenAI(...)`); runstate never reads OPENAI_API_KEY itself. */
+  client: OpenAI;
+  /** Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }` or `{ kind: 'assistants.run', threadId, runId }`. */
+  job: JobRef;
+  /** Where observations come from. Default: `poll()` (500 ms ×1.5 up to 5 s, full jitter). */
+  source?: Source;
+  /** Handlers for `requires_action` tool calls, by tool name. */
+  tools?: ToolHandlers;
+  /** What a throwing tool handler does: `'report'` (default, its message becomes the output) or `'fail'`. */
+  onToolError?: ToolErrorPolicy;
+  /** How long to wait before giving up with state `timed_out` (the job may still run). Default 10 minutes. */
+  maxWaitMs?: number;
+  /** Stop watching when it aborts; the Observable completes after the last snapshot. */
+  signal?: AbortSignal;
+  /** With `signal`: also cancel the job when it aborts. Default false. */
+  cancelOnAbort?: boolean;
+  /** Passed to XState's `createActor` (for instance `createBrowserInspector().inspect` or a WebSocket inspector). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** Scheduler for every delay (sources and machine). Default: RxJS `asyncScheduler`. */
+  scheduler?: SchedulerLike;
+  /** Random source in [0, 1) for jitter. Default: `Math.random`. */
+  random?: () => number;
+}
+
+const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
+
+/** XState's clock driven by an RxJS scheduler, so one injected scheduler moves every timer of a watch. */
+function clockFrom(scheduler: SchedulerLike) {
+  return {
+    setTimeout: (fn: () => void, ms: number) => scheduler.schedule(() => fn(), ms),
+    clearTimeout: (subscription: { unsubscribe(): void } | undefined) => subscription?.unsubscribe(),
+  };
+}
+
+function validate(options: WatchRunOptions): ConfigurationError | undefined {
+  if (!options || typeof options !== 'object')
+    return new ConfigurationError('watchRun needs an options object');
+  const { client, job, maxWaitMs } = options;
+  if (!client || typeof client !== 'object' || !('baseURL' in client)) {
+    return new ConfigurationError('watchRun needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
+  }
+  if (!job || !(job.kind in adapters)) {
+    return new ConfigurationError(
+      `watchRun needs \`job\` with kind 'assistants.run', 'response' or 'batch' (got ${JSON.stringify(job?.kind)})`,
+    );
+  }
+  const ids = job.kind === 'assistants.run' ? [job.threadId, job.runId] : [job.id];
+  if (ids.some((id) => typeof id !== 'string' || id === '')) {
+    return new ConfigurationError(`watchRun: job ${job.kind} needs non-empty string ids`);
+  }
+  if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
+    return new ConfigurationError(`watchRun: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
+  }
+  if (options.onToolError !== undefined && !['report', 'fail'].includes(options.onToolError)) {
+    return new ConfigurationError(`watchRun: onToolError must be 'report' or 'fail'`);
+  }
+  return undefined;
+}
+
+function toSnapshot(context: RunMachineContext, done: boolean, calls: number): RunSnapshot {
+  return {
+    id: context.jobId,
+    kind: context.kind,
+    state: context.state,
+    status: context.status,
+    job: context.latest,
+    source: context.source,
+    at: context.at,
+    calls,
+    done,
+    pendingToolCalls: context.pendingToolCalls,
+    missingHandlers: context.missingHandlers,
+  };
+}
+
+function changeKey(s: RunSnapshot): string {
+  return [
+    s.state,
+    s.status,
+    s.done,
+    s.pendingToolCalls.map((c) => c.id).join(','),
+    s.missingHandlers.join(','),
+  ].join('|');
+}
+
+/**
+ * Watches one asynchronous OpenAI job until it ends. Cold and lazy: nothing is requested before subscription.
+ * Emits the current snapshot, then each change; completes after the terminal one. Failed, expired, cancelled,
+ * incomplete and timed_out runs are values; it errors only when the outcome cannot be known (typed errors with
+ * a `code`). Subscribers share one watch; the last unsubscribe stops it.
+ *
+ * @example
+ * watchRun({ client, job: { kind: 'response', id: resp.id } })
+ *   .subscribe((s) => console.log(s.state, s.calls));
+ */
+export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<RunSnapshot<Job>> {
+  const invalid = validate(options);
+  if (invalid) return throwError(() => invalid);
+
+  const { client, job, tools = {}, onToolError = 'report', signal, cancelOnAbort = false, inspect } = options;
+  const source = options.source ?? poll();
+  const scheduler = options.scheduler ?? asyncScheduler;
+  const random = options.random ?? Math.random;
+  const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+  // biome-ignore lint/suspicious/noExplicitAny: the adapter is chosen at run time by kind
+  const adapter: KindAdapter<any> = adapters[job.kind];
+
+  const watch$ = new Observable<RunSnapshot<Job>>((subscriber) => {
+    const stop = new AbortController();
+    const meter = createRequestMeter();
+    const nudge$ = new Subject<void>();
+    const now = () => scheduler.now();
+    const startedAt = now();
+    const context: SourceContext = {
+      client,
+      job,
+      adapter,
+      meter,
+      scheduler,
+      random,
+      deadline: startedAt + maxWaitMs,
+      nudge$: nudge$.asObservable(),
+      signal: stop.signal,
+    };
+
+    const machine = runMachine.provide({
+      actors: createWatchActors({ client, source, context, tools, onToolError }),
+    });
+
+    const actor = createActor(machine, {
+      input: {
+        job,
+        kind: job.kind,
+        jobId: adapter.jobId(job),
+        startedAt,
+        maxWaitMs,
+        toolNames: Object.keys(tools),
+      },
+      clock: clockFrom(scheduler),
+      ...(inspect ? { inspect } : {}),
+    });
+
+    let lastKey: string | undefined;
+    const emit = (snapshot: RunSnapshot) => {
+      const key = changeKey(snapshot);
+      if (key === lastKey) return;
+      lastKey = key;
+      subscriber.next(snapshot as RunSnapshot<Job>);
+    };
+
+    const nudges = actor.on('nudge', () => nudge$.next());
+    // XState's subscribe does not replay the current snapshot, and an actor stopped by hand never completes its
+    // subscribers: both are handled here.
+    const subscription = actor.subscribe({
+      next: (s) => {
+        const done = s.status === 'done';
+        if (done && s.value === 'faulted') {
+          subscriber.error(s.context.fault);
+          return;
+        }
+        const finished = done && s.value !== 'stopped';
+        emit(toSnapshot(s.context, finished, meter.count));
+        if (done) subscriber.complete();
+      },
+      error: (e) => subscriber.error(e),
+    });
+
+    const onAbort = () => actor.send({ type: 'abort', cancel: cancelOnAbort });
+    actor.start();
+    const first = actor.getSnapshot();
+    if (first.status === 'active') emit(toSnapshot(first.context, false, meter.count));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+
+    return () => {
+      signal?.removeEventListener('abort', onAbort);
+      nudges.unsubscribe();
+      subscription.unsubscribe();
+      actor.stop();
+      stop.abort();
+      nudge$.complete();
+    };
+  });
+
+  // One watch for every subscriber; a late subscriber gets the latest snapshot first, and after the end, the
+  // terminal one.
+  return watch$.pipe(
+    share({
+      connector: () => new ReplaySubject<RunSnapshot<Job>>(1),
+      resetOnError: true,
+      resetOnComplete: false,
+      resetOnRefCountZero: true,
+    }),
+  );
+}
