@@ -1,6 +1,3 @@
-/** The headers runstate reads as "wait at least this long" hints, most specific first. */
-export const HINT_HEADERS = ['openai-poll-after-ms', 'retry-after-ms', 'retry-after'] as const;
-
 /** Anything with a `get(name)` like the Fetch API's `Headers` (the SDK hands those out). */
 export interface HeaderReader {
   get(name: string): string | null;
