@@ -101,7 +101,7 @@ describe('sampling', () => {
 
 describe('Plan', () => {
   it('reads the status at any time and replans only the future', () => {
-    const plan = new Plan({ status: 'queued', at: 0 }, [
+    const plan = new Plan<string>({ status: 'queued', at: 0 }, [
       { status: 'in_progress', at: 10 },
       { status: 'completed', at: 50 },
     ]);

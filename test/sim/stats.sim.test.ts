@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ManualClock, type Simulator, startSimulator } from '../../src/sim/index.js';
-import { manualSim, scenarioMeta, simClient } from '../helpers/sim.js';
+import { type ManualClock, type Simulator, type Step, startSimulator } from '../../src/sim/index.js';
+import { manualSim, simClient } from '../helpers/sim.js';
 
 let sim: Simulator<ManualClock>;
 let client: OpenAI;
@@ -24,7 +24,7 @@ describe('stats', () => {
     await sim.clock.advance(60_000);
     const { timeline } = job();
     expect(timeline.map((s) => s.status)).toEqual(['queued', 'in_progress', 'completed']);
-    const [queued, inProgress, completed] = timeline as [{ at: number }, { at: number }, { at: number }];
+    const [queued, inProgress, completed] = timeline as [Step, Step, Step];
     expect(queued.at).toBe(job().createdAt);
     expect(inProgress.at - queued.at).toBeGreaterThanOrEqual(100);
     expect(inProgress.at - queued.at).toBeLessThanOrEqual(900);
