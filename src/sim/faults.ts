@@ -54,15 +54,6 @@ export interface HttpFaults {
   pollAfterMs?: number | PollAfterFault | null;
 }
 
-/** What the fault dice decided for one request, in the order the server applies them. */
-export interface FaultDecision {
-  latencyMs: number;
-  drop: boolean;
-  rateLimit?: RateLimitFault;
-  serverError?: ServerErrorFault;
-  pollAfterMs?: number;
-}
-
 /** `'*.retrieve'` → /^.*\.retrieve$/ */
 export function routeMatcher(patterns: readonly string[] | undefined): (name: string) => boolean {
   if (!patterns) return () => true;
@@ -127,6 +118,8 @@ export class HttpFaultState {
   private serverErrors: ArmedRule<ServerErrorFault>[] = [];
   private drops: ArmedRule<FaultRule>[] = [];
   private bucket: RequestBucket | undefined;
+  private latencyRoutes: (route: string) => boolean = () => false;
+  private pollAfterRoutes: (route: string) => boolean = () => false;
 
   constructor(private readonly random: Random) {}
 
@@ -145,6 +138,11 @@ export class HttpFaultState {
     if ('drop' in partial) this.drops = arm(asList(next.drop));
     // A new limit starts with a full bucket.
     if ('rpm' in partial) this.bucket = undefined;
+    this.latencyRoutes = routeMatcher(next.latency?.routes);
+    const poll = next.pollAfterMs;
+    this.pollAfterRoutes = routeMatcher(
+      typeof poll === 'object' && poll?.routes ? poll.routes : ['*.retrieve'],
+    );
     this.config = next;
   }
 
@@ -161,20 +159,39 @@ export class HttpFaultState {
     return this.bucket.take(now);
   }
 
-  /** Rolls the dice for one request to `route`. */
-  decide(route: string): FaultDecision {
-    const { latency, pollAfterMs } = this.config;
-    const decision: FaultDecision = { latencyMs: 0, drop: false };
-    if (latency && routeMatcher(latency.routes)(route))
-      decision.latencyMs = sampleDuration(latency.ms, this.random);
-    decision.drop = this.drops.some((r) => r.fires(route, this.random));
-    decision.rateLimit = this.rateLimits.find((r) => r.fires(route, this.random))?.rule;
-    decision.serverError = this.serverErrors.find((r) => r.fires(route, this.random))?.rule;
-    if (pollAfterMs != null) {
-      const spec = typeof pollAfterMs === 'number' ? { ms: pollAfterMs } : pollAfterMs;
-      if (routeMatcher(spec.routes ?? ['*.retrieve'])(route)) decision.pollAfterMs = spec.ms;
-    }
-    return decision;
+  /** Wall-clock ms to delay a request to `route` (0 for none). */
+  latencyFor(route: string): number {
+    const { latency } = this.config;
+    return latency && this.latencyRoutes(route) ? sampleDuration(latency.ms, this.random) : 0;
+  }
+
+  // Each rule below is asked only when a request gets that far, so a request answered by an earlier fault
+  // (a drop, a 401, the rpm limit) does not use up a later rule's `next` count.
+
+  /** Whether to destroy the connection of a request to `route`. */
+  dropFor(route: string): boolean {
+    return this.drops.some((r) => r.fires(route, this.random));
+  }
+
+  /** The injected 429 for a request to `route`, if one fires. */
+  rateLimitFor(route: string): RateLimitFault | undefined {
+    return this.rateLimits.find((r) => r.fires(route, this.random))?.rule;
+  }
+
+  /** The injected 5xx for a request to `route`, if one fires. */
+  serverErrorFor(route: string): ServerErrorFault | undefined {
+    return this.serverErrors.find((r) => r.fires(route, this.random))?.rule;
+  }
+
+  /** The `openai-poll-after-ms` value for an answer on `route`, if any. */
+  pollAfterFor(route: string): number | undefined {
+    const { pollAfterMs } = this.config;
+    if (pollAfterMs == null) return undefined;
+    return this.pollAfterRoutes(route)
+      ? typeof pollAfterMs === 'number'
+        ? pollAfterMs
+        : pollAfterMs.ms
+      : undefined;
   }
 }
 

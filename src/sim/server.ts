@@ -113,15 +113,15 @@ const SERVER_ERROR_MESSAGES: Record<number, string> = {
  */
 export function createSimServer(deps: ServerDeps): SimServer {
   const routes = deps.routes.map(compile);
-  const sleeping = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
+  // Requests waiting out injected latency; close() clears them so no timer outlives the server.
+  const sleeping = new Set<ReturnType<typeof setTimeout>>();
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const entry = { timer: setTimeout(() => done(), ms), resolve };
-      const done = () => {
-        sleeping.delete(entry);
+      const timer = setTimeout(() => {
+        sleeping.delete(timer);
         resolve();
-      };
-      sleeping.add(entry);
+      }, ms);
+      sleeping.add(timer);
     });
 
   const send = (
@@ -167,9 +167,9 @@ export function createSimServer(deps: ServerDeps): SimServer {
     const headers: Record<string, string> = {};
     try {
       const raw = await readBody(req);
-      const decision = deps.faults.decide(name);
-      if (decision.latencyMs > 0) await sleep(decision.latencyMs);
-      if (decision.drop) {
+      const latencyMs = deps.faults.latencyFor(name);
+      if (latencyMs > 0) await sleep(latencyMs);
+      if (deps.faults.dropFor(name)) {
         deps.counter.record(name, 'dropped');
         req.socket.destroy();
         return;
@@ -189,16 +189,18 @@ export function createSimServer(deps: ServerDeps): SimServer {
           );
         }
       }
-      if (decision.rateLimit) {
-        const retryAfterMs = decision.rateLimit.retryAfterMs ?? 1000;
+      const rateLimit = deps.faults.rateLimitFor(name);
+      if (rateLimit) {
+        const retryAfterMs = rateLimit.retryAfterMs ?? 1000;
         throw rateLimitError(
           retryAfterMs,
           deps.faults.current.rpm ?? 500,
           `Rate limit reached for requests (simulated). Please try again in ${formatResetDuration(retryAfterMs)}.`,
         );
       }
-      if (decision.serverError) {
-        const status = decision.serverError.status ?? 500;
+      const serverError = deps.faults.serverErrorFor(name);
+      if (serverError) {
+        const status = serverError.status ?? 500;
         throw new SimHttpError(status, SERVER_ERROR_MESSAGES[status]!, 'server_error');
       }
       if (!match) {
@@ -211,7 +213,8 @@ export function createSimServer(deps: ServerDeps): SimServer {
         raw,
         now: deps.clock.now(),
       });
-      if (decision.pollAfterMs !== undefined) headers['openai-poll-after-ms'] = String(decision.pollAfterMs);
+      const pollAfterMs = deps.faults.pollAfterFor(name);
+      if (pollAfterMs !== undefined) headers['openai-poll-after-ms'] = String(pollAfterMs);
       send(res, name, reply.status ?? 200, reply.body, headers);
     } catch (error) {
       const failure =
@@ -238,10 +241,8 @@ export function createSimServer(deps: ServerDeps): SimServer {
     server,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sleeping) {
-          clearTimeout(s.timer);
-          sleeping.delete(s);
-        }
+        for (const timer of sleeping) clearTimeout(timer);
+        sleeping.clear();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

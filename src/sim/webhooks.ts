@@ -197,19 +197,22 @@ export class WebhookDispatcher {
 
   /** Replaces the fault keys given; `null` clears one. */
   setFaults(partial: WebhookFaults): void {
-    const next: WebhookFaults = { ...this.faults };
-    for (const [key, rule] of Object.entries(partial) as [keyof WebhookFaults, WebhookFaultRule | null][]) {
-      if (rule == null) {
-        delete next[key];
-        delete this.armed[key];
-        continue;
-      }
+    const entries = Object.entries(partial) as [keyof WebhookFaults, WebhookFaultRule | null | undefined][];
+    // Check everything first, so a bad option leaves the faults in force untouched.
+    for (const [key, rule] of entries) {
+      if (rule == null) continue;
       checkRule(rule, `faults.webhooks.${key}`);
       if (key === 'delay') checkDuration((rule as { ms: Duration }).ms, 'faults.webhooks.delay.ms');
-      (next as Record<string, unknown>)[key] = rule;
-      (this.armed as Record<string, unknown>)[key] = new ArmedRule(rule, routeMatcher(rule.types));
     }
-    this.faults = next;
+    for (const [key, rule] of entries) {
+      if (rule == null) {
+        delete this.faults[key];
+        delete this.armed[key];
+      } else {
+        (this.faults as Record<string, unknown>)[key] = rule;
+        (this.armed as Record<string, unknown>)[key] = new ArmedRule(rule, routeMatcher(rule.types));
+      }
+    }
   }
 
   /** The webhook faults in force. */

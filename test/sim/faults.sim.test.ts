@@ -101,6 +101,14 @@ describe('server errors, drops, latency, hints', () => {
     expect(sim.stats().requests.byRoute['responses.retrieve']?.byStatus).toEqual({ dropped: 1, 200: 1 });
   });
 
+  it('spends a rule only on requests that reach it: a dropped request leaves the 429 for the next one', async () => {
+    ({ sim, client } = await manualSim({ faults: { drop: { next: 1 }, rateLimit: { next: 1 } } }));
+    const first = await client.batches.retrieve('batch_x').catch((e) => e);
+    const second = await client.batches.retrieve('batch_x').catch((e) => e);
+    const third = await client.batches.retrieve('batch_x').catch((e) => e);
+    expect([first.constructor, second.status, third.status]).toEqual([OpenAI.APIConnectionError, 429, 404]);
+  });
+
   it('adds wall-clock latency to the routes it targets', async () => {
     ({ sim, client } = await manualSim({ faults: { latency: { ms: 150, routes: ['responses.retrieve'] } } }));
     let started = Date.now();
@@ -145,6 +153,11 @@ describe('server errors, drops, latency, hints', () => {
     expect(() => sim.setFaults({ rateLimit: { probability: 2 } })).toThrow(/probability/);
     expect(() => sim.setFaults({ rpm: 0 })).toThrow(/rpm/);
     expect(() => sim.setFaults({ latency: { ms: [5, 1] } })).toThrow(/latency/);
+    expect(() => sim.setFaults({ webhooks: { drop: { next: 1 }, delay: { ms: -1 } } })).toThrow(
+      /faults.webhooks.delay.ms/,
+    );
+    // A refused update changes nothing.
+    expect(sim.faults()).toEqual({ webhooks: {} });
   });
 });
 
