@@ -7,6 +7,7 @@ import {
   type JobRef,
   poll,
   type RunSnapshot,
+  type Source,
   type WebhookHub,
   watchRun,
   webhookSource,
@@ -14,7 +15,7 @@ import {
 import { type SimFaults, type Simulator, startSimulator } from '../src/sim/index.js';
 import { simScheduler } from '../src/sim/scheduler.js';
 import { makeWebhookSecret } from './helpers/sign-webhook.js';
-import { assistantAndThread, scenarioMeta, simClient } from './helpers/sim.js';
+import { assistantAndThread, simClient } from './helpers/sim.js';
 import { listenHub } from './helpers/webhook-server.js';
 
 const SPEED = 50;
@@ -65,7 +66,7 @@ async function create(kind: JobRef['kind']): Promise<JobRef> {
   return { kind, threadId, runId: run.id };
 }
 
-const watchAll = (job: JobRef, source = webhookSource(hub, { fetch: 'when-needed' })) =>
+const watchAll = (job: JobRef, source: Source = webhookSource(hub, { fetch: 'when-needed' })) =>
   lastValueFrom(watchRun({ client, job, source, scheduler: simScheduler(sim.clock) }).pipe(toArray()));
 
 const terminal = (snapshots: RunSnapshot[]) => snapshots.filter((s) => s.done);

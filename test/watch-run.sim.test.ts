@@ -177,7 +177,12 @@ describe('watchRun: requires_action', () => {
       ...base(),
       job,
       source: poll({ initialDelayMs: 100, factor: 1, maxDelayMs: 100, jitter: 'none' }),
-      tools: { lookup: () => (handled++, 'found') },
+      tools: {
+        lookup: () => {
+          handled++;
+          return 'found';
+        },
+      },
     });
     expect(snapshots.at(-1)!.state).toBe('completed');
     expect(handled).toBe(1);

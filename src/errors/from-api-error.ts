@@ -40,5 +40,8 @@ export function classifyRequestError(e: unknown, job: JobRef, what: string): Req
       ),
     };
   }
-  return { transient: false, error: new BadRequestError(`${what} was rejected (${status}): ${apiMessage}`, options) };
+  return {
+    transient: false,
+    error: new BadRequestError(`${what} was rejected (${status}): ${apiMessage}`, options),
+  };
 }

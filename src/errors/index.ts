@@ -6,6 +6,11 @@ export { classifyRequestError, type RequestFailure } from './from-api-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { RetriesExhaustedError } from './retries-exhausted-error.js';
 export { RunNotCompletedError } from './run-not-completed-error.js';
-export { isRunstateError, RunstateError, type RunstateErrorCode, type RunstateErrorOptions } from './runstate-error.js';
+export {
+  isRunstateError,
+  RunstateError,
+  type RunstateErrorCode,
+  type RunstateErrorOptions,
+} from './runstate-error.js';
 export { ToolHandlerError } from './tool-handler-error.js';
 export { type WebhookRejectionReason, WebhookVerificationError } from './webhook-verification-error.js';

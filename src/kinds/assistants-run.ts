@@ -49,7 +49,10 @@ export const assistantsRun: KindAdapter<Run> = {
     const { data, response } = await client.beta.threads.runs
       .submitToolOutputs(
         runId,
-        { thread_id: threadId, tool_outputs: outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: o.output })) },
+        {
+          thread_id: threadId,
+          tool_outputs: outputs.map((o) => ({ tool_call_id: o.tool_call_id, output: o.output })),
+        },
         requestOptions(options),
       )
       .withResponse();

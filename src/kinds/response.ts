@@ -22,7 +22,9 @@ export const response: KindAdapter<Response> = {
   jobId: id,
   describe: (ref) => `response ${id(ref)}`,
   async retrieve(client, ref, options) {
-    const { data, response } = await client.responses.retrieve(id(ref), {}, requestOptions(options)).withResponse();
+    const { data, response } = await client.responses
+      .retrieve(id(ref), {}, requestOptions(options))
+      .withResponse();
     return { job: data, headers: response.headers };
   },
   async cancel(client, ref, options) {
