@@ -6,6 +6,7 @@
 // clock
 export type { ClockOption, ManualClock, SimClock } from './clock.js';
 export { createManualClock, createScaledClock, MANUAL_CLOCK_START } from './clock.js';
+export { simScheduler } from './scheduler.js';
 // faults
 export type {
   FaultRule,
