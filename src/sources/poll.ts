@@ -24,13 +24,27 @@ import {
   type BackoffOptions,
   type BackoffPolicy,
   DEFAULT_POLL_BACKOFF,
+  MAX_TIMER_MS,
   nextDelay,
   resolveBackoff,
 } from './backoff.js';
 import { serverHintMs } from './server-hint.js';
 
+/**
+ * A custom poll schedule: the base delay in ms before the retrieve of `attempt` (0-based within the current
+ * cycle; back to 0 after a nudge), given `elapsedMs` since the watch started. Called once per scheduled retrieve.
+ * Server hints still raise the result, the policy's `minDelayMs` floors it (also for NaN or negative results),
+ * and the deadline clips it, exactly as for backoff delays; retries after failures keep `retryBackoff`.
+ */
+export type PollDelays = (attempt: number, elapsedMs: number) => number;
+
 /** Options of {@link poll}: the poll schedule, plus how failed requests are retried. */
 export interface PollOptions extends BackoffOptions {
+  /**
+   * Replaces the backoff policy's delays (the policy's `minDelayMs` still floors them). The adaptive schedule
+   * plugs in here.
+   */
+  delays?: PollDelays;
   /**
    * Retries allowed after a transient failure (429, 408, 409, 5xx, network) before the watch errors with
    * `RetriesExhaustedError`; counts consecutive failures only, a success resets it. Default 8.
@@ -49,6 +63,8 @@ export interface PollSource extends Source {
   readonly retryPolicy: BackoffPolicy;
   readonly maxRetries: number;
   readonly immediate: boolean;
+  /** The custom schedule, when one was given. */
+  readonly delays: PollDelays | undefined;
 }
 
 /** The retry schedule by default: 1 s, ×2, capped at 30 s, full jitter (floor 100 ms). */
@@ -69,7 +85,13 @@ export const DEFAULT_MAX_RETRIES = 8;
  * @example watchRun({ client, job, source: poll({ initialDelayMs: 1000, maxDelayMs: 10_000 }) })
  */
 export function poll(options: PollOptions = {}): PollSource {
-  const { maxRetries = DEFAULT_MAX_RETRIES, retryBackoff = {}, immediate = false, ...backoff } = options;
+  const {
+    maxRetries = DEFAULT_MAX_RETRIES,
+    retryBackoff = {},
+    immediate = false,
+    delays,
+    ...backoff
+  } = options;
   const policy = resolveBackoff(backoff, DEFAULT_POLL_BACKOFF, 'poll()');
   const retryPolicy = resolveBackoff(retryBackoff, DEFAULT_RETRY_BACKOFF, 'poll({ retryBackoff })');
   if (!(maxRetries === Number.POSITIVE_INFINITY || (Number.isInteger(maxRetries) && maxRetries >= 0))) {
@@ -77,12 +99,16 @@ export function poll(options: PollOptions = {}): PollSource {
       `poll(): maxRetries must be a whole number ≥ 0 (or Infinity), got ${JSON.stringify(maxRetries)}`,
     );
   }
+  if (delays !== undefined && typeof delays !== 'function') {
+    throw new ConfigurationError('poll(): delays must be a function (attempt, elapsedMs) => ms');
+  }
   const source: PollSource = {
     name: 'poll',
     policy,
     retryPolicy,
     maxRetries,
     immediate: Boolean(immediate),
+    delays,
     watch: (ctx) => watchByPolling(ctx, source),
   };
   return source;
@@ -113,11 +139,12 @@ interface Step {
 
 function watchByPolling(ctx: SourceContext, source: PollSource): Observable<StatusEvent> {
   return defer(() => {
-    if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) return EMPTY;
+    const start = ctx.scheduler.now();
+    if (ctx.signal.aborted || start >= ctx.deadline) return EMPTY;
     // Each nudge starts a new cycle: switchMap drops the pending timer and aborts a request in flight.
     const cycles$ = merge(of(source.immediate), ctx.nudge$.pipe(map(() => false)));
     return cycles$.pipe(
-      switchMap((immediate) => pollCycle(ctx, source, immediate)),
+      switchMap((immediate) => pollCycle(ctx, source, immediate, start)),
       takeWhile((x): x is StatusEvent => x !== DEADLINE),
       takeWhile((event) => !TERMINAL.has(event.state), true),
       takeUntil(fromEvent(ctx.signal, 'abort')),
@@ -130,6 +157,7 @@ function pollCycle(
   ctx: SourceContext,
   source: PollSource,
   immediate: boolean,
+  start: number,
 ): Observable<StatusEvent | typeof DEADLINE> {
   const delayFor = (policy: BackoffPolicy, attempt: number, hintMs?: number) =>
     nextDelay(policy, attempt, {
@@ -138,6 +166,10 @@ function pollCycle(
       deadline: ctx.deadline,
       hintMs,
     });
+  const scheduled = (attempt: number, hintMs?: number) =>
+    source.delays
+      ? delayFor(fixedPolicy(source.policy, source.delays(attempt, ctx.scheduler.now() - start)), 0, hintMs)
+      : delayFor(source.policy, attempt, hintMs);
 
   const requestAfter = (
     delay: number,
@@ -159,18 +191,28 @@ function pollCycle(
     const { outcome, attempt, failures } = step;
     if (outcome.ok) {
       if (TERMINAL.has(outcome.event.state)) return EMPTY;
-      return requestAfter(delayFor(source.policy, attempt + 1, outcome.hintMs), attempt + 1, 0);
+      return requestAfter(scheduled(attempt + 1, outcome.hintMs), attempt + 1, 0);
     }
     if (failures > source.maxRetries) return throwError(() => exhausted(ctx, failures, outcome.failure));
     return requestAfter(delayFor(source.retryPolicy, failures - 1, outcome.hintMs), attempt, failures);
   };
 
   // With `immediate`, the first request is an extra one before attempt 0 of the schedule.
-  const first$ = immediate ? requestAfter(0, -1, 0) : requestAfter(delayFor(source.policy, 0), 0, 0);
+  const first$ = immediate ? requestAfter(0, -1, 0) : requestAfter(scheduled(0), 0, 0);
   return first$.pipe(
     expand(next),
     mergeMap((step) => (step === DEADLINE ? of(DEADLINE) : step.outcome.ok ? of(step.outcome.event) : EMPTY)),
   );
+}
+
+/**
+ * A custom delay as a one-step policy without jitter, so it goes through `nextDelay` like any backoff delay (floor,
+ * hint, rounding, deadline). A delay that is not a number > 0 falls to the floor (never a tight loop); Infinity
+ * waits as long as a timer can, which the deadline clips.
+ */
+function fixedPolicy(policy: BackoffPolicy, delayMs: number): BackoffPolicy {
+  const base = delayMs > 0 ? Math.min(delayMs, MAX_TIMER_MS) : policy.minDelayMs;
+  return { ...policy, initialDelayMs: base, factor: 1, maxDelayMs: base, jitter: 'none' };
 }
 
 /** One retrieve, as an outcome; a final failure errors with its typed error; an abort ends quietly. */
