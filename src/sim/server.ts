@@ -44,6 +44,15 @@ function compile(def: RouteDef): CompiledRoute {
   return { def, regex: new RegExp(`^/v1${pattern}/?$`), keys };
 }
 
+/** A malformed escape (`%E0%A4%A`) cannot name anything that exists: keep it raw so the lookup 404s. */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -143,22 +152,28 @@ export function createSimServer(deps: ServerDeps): SimServer {
     res.end(JSON.stringify(body));
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://sim.invalid');
-    let match: { route: CompiledRoute; params: Record<string, string> } | undefined;
+  const match = (method: string | undefined, pathname: string) => {
     for (const route of routes) {
-      if (route.def.method !== req.method) continue;
-      const m = route.regex.exec(url.pathname);
+      if (route.def.method !== method) continue;
+      const m = route.regex.exec(pathname);
       if (!m) continue;
       const params: Record<string, string> = {};
       route.keys.forEach((key, i) => {
-        params[key] = decodeURIComponent(m[i + 1]!);
+        params[key] = safeDecode(m[i + 1]!);
       });
-      match = { route, params };
-      break;
+      return { route, params };
     }
-    const name = match?.route.def.name ?? 'unknown';
-    const jobId = match?.route.def.jobParam ? match.params[match.route.def.jobParam] : undefined;
+    return undefined;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // A request target WHATWG URL cannot parse still gets an OpenAI-shaped 404, not a dropped socket.
+    const url = URL.canParse(req.url ?? '/', 'http://sim.invalid')
+      ? new URL(req.url ?? '/', 'http://sim.invalid')
+      : new URL('http://sim.invalid/invalid');
+    const found = match(req.method, url.pathname);
+    const name = found?.route.def.name ?? 'unknown';
+    const jobId = found?.route.def.jobParam ? found.params[found.route.def.jobParam] : undefined;
     const counters = jobId ? deps.jobs.counters(jobId) : undefined;
     if (counters) {
       counters.requests++;
@@ -203,13 +218,13 @@ export function createSimServer(deps: ServerDeps): SimServer {
         const status = serverError.status ?? 500;
         throw new SimHttpError(status, SERVER_ERROR_MESSAGES[status]!, 'server_error');
       }
-      if (!match) {
+      if (!found) {
         throw new SimHttpError(404, `Invalid URL (${req.method} ${url.pathname})`);
       }
-      const reply: SimReply = await match.route.def.handle({
-        params: match.params,
+      const reply: SimReply = await found.route.def.handle({
+        params: found.params,
         query: url.searchParams,
-        body: match.route.def.rawBody ? {} : parseJson(raw),
+        body: found.route.def.rawBody ? {} : parseJson(raw),
         raw,
         now: deps.clock.now(),
       });
