@@ -4,23 +4,12 @@ import { backoffSchedule, poll, resolveBackoff, watchRun } from '../src/index.js
 import { startSimulator } from '../src/sim/index.js';
 import { simScheduler } from '../src/sim/scheduler.js';
 import { scenarioMeta, simClient } from './helpers/sim.js';
-
-/** mulberry32: a seeded random source, so the jitter the watch draws can be replayed by the schedule. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as seeded } from './helpers/source-context.js';
 
 describe('poll schedule against a scripted run', () => {
   it('makes exactly the retrieves that the default policy computes for that run', async () => {
-    // Slow enough (10×) that a request's few ms of latency stay far inside the gap the run ends in.
-    const sim = await startSimulator({ clock: { speed: 10 }, seed: 3 });
+    // A manual clock that moves only between requests, in 10 ms steps: the schedule cannot drift with CPU load.
+    const sim = await startSimulator({ clock: 'manual', seed: 3 });
     try {
       const policy = resolveBackoff();
       const times = backoffSchedule(policy, { random: seeded(42), until: 60_000 });
@@ -29,14 +18,23 @@ describe('poll schedule against a scripted run', () => {
       const k = times.findIndex((t, i) => i >= 3 && (times[i + 1] ?? 0) - t >= 1_500);
       expect(k).toBeGreaterThanOrEqual(3);
       const endsAt = (times[k]! + times[k + 1]!) / 2;
-      const client = simClient(sim);
+      const inFlight = new Set<Promise<unknown>>();
+      const client = simClient(sim, {
+        fetch: (url, init) => {
+          const p = fetch(url, init);
+          const tracked = p.finally(() => inFlight.delete(tracked));
+          inFlight.add(tracked);
+          return p;
+        },
+      });
       const r = await client.responses.create({
         model: 'gpt-4o-mini',
         input: 'count my polls',
         background: true,
         metadata: scenarioMeta({ phases: { queued: 100, in_progress: endsAt - 100 } }),
       });
-      const last = await lastValueFrom(
+      let ended = false;
+      const watching = lastValueFrom(
         watchRun({
           client,
           job: { kind: 'response', id: r.id },
@@ -44,7 +42,18 @@ describe('poll schedule against a scripted run', () => {
           random: seeded(42),
           scheduler: simScheduler(sim.clock),
         }),
-      );
+      ).finally(() => {
+        ended = true;
+      });
+      // A poll that fires reaches `fetch` only after the SDK's own awaits: give it two turns before moving on.
+      const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+      while (!ended) {
+        if (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        else await sim.clock.advance(10);
+        await turn();
+        await turn();
+      }
+      const last = await watching;
       expect(last.state).toBe('completed');
       // Polls 0..k read it running; poll k+1 reads it completed.
       expect(sim.job(r.id)!.retrieves).toBe(k + 2);

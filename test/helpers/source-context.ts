@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import { APIError, APIUserAbortError } from 'openai';
 import { asyncScheduler, type SchedulerLike, Subject } from 'rxjs';
 import { createRequestMeter } from '../../src/request-meter.js';
+import { mulberry32 } from '../../src/sim/random.js';
 import type { JobRef, JobState, KindAdapter, RequestMeter, SourceContext } from '../../src/types.js';
 
 /** The smallest job object the fake adapter reads. */
@@ -98,17 +99,8 @@ export function apiError(status: number, headers: Record<string, string> = {}): 
   );
 }
 
-/** A small deterministic random source in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic random source in [0, 1): the simulator's own mulberry32. */
+export const seededRandom = mulberry32;
 
 /** A SourceContext for unit tests of a source, plus the handles a test drives it with. */
 export interface TestSourceContext {
