@@ -75,6 +75,9 @@ const RANK: Record<RunState, number> = {
 
 const TERMINAL_STATES = ['completed', 'failed', 'cancelled', 'expired', 'incomplete'] as const;
 
+// Every active state arms the expiry guard on entry: the delay is computed from the absolute `expiresAt` then.
+const UNTIL_EXPIRY = { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } } as const;
+
 // Node's timers fire at once for delays over 2^31-1 ms; an unknown expiry must not look like a due one.
 const NEVER_MS = 2 ** 31 - 1;
 
@@ -217,66 +220,36 @@ export const runMachine = setup({
         abort: [{ guard: 'shouldCancel', target: 'stopping' }, { target: 'stopped' }],
         status: [
           { guard: 'isStale' },
-          {
-            guard: { type: 'isState', params: { state: 'completed' } },
-            target: 'completed',
-            actions: 'recordStatus',
-          },
-          {
-            guard: { type: 'isState', params: { state: 'failed' } },
-            target: 'failed',
-            actions: 'recordStatus',
-          },
-          {
-            guard: { type: 'isState', params: { state: 'cancelled' } },
-            target: 'cancelled',
-            actions: 'recordStatus',
-          },
-          {
-            guard: { type: 'isState', params: { state: 'expired' } },
-            target: 'expired',
-            actions: 'recordStatus',
-          },
-          {
-            guard: { type: 'isState', params: { state: 'incomplete' } },
-            target: 'incomplete',
-            actions: 'recordStatus',
-          },
+          ...TERMINAL_STATES.map((state) => ({
+            guard: { type: 'isState' as const, params: { state } },
+            target: state,
+            actions: 'recordStatus' as const,
+          })),
           // A status this version does not know: keep it verbatim, stay where we are, keep watching.
           { guard: 'isUnknownStatus', actions: 'recordStatus' },
           { guard: 'isSameState', actions: 'recordStatus' },
-          {
-            guard: { type: 'isState', params: { state: 'queued' } },
-            target: '.queued',
-            actions: 'recordStatus',
-          },
-          {
-            guard: { type: 'isState', params: { state: 'in_progress' } },
-            target: '.in_progress',
-            actions: 'recordStatus',
-          },
+          ...(['queued', 'in_progress', 'cancelling'] as const).map((state) => ({
+            guard: { type: 'isState' as const, params: { state } },
+            target: `.${state}`,
+            actions: 'recordStatus' as const,
+          })),
           {
             guard: { type: 'isState', params: { state: 'requires_action' } },
             target: '.requires_action',
             actions: ['recordStatus', 'recordToolCalls'],
-          },
-          {
-            guard: { type: 'isState', params: { state: 'cancelling' } },
-            target: '.cancelling',
-            actions: 'recordStatus',
           },
         ],
       },
       initial: 'queued',
       states: {
         queued: {
-          after: { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } },
+          after: UNTIL_EXPIRY,
         },
         in_progress: {
-          after: { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } },
+          after: UNTIL_EXPIRY,
         },
         requires_action: {
-          after: { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } },
+          after: UNTIL_EXPIRY,
           initial: 'deciding',
           states: {
             deciding: {
@@ -347,7 +320,7 @@ export const runMachine = setup({
           },
         },
         cancelling: {
-          after: { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } },
+          after: UNTIL_EXPIRY,
         },
         confirming_expiry: {
           // One retrieve settles it: the server's own terminal status wins, else the watcher declares `expired`.
