@@ -1,13 +1,19 @@
 /**
  * runstate/sim: an OpenAI-compatible simulator for Assistants runs, background responses and batches,
  * with scripted lifecycles, a controllable clock, injectable faults and signed webhooks.
+ * (One export per module, each under its header: Biome sorts exports by path, and headers travel with them.)
  */
 
-// clock
-export type { ClockOption, ManualClock, SimClock } from './clock.js';
-export { createManualClock, createScaledClock, MANUAL_CLOCK_START } from './clock.js';
-export { simScheduler } from './scheduler.js';
-// faults
+// ── clock ────────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  type ClockOption,
+  createManualClock,
+  createScaledClock,
+  MANUAL_CLOCK_START,
+  type ManualClock,
+  type SimClock,
+} from './clock.js';
+// ── faults ───────────────────────────────────────────────────────────────────────────────────────────────────
 export type {
   FaultRule,
   HttpFaults,
@@ -16,18 +22,36 @@ export type {
   RateLimitFault,
   ServerErrorFault,
 } from './faults.js';
+// ── stats: job kinds and timeline steps ──────────────────────────────────────────────────────────────────────
 export type { JobKind } from './jobs/job.js';
 export type { Step } from './jobs/plan.js';
-// scenarios
-export type { Duration, Outcome, Phases, Scenario, ToolCallSpec } from './scenario.js';
-export { DEFAULT_PHASES, DEFAULT_SCENARIO, ScenarioError, validateScenario } from './scenario.js';
+// ── scenarios ────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  DEFAULT_PHASES,
+  DEFAULT_SCENARIO,
+  type Duration,
+  type Outcome,
+  type Phases,
+  type Scenario,
+  ScenarioError,
+  type ToolCallSpec,
+  validateScenario,
+} from './scenario.js';
+// ── clock, watcher side: an RxJS scheduler on the simulator clock ────────────────────────────────────────────
+export { simScheduler } from './scheduler.js';
+// ── webhooks: signing ────────────────────────────────────────────────────────────────────────────────────────
 export { generateWebhookSecret, signWebhook } from './signing.js';
-// simulator
-export type { ScenarioPicker, SimFaults, Simulator, SimulatorOptions } from './simulator.js';
-export { startSimulator } from './simulator.js';
-// stats
+// ── simulator ────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  type ScenarioPicker,
+  type SimFaults,
+  type Simulator,
+  type SimulatorOptions,
+  startSimulator,
+} from './simulator.js';
+// ── stats ────────────────────────────────────────────────────────────────────────────────────────────────────
 export type { JobStats, RouteStats, SimStats } from './stats.js';
-// webhooks
+// ── webhooks: delivery ───────────────────────────────────────────────────────────────────────────────────────
 export type {
   WebhookAttempt,
   WebhookDelivery,
