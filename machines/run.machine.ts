@@ -167,6 +167,11 @@ export const runMachine = setup({
       };
     }),
     settle: assign((_, params: { state: RunState }) => ({ state: params.state })),
+    /** The watcher gave up: the moment is the deadline itself, not the last observation. */
+    giveUp: assign(({ context }) => ({
+      state: 'timed_out' as const,
+      at: Math.max(context.at, context.deadlineAt),
+    })),
     recordOutputs: assign((_, params: { outputs: readonly ToolOutput[] }) => ({ outputs: params.outputs })),
     markAnswered: assign(({ context }) => ({
       answered: [...new Set([...context.answered, ...context.outputs.map((o) => o.tool_call_id)])],
@@ -364,7 +369,7 @@ export const runMachine = setup({
     cancelled: { type: 'final', entry: { type: 'settle', params: { state: 'cancelled' } } },
     expired: { type: 'final', entry: { type: 'settle', params: { state: 'expired' } } },
     incomplete: { type: 'final', entry: { type: 'settle', params: { state: 'incomplete' } } },
-    timed_out: { type: 'final', entry: { type: 'settle', params: { state: 'timed_out' } } },
+    timed_out: { type: 'final', entry: 'giveUp' },
     /** The watcher stopped on abort; the job's state is whatever was last seen. */
     stopped: { type: 'final' },
     /** The watch itself failed (`fault` holds the typed error); watchRun turns it into an Observable error. */

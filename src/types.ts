@@ -163,4 +163,10 @@ export interface RunSnapshot<Job = unknown> {
   pendingToolCalls: readonly ToolCall[];
   /** Names of requested tools with no handler: the run waits for the user, or expires. */
   missingHandlers: readonly string[];
+  /**
+   * What the state alone does not say, in a sentence: that a `timed_out` job may still be running, that the
+   * watcher (not the server) declared `expired`, that the run waits for tools without handlers, that the watch
+   * was stopped. Undefined when there is nothing to add.
+   */
+  note: string | undefined;
 }

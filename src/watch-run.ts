@@ -9,13 +9,14 @@ import {
   throwError,
 } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
-import { type RunMachineContext, runMachine } from '../machines/run.machine.js';
+import { runMachine } from '../machines/run.machine.js';
 import { ConfigurationError } from './errors/configuration-error.js';
 import { adapters } from './kinds/index.js';
 import { createRequestMeter } from './request-meter.js';
+import { changeKey, toSnapshot } from './snapshot.js';
 import { poll } from './sources/poll.js';
 import type { ToolErrorPolicy, ToolHandlers } from './tools.js';
-import type { JobRef, KindAdapter, RunSnapshot, Source, SourceContext } from './types.js';
+import type { JobKind, JobRef, KindAdapter, RunSnapshot, Source, SourceContext } from './types.js';
 import { createWatchActors } from './watch-actors.js';
 
 /** Options of `watchRun` and `waitForRun`. */
@@ -30,7 +31,10 @@ export interface WatchRunOptions {
   tools?: ToolHandlers;
   /** What a throwing tool handler does: `'report'` (default, its message becomes the output) or `'fail'`. */
   onToolError?: ToolErrorPolicy;
-  /** How long to wait before giving up with state `timed_out` (the job may still run). Default 10 minutes. */
+  /**
+   * How long to wait before giving up with state `timed_out` (the job may still run). Default by kind
+   * (`DEFAULT_MAX_WAIT_MS`): 15 min for runs, 1 h for responses, 25 h for batches.
+   */
   maxWaitMs?: number;
   /** Stop watching when it aborts; the Observable completes after the last snapshot. */
   signal?: AbortSignal;
@@ -44,7 +48,15 @@ export interface WatchRunOptions {
   random?: () => number;
 }
 
-const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
+/**
+ * How long a watch waits by default, by kind: an Assistants run expires on the server after about 10 minutes,
+ * a background response can think for a long while, and a batch has a 24-hour completion window.
+ */
+export const DEFAULT_MAX_WAIT_MS: Readonly<Record<JobKind, number>> = {
+  'assistants.run': 15 * 60_000,
+  response: 60 * 60_000,
+  batch: 25 * 60 * 60_000,
+};
 
 /** XState's clock driven by an RxJS scheduler, so one injected scheduler moves every timer of a watch. */
 function clockFrom(scheduler: SchedulerLike) {
@@ -79,32 +91,6 @@ function validate(options: WatchRunOptions): ConfigurationError | undefined {
   return undefined;
 }
 
-function toSnapshot(context: RunMachineContext, done: boolean, calls: number): RunSnapshot {
-  return {
-    id: context.jobId,
-    kind: context.kind,
-    state: context.state,
-    status: context.status,
-    job: context.latest,
-    source: context.source,
-    at: context.at,
-    calls,
-    done,
-    pendingToolCalls: context.pendingToolCalls,
-    missingHandlers: context.missingHandlers,
-  };
-}
-
-function changeKey(s: RunSnapshot): string {
-  return [
-    s.state,
-    s.status,
-    s.done,
-    s.pendingToolCalls.map((c) => c.id).join(','),
-    s.missingHandlers.join(','),
-  ].join('|');
-}
-
 /**
  * Watches one asynchronous OpenAI job until it ends. Cold and lazy: nothing is requested before subscription.
  * Emits the current snapshot, then each change; completes after the terminal one. Failed, expired, cancelled,
@@ -123,7 +109,7 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
   const source = options.source ?? poll();
   const scheduler = options.scheduler ?? asyncScheduler;
   const random = options.random ?? Math.random;
-  const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS;
+  const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS[job.kind];
   // biome-ignore lint/suspicious/noExplicitAny: the adapter is chosen at run time by kind
   const adapter: KindAdapter<any> = adapters[job.kind];
 
@@ -180,8 +166,8 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
           subscriber.error(s.context.fault);
           return;
         }
-        const finished = done && s.value !== 'stopped';
-        emit(toSnapshot(s.context, finished, meter.count));
+        const phase = !done ? 'watching' : s.value === 'stopped' ? 'stopped' : 'done';
+        emit(toSnapshot(s.context, phase, meter.count));
         if (done) subscriber.complete();
       },
       error: (e) => subscriber.error(e),
@@ -190,7 +176,7 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
     const onAbort = () => actor.send({ type: 'abort', cancel: cancelOnAbort });
     actor.start();
     const first = actor.getSnapshot();
-    if (first.status === 'active') emit(toSnapshot(first.context, false, meter.count));
+    if (first.status === 'active') emit(toSnapshot(first.context, 'watching', meter.count));
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
 

@@ -7,13 +7,10 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 /** Every ```ts block of README.md and docs/*.md, named by file and line. A block fenced ```ts nocheck is prose. */
 function samples(): { name: string; code: string }[] {
-  const files = [
-    'README.md',
-    ...readdirSync(join(ROOT, 'docs'))
-      .filter((f) => f.endsWith('.md'))
-      .map((f) => `docs/${f}`),
-  ];
-  return files.flatMap((file) => {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`);
+  return ['README.md', ...docs].flatMap((file) => {
     const text = readFileSync(join(ROOT, file), 'utf8');
     const found: { name: string; code: string }[] = [];
     const fence = /^```(ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm;
@@ -26,16 +23,41 @@ function samples(): { name: string; code: string }[] {
   });
 }
 
+/** Type-only exports leave no runtime key: their names are read from the public entry points. */
+function typeNames(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const single = [...text.matchAll(/\btype (\w+)/g)].map((m) => m[1]!);
+  const blocks = [...text.matchAll(/export type \{([^}]*)\}/g)].flatMap((m) => m[1]!.match(/\w+/g) ?? []);
+  return [...new Set([...single, ...blocks])];
+}
+
+/** A fragment (a block with no import of its own) gets the public types imported, generics intact. */
+function withTypeImports(code: string): string {
+  if (/^import /m.test(code)) return code;
+  const main = typeNames('src/index.ts');
+  const sim = typeNames('src/sim/index.ts').filter((n) => !main.includes(n));
+  return [
+    `import type { ${main.join(', ')} } from 'runstate';`,
+    `import type { ${sim.join(', ')} } from 'runstate/sim';`,
+    code,
+  ].join('\n');
+}
+
+/**
+ * Globals a fragment may use without declaring: every public value (typed from the real API, so a fragment still
+ * fails when what it shows changes), RxJS, and the usual variables of the docs.
+ */
 async function preludeSource(): Promise<string> {
   const main = Object.keys(await import('../../src/index.js'));
-  const sim = Object.keys(await import('../../src/sim/index.js'));
+  const sim = Object.keys(await import('../../src/sim/index.js')).filter((n) => !main.includes(n));
+  const rxjs = Object.keys(await import('rxjs')).filter((n) => !main.includes(n) && !sim.includes(n));
   return [
     ...main.map((n) => `declare const ${n}: typeof import('runstate').${n};`),
-    ...sim
-      .filter((n) => !main.includes(n))
-      .map((n) => `declare const ${n}: typeof import('runstate/sim').${n};`),
+    ...sim.map((n) => `declare const ${n}: typeof import('runstate/sim').${n};`),
+    ...rxjs.map((n) => `declare const ${n}: typeof import('rxjs').${n};`),
     `declare const client: import('openai').default;`,
     `declare const job: import('runstate').JobRef;`,
+    `declare const jobs: import('runstate').JobRef[];`,
     `declare const sim: import('runstate/sim').Simulator;`,
     `declare const hub: import('runstate').WebhookHub;`,
     'declare const threadId: string, runId: string, assistantId: string, responseId: string, batchId: string;',
@@ -54,17 +76,14 @@ describe('code samples in README.md and docs/', () => {
   });
 
   it('every sample compiles against the current API', async () => {
-    // Each sample is its own module, importing `runstate` and `runstate/sim` as a user would. Fragments may use
-    // the public names and the usual variables without declaring them: the prelude declares them, typed from the
-    // real API, so a fragment still fails when the API it shows changes.
-    const prelude = await preludeSource();
+    // Each sample is its own module, importing `runstate` and `runstate/sim` as a user would.
     const virtual = new Map(
       all.map((s, i) => [
         join(ROOT, `.doc-samples/sample-${i}.ts`),
-        { ...s, code: `${s.code}\nexport {};\n` },
+        { ...s, code: `${withTypeImports(s.code)}\nexport {};\n` },
       ]),
     );
-    virtual.set(join(ROOT, '.doc-samples/prelude.d.ts'), { name: 'prelude', code: prelude });
+    virtual.set(join(ROOT, '.doc-samples/prelude.d.ts'), { name: 'prelude', code: await preludeSource() });
     const options: ts.CompilerOptions = {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.ESNext,
@@ -74,7 +93,6 @@ describe('code samples in README.md and docs/', () => {
       strict: true,
       noEmit: true,
       skipLibCheck: true,
-      allowImportingTsExtensions: false,
       baseUrl: ROOT,
       paths: { runstate: ['src/index.ts'], 'runstate/sim': ['src/sim/index.ts'] },
     };
