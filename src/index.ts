@@ -35,6 +35,13 @@ export {
   nextDelay,
   resolveBackoff,
 } from './sources/backoff.js';
+export {
+  type BudgetedPollSource,
+  createPollBudget,
+  type PollBudget,
+  type PollBudgetOptions,
+  type PollBudgetStats,
+} from './sources/budget.js';
 export { HYBRID_FALLBACK_POLL, type HybridOptions, hybrid } from './sources/hybrid.js';
 export { type PollOptions, type PollSource, poll } from './sources/poll.js';
 export {

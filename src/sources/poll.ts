@@ -114,7 +114,8 @@ export function poll(options: PollOptions = {}): PollSource {
   return source;
 }
 
-const TERMINAL: ReadonlySet<JobState | undefined> = new Set<JobTerminalState>([
+/** States after which a job never changes: a source completes after emitting one (shared with `budget.ts`). */
+export const TERMINAL: ReadonlySet<JobState | undefined> = new Set<JobTerminalState>([
   'completed',
   'failed',
   'cancelled',
@@ -125,10 +126,18 @@ const TERMINAL: ReadonlySet<JobState | undefined> = new Set<JobTerminalState>([
 /** Marks the end of a cycle because the deadline came: the whole source completes. */
 const DEADLINE = Symbol('deadline');
 
-/** The result of one request. */
-type Outcome =
-  | { ok: true; event: StatusEvent; hintMs: number | undefined }
-  | { ok: false; failure: Extract<RequestFailure, { transient: true }>; hintMs: number | undefined };
+/**
+ * The result of one request, with the response headers (the shared budget in `budget.ts` reads the
+ * `x-ratelimit-*` ones).
+ */
+export type Outcome =
+  | { ok: true; event: StatusEvent; hintMs: number | undefined; headers: Headers }
+  | {
+      ok: false;
+      failure: Extract<RequestFailure, { transient: true }>;
+      hintMs: number | undefined;
+      headers: Headers | undefined;
+    };
 
 /** One request within a cycle: which schedule attempt it served, and the consecutive failures so far. */
 interface Step {
@@ -208,21 +217,25 @@ function pollCycle(
 /**
  * A custom delay as a one-step policy without jitter, so it goes through `nextDelay` like any backoff delay (floor,
  * hint, rounding, deadline). A delay that is not a number > 0 falls to the floor (never a tight loop); Infinity
- * waits as long as a timer can, which the deadline clips.
+ * waits as long as a timer can, which the deadline clips. Shared with `budget.ts`.
  */
-function fixedPolicy(policy: BackoffPolicy, delayMs: number): BackoffPolicy {
+export function fixedPolicy(policy: BackoffPolicy, delayMs: number): BackoffPolicy {
   const base = delayMs > 0 ? Math.min(delayMs, MAX_TIMER_MS) : policy.minDelayMs;
   return { ...policy, initialDelayMs: base, factor: 1, maxDelayMs: base, jitter: 'none' };
 }
 
-/** One retrieve, as an outcome; a final failure errors with its typed error; an abort ends quietly. */
-function request(ctx: SourceContext): Observable<Outcome> {
+/**
+ * One retrieve, counted, as an outcome; a final failure errors with its typed error; an abort ends quietly.
+ * Unsubscribing aborts the request. Shared with the budgeted source (`budget.ts`); not part of the public API.
+ */
+export function request(ctx: SourceContext): Observable<Outcome> {
   return retrieve(ctx).pipe(
     map(
       ({ job, headers, at }): Outcome => ({
         ok: true,
         event: toStatusEvent(ctx.adapter, job, at, 'poll'),
         hintMs: serverHintMs(headers, at),
+        headers,
       }),
     ),
     catchError((e: unknown) => {
@@ -230,7 +243,12 @@ function request(ctx: SourceContext): Observable<Outcome> {
       if (ctx.signal.aborted) return EMPTY;
       const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
       if (!failure.transient) return throwError(() => failure.error);
-      return of<Outcome>({ ok: false, failure, hintMs: serverHintMs(failure.headers, ctx.scheduler.now()) });
+      return of<Outcome>({
+        ok: false,
+        failure,
+        hintMs: serverHintMs(failure.headers, ctx.scheduler.now()),
+        headers: failure.headers,
+      });
     }),
   );
 }
@@ -267,7 +285,8 @@ function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
   });
 }
 
-function exhausted(
+/** The error of a watch whose retries ran out (shared with `budget.ts`). */
+export function exhausted(
   ctx: SourceContext,
   failures: number,
   failure: Extract<RequestFailure, { transient: true }>,

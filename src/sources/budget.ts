@@ -1,0 +1,414 @@
+import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import type { SourceContext, StatusEvent } from '../types.js';
+import { nextDelay } from './backoff.js';
+import { DueHeap } from './due-heap.js';
+import {
+  exhausted,
+  fixedPolicy,
+  type Outcome,
+  type PollOptions,
+  type PollSource,
+  poll,
+  request,
+  TERMINAL,
+} from './poll.js';
+import { readRequestLimitHeaders } from './rate-limit-headers.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** Options of {@link createPollBudget}. */
+export interface PollBudgetOptions {
+  /** Requests per minute that every watch of this budget may spend together (> 0). */
+  rpm: number;
+  /**
+   * Requests that may go out at once after a quiet spell (≥ 1). Default: one second's worth, `ceil(rpm / 60)`:
+   * OpenAI may enforce a per-minute limit over shorter periods, and the server's bucket also pays for requests that
+   * do not go through the budget (creates, submissions).
+   */
+  burst?: number;
+  /**
+   * Clock of the bucket and of the one timer. Default: the scheduler of the first watch that subscribes (the
+   * `scheduler` given to `watchRun`, `asyncScheduler` by default).
+   */
+  scheduler?: SchedulerLike;
+}
+
+/** What a budget is doing, for logs and benchmarks. */
+export interface PollBudgetStats {
+  /** Watches subscribed. */
+  watches: number;
+  /** Watches whose poll is due and that wait for a token: the backlog when the budget is short. */
+  due: number;
+  /** Retrieves in flight. */
+  inFlight: number;
+  /** Retrieves sent so far. */
+  requests: number;
+  /** 429s received so far. */
+  rateLimited: number;
+  /** Requests per minute in force: the configured rate, lowered by what the server's headers said. */
+  rpm: number;
+  /** Tokens now (below zero after a 429 or a low `x-ratelimit-remaining-requests`). */
+  tokens: number;
+  /** End of the retry-after of the last 429 while it is in force. */
+  blockedUntil: number | undefined;
+}
+
+/** A poll source whose retrieves are scheduled by a shared {@link PollBudget}. */
+export interface BudgetedPollSource extends PollSource {
+  readonly budget: PollBudget;
+}
+
+/** A scheduler of polls shared by every watch on one client (one rate limit). */
+export interface PollBudget {
+  /**
+   * A `poll()` source (same options, same schedule when the budget is not short) whose retrieves wait for this
+   * budget's tokens. Throws `ConfigurationError` for invalid options, as `poll()` does.
+   */
+  poll(options?: PollOptions): BudgetedPollSource;
+  stats(): PollBudgetStats;
+}
+
+/** How long everyone waits after a 429 that says nothing about when to come back. */
+const DEFAULT_BLOCK_MS = 1000;
+
+const WAITING = 0;
+const DUE = 1;
+const IN_FLIGHT = 2;
+const IDLE = 3;
+const DONE = 4;
+type Phase = typeof WAITING | typeof DUE | typeof IN_FLIGHT | typeof IDLE | typeof DONE;
+
+/** One watch of the budget: where it stands in its own poll schedule. */
+class Watch {
+  phase: Phase = IDLE;
+  /** Schedule attempt of the next request (-1: the extra immediate one). */
+  attempt = 0;
+  /** Consecutive failed requests. */
+  failures = 0;
+  /** When its own schedule wants the next request (budget clock). */
+  dueAt = 0;
+  /** The delay that led to `dueAt`: how overdue it is, is measured in these. */
+  intervalMs = 1;
+  cancelDue: (() => void) | undefined = undefined;
+  request: Subscription | undefined = undefined;
+  nudges: Subscription | undefined = undefined;
+
+  constructor(
+    readonly ctx: SourceContext,
+    readonly source: PollSource,
+    readonly subscriber: Subscriber<StatusEvent>,
+    /** The watch's deadline on the budget clock. */
+    readonly deadline: number,
+    /** When the watch subscribed, on the watch's clock (custom `delays` get the time elapsed since). */
+    readonly start: number,
+    readonly onAbort: () => void,
+  ) {}
+}
+
+/**
+ * Creates a poll scheduler shared by all watches on one client. One loop on one timer decides whose retrieve goes
+ * next, instead of a timer per watch; it never spends more than `rpm` requests per minute (a token bucket that
+ * also follows the `x-ratelimit-*-requests` headers of every response); a 429 stops every watch for its
+ * retry-after; and when the budget is short, the next token goes to the watch whose poll is most overdue relative
+ * to its own backoff (a job polled every 500 ms that waits 1 s goes before one polled every 5 s that waits 2 s),
+ * so every watch is slowed down in proportion to its own schedule and none starves.
+ *
+ * Only the budget's retrieves are scheduled: tool-output submissions, expiry checks and cancels go out at once,
+ * and the budget learns about them from the headers of the next responses.
+ * @example
+ * const budget = createPollBudget({ rpm: 600 });
+ * for (const id of ids) watchRun({ client, job: { kind: 'response', id }, source: budget.poll() }).subscribe(...);
+ * @throws ConfigurationError for an `rpm` that is not a positive number, or a `burst` below 1.
+ */
+export function createPollBudget(options: PollBudgetOptions): PollBudget {
+  const { rpm } = options ?? {};
+  if (typeof rpm !== 'number' || !Number.isFinite(rpm) || rpm <= 0) {
+    throw new ConfigurationError(
+      `createPollBudget: rpm must be a positive number of requests per minute, got ${JSON.stringify(rpm)}`,
+    );
+  }
+  const burst = options.burst ?? Math.max(1, Math.ceil(rpm / 60));
+  if (typeof burst !== 'number' || !Number.isFinite(burst) || burst < 1) {
+    throw new ConfigurationError(
+      `createPollBudget: burst must be a number ≥ 1, got ${JSON.stringify(burst)}`,
+    );
+  }
+  const loop = new BudgetLoop(rpm, burst, options.scheduler);
+  const budget: PollBudget = {
+    poll(pollOptions: PollOptions = {}) {
+      const { policy, retryPolicy, maxRetries, immediate, delays } = poll(pollOptions);
+      const source: BudgetedPollSource = {
+        name: 'poll',
+        policy,
+        retryPolicy,
+        maxRetries,
+        immediate,
+        delays,
+        budget,
+        watch: (ctx) => loop.watch(ctx, source),
+      };
+      return source;
+    },
+    stats: () => loop.stats(),
+  };
+  return budget;
+}
+
+/** The scheduler loop behind a budget. */
+class BudgetLoop {
+  private bucket: TokenBucket | undefined;
+  /** Watches waiting for their own schedule, by due time. */
+  private readonly waiting = new DueHeap<Watch>();
+  /** Watches whose poll is due, waiting for a token. */
+  private readonly due = new Set<Watch>();
+  private watches = 0;
+  private inFlight = 0;
+  private requests = 0;
+  private rateLimited = 0;
+  private timer: Subscription | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private pumping = false;
+  private again = false;
+
+  constructor(
+    private readonly rpm: number,
+    private readonly burst: number,
+    private scheduler: SchedulerLike | undefined,
+  ) {}
+
+  watch(ctx: SourceContext, source: PollSource): Observable<StatusEvent> {
+    return new Observable<StatusEvent>((subscriber) => {
+      if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) {
+        subscriber.complete();
+        return;
+      }
+      this.scheduler ??= ctx.scheduler;
+      const now = this.now();
+      this.bucket ??= new TokenBucket(this.rpm, this.burst, now);
+      // The deadline moves to the budget's clock as a duration, so a budget on another clock still honours it.
+      const deadline = now + (ctx.deadline - ctx.scheduler.now());
+      const start = ctx.scheduler.now();
+      const w: Watch = new Watch(ctx, source, subscriber, deadline, start, () => this.finish(w));
+      this.watches++;
+      ctx.signal.addEventListener('abort', w.onAbort, { once: true });
+      // Each nudge restarts the watch's schedule and aborts its request in flight, as poll() does.
+      w.nudges = ctx.nudge$.subscribe(() => this.restart(w, false));
+      this.restart(w, source.immediate);
+      return () => this.drop(w);
+    });
+  }
+
+  stats(): PollBudgetStats {
+    const now = this.scheduler ? this.now() : 0;
+    return {
+      watches: this.watches,
+      due: this.due.size,
+      inFlight: this.inFlight,
+      requests: this.requests,
+      rateLimited: this.rateLimited,
+      rpm: this.bucket?.rpm ?? this.rpm,
+      tokens: this.bucket?.available(now) ?? this.burst,
+      blockedUntil: this.bucket?.blockedAt(now),
+    };
+  }
+
+  private now(): number {
+    return this.scheduler!.now();
+  }
+
+  /** Starts the watch's schedule over from attempt 0 (or with one immediate request). */
+  private restart(w: Watch, immediate: boolean): void {
+    if (w.phase === DONE) return;
+    this.unschedule(w);
+    w.failures = 0;
+    w.attempt = immediate ? -1 : 0;
+    this.schedule(w, immediate ? 0 : this.scheduled(w, 0, undefined));
+    this.pump();
+  }
+
+  /** The delay before schedule attempt `attempt`: the backoff's, or the custom `delays` through the same rules. */
+  private scheduled(w: Watch, attempt: number, hintMs: number | undefined): number {
+    const { source, ctx } = w;
+    if (!source.delays) return this.delay(w, source.policy, attempt, hintMs);
+    const base = source.delays(attempt, ctx.scheduler.now() - w.start);
+    return this.delay(w, fixedPolicy(source.policy, base), 0, hintMs);
+  }
+
+  private delay(w: Watch, policy: PollSource['policy'], attempt: number, hintMs: number | undefined): number {
+    const { ctx } = w;
+    return nextDelay(policy, attempt, {
+      random: ctx.random,
+      now: ctx.scheduler.now(),
+      deadline: ctx.deadline,
+      hintMs,
+    });
+  }
+
+  private schedule(w: Watch, delayMs: number): void {
+    w.dueAt = this.now() + delayMs;
+    w.intervalMs = Math.max(1, delayMs);
+    w.phase = WAITING;
+    w.cancelDue = this.waiting.push(w.dueAt, w);
+  }
+
+  /** Takes the watch out of the waiting heap, the due set, and aborts its request in flight. */
+  private unschedule(w: Watch): void {
+    w.cancelDue?.();
+    w.cancelDue = undefined;
+    this.due.delete(w);
+    if (w.phase === IN_FLIGHT) {
+      const pending = w.request;
+      this.release(w);
+      pending?.unsubscribe();
+    }
+    if (w.phase !== DONE) w.phase = IDLE;
+  }
+
+  private release(w: Watch): void {
+    if (w.phase !== IN_FLIGHT) return;
+    this.inFlight--;
+    w.request = undefined;
+    w.phase = IDLE;
+  }
+
+  /** Moves due watches to the due set, ends those past their deadline, and spends the tokens there are. */
+  private pump(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        const now = this.now();
+        for (let w = this.waiting.popDue(now); w; w = this.waiting.popDue(now)) {
+          w.cancelDue = undefined;
+          w.phase = DUE;
+          this.due.add(w);
+        }
+        for (const w of this.due) if (now >= w.deadline) this.finish(w);
+        while (this.due.size > 0 && this.bucket!.tryTake(now)) this.send(this.mostOverdue(now));
+      } while (this.again);
+    } finally {
+      this.pumping = false;
+    }
+    this.arm();
+  }
+
+  /**
+   * The due watch whose poll is most overdue relative to its own backoff: `(now − dueAt) / interval`. A watch on a
+   * short interval is young or was just nudged, so a change is likely soon; one at the cap has been quiet for long.
+   */
+  private mostOverdue(now: number): Watch {
+    let best: Watch | undefined;
+    let bestScore = Number.NEGATIVE_INFINITY;
+    for (const w of this.due) {
+      const score = (now - w.dueAt) / w.intervalMs;
+      if (score > bestScore || (score === bestScore && w.dueAt < best!.dueAt)) {
+        best = w;
+        bestScore = score;
+      }
+    }
+    return best!;
+  }
+
+  private send(w: Watch): void {
+    this.due.delete(w);
+    w.phase = IN_FLIGHT;
+    this.inFlight++;
+    this.requests++;
+    const subscription = request(w.ctx).subscribe({
+      next: (outcome) => this.settle(w, outcome),
+      error: (error: unknown) => {
+        this.release(w);
+        this.finish(w, error);
+      },
+      // Completing without an outcome: the watch's signal aborted the request; its abort listener ends the watch.
+      complete: () => this.release(w),
+    });
+    // A synchronous failure settles inside subscribe(): keep the subscription only while it is in flight.
+    if (w.phase === IN_FLIGHT) w.request = subscription;
+  }
+
+  /** One request's outcome: update the bucket from its headers, emit, and schedule the watch's next poll. */
+  private settle(w: Watch, outcome: Outcome): void {
+    if (w.phase !== IN_FLIGHT) return;
+    this.release(w);
+    const bucket = this.bucket!;
+    const now = this.now();
+    const limits = readRequestLimitHeaders(outcome.headers);
+    bucket.observe(limits, this.inFlight, now);
+    if (!outcome.ok && outcome.failure.status === 429) {
+      this.rateLimited++;
+      bucket.block(now + (outcome.hintMs ?? DEFAULT_BLOCK_MS), this.inFlight, now);
+    }
+    const { source } = w;
+    if (outcome.ok) {
+      w.subscriber.next(outcome.event);
+      // The subscriber may have left, or nudged, while handling the event (TypeScript cannot see next() change it).
+      if ((w.phase as Phase) !== IDLE) return;
+      if (TERMINAL.has(outcome.event.state)) {
+        this.finish(w);
+        return;
+      }
+      w.attempt++;
+      w.failures = 0;
+      this.schedule(w, this.scheduled(w, w.attempt, outcome.hintMs));
+    } else {
+      w.failures++;
+      if (w.failures > source.maxRetries) {
+        this.finish(w, exhausted(w.ctx, w.failures, outcome.failure));
+        return;
+      }
+      this.schedule(w, this.delay(w, source.retryPolicy, w.failures - 1, outcome.hintMs));
+    }
+    this.pump();
+  }
+
+  /** Ends the watch: completes its source, or errors it with `error`. */
+  private finish(w: Watch, error?: unknown): void {
+    if (w.phase === DONE) return;
+    this.drop(w);
+    if (error === undefined) w.subscriber.complete();
+    else w.subscriber.error(error);
+  }
+
+  /** Forgets the watch (its subscriber left, or it ended). */
+  private drop(w: Watch): void {
+    if (w.phase === DONE) return;
+    this.unschedule(w);
+    w.phase = DONE;
+    w.nudges?.unsubscribe();
+    w.ctx.signal.removeEventListener('abort', w.onAbort);
+    this.watches--;
+    if (!this.pumping) this.arm();
+  }
+
+  /** Keeps one timer, for the earliest moment something can happen: a watch due, a token for the backlog, a deadline. */
+  private arm(): void {
+    const bucket = this.bucket;
+    if (!bucket) return;
+    const now = this.now();
+    let at = this.waiting.peek() ?? Number.POSITIVE_INFINITY;
+    if (this.due.size > 0) {
+      at = Math.min(at, bucket.nextAt(now));
+      for (const w of this.due) at = Math.min(at, w.deadline);
+    }
+    // An earlier timer may stay (it wakes the loop for nothing and re-arms); none may stay when nothing waits, or
+    // it would keep the process alive.
+    if (at >= this.timerAt && at !== Number.POSITIVE_INFINITY) return;
+    this.timer?.unsubscribe();
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === Number.POSITIVE_INFINITY) return;
+    this.timer = this.scheduler!.schedule(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, at - now),
+    );
+  }
+}
