@@ -8,6 +8,21 @@ export {
   type RunMachineInput,
   runMachine,
 } from '../machines/run.machine.js';
+// ── compose ──────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  allSettled,
+  type FirstCompletedOptions,
+  firstCompleted,
+  type JobsInput,
+  jobKey,
+  progress,
+  type RunErrorUpdate,
+  type RunProgress,
+  type RunSnapshotUpdate,
+  type RunUpdate,
+  type WatchRunsOptions,
+  watchRuns,
+} from './compose/index.js';
 // ── errors ───────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   AbortedError,

@@ -1,0 +1,82 @@
+import { defer, filter, map, type OperatorFunction } from 'rxjs';
+import type { RunState } from '../types.js';
+import type { RunUpdate } from './run-update.js';
+
+/**
+ * Where a set of jobs stands, as `progress()` emits it.
+ *
+ * @example
+ * { total: 20, done: 12, errors: 1, byState: { completed: 9, failed: 2, in_progress: 8, queued: 0, … } }
+ */
+export interface RunProgress {
+  /** Jobs seen so far (grows as jobs arrive on the fly). */
+  total: number;
+  /** Jobs in a terminal state (`snapshot.done`), plus jobs whose watch failed: `total - done` are still going. */
+  done: number;
+  /** Jobs whose watch failed (`error` updates); they count in `done`, not in `byState`. */
+  errors: number;
+  /** Jobs by their latest state; every state is present. `sum(byState) + errors === total`. */
+  byState: Record<RunState, number>;
+}
+
+const NO_JOBS: Readonly<Record<RunState, number>> = {
+  queued: 0,
+  in_progress: 0,
+  requires_action: 0,
+  cancelling: 0,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+  expired: 0,
+  incomplete: 0,
+  timed_out: 0,
+};
+
+/** A job as counted: its latest state and whether it is done, or `error`. */
+type Standing = { state: RunState; done: boolean } | 'error';
+
+/**
+ * Counts jobs by state as their updates arrive, emitting a fresh `RunProgress` on each change of the counts
+ * (an update that changes no count, a new status within the same state for instance, emits nothing).
+ *
+ * @example
+ * watchRuns(jobs, { client })
+ *   .pipe(progress())
+ *   .subscribe(({ done, total, byState }) => console.log(`${done}/${total}, ${byState.failed} failed`));
+ */
+export function progress<Job = unknown>(): OperatorFunction<RunUpdate<Job>, RunProgress> {
+  return (updates$) =>
+    defer(() => {
+      const standings = new Map<string, Standing>();
+      const counts: RunProgress = { total: 0, done: 0, errors: 0, byState: { ...NO_JOBS } };
+      const count = (standing: Standing | undefined, sign: 1 | -1) => {
+        if (standing === undefined) return;
+        if (standing === 'error') {
+          counts.errors += sign;
+          counts.done += sign;
+          return;
+        }
+        counts.byState[standing.state] += sign;
+        if (standing.done) counts.done += sign;
+      };
+      return updates$.pipe(
+        filter((update) => {
+          const before = standings.get(update.key);
+          const after: Standing =
+            update.type === 'error' ? 'error' : { state: update.snapshot.state, done: update.snapshot.done };
+          if (before !== undefined && sameStanding(before, after)) return false;
+          if (before === undefined) counts.total++;
+          count(before, -1);
+          count(after, 1);
+          standings.set(update.key, after);
+          return true;
+        }),
+        map(() => ({ ...counts, byState: { ...counts.byState } })),
+      );
+    });
+}
+
+function sameStanding(a: Standing, b: Standing): boolean {
+  if (a === 'error' || b === 'error') return a === b;
+  return a.state === b.state && a.done === b.done;
+}

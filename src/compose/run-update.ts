@@ -1,0 +1,37 @@
+import type { JobRef, RunSnapshot } from '../types.js';
+
+/** A snapshot of one job in a composed stream, tagged with the job it belongs to. */
+export interface RunSnapshotUpdate<Job = unknown> {
+  readonly type: 'snapshot';
+  /** The job's id (run id, response id, batch id): `jobKey(job)`, equal to `snapshot.id`. */
+  readonly key: string;
+  /** The job as it was handed to `watchRuns`. */
+  readonly job: JobRef;
+  readonly snapshot: RunSnapshot<Job>;
+}
+
+/**
+ * The watch of one job failed (the error `watchRun` would have thrown: not found, authentication, retries
+ * exhausted, bad configuration, a failing tool handler). Only that watch ended; the others go on.
+ */
+export interface RunErrorUpdate<Job = unknown> {
+  readonly type: 'error';
+  readonly key: string;
+  readonly job: JobRef;
+  /** Usually a `RunstateError` (check with `isRunstateError` and read its `code`). */
+  readonly error: unknown;
+  /** The last snapshot the watch emitted before it failed, if any. */
+  readonly snapshot: RunSnapshot<Job> | undefined;
+}
+
+/**
+ * What `watchRuns` emits, and what `allSettled`, `firstCompleted` and `progress` read: each snapshot of each
+ * job, or the error that ended one job's watch. Narrow on `type`.
+ *
+ * @example
+ * watchRuns(jobs, { client }).subscribe((u) => {
+ *   if (u.type === 'error') console.error(u.key, u.error);
+ *   else console.log(u.key, u.snapshot.state);
+ * });
+ */
+export type RunUpdate<Job = unknown> = RunSnapshotUpdate<Job> | RunErrorUpdate<Job>;

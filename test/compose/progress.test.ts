@@ -1,0 +1,71 @@
+import { describe, it } from 'vitest';
+import { progress, type RunProgress } from '../../src/compose/progress.js';
+import type { RunState } from '../../src/types.js';
+import { failure, marbles, update } from './fakes.js';
+
+const byState = (counts: Partial<Record<RunState, number>>): Record<RunState, number> => ({
+  queued: 0,
+  in_progress: 0,
+  requires_action: 0,
+  cancelling: 0,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+  expired: 0,
+  incomplete: 0,
+  timed_out: 0,
+  ...counts,
+});
+const p = (total: number, done: number, errors: number, counts: Partial<Record<RunState, number>>) =>
+  ({ total, done, errors, byState: byState(counts) }) satisfies RunProgress;
+
+describe('progress', () => {
+  it('counts jobs by their latest state and emits on each change of the counts only', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const updates = {
+        a: update('a', 'queued'),
+        b: update('b', 'queued'),
+        // Same state again (a new status or tool call within it): no emission.
+        B: update('b', 'queued'),
+        i: update('a', 'in_progress'),
+        r: update('b', 'requires_action'),
+        c: update('a', 'completed'),
+        f: update('b', 'failed'),
+      };
+      expectObservable(cold('abBirc-f|', updates).pipe(progress())).toBe('wx-yzv-u|', {
+        w: p(1, 0, 0, { queued: 1 }),
+        x: p(2, 0, 0, { queued: 2 }),
+        y: p(2, 0, 0, { queued: 1, in_progress: 1 }),
+        z: p(2, 0, 0, { in_progress: 1, requires_action: 1 }),
+        v: p(2, 1, 0, { completed: 1, requires_action: 1 }),
+        u: p(2, 2, 0, { completed: 1, failed: 1 }),
+      });
+    });
+  });
+
+  it('counts a failed watch in done and errors, not in byState, and a re-watch moves it back', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const updates = {
+        a: update('a', 'in_progress'),
+        e: failure('a', new Error('retries exhausted')),
+        q: update('a', 'queued'),
+        c: update('a', 'completed'),
+      };
+      expectObservable(cold('aeqc|', updates).pipe(progress())).toBe('xyzw|', {
+        x: p(1, 0, 0, { in_progress: 1 }),
+        y: p(1, 1, 1, {}),
+        z: p(1, 0, 0, { queued: 1 }),
+        w: p(1, 1, 0, { completed: 1 }),
+      });
+    });
+  });
+
+  it('does not count a watch stopped by an abort as done', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const updates = { a: update('a', 'in_progress'), s: update('a', 'in_progress', false) };
+      expectObservable(cold('as|', updates).pipe(progress())).toBe('x-|', {
+        x: p(1, 0, 0, { in_progress: 1 }),
+      });
+    });
+  });
+});
