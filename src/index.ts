@@ -86,7 +86,7 @@ export type {
   ToolOutput,
 } from './types.js';
 export { waitForRun } from './wait-for-run.js';
-export { type WatchRunOptions, watchRun } from './watch-run.js';
+export { DEFAULT_MAX_WAIT_MS, type WatchRunOptions, watchRun } from './watch-run.js';
 // ── webhooks ─────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   createWebhookHub,
