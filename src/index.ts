@@ -1,6 +1,6 @@
 // runstate: watch asynchronous OpenAI jobs until they end. This file is the whole public API.
 
-// ── machine ──────────────────────────────────────────────────────────────────────────────────────────────────
+// ── machine ────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   type RunMachineContext,
   type RunMachineEmitted,
@@ -8,7 +8,13 @@ export {
   type RunMachineInput,
   runMachine,
 } from '../machines/run.machine.js';
-// ── compose ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+// ── watch ──────────────────────────────────────────────────────────────────────────────────────────────────
+export type { ToolCallContext, ToolErrorPolicy, ToolHandler, ToolHandlers } from './tools.js';
+export { waitForRun } from './wait-for-run.js';
+export { DEFAULT_MAX_WAIT_MS, type WatchRunOptions, watchRun } from './watch-run.js';
+
+// ── compose ────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   allSettled,
   type FirstCompletedOptions,
@@ -23,24 +29,8 @@ export {
   type WatchRunsOptions,
   watchRuns,
 } from './compose/index.js';
-// ── errors ───────────────────────────────────────────────────────────────────────────────────────────────────
-export {
-  AbortedError,
-  AuthenticationError,
-  BadRequestError,
-  ConfigurationError,
-  isRunstateError,
-  NotFoundError,
-  RetriesExhaustedError,
-  RunNotCompletedError,
-  RunstateError,
-  type RunstateErrorCode,
-  ToolHandlerError,
-  WebhookVerificationError,
-} from './errors/index.js';
-// ── kinds ────────────────────────────────────────────────────────────────────────────────────────────────────
-export { adapters, assistantsRun, batch, response } from './kinds/index.js';
-// ── sources ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+// ── sources ────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   type BackoffOptions,
   type BackoffPolicy,
@@ -65,29 +55,8 @@ export {
   type WebhookSourceOptions,
   webhookSource,
 } from './sources/webhook.js';
-// ── watch ────────────────────────────────────────────────────────────────────────────────────────────────────
-export type { ToolCallContext, ToolErrorPolicy, ToolHandler, ToolHandlers } from './tools.js';
-// ── types ────────────────────────────────────────────────────────────────────────────────────────────────────
-export type {
-  ActiveState,
-  JobKind,
-  JobRef,
-  JobState,
-  KindAdapter,
-  RequestMeter,
-  RunSnapshot,
-  RunState,
-  Source,
-  SourceContext,
-  SourceName,
-  StatusEvent,
-  TerminalState,
-  ToolCall,
-  ToolOutput,
-} from './types.js';
-export { waitForRun } from './wait-for-run.js';
-export { DEFAULT_MAX_WAIT_MS, type WatchRunOptions, watchRun } from './watch-run.js';
-// ── webhooks ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+// ── webhooks ───────────────────────────────────────────────────────────────────────────────────────────────
 export {
   createWebhookHub,
   createWebhookVerifier,
@@ -108,3 +77,41 @@ export {
   type WebhookVerifier,
   type WebhookVerifierOptions,
 } from './webhooks/index.js';
+
+// ── kinds ──────────────────────────────────────────────────────────────────────────────────────────────────
+export { adapters, assistantsRun, batch, response } from './kinds/index.js';
+
+// ── errors ─────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  AbortedError,
+  AuthenticationError,
+  BadRequestError,
+  ConfigurationError,
+  isRunstateError,
+  NotFoundError,
+  RetriesExhaustedError,
+  RunNotCompletedError,
+  RunstateError,
+  type RunstateErrorCode,
+  ToolHandlerError,
+  WebhookVerificationError,
+} from './errors/index.js';
+
+// ── types ──────────────────────────────────────────────────────────────────────────────────────────────────
+export type {
+  ActiveState,
+  JobKind,
+  JobRef,
+  JobState,
+  KindAdapter,
+  RequestMeter,
+  RunSnapshot,
+  RunState,
+  Source,
+  SourceContext,
+  SourceName,
+  StatusEvent,
+  TerminalState,
+  ToolCall,
+  ToolOutput,
+} from './types.js';
