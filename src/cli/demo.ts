@@ -1,0 +1,220 @@
+import { setMaxListeners } from 'node:events';
+import { parseArgs } from 'node:util';
+import OpenAI from 'openai';
+import { lastValueFrom, tap } from 'rxjs';
+import { isRunstateError } from '../errors/index.js';
+import { generateWebhookSecret, type Simulator, startSimulator } from '../sim/index.js';
+import { deriveSeed, mulberry32 } from '../sim/random.js';
+import { simScheduler } from '../sim/scheduler.js';
+import { hybrid } from '../sources/hybrid.js';
+import { poll } from '../sources/poll.js';
+import { webhookSource } from '../sources/webhook.js';
+import type { JobRef, RunSnapshot, Source } from '../types.js';
+import { watchRun } from '../watch-run.js';
+import { createWebhookHub, type WebhookHub } from '../webhooks/index.js';
+import { integer, parseOrUsage, positive } from './args.js';
+import type { CliIo, Command } from './command.js';
+import { createFateJob, DEMO_TOOLS, FATE_SCENARIOS, FATES } from './demo-fates.js';
+import {
+  DEMO_SOURCES,
+  type DemoJob,
+  type DemoSource,
+  renderJobTable,
+  renderSummary,
+  summarize,
+} from './demo-summary.js';
+import { liveLines, transitionLine } from './demo-view.js';
+import { createStyle } from './format.js';
+import { serve } from './http-server.js';
+import { createLiveView } from './live-view.js';
+import { INTERRUPTED_EXIT_CODE, interruption } from './signals.js';
+
+const DEFAULT_JOBS = 12;
+const DEFAULT_SPEED = 20;
+/** The watch's patience for every fate but `timed_out`, in simulated ms. */
+const MAX_WAIT_MS = 10 * 60_000;
+
+const help = `Usage: runstate demo [--jobs N] [--seed S] [--speed X] [--json]
+
+Starts the embedded simulator and watches a dozen jobs with mixed fates (completed, two tool calls, failed,
+expired waiting for tools, cancelled, timed out) through the poll, webhook and hybrid sources side by side:
+webhooks are real signed HTTP deliveries to a local hub. The simulator's clock runs X times faster than real
+time and the watches share it, so minutes of job time pass in seconds. Ends with a summary per source:
+retrieves, detection delay (terminal snapshot minus the job's true end) and outcomes.
+
+On a terminal the jobs are shown live, redrawn in place; otherwise one line is printed per transition.
+
+Options:
+  --jobs N      how many jobs (1 to 60; default ${DEFAULT_JOBS}): fates and sources rotate
+  --seed S      seeds durations, ids and jitter (default 1)
+  --speed X     simulated clock speed (default ${DEFAULT_SPEED}: 1 s of real time is ${DEFAULT_SPEED} s of job time)
+  --json        print only the summary, as JSON
+  -h, --help    show this help
+
+Examples:
+  runstate demo
+  runstate demo --jobs 18 --seed 7
+  runstate demo --json | jq '.sources[] | {source, retrieves}'`;
+
+/** Sources rotate so that each fate is watched through different sources across the dozen. */
+const sourceFor = (i: number): DemoSource => DEMO_SOURCES[(i + Math.floor(i / FATES.length)) % 3]!;
+
+function makeSource(name: DemoSource, hub: WebhookHub): Source {
+  if (name === 'poll') return poll();
+  if (name === 'webhook') return webhookSource(hub);
+  return hybrid(hub);
+}
+
+const jobId = (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id);
+
+/** Creates `count` jobs on the simulator, fates and sources in rotation, one after the other (stable ids). */
+async function createJobs(client: OpenAI, sim: Simulator, count: number): Promise<DemoJob[]> {
+  const assistant = await client.beta.assistants.create({ model: 'gpt-4o-mini', name: 'runstate demo' });
+  const jobs: DemoJob[] = [];
+  for (let i = 0; i < count; i++) {
+    const fate = FATES[i % FATES.length]!;
+    const ref = await createFateJob(client, fate, assistant.id);
+    const id = jobId(ref);
+    jobs.push({
+      n: i + 1,
+      fate,
+      source: sourceFor(i),
+      kind: fate.kind,
+      ref,
+      id,
+      createdAt: sim.job(id)?.createdAt ?? sim.clock.now(),
+      finished: false,
+    });
+  }
+  return jobs;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseOrUsage(() =>
+    parseArgs({
+      args: [...argv],
+      options: {
+        jobs: { type: 'string' },
+        seed: { type: 'string' },
+        speed: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }),
+  );
+  const count = integer('jobs', values.jobs, { min: 1, max: 60 }) ?? DEFAULT_JOBS;
+  const seed = integer('seed', values.seed, { min: 0, max: 2 ** 32 - 1 }) ?? 1;
+  const speed = positive('speed', values.speed) ?? DEFAULT_SPEED;
+  const json = values.json;
+  const live = !json && Boolean(io.stdout.isTTY);
+  const style = createStyle(io.stdout, io.env);
+  const print = (line = '') => io.stdout.write(`${line}\n`);
+
+  const stop = interruption();
+  // Every watch listens to the one interruption signal.
+  setMaxListeners(count + 10, stop.signal);
+  const secret = generateWebhookSecret();
+  const hub = createWebhookHub({ secret });
+  const endpoint = await serve(hub.node, { port: 0 });
+  let sim: Simulator | undefined;
+  try {
+    sim = await startSimulator({
+      clock: { speed },
+      seed,
+      scenarios: FATE_SCENARIOS,
+      webhooks: { url: `${endpoint.url}webhooks`, secret },
+    });
+    const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0 });
+    const { clock } = sim;
+    const scheduler = simScheduler(clock);
+    const wallStart = Date.now();
+    const start = clock.now();
+    if (!json) {
+      print(
+        style.bold(
+          `runstate demo: ${count} jobs on the simulator at ${sim.baseURL} (seed ${seed}, clock ×${speed})`,
+        ),
+      );
+      print(style.dim(`webhooks: signed deliveries to ${endpoint.url}webhooks, verified by a hub`));
+      print();
+    }
+
+    const jobs = await createJobs(client, sim, count);
+
+    const view = live
+      ? createLiveView(io.stdout, () =>
+          liveLines(
+            jobs,
+            clock.now(),
+            style,
+            style.dim(`simulated time +${((clock.now() - start) / 1000).toFixed(1)} s`),
+          ),
+        )
+      : undefined;
+
+    const onSnapshot = (job: DemoJob, snapshot: RunSnapshot) => {
+      job.last = snapshot;
+      job.seenAt = clock.now();
+      // The first snapshot of a watch is its initial state, before anything was observed.
+      if (!live && !json && snapshot.status !== undefined) print(transitionLine(job, snapshot, start, style));
+    };
+    const watches = jobs.map((job) =>
+      lastValueFrom(
+        watchRun({
+          client,
+          job: job.ref,
+          source: makeSource(job.source, hub),
+          tools: DEMO_TOOLS,
+          maxWaitMs: job.fate.maxWaitMs ?? MAX_WAIT_MS,
+          scheduler,
+          random: mulberry32(deriveSeed(seed, `demo-jitter:${job.n}`)),
+          signal: stop.signal,
+        }).pipe(tap((snapshot) => onSnapshot(job, snapshot))),
+        { defaultValue: undefined },
+      ).then(
+        () => {
+          job.finished = true;
+        },
+        (error: unknown) => {
+          job.error = isRunstateError(error) ? `${error.code}: ${error.message}` : String(error);
+          job.finished = true;
+        },
+      ),
+    );
+    await Promise.all(watches);
+    view?.stop();
+    if (stop.signal.aborted) {
+      io.stderr.write('runstate demo: interrupted\n');
+      return INTERRUPTED_EXIT_CODE;
+    }
+
+    const summary = summarize(jobs, sim, {
+      seed,
+      speed,
+      wallMs: Date.now() - wallStart,
+      simulatedMs: clock.now() - start,
+    });
+    if (json) {
+      print(JSON.stringify(summary, null, 2));
+      return 0;
+    }
+    print();
+    if (!live) {
+      for (const line of renderJobTable(summary, style)) print(line);
+      print();
+    }
+    for (const line of renderSummary(summary, style)) print(line);
+    return 0;
+  } finally {
+    stop.dispose();
+    await sim?.close();
+    await endpoint.close();
+  }
+}
+
+/** `runstate demo`. */
+export const demoCommand: Command = {
+  help,
+  run,
+};

@@ -1,0 +1,132 @@
+import type { RunSnapshot, RunState } from '../types.js';
+import type { Output } from './command.js';
+
+/** Colour helpers; each is the identity when colours are off. */
+export interface Style {
+  readonly enabled: boolean;
+  bold(text: string): string;
+  dim(text: string): string;
+  red(text: string): string;
+  green(text: string): string;
+  yellow(text: string): string;
+  cyan(text: string): string;
+}
+
+const sgr = (open: number, close: number) => (text: string) => `\x1b[${open}m${text}\x1b[${close}m`;
+const plain = (text: string) => text;
+
+/** Colours on a terminal, off when `NO_COLOR` is set (any non-empty value, per no-color.org) or output is piped. */
+export function createStyle(stream: Output, env: NodeJS.ProcessEnv): Style {
+  const enabled = Boolean(stream.isTTY) && !env.NO_COLOR;
+  const pick = (fn: (text: string) => string) => (enabled ? fn : plain);
+  return {
+    enabled,
+    bold: pick(sgr(1, 22)),
+    dim: pick(sgr(2, 22)),
+    red: pick(sgr(31, 39)),
+    green: pick(sgr(32, 39)),
+    yellow: pick(sgr(33, 39)),
+    cyan: pick(sgr(36, 39)),
+  };
+}
+
+// CSI sequences (colours, cursor moves) take no room on screen.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape character is the point
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+
+/** The text without ANSI sequences. */
+export const stripAnsi = (text: string): string => text.replace(ANSI, '');
+
+/** How many columns the text takes on screen. */
+export const visibleLength = (text: string): number => [...stripAnsi(text)].length;
+
+/** Pads to `width` visible columns, on the right (default) or the left. */
+export function pad(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+  const fill = ' '.repeat(Math.max(0, width - visibleLength(text)));
+  return align === 'left' ? text + fill : fill + text;
+}
+
+/** Cuts a line to `width` columns; a cut line loses its colours rather than an escape sequence half-way. */
+export function truncate(line: string, width: number | undefined): string {
+  if (!width || visibleLength(line) <= width) return line;
+  return `${[...stripAnsi(line)].slice(0, Math.max(0, width - 1)).join('')}…`;
+}
+
+/** Aligned columns with a header row; `right` lists the columns aligned to the right (numbers). */
+export function table(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  right: readonly number[] = [],
+) {
+  const widths = header.map((h, i) =>
+    Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i] ?? ''))),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => pad(c, widths[i]!, right.includes(i) ? 'right' : 'left'))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+/** A duration for people: `850 ms`, `12.3 s`, `2m05s`, `1h02m`. */
+export function formatDuration(ms: number): string {
+  const sign = ms < 0 ? '-' : '';
+  const abs = Math.abs(ms);
+  if (abs < 1000) return `${sign}${Math.round(abs)} ms`;
+  if (abs < 60_000) return `${sign}${(abs / 1000).toFixed(1)} s`;
+  const totalSeconds = Math.round(abs / 1000);
+  if (totalSeconds < 3600) {
+    return `${sign}${Math.floor(totalSeconds / 60)}m${String(totalSeconds % 60).padStart(2, '0')}s`;
+  }
+  const minutes = Math.round(totalSeconds / 60);
+  return `${sign}${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** The time of an event, ISO 8601 in UTC with milliseconds. */
+export const timestamp = (epochMs: number): string => new Date(epochMs).toISOString();
+
+const TERMINAL_OK: ReadonlySet<RunState> = new Set(['completed']);
+const TERMINAL_BAD: ReadonlySet<RunState> = new Set(['failed', 'expired', 'incomplete']);
+const TERMINAL_NEUTRAL: ReadonlySet<RunState> = new Set(['cancelled', 'timed_out']);
+
+/** A state in its colour: green completed, red failed/expired/incomplete, yellow cancelled/timed out/waiting. */
+export function paintState(style: Style, state: RunState | string): string {
+  if (TERMINAL_OK.has(state as RunState)) return style.green(state);
+  if (TERMINAL_BAD.has(state as RunState)) return style.red(state);
+  if (TERMINAL_NEUTRAL.has(state as RunState) || state === 'requires_action') return style.yellow(state);
+  return style.cyan(state);
+}
+
+interface ErrorLike {
+  code?: string | null;
+  message?: string | null;
+}
+
+/**
+ * What went wrong, from the API object: a run's `last_error`, a response's `error`, a batch's first
+ * `errors.data[]`, or `incomplete_details.reason`. Undefined when the object says nothing.
+ */
+export function jobProblem(job: unknown): string | undefined {
+  if (typeof job !== 'object' || job === null) return undefined;
+  const j = job as {
+    last_error?: ErrorLike | null;
+    error?: ErrorLike | null;
+    errors?: { data?: ErrorLike[] } | null;
+    incomplete_details?: { reason?: string | null } | null;
+  };
+  const error = j.last_error ?? j.error ?? j.errors?.data?.[0];
+  if (error?.message) return error.code ? `${error.code}: ${error.message}` : error.message;
+  if (j.incomplete_details?.reason) return `incomplete: ${j.incomplete_details.reason}`;
+  return undefined;
+}
+
+/** The tool calls a run waits for, as `name(args)`, shortened. */
+export function describeToolCalls(snapshot: RunSnapshot): string {
+  return snapshot.pendingToolCalls
+    .map((call) => {
+      const args = call.arguments.length > 40 ? `${call.arguments.slice(0, 39)}…` : call.arguments;
+      return `${call.name}(${args})`;
+    })
+    .join(', ');
+}

@@ -1,0 +1,90 @@
+import { CliError, type CliIo, type Command, UsageError } from './command.js';
+
+/** The commands, loaded on use: `runstate --help` or a typo should not pay for loading the SDK and the simulator. */
+const COMMANDS: readonly { name: string; summary: string; load(): Promise<Command> }[] = [
+  {
+    name: 'demo',
+    summary: 'watch a dozen simulated jobs through poll, webhook and hybrid sources, then compare them',
+    load: async () => (await import('./demo.js')).demoCommand,
+  },
+  {
+    name: 'watch',
+    summary:
+      'watch one real job (response, batch, assistants run) until it ends; exit 0 only if it completed',
+    load: async () => (await import('./watch.js')).watchCommand,
+  },
+  {
+    name: 'sim',
+    summary: 'run the OpenAI-compatible simulator standalone (scenarios, faults, webhooks)',
+    load: async () => (await import('./sim.js')).simCommand,
+  },
+  {
+    name: 'listen',
+    summary: 'a local webhook endpoint that verifies and prints each delivery, and why it refused one',
+    load: async () => (await import('./listen.js')).listenCommand,
+  },
+];
+
+const help = `runstate: watch asynchronous OpenAI jobs (responses, batches, assistants runs) until they end.
+
+Usage: runstate <command> [options]
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}
+
+Run 'runstate <command> --help' for a command's options and examples.
+
+Examples:
+  runstate demo
+  OPENAI_API_KEY=sk-... runstate watch --response resp_123
+  runstate sim --port 4010 --speed 10
+  runstate listen --port 4242 --secret whsec_...`;
+
+/** Runs one command line (without `node` and the script) and resolves to the exit code. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${help}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    io.stderr.write(
+      `runstate: unknown command ${JSON.stringify(name)}: try ${COMMANDS.map((c) => c.name).join(', ')} (runstate --help)\n`,
+    );
+    return 2;
+  }
+  const command = await entry.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`${command.help}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      const hint = error instanceof UsageError ? ` (see runstate ${entry.name} --help)` : '';
+      io.stderr.write(`runstate ${entry.name}: ${error.message}${hint}\n`);
+      return error.exitCode;
+    }
+    // A bug, not a user error: still one line, with the stack only on request.
+    const detail = io.env.RUNSTATE_DEBUG
+      ? `\n${(error as Error)?.stack ?? ''}`
+      : ' (set RUNSTATE_DEBUG=1 for the stack)';
+    io.stderr.write(
+      `runstate ${entry.name}: unexpected error: ${(error as Error)?.message ?? String(error)}${detail}\n`,
+    );
+    return 1;
+  }
+}
+
+// Started as a program (the package bin, `tsx src/cli/main.ts`), not imported.
+const entry = process.argv[1] ?? '';
+if (/[\\/]cli[\\/]main\.(ts|js|mjs)$/.test(entry)) {
+  const code = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,208 @@
+import { setMaxListeners } from 'node:events';
+import OpenAI from 'openai';
+import { lastValueFrom, tap } from 'rxjs';
+import { classifyRequestError, isRunstateError } from '../errors/index.js';
+import { adapters } from '../kinds/index.js';
+import { hybrid } from '../sources/hybrid.js';
+import { poll } from '../sources/poll.js';
+import { webhookSource } from '../sources/webhook.js';
+import type { RunSnapshot, RunState, Source } from '../types.js';
+import { watchRun } from '../watch-run.js';
+import { createWebhookHub } from '../webhooks/index.js';
+import { CliError, type CliIo, UsageError } from './command.js';
+import {
+  createStyle,
+  describeToolCalls,
+  formatDuration,
+  jobProblem,
+  paintState,
+  type Style,
+  timestamp,
+} from './format.js';
+import { type Listening, serve } from './http-server.js';
+import { INTERRUPTED_EXIT_CODE, interruption } from './signals.js';
+import type { WatchRequest } from './watch.js';
+
+/** How long the first retrieve may take before the server counts as unreachable. */
+const FIRST_ANSWER_TIMEOUT_MS = 30_000;
+const TERMINAL: ReadonlySet<string> = new Set([
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+  'incomplete',
+  'timed_out',
+]);
+
+/**
+ * Why a connection failed, from the error's cause chain: a system code (`ECONNREFUSED`, `ENOTFOUND`) or the
+ * innermost message (fetch says "bad port" for ports it blocks, such as 9 or 6000).
+ */
+function networkReason(error: unknown): string {
+  let message = 'connection failed';
+  for (let e = error, depth = 0; e && depth < 6; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('E')) return code;
+    if (e instanceof Error && e.message) message = e.message;
+  }
+  return message === 'bad port' ? 'fetch refuses this port' : message;
+}
+
+/** Exit code of a final state: 0 only for completed. */
+const exitCodeOf = (state: RunState) => (state === 'completed' ? 0 : 1);
+
+/** Prints transitions, as text or JSON lines. */
+function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number) {
+  let lastKey: string | undefined;
+  return (
+    s: Pick<
+      RunSnapshot,
+      'state' | 'status' | 'source' | 'at' | 'calls' | 'done' | 'job' | 'pendingToolCalls' | 'missingHandlers'
+    >,
+  ) => {
+    const key = [s.state, s.status, s.pendingToolCalls.map((c) => c.id).join(','), s.done].join('|');
+    if (key === lastKey) return;
+    lastKey = key;
+    const problem = s.done && s.state !== 'completed' ? jobProblem(s.job) : undefined;
+    if (json) {
+      const line = {
+        at: timestamp(s.at),
+        state: s.state,
+        status: s.status,
+        source: s.source ?? null,
+        calls: s.calls,
+        done: s.done || TERMINAL.has(s.state),
+        ...(problem ? { error: problem } : {}),
+        ...(s.pendingToolCalls.length ? { toolCalls: s.pendingToolCalls } : {}),
+      };
+      io.stdout.write(`${JSON.stringify(line)}\n`);
+      return;
+    }
+    const via = s.source ? ` via ${s.source}` : '';
+    const calls = `${s.calls} call${s.calls === 1 ? '' : 's'}`;
+    io.stdout.write(
+      `${style.dim(timestamp(s.at))}  ${paintState(style, s.state.padEnd(15))}  ${style.dim(`status ${s.status}${via}, ${calls}`)}\n`,
+    );
+    if (s.state === 'requires_action' && s.pendingToolCalls.length > 0) {
+      const expiresAt = (s.job as { expires_at?: number | null } | undefined)?.expires_at;
+      const until = expiresAt ? ` before it expires at ${timestamp(expiresAt * 1000)}` : '';
+      io.stdout.write(`  waiting for tool outputs: ${describeToolCalls(s as RunSnapshot)}\n`);
+      io.stdout.write(style.dim(`  runstate watch runs no tools: submit the outputs yourself${until}\n`));
+    }
+    if (problem) io.stdout.write(`  ${style.red('error:')} ${problem}\n`);
+    if (s.state === 'timed_out') {
+      io.stdout.write(
+        `  gave up after ${formatDuration(maxWaitMs)}; the job is still ${s.status} (wait longer with --max-wait)\n`,
+      );
+    }
+  };
+}
+
+/** Watches the job of a checked `runstate watch` command line, printing each transition; resolves to the exit code. */
+export async function watchJob(request: WatchRequest, io: CliIo): Promise<number> {
+  const { job, apiKey, baseURL, maxWaitMs } = request;
+  const client = new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}), maxRetries: 0 });
+  const adapter = adapters[job.kind];
+  const what = adapter.describe(job);
+  const style = createStyle(io.stdout, io.env);
+  const print = createPrinter(io, style, request.json, maxWaitMs);
+  const stop = interruption();
+  setMaxListeners(20, stop.signal);
+  let endpoint: Listening | undefined;
+  try {
+    let source: Source = poll();
+    if (request.webhooks) {
+      const { secret, port, host } = request.webhooks;
+      let hub: ReturnType<typeof createWebhookHub>;
+      try {
+        hub = createWebhookHub({ secret });
+      } catch (error) {
+        throw new UsageError(
+          `the webhook secret (--secret or OPENAI_WEBHOOK_SECRET): ${(error as Error).message}`,
+        );
+      }
+      endpoint = await serve(hub.node, { port, host });
+      io.stderr.write(
+        `runstate watch: receiving webhooks on ${endpoint.url} (point your webhook endpoint there)\n`,
+      );
+      source = request.source === 'webhook' ? webhookSource(hub) : hybrid(hub);
+    }
+    // One retrieve first: a wrong id, a refused key or an unreachable server is said at once, in one line,
+    // instead of after the poll's retries.
+    let first: unknown;
+    try {
+      const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(FIRST_ANSWER_TIMEOUT_MS)]);
+      first = (await adapter.retrieve(client, job, { signal })).job;
+    } catch (error) {
+      if (stop.signal.aborted) return INTERRUPTED_EXIT_CODE;
+      const failure = classifyRequestError(error, job, what);
+      if (!failure.transient) throw new CliError(failure.error.message);
+      if (failure.status === undefined) {
+        const timedOut = error instanceof Error && /abort|timeout/i.test(error.name);
+        const reason = timedOut
+          ? `no answer within ${FIRST_ANSWER_TIMEOUT_MS / 1000} s`
+          : networkReason(error);
+        throw new CliError(
+          `cannot reach ${client.baseURL} (${reason}): check --base-url, or whether the server is running`,
+        );
+      }
+      // 429 or 5xx: worth watching anyway; the poll retries with backoff.
+      io.stderr.write(
+        `runstate watch: the first retrieve got HTTP ${failure.status}; retrying as the watch goes on\n`,
+      );
+    }
+    if (!request.json) {
+      io.stdout.write(
+        style.bold(
+          `Watching ${what} on ${client.baseURL} (source ${request.source}, gives up after ${formatDuration(maxWaitMs)})\n`,
+        ),
+      );
+    }
+    let calls = 1;
+    if (first !== undefined) {
+      const status = adapter.status(first);
+      const state = adapter.mapStatus(status) ?? 'queued';
+      const snapshot = {
+        state,
+        status,
+        source: 'poll' as const,
+        at: Date.now(),
+        calls,
+        done: TERMINAL.has(state),
+        job: first,
+        pendingToolCalls: state === 'requires_action' ? adapter.toolCalls(first) : [],
+        missingHandlers: [],
+      };
+      print(snapshot);
+      if (snapshot.done) return exitCodeOf(state);
+    }
+
+    let last: RunSnapshot | undefined;
+    try {
+      last = await lastValueFrom(
+        watchRun({ client, job, source, maxWaitMs, signal: stop.signal }).pipe(
+          tap((s) => {
+            // The watch's first snapshot is its starting point, before any observation: already printed above.
+            if (s.status === undefined) return;
+            print({ ...s, calls: calls + s.calls });
+          }),
+        ),
+        { defaultValue: undefined },
+      );
+    } catch (error) {
+      if (isRunstateError(error)) throw new CliError(error.message);
+      throw error;
+    }
+    calls += last?.calls ?? 0;
+    if (!last?.done) {
+      io.stderr.write(
+        `runstate watch: stopped watching (${String(stop.signal.reason ?? 'interrupted')}); the job goes on\n`,
+      );
+      return INTERRUPTED_EXIT_CODE;
+    }
+    return exitCodeOf(last.state);
+  } finally {
+    stop.dispose();
+    await endpoint?.close();
+  }
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createStyle,
+  formatDuration,
+  jobProblem,
+  table,
+  truncate,
+  visibleLength,
+} from '../../src/cli/format.js';
+
+const tty = { isTTY: true } as Parameters<typeof createStyle>[0];
+const pipe = { isTTY: false } as Parameters<typeof createStyle>[0];
+
+describe('format', () => {
+  it('colours only a terminal, and never with NO_COLOR', () => {
+    expect(createStyle(tty, {}).red('x')).toBe('\x1b[31mx\x1b[39m');
+    expect(createStyle(tty, { NO_COLOR: '1' }).red('x')).toBe('x');
+    expect(createStyle(pipe, {}).red('x')).toBe('x');
+  });
+
+  it('formats durations for people', () => {
+    expect(formatDuration(850)).toBe('850 ms');
+    expect(formatDuration(12_340)).toBe('12.3 s');
+    expect(formatDuration(125_000)).toBe('2m05s');
+    expect(formatDuration(3_720_000)).toBe('1h02m');
+    expect(formatDuration(-1500)).toBe('-1.5 s');
+  });
+
+  it('measures and cuts lines by what shows on screen', () => {
+    const red = createStyle(tty, {}).red('abcdef');
+    expect(visibleLength(red)).toBe(6);
+    expect(truncate(red, 10)).toBe(red);
+    expect(truncate(red, 4)).toBe('abc…');
+  });
+
+  it('aligns table columns, numbers to the right', () => {
+    expect(
+      table(
+        ['name', 'n'],
+        [
+          ['a', '1'],
+          ['long', '10'],
+        ],
+        [1],
+      ),
+    ).toEqual(['name   n', 'a      1', 'long  10']);
+  });
+
+  it('reads the error of a run, a response and a batch', () => {
+    expect(jobProblem({ last_error: { code: 'server_error', message: 'boom' } })).toBe('server_error: boom');
+    expect(jobProblem({ error: { code: null, message: 'bad' } })).toBe('bad');
+    expect(jobProblem({ errors: { data: [{ code: 'invalid', message: 'line 3' }] } })).toBe(
+      'invalid: line 3',
+    );
+    expect(jobProblem({ incomplete_details: { reason: 'max_output_tokens' } })).toBe(
+      'incomplete: max_output_tokens',
+    );
+    expect(jobProblem({ status: 'completed' })).toBeUndefined();
+  });
+});
