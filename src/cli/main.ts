@@ -1,3 +1,5 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CliError, type CliIo, type Command, UsageError } from './command.js';
 
 /** The commands, loaded on use: `runstate --help` or a typo should not pay for loading the SDK and the simulator. */
@@ -78,9 +80,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
-// Started as a program (the package bin, `tsx src/cli/main.ts`), not imported.
-const entry = process.argv[1] ?? '';
-if (/[\\/]cli[\\/]main\.(ts|js|mjs)$/.test(entry)) {
+// Run when started as a program (the package bin, `tsx src/cli/main.ts`), not when imported. The bin is reached
+// through a symlink (node_modules/.bin/runstate), hence the realpath.
+const invokedAs = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invokedAs === fileURLToPath(import.meta.url)) {
   const code = await main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
