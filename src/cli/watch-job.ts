@@ -158,7 +158,8 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
         ),
       );
     }
-    let calls = 1;
+    // The first retrieve counts among the calls shown.
+    const calls = 1;
     if (first !== undefined) {
       const status = adapter.status(first);
       const state = adapter.mapStatus(status) ?? 'queued';
@@ -193,7 +194,6 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
       if (isRunstateError(error)) throw new CliError(error.message);
       throw error;
     }
-    calls += last?.calls ?? 0;
     if (!last?.done) {
       io.stderr.write(
         `runstate watch: stopped watching (${String(stop.signal.reason ?? 'interrupted')}); the job goes on\n`,
