@@ -32,6 +32,24 @@ export {
 
 // ── sources ────────────────────────────────────────────────────────────────────────────────────────────────
 export {
+  type AdaptivePollOptions,
+  type AdaptivePollSource,
+  adaptivePoll,
+  allowedDelay,
+  createDurationModel,
+  DEFAULT_DELAY_TARGET,
+  type DelayTarget,
+  type DurationModel,
+  type DurationModelOptions,
+  type DurationSample,
+  durationKey,
+  nextPollAt,
+  type PlanOptions,
+  type PollPlan,
+  planPolls,
+  type ResolvedDelayTarget,
+} from './sources/adaptive.js';
+export {
   type BackoffOptions,
   type BackoffPolicy,
   backoffSchedule,
