@@ -6,11 +6,16 @@ export interface DurationModelOptions {
   /** Durations kept per key: the most recent ones, so the model follows drift. Default 500. */
   capacity?: number;
   /**
-   * Durations a key needs before {@link DurationModel.plan} answers for it. Default 100: from fewer, a p95 is mostly
-   * noise (measured in docs/benchmarks.md: after 20 or 50 batches, the learned plan misses its relative target).
+   * Durations a key needs before {@link DurationModel.plan} answers for it. Default 100: from fewer, a p95 is
+   * mostly noise (after 50 jobs, the worst of six learned batch plans saw 5% of batches 38% late instead of 10%:
+   * bench/strategies-tuning.ts).
    */
   minSamples?: number;
-  /** Caution of plans made from few durations (see `PlanOptions.caution`). Default 1. */
+  /**
+   * Caution of plans made from few durations (see `PlanOptions.caution`). Default 1.5: at 1, one of six learned
+   * plans skipped a thin stretch of the tail and tripled its p95; at 2, the bimodal distribution costs 1.4× the
+   * oracle's retrieves (bench/strategies-tuning.ts).
+   */
   caution?: number;
   /** Durations to start from, by key (from {@link DurationModel.toJSON} of an earlier process). */
   initial?: Readonly<Record<string, readonly DurationSample[]>>;
@@ -61,7 +66,7 @@ interface KeyState {
  * watchRun({ client, job, source: adaptivePoll(model, { targetDelay: 0.1 }) });
  */
 export function createDurationModel(options: DurationModelOptions = {}): DurationModel {
-  const { capacity = 500, minSamples = 100, caution = 1, initial = {} } = options;
+  const { capacity = 500, minSamples = 100, caution = 1.5, initial = {} } = options;
   if (!Number.isInteger(capacity) || capacity < 1) {
     throw new ConfigurationError(
       `createDurationModel(): capacity must be a whole number ≥ 1, got ${capacity}`,

@@ -45,7 +45,7 @@ export interface PlanOptions extends DelayTarget {
    * Caution about the samples being few, in standard errors: the share of jobs a gap between two polls sees late is
    * counted as `m + caution · √(m(1−m)/n) + caution²/2n` for `m` observed in `n` samples, so a plan does not bet
    * on a stretch of the tail that a few hundred samples happen to leave thin. 0 (default) for the oracle; the
-   * model uses 1.
+   * model uses 1.5.
    */
   caution?: number;
   /**
@@ -57,7 +57,7 @@ export interface PlanOptions extends DelayTarget {
   spread?: number;
 }
 
-/** Share of an interval sample spread evenly over it by default (chosen by measurement: bench/strategies.ts). */
+/** Share of an interval sample spread evenly over it by default (chosen by bench/strategies-tuning.ts). */
 export const DEFAULT_SPREAD = 0.25;
 
 /** Poll times, in ms of the job's age, that meet a target on a duration distribution with few retrieves. */
@@ -74,7 +74,8 @@ export interface PollPlan {
 
 /**
  * Validates a delay target and fills in defaults.
- * @throws ConfigurationError for a negative or non-finite allowance, two zero allowances, or a coverage outside (0, 1].
+ * @throws ConfigurationError for a negative or non-finite allowance, two zero allowances, or a coverage outside
+ *   (0, 1].
  */
 export function resolveDelayTarget(target: DelayTarget = {}, label = 'delay target'): ResolvedDelayTarget {
   const {
@@ -273,7 +274,7 @@ function earliestOnTarget(target: ResolvedDelayTarget, t: number): number {
   return Math.min(t - target.targetDelayMs, t / (1 + target.targetDelay));
 }
 
-/** Grid times from 0 to past `end`, each step 1/8 of the allowed delay there (at least the min gap), ≤ ~1000 points. */
+/** Grid times from 0 to past `end`, in steps of 1/8 of the allowed delay (at least the min gap), ≤ ~1000 points. */
 function buildGrid(end: number, target: ResolvedDelayTarget, minGapMs: number): number[] {
   const stepsPerAllowance = 8;
   const maxPoints = 1000;

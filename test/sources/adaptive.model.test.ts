@@ -44,7 +44,7 @@ describe('createDurationModel', () => {
   });
 
   it('plans from minSamples durations on, and caches the plan until 10% more arrive', () => {
-    const model = createDurationModel({ minSamples: 20 });
+    const model = createDurationModel({ minSamples: 20, caution: 0 });
     for (let i = 0; i < 19; i++) model.record(10_000 + i * 100, 'k');
     expect(model.plan('k')).toBeUndefined();
     model.record(12_000, 'k');
