@@ -1,0 +1,48 @@
+import { createRandom, deriveSeed, type Random } from '../../src/sim/random.js';
+
+/** A distribution of job durations the strategies benchmark draws from (whole ms, like the simulator). */
+export interface DurationDistribution {
+  id: string;
+  label: string;
+  /** Short runs are judged on absolute delay; long ones (batches) on delay relative to the duration. */
+  long: boolean;
+  draw(random: Random): number;
+}
+
+const lognormal = (medianMs: number, sigma: number) => (random: Random) =>
+  Math.max(1, Math.round(medianMs * Math.exp(sigma * random.normal())));
+
+/** The four distributions of the issue. */
+export const DISTRIBUTIONS: readonly DurationDistribution[] = [
+  {
+    id: 'lognormal-8s',
+    label: 'lognormal, median 8 s, σ 0.8',
+    long: false,
+    draw: lognormal(8000, 0.8),
+  },
+  {
+    id: 'uniform-2-30s',
+    label: 'uniform 2–30 s',
+    long: false,
+    draw: (random) => Math.round(random.between(2000, 30_000)),
+  },
+  {
+    id: 'bimodal',
+    label: 'bimodal: 60% 3–6 s, 40% 30–120 s',
+    long: false,
+    draw: (random) =>
+      Math.round(random.next() < 0.6 ? random.between(3000, 6000) : random.between(30_000, 120_000)),
+  },
+  {
+    id: 'batch',
+    label: 'batch-like: lognormal, median 20 min, σ 1',
+    long: true,
+    draw: lognormal(20 * 60_000, 1),
+  },
+];
+
+/** `n` durations of `dist`, from a stream named by `label` (the same label gives the same durations). */
+export function drawDurations(dist: DurationDistribution, n: number, seed: number, label: string): number[] {
+  const random = createRandom(deriveSeed(seed, `${dist.id}:${label}`));
+  return Array.from({ length: n }, () => dist.draw(random));
+}
