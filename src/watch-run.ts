@@ -25,7 +25,7 @@ export interface WatchRunOptions {
   client: OpenAI;
   /** Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }` or `{ kind: 'assistants.run', threadId, runId }`. */
   job: JobRef;
-  /** Where observations come from. Default: `poll()` (500 ms ×1.5 up to 5 s, full jitter). */
+  /** Where observations come from. Default: `poll()` (500 ms ×1.5 up to 5 s). */
   source?: Source;
   /** Handlers for `requires_action` tool calls, by tool name. */
   tools?: ToolHandlers;

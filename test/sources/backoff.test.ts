@@ -33,12 +33,12 @@ const attemptArb = fc.integer({ min: 0, max: 80 });
 const unitArb = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 
 describe('resolveBackoff', () => {
-  it("defaults to the seed's numbers with full jitter and a 100 ms floor", () => {
+  it("defaults to the seed's numbers without jitter (the measured best) and a 100 ms floor", () => {
     expect(resolveBackoff()).toEqual({
       initialDelayMs: 500,
       factor: 1.5,
       maxDelayMs: 5000,
-      jitter: 'full',
+      jitter: 'none',
       minDelayMs: 100,
     });
     expect(DEFAULT_POLL_BACKOFF).toEqual(resolveBackoff());

@@ -142,13 +142,14 @@ const createResponse = (scenario: object) =>
 describe('poll() against the simulator, through the real SDK', () => {
   it("retrieves on exactly the policy's schedule, and counts what the server counts", async () => {
     ({ sim, client } = await manualSim());
-    const created = await createResponse({ phases: { queued: 500, in_progress: 20_000 } });
+    // Queued for 600 ms, so the first poll (500 ms with the default, jitter-free schedule) still sees it queued.
+    const created = await createResponse({ phases: { queued: 600, in_progress: 20_000 } });
     const start = sim.clock.now();
-    const options = {}; // the defaults: 500 ms ×1.5 up to 5 s, full jitter
+    const options = {}; // the defaults: 500 ms ×1.5 up to 5 s
     const w = await watchOnSim({ kind: 'response', id: created.id }, options);
 
     const endedAt = sim.job(created.id)?.endedAt;
-    expect(endedAt).toBe(start + 20_500);
+    expect(endedAt).toBe(start + 20_600);
     // Every poll before the end sees it running; the first one at or after the end sees it completed.
     const before = backoffSchedule(poll(options).policy, { random: seededRandom(7), start, until: endedAt! });
     expect(w.retrieves.slice(0, -1)).toEqual(before);

@@ -58,11 +58,11 @@ function watch(script: readonly Reply[], options = {}, overrides: Partial<Source
 }
 
 describe('poll()', () => {
-  it('has the default policy of the design, and validates its options', () => {
+  it("has the seed's schedule without jitter by default, and validates its options", () => {
     const source = poll();
     expect(source.name).toBe('poll');
     expect(source.policy).toEqual(
-      resolveBackoff({ initialDelayMs: 500, factor: 1.5, maxDelayMs: 5000, jitter: 'full' }),
+      resolveBackoff({ initialDelayMs: 500, factor: 1.5, maxDelayMs: 5000, jitter: 'none' }),
     );
     expect(source.retryPolicy).toEqual(DEFAULT_RETRY_BACKOFF);
     expect(source.maxRetries).toBe(DEFAULT_MAX_RETRIES);
