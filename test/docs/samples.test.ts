@@ -63,6 +63,7 @@ async function preludeSource(): Promise<string> {
     'declare const threadId: string, runId: string, assistantId: string, responseId: string, batchId: string;',
     'declare const rawBody: string, headers: Record<string, string>, secret: string;',
     'declare const inputs: string[];',
+    'declare const id: string;',
     `declare function render(progress: import('runstate').RunProgress): void;`,
     'declare function reply(job: unknown): void;',
     `declare const express: typeof import('express').default;`,
