@@ -60,6 +60,7 @@ export {
 } from './sources/backoff.js';
 export {
   type BudgetedPollSource,
+  type BudgetPriority,
   createPollBudget,
   type PollBudget,
   type PollBudgetOptions,

@@ -69,6 +69,7 @@ describe('createPollBudget()', () => {
       expect(() => createPollBudget({ rpm })).toThrow(ConfigurationError);
     }
     expect(() => createPollBudget({ rpm: 600, burst: 0.5 })).toThrow(/burst/);
+    expect(() => createPollBudget({ rpm: 600, priority: 'fifo' as 'lag' })).toThrow(/priority/);
     const budget = createPollBudget({ rpm: 600 });
     expect(() => budget.poll({ maxRetries: -1 })).toThrow(ConfigurationError);
     expect(() => budget.poll({ initialDelayMs: 0 })).toThrow(ConfigurationError);
@@ -207,28 +208,60 @@ describe('budget source: one loop for every watch', () => {
     }
   });
 
-  it('when short, gives the token to the watch most overdue relative to its own backoff, not the first due', async () => {
-    const budget = createPollBudget({ rpm: 6, burst: 1 }); // a token every 10 s
-    // X takes the only token at 0, and then waits an hour.
+  /** X takes the only token at 0 (then waits an hour); A polls every 8 s (due 8 s); B every 1 s, due 9.5 s. */
+  async function contest(priority?: 'lag' | 'relative') {
+    const budget = createPollBudget({ rpm: 6, burst: 1, ...(priority ? { priority } : {}) }); // a token every 10 s
     const x = watchWith(budget, ['in_progress'], every(3_600_000, { immediate: true }));
     await vi.advanceTimersByTimeAsync(0);
     expect(x.times()).toEqual([0]);
-    // A polls every 8 s: due at 8 s. B polls every second and subscribes at 8.5 s: due at 9.5 s.
     const a = watchWith(budget, ['in_progress'], every(8000));
     await vi.advanceTimersByTimeAsync(8500);
     const b = watchWith(budget, ['in_progress'], every(1000));
     await vi.advanceTimersByTimeAsync(1500);
+    return { budget, a, b };
+  }
+
+  it('when short, gives the token to the watch whose poll is most overdue (by default)', async () => {
+    const { a, b } = await contest();
+    // At 10 s, A is 2 s late and B 0.5 s: A goes first, B at the next token.
+    expect(a.times()).toEqual([10_000]);
+    expect(b.times()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(b.times()).toEqual([20_000]);
+    // Every schedule is stretched by the same lag: they take turns.
+    await vi.advanceTimersByTimeAsync(380_000);
+    expect(a.times().length + b.times().length).toBe(40);
+    expect(Math.abs(a.times().length - b.times().length)).toBeLessThanOrEqual(1);
+  });
+
+  it("with priority 'relative', the most overdue relative to its own interval, none starving", async () => {
+    const { a, b } = await contest('relative');
     // At 10 s, A is 2 s late on 8 s (0.25), B 0.5 s late on 1 s (0.5): B goes first.
     expect(b.times()).toEqual([10_000]);
     expect(a.times()).toEqual([]);
-    // Both are slowed down in proportion to their own schedule: B is served about 8× as often, and A does not
-    // starve (its turn comes once it is as late, in its own intervals, as B is at each token: 9 intervals).
+    // Both are slowed down in proportion to their own schedule: B is served about 8× as often, and A gets its
+    // turn once it is as late, in its own intervals, as B is at each token (9 intervals).
     await vi.advanceTimersByTimeAsync(390_000);
     expect(a.times()[0]).toBe(80_000);
     const ratio = b.times().length / a.times().length;
     expect(ratio).toBeGreaterThan(6);
     expect(ratio).toBeLessThan(10);
     expect(a.times().length + b.times().length).toBe(40);
+  });
+
+  it('when short, serves a nudged watch before every other due watch', async () => {
+    const budget = createPollBudget({ rpm: 6, burst: 1 });
+    const x = watchWith(budget, ['in_progress'], every(3_600_000, { immediate: true }));
+    const waiting = Array.from({ length: 5 }, () => watchWith(budget, ['in_progress'], every(1000)));
+    const nudged = watchWith(budget, ['in_progress'], every(1000));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(x.times()).toEqual([0]);
+    nudged.nudge.next(); // due again at 6 s, behind five watches due since 1 s
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(nudged.times()).toEqual([10_000]);
+    expect(waiting.flatMap((w) => w.times())).toEqual([]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(waiting[0]!.times()).toEqual([20_000]);
   });
 });
 
