@@ -1,4 +1,5 @@
 import { assign, emit, fromEventObservable, fromPromise, setup } from 'xstate';
+import { JOB_TERMINAL_STATES } from '../src/states.js';
 import type {
   JobKind,
   JobRef,
@@ -72,8 +73,6 @@ const RANK: Record<RunState, number> = {
   incomplete: 3,
   timed_out: 3,
 };
-
-const TERMINAL_STATES = ['completed', 'failed', 'cancelled', 'expired', 'incomplete'] as const;
 
 // Every active state arms the expiry guard on entry: the delay is computed from the absolute `expiresAt` then.
 const UNTIL_EXPIRY = { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } } as const;
@@ -225,7 +224,7 @@ export const runMachine = setup({
         abort: [{ guard: 'shouldCancel', target: 'stopping' }, { target: 'stopped' }],
         status: [
           { guard: 'isStale' },
-          ...TERMINAL_STATES.map((state) => ({
+          ...JOB_TERMINAL_STATES.map((state) => ({
             guard: { type: 'isState' as const, params: { state } },
             target: state,
             actions: 'recordStatus' as const,
@@ -334,7 +333,7 @@ export const runMachine = setup({
             src: 'confirmExpiry',
             input: ({ context }) => ({ job: context.job }),
             onDone: [
-              ...TERMINAL_STATES.map((state) => ({
+              ...JOB_TERMINAL_STATES.map((state) => ({
                 guard: { type: 'isOutputState' as const, params: { state } },
                 target: `#run.${state}`,
                 actions: {

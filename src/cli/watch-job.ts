@@ -6,6 +6,7 @@ import { adapters } from '../kinds/index.js';
 import { hybrid } from '../sources/hybrid.js';
 import { poll } from '../sources/poll.js';
 import { webhookSource } from '../sources/webhook.js';
+import { isTerminal } from '../states.js';
 import type { RunSnapshot, RunState, Source } from '../types.js';
 import { watchRun } from '../watch-run.js';
 import { createWebhookHub } from '../webhooks/index.js';
@@ -25,14 +26,6 @@ import type { WatchRequest } from './watch.js';
 
 /** How long the first retrieve may take before the server counts as unreachable. */
 const FIRST_ANSWER_TIMEOUT_MS = 30_000;
-const TERMINAL: ReadonlySet<string> = new Set([
-  'completed',
-  'failed',
-  'cancelled',
-  'expired',
-  'incomplete',
-  'timed_out',
-]);
 
 /**
  * Why a connection failed, from the error's cause chain: a system code (`ECONNREFUSED`, `ENOTFOUND`) or the
@@ -71,7 +64,7 @@ function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number
         status: s.status,
         source: s.source ?? null,
         calls: s.calls,
-        done: s.done || TERMINAL.has(s.state),
+        done: s.done || isTerminal(s.state),
         ...(problem ? { error: problem } : {}),
         ...(s.pendingToolCalls.length ? { toolCalls: s.pendingToolCalls } : {}),
       };
@@ -169,7 +162,7 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
         source: 'poll' as const,
         at: Date.now(),
         calls,
-        done: TERMINAL.has(state),
+        done: isTerminal(state),
         job: first,
         pendingToolCalls: state === 'requires_action' ? adapter.toolCalls(first) : [],
         missingHandlers: [],

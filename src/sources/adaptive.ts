@@ -1,6 +1,7 @@
 import { defer, tap } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
-import type { JobRef, JobState, JobTerminalState, Source, StatusEvent } from '../types.js';
+import { isJobTerminal } from '../states.js';
+import type { JobRef, Source, StatusEvent } from '../types.js';
 import { type BackoffOptions, type BackoffPolicy, DEFAULT_POLL_BACKOFF, nextDelay } from './backoff.js';
 import type { DurationModel } from './duration-model.js';
 import { type PollDelays, type PollOptions, poll } from './poll.js';
@@ -56,14 +57,6 @@ export interface AdaptivePollSource extends Source {
   /** What the model is asked for: the target, the floor, the webhook loss. */
   readonly planOptions: PlanOptions;
 }
-
-const TERMINAL: ReadonlySet<JobState | undefined> = new Set<JobTerminalState>([
-  'completed',
-  'failed',
-  'cancelled',
-  'expired',
-  'incomplete',
-]);
 
 /**
  * The default group of a job's duration: its kind, and once its API object is known, the model of a response,
@@ -194,7 +187,7 @@ export function adaptivePoll(model: DurationModel, options: AdaptivePollOptions 
             key = keyOf(ctx.job, event.job);
           }
           const age = elapsed + offsetMs;
-          if (!TERMINAL.has(event.state)) {
+          if (!isJobTerminal(event.state)) {
             if (event.state !== undefined) lastRunningAge = age;
             return;
           }

@@ -19,7 +19,8 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
-import type { Fetched, JobState, JobTerminalState, Source, SourceContext, StatusEvent } from '../types.js';
+import { JOB_TERMINAL_STATES } from '../states.js';
+import type { Fetched, JobState, Source, SourceContext, StatusEvent } from '../types.js';
 import {
   type BackoffOptions,
   type BackoffPolicy,
@@ -114,14 +115,8 @@ export function poll(options: PollOptions = {}): PollSource {
   return source;
 }
 
-/** States after which a job never changes: a source completes after emitting one (shared with `budget.ts`). */
-export const TERMINAL: ReadonlySet<JobState | undefined> = new Set<JobTerminalState>([
-  'completed',
-  'failed',
-  'cancelled',
-  'expired',
-  'incomplete',
-]);
+/** States after which a job never changes (kept for `budget.ts`; the definition lives in `states.ts`). */
+export const TERMINAL: ReadonlySet<JobState | undefined> = new Set(JOB_TERMINAL_STATES);
 
 /** Marks the end of a cycle because the deadline came: the whole source completes. */
 const DEADLINE = Symbol('deadline');

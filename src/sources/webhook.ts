@@ -16,7 +16,8 @@ import {
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
-import type { JobRef, JobState, JobTerminalState, Source, SourceContext, StatusEvent } from '../types.js';
+import { isJobTerminal } from '../states.js';
+import type { JobRef, Source, SourceContext, StatusEvent } from '../types.js';
 import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 
@@ -59,14 +60,6 @@ export interface WebhookSource extends Source {
   readonly name: 'webhook';
   readonly fetch: WebhookFetchPolicy;
 }
-
-const TERMINAL: ReadonlySet<JobState | undefined> = new Set<JobTerminalState>([
-  'completed',
-  'failed',
-  'cancelled',
-  'expired',
-  'incomplete',
-]);
 
 /**
  * A source fed by a webhook hub: each event about the watched job whose type its kind recognises becomes a status
@@ -121,7 +114,7 @@ export function webhookStatusEvents(
     concatMap((event) => {
       const status = ctx.adapter.webhookStatus(event.type);
       if (status === undefined) return EMPTY;
-      const terminal = TERMINAL.has(ctx.adapter.mapStatus(status));
+      const terminal = isJobTerminal(ctx.adapter.mapStatus(status));
       // created_at is in whole seconds: coarse, but it is when the change happened, not when we heard of it.
       const announced = () =>
         toStatusEvent(ctx.adapter, announcedJob(ctx.job, status), event.created_at * 1000, 'webhook');
@@ -140,7 +133,7 @@ export function webhookStatusEvents(
       );
     }),
     // Like poll, the source is done once the job is: a terminal event is its last.
-    takeWhile((event) => !TERMINAL.has(event.state), true),
+    takeWhile((event) => !isJobTerminal(event.state), true),
     takeUntil(fromEvent(ctx.signal, 'abort')),
   );
 }
