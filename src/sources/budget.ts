@@ -21,9 +21,11 @@ export interface PollBudgetOptions {
   /** Requests per minute that every watch of this budget may spend together (> 0). */
   rpm: number;
   /**
-   * Requests that may go out at once after a quiet spell (≥ 1). Default: one second's worth, `ceil(rpm / 60)`:
-   * OpenAI may enforce a per-minute limit over shorter periods, and the server's bucket also pays for requests that
-   * do not go through the budget (creates, submissions).
+   * Requests that may go out at once after a quiet spell (≥ 1). Default: one second's worth, `ceil(rpm / 60)`, so
+   * that no 60-second window holds more than `rpm + burst` requests, and the server's bucket keeps room for
+   * requests that do not go through the budget (creates, submissions). `burst: rpm` spends a server bucket that
+   * is full at the start (as OpenAI's and the simulator's are) at once: faster detection when many watches start
+   * together (docs/benchmarks.md, Budget), up to twice `rpm` in the first minute.
    */
   burst?: number;
   /**
@@ -36,8 +38,9 @@ export interface PollBudgetOptions {
    * were just submitted, or another source saw a change: a change is likely now). Then:
    * - `'lag'` (default): the watch whose poll is most overdue, in ms: every schedule is stretched by the same lag.
    * - `'relative'`: the most overdue relative to its own interval (`lag / interval`): every schedule is stretched in
-   *   proportion, so watches on short intervals keep more of their pace. Suits schedules whose intervals encode
-   *   how likely a change is (learned durations); with plain backoff it did worse (docs/benchmarks.md, Budget).
+   *   proportion, so watches on short intervals keep more of their pace. Meant for schedules whose intervals say
+   *   how likely a change is (learned durations). With the default backoff the two rules measured the same within
+   *   run-to-run noise (docs/benchmarks.md, Budget).
    */
   priority?: BudgetPriority;
 }
@@ -103,6 +106,8 @@ class Watch {
   intervalMs = 1;
   /** Nudged since its last request: goes before every other due watch. */
   nudged = false;
+  /** Requests sent, to tell the one in flight from an earlier one. */
+  sends = 0;
   cancelDue: (() => void) | undefined = undefined;
   request: Subscription | undefined = undefined;
   nudges: Subscription | undefined = undefined;
@@ -323,9 +328,9 @@ class BudgetLoop {
 
   /**
    * The due watch that gets the next token: a nudged one first, then the most overdue (in ms, or relative to its
-   * interval). Measured on 250 and 1,000 watches of lognormal jobs (bench/budget.ts), `'lag'` gave a lower mean,
-   * p95 and maximum detection delay than `'relative'`: under a short budget a watch's attempt count, and so its
-   * backoff interval, stops reflecting its age, so a short interval no longer means a change is near.
+   * interval). `'lag'` is the default because under a short budget a watch's attempt count, and so its backoff
+   * interval, stops tracking its age: a short interval no longer means a change is near, and holding every watch
+   * to the same lag bounds the worst case. (bench/budget.ts measured the two the same within noise.)
    */
   private next(now: number): Watch {
     let best: Watch | undefined;
@@ -348,17 +353,26 @@ class BudgetLoop {
     w.phase = IN_FLIGHT;
     this.inFlight++;
     this.requests++;
+    const sent = ++w.sends;
+    let answered = false;
     const subscription = request(w.ctx).subscribe({
-      next: (outcome) => this.settle(w, outcome),
+      next: (outcome) => {
+        answered = true;
+        this.settle(w, outcome);
+      },
       error: (error: unknown) => {
+        answered = true;
         this.release(w);
         this.finish(w, error);
       },
       // Completing without an outcome: the watch's signal aborted the request; its abort listener ends the watch.
-      complete: () => this.release(w),
+      // (After an outcome the watch may already wait on, or send, its next request: leave that one alone.)
+      complete: () => {
+        if (!answered) this.release(w);
+      },
     });
-    // A synchronous failure settles inside subscribe(): keep the subscription only while it is in flight.
-    if (w.phase === IN_FLIGHT) w.request = subscription;
+    // A synchronous failure settles inside subscribe(): keep the subscription only while this request is in flight.
+    if (w.phase === IN_FLIGHT && w.sends === sent) w.request = subscription;
   }
 
   /** One request's outcome: update the bucket from its headers, emit, and schedule the watch's next poll. */

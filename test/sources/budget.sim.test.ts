@@ -89,7 +89,7 @@ describe('createPollBudget against the simulator, through the real SDK', () => {
 
   it('set above the server limit, learns the limit from the x-ratelimit headers and still serves no 429', async () => {
     const { sim: s, client, ids } = await start(100, { rpm: 120 });
-    const budget = createPollBudget({ rpm: 1200, scheduler: simScheduler(s.clock) });
+    const budget = createPollBudget({ rpm: 600, scheduler: simScheduler(s.clock) });
     const lasts = await watchAll(s, client, ids, budget);
     expectAllEnded(s, lasts);
     expect(s.stats().rateLimited).toBe(0);
