@@ -1,6 +1,11 @@
 import type OpenAI from 'openai';
 import type { SchedulerLike } from 'rxjs';
-import { fromEventObservable, fromPromise } from 'xstate';
+import { type ActorSystem, fromEventObservable, fromPromise } from 'xstate';
+
+// biome-ignore lint/suspicious/noExplicitAny: XState types a system by the actors in it; any system keys a watch
+type AnyActorSystem = ActorSystem<any>;
+
+import { runMachine } from '../machines/run.machine.js';
 import { ConfigurationError } from './errors/configuration-error.js';
 import { classifyRequestError } from './errors/from-api-error.js';
 import { RetriesExhaustedError } from './errors/retries-exhausted-error.js';
@@ -81,7 +86,7 @@ async function request(
 }
 
 /** Everything the I/O actors of one watch need. */
-export interface WatchActorsOptions {
+export interface WatchDependencies {
   client: OpenAI;
   source: Source;
   context: SourceContext;
@@ -89,31 +94,55 @@ export interface WatchActorsOptions {
   onToolError: ToolErrorPolicy;
 }
 
-/** The actors `watchRun` provides to the pure run machine: the source, tool handlers, and three requests. */
-export function createWatchActors({ client, source, context, tools, onToolError }: WatchActorsOptions) {
-  const { adapter, job, meter, scheduler } = context;
-  const rc: RequestContext = { meter, adapter, job, scheduler };
-  const label = adapter.describe(job);
-  return {
-    source: fromEventObservable<StatusEvent, { job: JobRef }>(() => source.watch(context)),
-    runTools: fromPromise<ToolOutput[], { calls: readonly ToolCall[] }>(({ input, signal }) =>
-      runToolCalls(input.calls, tools, onToolError, AbortSignal.any([signal, context.signal])),
-    ),
-    submitOutputs: fromPromise<StatusEvent, { outputs: readonly ToolOutput[] }>(({ input, signal }) => {
-      const submit = adapter.submitToolOutputs;
-      if (!submit)
-        return Promise.reject(new ConfigurationError(`${job.kind} jobs take no tool outputs`, { job }));
-      return request(rc, `submitting tool outputs to ${label}`, signal, () =>
-        submit(client, job, input.outputs, { signal }),
-      );
-    }),
-    confirmExpiry: fromPromise<StatusEvent, { job: JobRef }>(({ signal }) =>
-      request(rc, label, signal, () => adapter.retrieve(client, job, { signal })),
-    ),
-    // Not tied to the watch's signal: the cancel must go out although the watch is stopping.
-    cancelJob: fromPromise<StatusEvent, { job: JobRef }>(() => {
-      const never = new AbortController().signal;
-      return request(rc, `cancelling ${label}`, never, () => adapter.cancel(client, job, {}));
-    }),
-  };
+// The machine is provided once for every watch: `runMachine.provide` rebuilds the whole state-node tree, which
+// cost 43 KiB of a 66 KiB idle watch (bench/overhead.ts). Each watch's actors find its dependencies through the
+// actor system that XState hands every actor creator; one system per watch, so a WeakMap keyed by it is exact and
+// lets a finished watch be collected.
+const WATCHES = new WeakMap<AnyActorSystem, WatchDependencies & { rc: RequestContext; label: string }>();
+
+/** Registers a watch's dependencies for the actor created from {@link watchMachine}, before it starts. */
+export function attachWatch(system: AnyActorSystem, deps: WatchDependencies): void {
+  const { adapter, job, meter, scheduler } = deps.context;
+  WATCHES.set(system, { ...deps, rc: { meter, adapter, job, scheduler }, label: adapter.describe(job) });
 }
+
+function dependencies(system: AnyActorSystem) {
+  const deps = WATCHES.get(system);
+  if (!deps) throw new Error('runstate: watchMachine actor started without attachWatch(actor.system, ...)');
+  return deps;
+}
+
+/** The actors `watchRun` provides to the pure run machine: the source, tool handlers, and three requests. */
+const watchActors = {
+  source: fromEventObservable<StatusEvent, { job: JobRef }>(({ system }) => {
+    const { source, context } = dependencies(system);
+    return source.watch(context);
+  }),
+  runTools: fromPromise<ToolOutput[], { calls: readonly ToolCall[] }>(({ input, signal, system }) => {
+    const { tools, onToolError, context } = dependencies(system);
+    return runToolCalls(input.calls, tools, onToolError, AbortSignal.any([signal, context.signal]));
+  }),
+  submitOutputs: fromPromise<StatusEvent, { outputs: readonly ToolOutput[] }>(({ input, signal, system }) => {
+    const { client, context, rc, label } = dependencies(system);
+    const { adapter, job } = context;
+    const submit = adapter.submitToolOutputs;
+    if (!submit)
+      return Promise.reject(new ConfigurationError(`${job.kind} jobs take no tool outputs`, { job }));
+    return request(rc, `submitting tool outputs to ${label}`, signal, () =>
+      submit(client, job, input.outputs, { signal }),
+    );
+  }),
+  confirmExpiry: fromPromise<StatusEvent, { job: JobRef }>(({ signal, system }) => {
+    const { client, context, rc, label } = dependencies(system);
+    return request(rc, label, signal, () => context.adapter.retrieve(client, context.job, { signal }));
+  }),
+  // Not tied to the watch's signal: the cancel must go out although the watch is stopping.
+  cancelJob: fromPromise<StatusEvent, { job: JobRef }>(({ system }) => {
+    const { client, context, rc, label } = dependencies(system);
+    const never = new AbortController().signal;
+    return request(rc, `cancelling ${label}`, never, () => context.adapter.cancel(client, context.job, {}));
+  }),
+};
+
+/** The run machine with runstate's I/O actors, built once; each actor attaches its watch with `attachWatch`. */
+export const watchMachine = runMachine.provide({ actors: watchActors });

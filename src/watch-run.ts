@@ -9,7 +9,6 @@ import {
   throwError,
 } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer } from 'xstate';
-import { runMachine } from '../machines/run.machine.js';
 import { ConfigurationError } from './errors/configuration-error.js';
 import { adapters } from './kinds/index.js';
 import { createRequestMeter } from './request-meter.js';
@@ -17,7 +16,7 @@ import { changeKey, toSnapshot } from './snapshot.js';
 import { poll } from './sources/poll.js';
 import type { ToolErrorPolicy, ToolHandlers } from './tools.js';
 import type { JobKind, JobRef, KindAdapter, RunSnapshot, Source, SourceContext } from './types.js';
-import { createWatchActors } from './watch-actors.js';
+import { attachWatch, watchMachine } from './watch-actors.js';
 
 /** Options of `watchRun` and `waitForRun`. */
 export interface WatchRunOptions {
@@ -131,11 +130,7 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
       signal: stop.signal,
     };
 
-    const machine = runMachine.provide({
-      actors: createWatchActors({ client, source, context, tools, onToolError }),
-    });
-
-    const actor = createActor(machine, {
+    const actor = createActor(watchMachine, {
       input: {
         job,
         kind: job.kind,
@@ -147,6 +142,7 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
       clock: clockFrom(scheduler),
       ...(inspect ? { inspect } : {}),
     });
+    attachWatch(actor.system, { client, source, context, tools, onToolError });
 
     let lastKey: string | undefined;
     const emit = (snapshot: RunSnapshot) => {

@@ -8,7 +8,7 @@ import { createPollBudget, createWebhookHub, poll, watchRun, webhookSource } fro
 import { adapters } from '../../src/kinds/index.js';
 import { createRequestMeter } from '../../src/request-meter.js';
 import type { JobRef, SourceContext, StatusEvent } from '../../src/types.js';
-import { createWatchActors } from '../../src/watch-actors.js';
+import { attachWatch, watchMachine } from '../../src/watch-actors.js';
 
 const [mode = 'watch-poll', count = '10000'] = process.argv.slice(2);
 const N = Number(count);
@@ -60,16 +60,9 @@ const sourceContext = (id: string): SourceContext => ({
   nudge$: new Subject<void>().asObservable(),
   signal: new AbortController().signal,
 });
-const provided = (id: string) =>
-  runMachine.provide({
-    actors: createWatchActors({
-      client,
-      source: poll(idle),
-      context: sourceContext(id),
-      tools: {},
-      onToolError: 'report',
-    }),
-  });
+/** What watchRun once did per watch: provide the machine anew (the cost is the rebuilt state-node tree). */
+const provided = () =>
+  runMachine.provide({ actors: { source: fromEventObservable<StatusEvent, { job: JobRef }>(() => NEVER) } });
 /** Provided once, shared by every actor: what an actor costs without its own machine. */
 const sharedMachine = runMachine.provide({
   actors: { source: fromEventObservable<StatusEvent, { job: JobRef }>(() => NEVER) },
@@ -95,7 +88,7 @@ function start(i: number): void {
       return;
     // ── bisect ──
     case 'provide':
-      keep.push(provided(job.id));
+      keep.push(provided());
       return;
     case 'actor-shared-machine':
       keep.push(createActor(sharedMachine, { input: input(job.id), clock }).start());
@@ -103,9 +96,19 @@ function start(i: number): void {
     case 'actor-shared-machine-no-clock':
       keep.push(createActor(sharedMachine, { input: input(job.id) }).start());
       return;
-    case 'actor-provided':
-      keep.push(createActor(provided(job.id), { input: input(job.id), clock }).start());
+    case 'actor-provided': {
+      // What watchRun does now: an actor of the machine provided once, its watch attached through its system.
+      const actor = createActor(watchMachine, { input: input(job.id), clock });
+      attachWatch(actor.system, {
+        client,
+        source: poll(idle),
+        context: sourceContext(job.id),
+        tools: {},
+        onToolError: 'report',
+      });
+      keep.push(actor.start());
       return;
+    }
     case 'rx-shell': {
       // watchRun's own per-watch objects, without the actor: AbortController, meter, nudge Subject, the shared
       // ReplaySubject, and one scheduler timer standing in for the poll's.
