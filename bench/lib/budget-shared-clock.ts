@@ -1,5 +1,5 @@
+import { DueHeap } from '../../src/due-heap.js';
 import type { SimClock } from '../../src/sim/clock.js';
-import { TimerQueue } from '../../src/sim/timer-queue.js';
 
 /**
  * A simulator clock running `speed`× wall time from a given `origin`, like `createScaledClock(speed)` but with
@@ -9,7 +9,7 @@ import { TimerQueue } from '../../src/sim/timer-queue.js';
  */
 export function sharedScaledClock(origin: number, speed: number): SimClock {
   const now = () => origin + (Date.now() - origin) * speed;
-  const queue = new TimerQueue();
+  const queue = new DueHeap<() => void>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let armedFor = Number.POSITIVE_INFINITY;
   const fire = () => {
@@ -31,7 +31,7 @@ export function sharedScaledClock(origin: number, speed: number): SimClock {
     kind: 'scaled',
     now,
     schedule(atMs, fn) {
-      const cancel = queue.add(atMs, fn);
+      const cancel = queue.push(atMs, fn);
       arm();
       return cancel;
     },

@@ -1,4 +1,4 @@
-import { TimerQueue } from './timer-queue.js';
+import { DueHeap } from '../due-heap.js';
 
 /**
  * The simulator's notion of time. Job statuses are computed from `now()`; the single `schedule` queue fires
@@ -53,7 +53,7 @@ function runSafely(fn: () => void): void {
 /** A manual clock starting at `startMs` (default 2026-01-01T00:00:00Z). */
 export function createManualClock(startMs: number = MANUAL_CLOCK_START): ManualClock {
   let current = startMs;
-  const queue = new TimerQueue();
+  const queue = new DueHeap<() => void>();
   let chain: Promise<void> = Promise.resolve();
 
   const runUntil = async (target: number): Promise<void> => {
@@ -76,7 +76,7 @@ export function createManualClock(startMs: number = MANUAL_CLOCK_START): ManualC
     kind: 'manual',
     now: () => current,
     schedule(atMs, fn) {
-      const cancel = queue.add(atMs, fn);
+      const cancel = queue.push(atMs, fn);
       // Already due: fire on the next turn rather than waiting for someone to advance.
       if (atMs <= current) void enqueue(() => runUntil(current));
       return cancel;
@@ -105,7 +105,7 @@ export function createScaledClock(speed = 1): SimClock {
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`clock speed must be > 0, got ${speed}`);
   const origin = Date.now();
   const now = speed === 1 ? Date.now : () => origin + (Date.now() - origin) * speed;
-  const queue = new TimerQueue();
+  const queue = new DueHeap<() => void>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let armedFor = Number.POSITIVE_INFINITY;
 
@@ -130,7 +130,7 @@ export function createScaledClock(speed = 1): SimClock {
     kind: speed === 1 ? 'real' : 'scaled',
     now,
     schedule(atMs, fn) {
-      const cancel = queue.add(atMs, fn);
+      const cancel = queue.push(atMs, fn);
       arm();
       return cancel;
     },

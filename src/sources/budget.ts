@@ -1,8 +1,8 @@
 import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { DueHeap } from '../due-heap.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import type { SourceContext, StatusEvent } from '../types.js';
 import { nextDelay } from './backoff.js';
-import { DueHeap } from './due-heap.js';
 import {
   exhausted,
   fixedPolicy,

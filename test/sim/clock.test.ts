@@ -1,18 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DueHeap } from '../../src/due-heap.js';
 import { createManualClock, createScaledClock, MANUAL_CLOCK_START } from '../../src/sim/clock.js';
-import { TimerQueue } from '../../src/sim/timer-queue.js';
 
-describe('TimerQueue', () => {
+describe('DueHeap as the clock queue', () => {
   it('pops live callbacks by due time, ties in scheduling order', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 200 }),
         (entries) => {
-          const q = new TimerQueue();
+          const q = new DueHeap<() => void>();
           const fired: number[] = [];
           entries.forEach(([at, cancel], i) => {
-            const c = q.add(at, () => fired.push(i));
+            const c = q.push(at, () => fired.push(i));
             if (cancel) c();
           });
           for (let fn = q.popDue(Number.POSITIVE_INFINITY); fn; fn = q.popDue(Number.POSITIVE_INFINITY)) fn();

@@ -7,7 +7,8 @@ interface Slot<T> {
 
 /**
  * A min-heap of items keyed by the time they are due, with cancellation in O(1) (cancelled slots are dropped when
- * they reach the top). The shared poll budget keeps its waiting watches here, so one timer serves them all.
+ * they reach the top). One timer serves everything in it: the shared poll budget keeps its waiting watches here,
+ * and the simulator's clocks their callbacks (ten thousand jobs cost heap entries, not Node timers).
  */
 export class DueHeap<T> {
   private heap: Slot<T>[] = [];
