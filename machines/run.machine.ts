@@ -77,6 +77,13 @@ const RANK: Record<RunState, number> = {
 // Every active state arms the expiry guard on entry: the delay is computed from the absolute `expiresAt` then.
 const UNTIL_EXPIRY = { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } } as const;
 
+// Waiting in requires_action: repeated observations are recorded, and only new tool call ids start a round.
+const ON_NEW_TOOL_CALLS = [
+  { guard: 'isStale' },
+  { guard: 'hasNewToolCalls', target: 'deciding', actions: ['recordStatus', 'recordToolCalls'] },
+  { guard: 'isSameState', actions: 'recordStatus' },
+] as const;
+
 // Node's timers fire at once for delays over 2^31-1 ms; an unknown expiry must not look like a due one.
 const NEVER_MS = 2 ** 31 - 1;
 
@@ -296,31 +303,10 @@ export const runMachine = setup({
             submitted: {
               // The status can read requires_action for the same calls for a moment after submission; only new
               // call ids start another round.
-              on: {
-                status: [
-                  { guard: 'isStale' },
-                  {
-                    guard: 'hasNewToolCalls',
-                    target: 'deciding',
-                    actions: ['recordStatus', 'recordToolCalls'],
-                  },
-                  { guard: 'isSameState', actions: 'recordStatus' },
-                ],
-              },
+              on: { status: ON_NEW_TOOL_CALLS },
             },
-            blocked: {
-              on: {
-                status: [
-                  { guard: 'isStale' },
-                  {
-                    guard: 'hasNewToolCalls',
-                    target: 'deciding',
-                    actions: ['recordStatus', 'recordToolCalls'],
-                  },
-                  { guard: 'isSameState', actions: 'recordStatus' },
-                ],
-              },
-            },
+            // A requested tool has no handler: the user answers, the run expires, or a new round comes.
+            blocked: { on: { status: ON_NEW_TOOL_CALLS } },
           },
         },
         cancelling: {
