@@ -1,9 +1,17 @@
 import type OpenAI from 'openai';
 import { APIError, APIUserAbortError } from 'openai';
-import { asyncScheduler, type SchedulerLike, Subject } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import { createRequestMeter } from '../../src/request-meter.js';
 import { mulberry32 } from '../../src/sim/random.js';
-import type { JobRef, JobState, KindAdapter, RequestMeter, SourceContext } from '../../src/types.js';
+import type {
+  JobRef,
+  JobState,
+  KindAdapter,
+  RequestMeter,
+  Source,
+  SourceContext,
+  StatusEvent,
+} from '../../src/types.js';
 
 /** The smallest job object the fake adapter reads. */
 export interface FakeJob {
@@ -138,4 +146,31 @@ export function testSourceContext(
     signal: stop.signal,
   };
   return { ctx, calls, meter, nudge, stop };
+}
+
+/** What a source emitted, how it ended, and its subscription. */
+export interface Recording {
+  events: StatusEvent[];
+  error: unknown;
+  completedAt: number | undefined;
+  subscription: Subscription;
+}
+
+/** Subscribes to `source` for `ctx` and records what it emits and how it ends (completion by wall clock). */
+export function record(source: Source, ctx: SourceContext): Recording {
+  const rec = {
+    events: [] as StatusEvent[],
+    error: undefined as unknown,
+    completedAt: undefined as number | undefined,
+  };
+  const subscription = source.watch(ctx).subscribe({
+    next: (e) => rec.events.push(e),
+    error: (e: unknown) => {
+      rec.error = e;
+    },
+    complete: () => {
+      rec.completedAt = Date.now();
+    },
+  });
+  return Object.assign(rec, { subscription });
 }

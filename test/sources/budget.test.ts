@@ -1,12 +1,11 @@
 import { getEventListeners } from 'node:events';
-import type { Subscription } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, NotFoundError, RetriesExhaustedError } from '../../src/errors/index.js';
 import { backoffSchedule } from '../../src/sources/backoff.js';
 import { createPollBudget, type PollBudget } from '../../src/sources/budget.js';
 import { type PollOptions, poll } from '../../src/sources/poll.js';
-import type { Source, SourceContext, StatusEvent } from '../../src/types.js';
-import { apiError, type Reply, seededRandom, testSourceContext } from '../helpers/source-context.js';
+import type { SourceContext } from '../../src/types.js';
+import { apiError, type Reply, record, seededRandom, testSourceContext } from '../helpers/source-context.js';
 
 // Virtual time: vitest's fake timers drive asyncScheduler (the budget adopts the watches' scheduler) and the fake
 // adapters' latencies; advanceTimersByTimeAsync lets their promises settle between timers.
@@ -16,31 +15,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers();
 });
-
-interface Recording {
-  events: StatusEvent[];
-  error: unknown;
-  completedAt: number | undefined;
-  subscription: Subscription;
-}
-
-function record(source: Source, ctx: SourceContext): Recording {
-  const rec = {
-    events: [] as StatusEvent[],
-    error: undefined as unknown,
-    completedAt: undefined as number | undefined,
-  };
-  const subscription = source.watch(ctx).subscribe({
-    next: (e) => rec.events.push(e),
-    error: (e: unknown) => {
-      rec.error = e;
-    },
-    complete: () => {
-      rec.completedAt = Date.now();
-    },
-  });
-  return Object.assign(rec, { subscription });
-}
 
 /** A fixed interval, no jitter: polls at `ms`, 2·ms, 3·ms... when the budget allows. */
 const every = (ms: number, more: PollOptions = {}): PollOptions => ({

@@ -1,6 +1,5 @@
 import { getEventListeners } from 'node:events';
 import { APIConnectionError } from 'openai';
-import type { Subscription } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AuthenticationError,
@@ -11,8 +10,8 @@ import {
 } from '../../src/errors/index.js';
 import { backoffSchedule, resolveBackoff } from '../../src/sources/backoff.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF, poll } from '../../src/sources/poll.js';
-import type { Source, SourceContext, StatusEvent } from '../../src/types.js';
-import { apiError, type Reply, seededRandom, testSourceContext } from '../helpers/source-context.js';
+import type { SourceContext } from '../../src/types.js';
+import { apiError, type Reply, record, seededRandom, testSourceContext } from '../helpers/source-context.js';
 
 // Virtual time: vitest's fake timers drive asyncScheduler's timers and clock (Date.now), and
 // advanceTimersByTimeAsync lets the fake adapter's promises settle between timers.
@@ -25,31 +24,6 @@ afterEach(() => {
 
 /** Deterministic: no jitter on either schedule. Polls at 500, 1250, 2375, 4063...; retries wait 1 s, 2 s, 4 s. */
 const steady = { jitter: 'none', retryBackoff: { jitter: 'none' } } as const;
-
-interface Recording {
-  events: StatusEvent[];
-  error: unknown;
-  completedAt: number | undefined;
-  subscription: Subscription;
-}
-
-function record(source: Source, ctx: SourceContext): Recording {
-  const rec = {
-    events: [] as StatusEvent[],
-    error: undefined as unknown,
-    completedAt: undefined as number | undefined,
-  };
-  const subscription = source.watch(ctx).subscribe({
-    next: (e) => rec.events.push(e),
-    error: (e: unknown) => {
-      rec.error = e;
-    },
-    complete: () => {
-      rec.completedAt = Date.now();
-    },
-  });
-  return Object.assign(rec, { subscription });
-}
 
 function watch(script: readonly Reply[], options = {}, overrides: Partial<SourceContext> = {}) {
   const t = testSourceContext(script, overrides);
