@@ -1,6 +1,7 @@
 import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
 import { DueHeap } from '../due-heap.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
+import { isJobTerminal } from '../states.js';
 import type { SourceContext, StatusEvent } from '../types.js';
 import { nextDelay } from './backoff.js';
 import {
@@ -11,7 +12,6 @@ import {
   type PollSource,
   poll,
   request,
-  TERMINAL,
 } from './poll.js';
 import { readRequestLimitHeaders } from './rate-limit-headers.js';
 import { TokenBucket } from './token-bucket.js';
@@ -392,7 +392,7 @@ class BudgetLoop {
       w.subscriber.next(outcome.event);
       // The subscriber may have left, or nudged, while handling the event (TypeScript cannot see next() change it).
       if ((w.phase as Phase) !== IDLE) return;
-      if (TERMINAL.has(outcome.event.state)) {
+      if (isJobTerminal(outcome.event.state)) {
         this.finish(w);
         return;
       }

@@ -19,8 +19,8 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
-import { JOB_TERMINAL_STATES } from '../states.js';
-import type { Fetched, JobState, Source, SourceContext, StatusEvent } from '../types.js';
+import { isJobTerminal } from '../states.js';
+import type { Fetched, Source, SourceContext, StatusEvent } from '../types.js';
 import {
   type BackoffOptions,
   type BackoffPolicy,
@@ -115,9 +115,6 @@ export function poll(options: PollOptions = {}): PollSource {
   return source;
 }
 
-/** States after which a job never changes (kept for `budget.ts`; the definition lives in `states.ts`). */
-export const TERMINAL: ReadonlySet<JobState | undefined> = new Set(JOB_TERMINAL_STATES);
-
 /** Marks the end of a cycle because the deadline came: the whole source completes. */
 const DEADLINE = Symbol('deadline');
 
@@ -150,7 +147,7 @@ function watchByPolling(ctx: SourceContext, source: PollSource): Observable<Stat
     return cycles$.pipe(
       switchMap((immediate) => pollCycle(ctx, source, immediate, start)),
       takeWhile((x): x is StatusEvent => x !== DEADLINE),
-      takeWhile((event) => !TERMINAL.has(event.state), true),
+      takeWhile((event) => !isJobTerminal(event.state), true),
       takeUntil(fromEvent(ctx.signal, 'abort')),
     );
   });
@@ -194,7 +191,7 @@ function pollCycle(
     if (step === DEADLINE) return EMPTY;
     const { outcome, attempt, failures } = step;
     if (outcome.ok) {
-      if (TERMINAL.has(outcome.event.state)) return EMPTY;
+      if (isJobTerminal(outcome.event.state)) return EMPTY;
       return requestAfter(scheduled(attempt + 1, outcome.hintMs), attempt + 1, 0);
     }
     if (failures > source.maxRetries) return throwError(() => exhausted(ctx, failures, outcome.failure));
