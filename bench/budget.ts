@@ -14,9 +14,8 @@ import {
   type Source,
   watchRun,
 } from '../src/index.js';
-import { type SimFaults, simScheduler } from '../src/sim/index.js';
+import { createScaledClock, type SimClock, type SimFaults, simScheduler } from '../src/sim/index.js';
 import type { Scenario } from '../src/sim/scenario.js';
-import { sharedScaledClock } from './lib/budget-shared-clock.js';
 import type { SimOp, SimReport } from './lib/budget-sim-process.js';
 import { writeDocSection } from './lib/doc-markers.js';
 
@@ -47,7 +46,7 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'incomplete', 'exp
 
 interface SimHandle {
   baseURL: string;
-  clock: ReturnType<typeof sharedScaledClock>;
+  clock: SimClock;
   scheduler: SchedulerLike;
   faults(faults: SimFaults): Promise<void>;
   report(): Promise<SimReport>;
@@ -81,7 +80,7 @@ async function startSim(): Promise<SimHandle> {
       });
       child.send({ ...request, id });
     });
-  const clock = sharedScaledClock(origin, SPEED);
+  const clock = createScaledClock(SPEED, origin);
   return {
     baseURL,
     clock,
@@ -353,7 +352,7 @@ ${verdict}
   schedules whose intervals carry information (learned durations).
 
 How the clock is kept. The simulator runs ×${SPEED} (${SPEED} simulated minutes per wall minute) in a child process, so
-it has its own CPU core; both processes build the same scaled clock from one origin (\`bench/lib/budget-shared-clock.ts\`:
+it has its own CPU core; both processes build the same scaled clock from one origin (\`createScaledClock(speed, origin)\`:
 the clock of \`startSimulator({ clock: { speed } })\`, with an origin both sides know), and the watchers use \`simScheduler(clock)\`: the
 budget's bucket, the poll delays, the seed loop's sleeps and the simulator's rpm bucket all run on simulated time.
 The SDK's own retry sleeps are wall-clock: the seed loop's client divides each 429's \`retry-after-ms\` by ${SPEED}

@@ -1,8 +1,9 @@
 // The simulator of bench/budget.ts, in a child process so that it has its own CPU: started with
 // `fork(this file, [origin, speed, seed, scenario JSON])`, answers { id, op } messages with { id, result }.
+
+import { createScaledClock } from '../../src/sim/clock.js';
 import { type SimFaults, startSimulator } from '../../src/sim/index.js';
 import type { Scenario } from '../../src/sim/scenario.js';
-import { sharedScaledClock } from './budget-shared-clock.js';
 
 /** What the benchmark asks of the simulator process. */
 export type SimOp = { op: 'faults'; faults: SimFaults } | { op: 'stats' } | { op: 'close' };
@@ -20,7 +21,7 @@ export interface SimReport {
 
 const [origin, speed, seed, scenario] = process.argv.slice(2);
 const sim = await startSimulator({
-  clock: sharedScaledClock(Number(origin), Number(speed)),
+  clock: createScaledClock(Number(speed), Number(origin)),
   seed: Number(seed),
   scenario: JSON.parse(scenario!) as Scenario,
 });

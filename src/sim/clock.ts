@@ -100,10 +100,11 @@ export function createManualClock(startMs: number = MANUAL_CLOCK_START): ManualC
 /**
  * Real time × `speed` (1 = real time): a job scripted to take 30 s takes 30 ms at speed 1000. One unref'd
  * Node timer is armed for the earliest callback, so the clock never keeps the process alive on its own.
+ * `origin` (default: now) is the wall time at which simulated and real time agree: two processes that build the
+ * clock with the same origin and speed read the same time.
  */
-export function createScaledClock(speed = 1): SimClock {
+export function createScaledClock(speed = 1, origin = Date.now()): SimClock {
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`clock speed must be > 0, got ${speed}`);
-  const origin = Date.now();
   const now = speed === 1 ? Date.now : () => origin + (Date.now() - origin) * speed;
   const queue = new DueHeap<() => void>();
   let timer: ReturnType<typeof setTimeout> | undefined;
