@@ -95,6 +95,18 @@ function isStaleEvent(context: RunMachineContext, event: StatusEvent): boolean {
   return event.at < context.at;
 }
 
+/** What one observation changes in context; an unknown status keeps the state and records the status verbatim. */
+function observe(context: RunMachineContext, o: StatusEvent): Partial<RunMachineContext> {
+  return {
+    state: o.state ?? context.state,
+    status: o.status,
+    latest: o.job,
+    source: o.source,
+    at: Math.max(context.at, o.at),
+    expiresAt: o.expiresAt,
+  };
+}
+
 function newToolCalls(context: RunMachineContext, event: StatusEvent): ToolCall[] {
   return event.toolCalls.filter((c) => !context.answered.includes(c.id));
 }
@@ -140,17 +152,7 @@ export const runMachine = setup({
       (event as unknown as { output?: StatusEvent }).output?.state === params.state,
   },
   actions: {
-    recordStatus: assign(({ context, event }) => {
-      if (event.type !== 'status') return {};
-      return {
-        state: event.state ?? context.state,
-        status: event.status,
-        latest: event.job,
-        source: event.source,
-        at: Math.max(context.at, event.at),
-        expiresAt: event.expiresAt,
-      };
-    }),
+    recordStatus: assign(({ context, event }) => (event.type === 'status' ? observe(context, event) : {})),
     recordToolCalls: assign(({ context, event }) => {
       if (event.type !== 'status') return {};
       const pending = newToolCalls(context, event);
@@ -160,18 +162,9 @@ export const runMachine = setup({
       return { pendingToolCalls: pending, missingHandlers: missing };
     }),
     /** Applies an actor's observation (a submission, a confirming retrieve, a cancel) unless it is stale. */
-    recordOutput: assign(({ context }, params: { observation: StatusEvent }) => {
-      const o = params.observation;
-      if (isStaleEvent(context, o)) return {};
-      return {
-        state: o.state ?? context.state,
-        status: o.status,
-        latest: o.job,
-        source: o.source,
-        at: Math.max(context.at, o.at),
-        expiresAt: o.expiresAt,
-      };
-    }),
+    recordOutput: assign(({ context }, params: { observation: StatusEvent }) =>
+      isStaleEvent(context, params.observation) ? {} : observe(context, params.observation),
+    ),
     settle: assign((_, params: { state: RunState }) => ({ state: params.state })),
     /** The watcher gave up: the moment is the deadline itself, not the last observation. */
     giveUp: assign(({ context }) => ({
