@@ -53,8 +53,18 @@ export interface RunMachineContext {
   fault: unknown;
 }
 
-/** Events the machine understands. `status` comes from sources; `abort` from `watchRun`'s AbortSignal. */
-export type RunMachineEvent = StatusEvent | { type: 'abort'; cancel: boolean };
+/**
+ * Time as data: "it is now `at` (epoch ms)". A watch restored from a persisted snapshot gets no `after` timer
+ * back (statelyai/xstate#5331), so whoever restores it sends ticks; the guards decide from the absolute
+ * deadlines in context, so a restored watch decides exactly as one that never stopped.
+ */
+export type RunMachineTick = { type: 'tick'; at: number };
+
+/**
+ * Events the machine understands. `status` comes from sources; `abort` from `watchRun`'s AbortSignal; `tick`
+ * from whoever keeps time for a restored watch (`watchRun`, a queue worker's step).
+ */
+export type RunMachineEvent = StatusEvent | { type: 'abort'; cancel: boolean } | RunMachineTick;
 
 /** Events the machine emits for the outside world (`actor.on(...)`). */
 export type RunMachineEmitted = { type: 'nudge' };
@@ -76,6 +86,9 @@ const RANK: Record<RunState, number> = {
 
 // Every active state arms the expiry guard on entry: the delay is computed from the absolute `expiresAt` then.
 const UNTIL_EXPIRY = { untilExpiry: { guard: 'hasExpiry', target: 'confirming_expiry' } } as const;
+
+// The same expiry, noticed from a tick: what a restored watch (whose `after` timers are gone) relies on.
+const TICK_EXPIRY = { tick: { guard: 'isPastExpiry', target: 'confirming_expiry' } } as const;
 
 // Waiting in requires_action: repeated observations are recorded, and only new tool call ids start a round.
 const ON_NEW_TOOL_CALLS = [
@@ -118,8 +131,8 @@ const unprovided = (name: string) => () => {
 
 /**
  * The lifecycle of one asynchronous OpenAI job, from the watcher's side. Pure: no I/O, no clock. Observations
- * arrive as `status` events from the invoked `source`; time arrives through the `maxWait` and `untilExpiry`
- * delays; side effects (run tool handlers, submit outputs, confirm expiry, cancel) are actors that `watchRun`
+ * arrive as `status` events from the invoked `source`; time arrives as `tick` events checked against absolute
+ * deadlines (restore-safe), and in process also through the `maxWait` and `untilExpiry` delays; side effects (run tool handlers, submit outputs, confirm expiry, cancel) are actors that `watchRun`
  * provides.
  */
 export const runMachine = setup({
@@ -148,6 +161,13 @@ export const runMachine = setup({
     hasPendingCalls: ({ context }) => context.pendingToolCalls.length > 0,
     hasExpiry: ({ context }) => context.expiresAt !== null,
     shouldCancel: ({ event }) => event.type === 'abort' && event.cancel,
+    isPastDeadline: ({ context, event }) => event.type === 'tick' && event.at >= context.deadlineAt,
+    // Expiry wins only when it came first: an uninterrupted watch would have confirmed it before timing out.
+    isPastExpiry: ({ context, event }) =>
+      event.type === 'tick' &&
+      context.expiresAt !== null &&
+      event.at >= context.expiresAt &&
+      context.expiresAt <= context.deadlineAt,
     isOutputState: ({ event }, params: { state: JobState }) =>
       (event as unknown as { output?: StatusEvent }).output?.state === params.state,
   },
@@ -222,6 +242,7 @@ export const runMachine = setup({
       after: { maxWait: { target: 'timed_out' } },
       on: {
         abort: [{ guard: 'shouldCancel', target: 'stopping' }, { target: 'stopped' }],
+        tick: { guard: 'isPastDeadline', target: 'timed_out' },
         status: [
           { guard: 'isStale' },
           ...JOB_TERMINAL_STATES.map((state) => ({
@@ -248,12 +269,15 @@ export const runMachine = setup({
       states: {
         queued: {
           after: UNTIL_EXPIRY,
+          on: TICK_EXPIRY,
         },
         in_progress: {
           after: UNTIL_EXPIRY,
+          on: TICK_EXPIRY,
         },
         requires_action: {
           after: UNTIL_EXPIRY,
+          on: TICK_EXPIRY,
           initial: 'deciding',
           states: {
             deciding: {
@@ -304,6 +328,7 @@ export const runMachine = setup({
         },
         cancelling: {
           after: UNTIL_EXPIRY,
+          on: TICK_EXPIRY,
         },
         confirming_expiry: {
           // One retrieve settles it: the server's own terminal status wins, else the watcher declares `expired`.

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AnyStateNode, createActor, fromEventObservable, fromPromise } from 'xstate';
 import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import { type RunMachineEvent, type RunMachineInput, runMachine } from '../../machines/run.machine.js';
@@ -42,6 +42,9 @@ const events = [
   { type: 'abort', cancel: true },
   { type: 'abort', cancel: false },
   { type: 'xstate.after.maxWait.run.watching' },
+  // Time as data: past the expiry (30 000) but before the deadline (61 000), then past both.
+  { type: 'tick', at: 35_000 },
+  { type: 'tick', at: 70_000 },
   ...ACTIVE_WITH_EXPIRY.map((s) => ({ type: `xstate.after.untilExpiry.run.watching.${s}` })),
   { type: 'xstate.done.actor.runTools', output: [{ tool_call_id: 'call_1', output: 'sunny' }] },
   { type: 'xstate.done.actor.submitOutputs', output: observed('queued') },
@@ -131,9 +134,11 @@ describe('run machine: model', () => {
 });
 
 /** A machine whose actors are plain functions: runs in memory, no I/O, driven by sent events. */
-function inMemory(overrides: { submit?: () => Promise<StatusEvent> } = {}) {
-  const submissions: string[][] = [];
-  const machine = runMachine.provide({
+function inMemoryMachine(
+  submissions: string[][] = [],
+  overrides: { submit?: () => Promise<StatusEvent> } = {},
+) {
+  return runMachine.provide({
     actors: {
       source: fromEventObservable(() => ({ subscribe: () => ({ unsubscribe() {} }) }) as never),
       runTools: fromPromise(async ({ input }) =>
@@ -147,6 +152,11 @@ function inMemory(overrides: { submit?: () => Promise<StatusEvent> } = {}) {
       cancelJob: fromPromise(async () => observed('cancelling')),
     },
   });
+}
+
+function inMemory(overrides: { submit?: () => Promise<StatusEvent> } = {}) {
+  const submissions: string[][] = [];
+  const machine = inMemoryMachine(submissions, overrides);
   const actor = createActor(machine, { input }).start();
   return { actor, submissions };
 }
@@ -225,5 +235,72 @@ describe('run machine: rules', () => {
     expect(persisted.context.deadlineAt).toBe(61_000);
     expect(persisted.context.expiresAt).toBe(600_000);
     actor.stop();
+  });
+});
+
+describe('run machine: time as data (restore-safe)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** The outcome of a watch left to its timers, and of the same watch persisted, restored and sent one tick. */
+  async function bothWays(observation: StatusEvent, tickAt: number) {
+    vi.useFakeTimers();
+    const straight = inMemory();
+    straight.actor.send(observation);
+    await vi.advanceTimersByTimeAsync(200_000);
+    const a = straight.actor.getSnapshot();
+
+    const before = inMemory();
+    before.actor.send(observation);
+    const persisted = before.actor.getPersistedSnapshot();
+    before.actor.stop();
+    const restored = createActor(inMemoryMachine(), {
+      snapshot: persisted,
+      input,
+    }).start();
+    // XState does not re-arm `after` timers on restore: without a tick the restored watch would wait forever.
+    await vi.advanceTimersByTimeAsync(200_000);
+    const waiting = restored.getSnapshot().status;
+    restored.send({ type: 'tick', at: tickAt });
+    await vi.advanceTimersByTimeAsync(0);
+    const b = restored.getSnapshot();
+    return { straight: a, restored: b, waiting };
+  }
+
+  for (const state of ['queued', 'in_progress', 'cancelling', 'requires_action'] as const) {
+    const extra = state === 'requires_action' ? { toolCalls: [call('x', 'no_handler')] } : {};
+    it(`restored in ${state}: a tick past expires_at confirms expiry like the timer did`, async () => {
+      const { straight, restored, waiting } = await bothWays(observed(state, extra), 30_000);
+      expect(waiting).toBe('active');
+      expect(restored.value).toBe('expired');
+      // The initial queued state armed its expiry timer before expires_at was known, so the timer-only watch
+      // misses it and times out; the tick, which reads the deadline from context, does not.
+      if (state === 'queued') expect(straight.value).toBe('timed_out');
+      else expect(restored.context).toEqual(straight.context);
+    });
+
+    it(`restored in ${state}: a tick past the deadline times out like the timer did`, async () => {
+      const { straight, restored } = await bothWays(observed(state, { ...extra, expiresAt: null }), 61_000);
+      expect(straight.value).toBe('timed_out');
+      expect(restored.value).toBe('timed_out');
+      expect(restored.context).toEqual(straight.context);
+    });
+  }
+
+  it('lets an earlier expiry win over a later deadline, and a later expiry lose to it', () => {
+    const { actor } = inMemory();
+    actor.send(observed('in_progress', { expiresAt: 90_000 }));
+    actor.send({ type: 'tick', at: 100_000 });
+    expect(actor.getSnapshot().value).toBe('timed_out');
+    expect(actor.getSnapshot().context.at).toBe(61_000);
+
+    const early = inMemory();
+    early.actor.send(observed('in_progress', { expiresAt: 50_000 }));
+    early.actor.send({ type: 'tick', at: 49_999 });
+    expect(early.actor.getSnapshot().matches({ watching: 'in_progress' })).toBe(true);
+    early.actor.send({ type: 'tick', at: 100_000 });
+    expect(early.actor.getSnapshot().matches({ watching: 'confirming_expiry' })).toBe(true);
+    early.actor.stop();
   });
 });
