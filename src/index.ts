@@ -12,7 +12,7 @@ export {
 // ── watch ──────────────────────────────────────────────────────────────────────────────────────────────────
 export type { ToolCallContext, ToolErrorPolicy, ToolHandler, ToolHandlers } from './tools.js';
 export { waitForRun } from './wait-for-run.js';
-export { DEFAULT_MAX_WAIT_MS, type WatchRunOptions, watchRun } from './watch-run.js';
+export { DEFAULT_MAX_WAIT_MS, type PersistedWatch, type WatchRunOptions, watchRun } from './watch-run.js';
 
 // ── compose ────────────────────────────────────────────────────────────────────────────────────────────────
 export {

@@ -8,7 +8,7 @@ import {
   share,
   throwError,
 } from 'rxjs';
-import { createActor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import { ConfigurationError } from './errors/configuration-error.js';
 import { adapters } from './kinds/index.js';
 import { createRequestMeter } from './request-meter.js';
@@ -45,7 +45,20 @@ export interface WatchRunOptions {
   scheduler?: SchedulerLike;
   /** Random source in [0, 1) for jitter. Default: `Math.random`. */
   random?: () => number;
+  /**
+   * Resume from a snapshot persisted by `onPersist` (in this process or another). Deadlines are absolute, so the
+   * resumed watch times out and notices expiry exactly as the one that stopped would have.
+   */
+  snapshot?: PersistedWatch;
+  /** Called with the machine's persisted snapshot (JSON-serializable) after each change, to resume from later. */
+  onPersist?: (snapshot: PersistedWatch) => void;
 }
+
+/** A watch's machine state as data (XState's persisted snapshot): what `onPersist` gives and `snapshot` takes. */
+export type PersistedWatch = Snapshot<unknown>;
+
+// Node's timers fire at once beyond 2^31-1 ms.
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * How long a watch waits by default, by kind: an Assistants run expires on the server after about 10 minutes,
@@ -87,6 +100,15 @@ function validate(options: WatchRunOptions): ConfigurationError | undefined {
   if (options.onToolError !== undefined && !['report', 'fail'].includes(options.onToolError)) {
     return new ConfigurationError(`watchRun: onToolError must be 'report' or 'fail'`);
   }
+  if (options.snapshot !== undefined) {
+    const context = (options.snapshot as { context?: { jobId?: unknown } } | null)?.context;
+    const jobId = adapters[job.kind].jobId(job as never);
+    if (context?.jobId !== jobId) {
+      return new ConfigurationError(
+        `watchRun: snapshot belongs to job ${JSON.stringify(context?.jobId)}, not ${jobId}: pass the snapshot onPersist gave for this job`,
+      );
+    }
+  }
   return undefined;
 }
 
@@ -118,18 +140,7 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
     const nudge$ = new Subject<void>();
     const now = () => scheduler.now();
     const startedAt = now();
-    const context: SourceContext = {
-      client,
-      job,
-      adapter,
-      meter,
-      scheduler,
-      random,
-      deadline: startedAt + maxWaitMs,
-      nudge$: nudge$.asObservable(),
-      signal: stop.signal,
-    };
-
+    const restored = options.snapshot;
     const actor = createActor(watchMachine, {
       input: {
         job,
@@ -139,9 +150,22 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
         maxWaitMs,
         toolNames: Object.keys(tools),
       },
+      ...(restored ? { snapshot: restored } : {}),
       clock: clockFrom(scheduler),
       ...(inspect ? { inspect } : {}),
     });
+    const context: SourceContext = {
+      client,
+      job,
+      adapter,
+      meter,
+      scheduler,
+      random,
+      deadline: actor.getSnapshot().context.deadlineAt,
+      nudge$: nudge$.asObservable(),
+      signal: stop.signal,
+    };
+
     attachWatch(actor.system, { client, source, context, tools, onToolError });
 
     let lastKey: string | undefined;
@@ -153,6 +177,20 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
     };
 
     const nudges = actor.on('nudge', () => nudge$.next());
+    // A restored actor has lost its `after` timers (statelyai/xstate#5331): time reaches it as ticks at the next
+    // absolute deadline in context instead.
+    let tickDue: number | undefined;
+    let tickTimer: { unsubscribe(): void } | undefined;
+    const armTick = (c: { deadlineAt: number; expiresAt: number | null }) => {
+      const due = Math.min(c.deadlineAt, c.expiresAt ?? Number.POSITIVE_INFINITY);
+      if (due === tickDue) return;
+      tickDue = due;
+      tickTimer?.unsubscribe();
+      tickTimer = scheduler.schedule(
+        () => actor.send({ type: 'tick', at: now() }),
+        Math.min(MAX_TIMER_MS, Math.max(0, due - now())),
+      );
+    };
     // XState's subscribe does not replay the current snapshot, and an actor stopped by hand never completes its
     // subscribers: both are handled here.
     const subscription = actor.subscribe({
@@ -163,6 +201,8 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
           return;
         }
         const phase = !done ? 'watching' : s.value === 'stopped' ? 'stopped' : 'done';
+        options.onPersist?.(actor.getPersistedSnapshot());
+        if (restored && !done) armTick(s.context);
         emit(toSnapshot(s.context, phase, meter.count));
         if (done) subscriber.complete();
       },
@@ -171,6 +211,10 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
 
     const onAbort = () => actor.send({ type: 'abort', cancel: cancelOnAbort });
     actor.start();
+    if (restored) {
+      actor.send({ type: 'tick', at: now() });
+      if (actor.getSnapshot().status === 'active') armTick(actor.getSnapshot().context);
+    }
     const first = actor.getSnapshot();
     if (first.status === 'active') emit(toSnapshot(first.context, 'watching', meter.count));
     if (signal?.aborted) onAbort();
@@ -179,6 +223,7 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
     return () => {
       signal?.removeEventListener('abort', onAbort);
       nudges.unsubscribe();
+      tickTimer?.unsubscribe();
       subscription.unsubscribe();
       actor.stop();
       stop.abort();
