@@ -1,87 +1,151 @@
-import { createServer } from 'node:net';
-import {
-  createWebSocketInspector,
-  createWebSocketReceiver,
-  type StatelyInspectionEvent,
-} from '@statelyai/inspect';
-import { createInspectorServer } from '@statelyai/inspect/server';
+import { createWebSocketInspector, type StatelyInspectionEvent } from '@statelyai/inspect';
+import type OpenAI from 'openai';
 import { lastValueFrom } from 'rxjs';
-import { describe, expect, it } from 'vitest';
-import { watchRun } from '../src/index.js';
-import { startSimulator } from '../src/sim/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type JobRef, watchRun } from '../src/index.js';
+import { type ManualClock, type Simulator, startSimulator } from '../src/sim/index.js';
 import { simScheduler } from '../src/sim/scheduler.js';
+import {
+  eventType,
+  hasMachine,
+  snapshotStatus,
+  startInspectorBridge,
+  stateValue,
+  until,
+} from './helpers/inspector.js';
 import { scenarioMeta, simClient } from './helpers/sim.js';
 
-/** A port nobody listens on right now (the inspector's server takes a port number, not 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-const until = async (check: () => boolean, ms = 5_000) => {
-  for (const end = Date.now() + ms; !check() && Date.now() < end; )
-    await new Promise((r) => setTimeout(r, 20));
-};
-
-describe('the Stately inspector', () => {
-  it('receives the run machine and its transitions over the WebSocket bridge, offline', async () => {
-    const port = await freePort();
-    const bridge = createInspectorServer({ port, autoOpen: false });
-    const sim = await startSimulator({ clock: { speed: 50 } });
-    const inspector = createWebSocketInspector({ url: `ws://127.0.0.1:${port}` });
-    const received: StatelyInspectionEvent[] = [];
-    // Stands in for the inspector UI: the bridge replays what the app sent to each new connection.
-    const ui = createWebSocketReceiver({ server: `ws://127.0.0.1:${port}` });
-    const subscription = ui.subscribe((e) => received.push(e));
-    try {
-      const client = simClient(sim);
-      const r = await client.responses.create({
-        model: 'gpt-4o-mini',
-        input: 'hi',
-        background: true,
-        metadata: scenarioMeta({ phases: { queued: 200, in_progress: 1000 } }),
-      });
-      const last = await lastValueFrom(
-        watchRun({
-          client,
-          job: { kind: 'response', id: r.id },
-          inspect: inspector.inspect,
-          scheduler: simScheduler(sim.clock),
-        }),
-      );
-      expect(last.state).toBe('completed');
-      await until(() => received.some((e) => e.type === '@xstate.snapshot' && isDone(e)));
-      const actor = received.find((e) => e.type === '@xstate.actor' && hasMachine(e, 'run'));
-      expect(actor).toBeDefined();
-      const states = received.filter((e) => e.type === '@xstate.snapshot').map(stateValue);
-      expect(states).toContain('completed');
-      expect(received.some((e) => e.type === '@xstate.event' && eventType(e) === 'status')).toBe(true);
-    } finally {
-      subscription.unsubscribe();
-      inspector.stop();
-      bridge.stop();
-      await sim.close();
-    }
-  });
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
 });
 
-// The inspection events are JSON from the wire: read them defensively.
-function isDone(e: StatelyInspectionEvent): boolean {
-  return (e as { snapshot?: { status?: string } }).snapshot?.status === 'done';
+async function bridgeAndUi() {
+  const bridge = await startInspectorBridge();
+  closers.push(() => bridge.close());
+  return bridge;
 }
-function stateValue(e: StatelyInspectionEvent): unknown {
-  return (e as { snapshot?: { value?: unknown } }).snapshot?.value;
+
+/** A background response on a manual clock: it ends only when the test moves time. */
+async function responseOnManualClock(): Promise<{
+  sim: Simulator<ManualClock>;
+  client: OpenAI;
+  job: JobRef;
+}> {
+  const sim = await startSimulator({ clock: 'manual' });
+  closers.push(() => sim.close());
+  const client = simClient(sim);
+  const r = await client.responses.create({
+    model: 'gpt-4o-mini',
+    input: 'hi',
+    background: true,
+    metadata: scenarioMeta({ phases: { queued: 200, in_progress: 1000 } }),
+  });
+  return { sim, client, job: { kind: 'response', id: r.id } };
 }
-function eventType(e: StatelyInspectionEvent): unknown {
-  return (e as { event?: { type?: string } }).event?.type;
+
+/** Moves the simulator's clock until `done` settles (polls are HTTP round trips: time moves in small steps). */
+async function driveUntil(sim: Simulator<ManualClock>, done: Promise<unknown>): Promise<void> {
+  let settled = false;
+  void done.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  for (let i = 0; i < 2_000 && !settled; i++) await sim.clock.advance(50);
+  await done;
 }
-function hasMachine(e: StatelyInspectionEvent, id: string): boolean {
-  const definition = (e as { definition?: string }).definition;
-  return typeof definition === 'string' && definition.includes(`"id":"${id}"`);
-}
+
+const runSnapshots = (events: readonly StatelyInspectionEvent[], runSessionId: string) =>
+  events.filter((e) => e.type === '@xstate.snapshot' && e.sessionId === runSessionId);
+
+const runActor = (events: readonly StatelyInspectionEvent[]) =>
+  events.find((e) => e.type === '@xstate.actor' && hasMachine(e, 'run'));
+
+describe('the Stately inspector over a real WebSocket', () => {
+  it("docs/inspect.md's recipe delivers every snapshot, the terminal one included", async () => {
+    const { url, received } = await bridgeAndUi();
+    const { sim, client, job } = await responseOnManualClock();
+    // What the inspector handed to its WebSocket, counted where it sends (after its own deferral).
+    const handed: StatelyInspectionEvent[] = [];
+    const inspector = createWebSocketInspector({
+      url,
+      filter: (e) => {
+        handed.push(e);
+        return true;
+      },
+    });
+    closers.push(() => inspector.stop());
+
+    // The recipe, as docs/inspect.md shows it.
+    const recipe = async () => {
+      try {
+        return await lastValueFrom(
+          watchRun({ client, job, inspect: inspector.inspect, scheduler: simScheduler(sim.clock) }),
+        );
+      } finally {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        inspector.stop();
+      }
+    };
+    const done = recipe();
+    // The UI sees the run actor only once the inspector's socket is open: time moves after that.
+    await until(() => runActor(received) !== undefined, 'the run actor at the UI');
+    await driveUntil(sim, done);
+    expect((await done).state).toBe('completed');
+
+    const sessionId = runActor(received)!.sessionId;
+    const sent = runSnapshots(handed, sessionId);
+    await until(() => runSnapshots(received, sessionId).length >= sent.length, 'every run snapshot');
+    const arrived = runSnapshots(received, sessionId);
+    expect(arrived.map(stateValue)).toEqual(sent.map(stateValue));
+    expect(arrived.at(-1)).toMatchObject({ snapshot: { status: 'done', value: 'completed' } });
+    expect(arrived.map(stateValue)).toEqual([
+      { watching: 'queued' },
+      { watching: 'in_progress' },
+      'completed',
+    ]);
+    // Every inspection event made it, child actors and events included, not only the run's snapshots.
+    await until(() => received.length >= handed.length, 'every inspection event');
+    expect(received.map((e) => e.type)).toEqual(handed.map((e) => e.type));
+    expect(received.some((e) => e.type === '@xstate.event' && eventType(e) === 'status')).toBe(true);
+  });
+
+  it('stopping the inspector in `complete` (the old recipe) loses the terminal snapshot', async () => {
+    const { url, received } = await bridgeAndUi();
+    const { sim, client, job } = await responseOnManualClock();
+    const handed: StatelyInspectionEvent[] = [];
+    const inspector = createWebSocketInspector({
+      url,
+      filter: (e) => {
+        handed.push(e);
+        return true;
+      },
+    });
+    closers.push(() => inspector.stop());
+    const done = new Promise<void>((resolve, reject) => {
+      watchRun({ client, job, inspect: inspector.inspect, scheduler: simScheduler(sim.clock) }).subscribe({
+        error: reject,
+        complete: () => {
+          inspector.stop();
+          resolve();
+        },
+      });
+    });
+    await until(() => runActor(received) !== undefined, 'the run actor at the UI');
+    await driveUntil(sim, done);
+    // XState inspects the done snapshot after the watch completed, and the inspector sends it a macrotask later.
+    await until(
+      () => handed.some((e) => e.type === '@xstate.snapshot' && snapshotStatus(e) === 'done'),
+      'the done snapshot',
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const sessionId = runActor(received)!.sessionId;
+    expect(runSnapshots(handed, sessionId).at(-1)).toMatchObject({ snapshot: { status: 'done' } });
+    expect(runSnapshots(received, sessionId).some((e) => snapshotStatus(e) === 'done')).toBe(false);
+    expect(received.length).toBeLessThan(handed.length);
+  });
+});
