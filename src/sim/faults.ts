@@ -38,6 +38,19 @@ export interface PollAfterFault {
 }
 
 /**
+ * A fault on one SSE connection (a response created with `stream: true`, or `GET /responses/{id}?stream=true`):
+ * drop it after some events, or stall it for a while. Routes: `responses.create`, `responses.stream`.
+ */
+export interface StreamFault extends FaultRule {
+  /** Destroy the connection once this many events were written on it. */
+  dropAfter?: number;
+  /** Write nothing for this long (clock ms) once `stallAfter` events were written, then go on. */
+  stallMs?: number;
+  /** Events written before the stall (default 0: stall at once). */
+  stallAfter?: number;
+}
+
+/**
  * The HTTP faults, set at start (`startSimulator({ faults })`) and at runtime (`sim.setFaults(partial)`,
  * which replaces the keys given and clears those given as `null`). A rule fault can be a list of rules.
  */
@@ -52,6 +65,8 @@ export interface HttpFaults {
   drop?: FaultRule | FaultRule[] | null;
   latency?: LatencyFault | null;
   pollAfterMs?: number | PollAfterFault | null;
+  /** Dropped or stalled SSE streams. */
+  stream?: StreamFault | StreamFault[] | null;
 }
 
 /** `'*.retrieve'` → /^.*\.retrieve$/ */
@@ -117,6 +132,7 @@ export class HttpFaultState {
   private rateLimits: ArmedRule<RateLimitFault>[] = [];
   private serverErrors: ArmedRule<ServerErrorFault>[] = [];
   private drops: ArmedRule<FaultRule>[] = [];
+  private streams: ArmedRule<StreamFault>[] = [];
   private bucket: RequestBucket | undefined;
   private latencyRoutes: (route: string) => boolean = () => false;
   private pollAfterRoutes: (route: string) => boolean = () => false;
@@ -136,6 +152,7 @@ export class HttpFaultState {
     if ('rateLimit' in partial) this.rateLimits = arm(asList(next.rateLimit));
     if ('serverError' in partial) this.serverErrors = arm(asList(next.serverError));
     if ('drop' in partial) this.drops = arm(asList(next.drop));
+    if ('stream' in partial) this.streams = arm(asList(next.stream));
     // A new limit starts with a full bucket.
     if ('rpm' in partial) this.bucket = undefined;
     this.latencyRoutes = routeMatcher(next.latency?.routes);
@@ -183,6 +200,11 @@ export class HttpFaultState {
     return this.serverErrors.find((r) => r.fires(route, this.random))?.rule;
   }
 
+  /** The fault for a new SSE connection on `route`, if one fires. */
+  streamFaultFor(route: string): StreamFault | undefined {
+    return this.streams.find((r) => r.fires(route, this.random))?.rule;
+  }
+
   /** The `openai-poll-after-ms` value for an answer on `route`, if any. */
   pollAfterFor(route: string): number | undefined {
     const { pollAfterMs } = this.config;
@@ -210,6 +232,15 @@ function validate(f: HttpFaults): void {
   });
   asList(f.drop).forEach((r, i) => {
     checkRule(r, `faults.drop[${i}]`);
+  });
+  asList(f.stream).forEach((r, i) => {
+    checkRule(r, `faults.stream[${i}]`);
+    for (const key of ['dropAfter', 'stallAfter', 'stallMs'] as const) {
+      const v = r[key];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 0)) {
+        throw new RangeError(`faults.stream[${i}].${key}: expected an integer >= 0, got ${v}`);
+      }
+    }
   });
   if (f.rpm != null && !(f.rpm > 0)) throw new RangeError(`faults.rpm: expected > 0, got ${f.rpm}`);
   if (f.latency) checkDuration(f.latency.ms, 'faults.latency.ms');

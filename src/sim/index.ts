@@ -21,6 +21,7 @@ export type {
   PollAfterFault,
   RateLimitFault,
   ServerErrorFault,
+  StreamFault,
 } from './faults.js';
 // ── stats: job kinds and timeline steps ──────────────────────────────────────────────────────────────────────
 export type { JobKind } from './jobs/job.js';
@@ -34,6 +35,7 @@ export {
   type Phases,
   type Scenario,
   ScenarioError,
+  type StreamScript,
   type ToolCallSpec,
   validateScenario,
 } from './scenario.js';

@@ -1,3 +1,5 @@
+import type { SseReply } from './sse.js';
+
 /** A parsed request as an endpoint handler sees it. */
 export interface SimRequest {
   /** Path parameters by name (`thread_id`, `run_id`, ...). */
@@ -11,10 +13,14 @@ export interface SimRequest {
   now: number;
 }
 
-/** What a handler answers: a JSON body and a status (200 by default). Failures are thrown `SimHttpError`s. */
+/**
+ * What a handler answers: a JSON body and a status (200 by default), or with `sse` a stream of server-sent events
+ * instead of the body. Failures are thrown `SimHttpError`s.
+ */
 export interface SimReply {
   status?: number;
   body: unknown;
+  sse?: SseReply;
 }
 
 /** One endpoint: its stable name (used by faults and stats), method and path. */
@@ -26,6 +32,8 @@ export interface RouteDef {
   path: string;
   /** The path parameter holding the job this request is about (counted in the job's stats). */
   jobParam?: string;
+  /** The route's name for a request that asks for SSE with `?stream=true` (stats and faults count it apart). */
+  streamName?: string;
   /** Whether the body is JSON (default) or passed raw. */
   rawBody?: boolean;
   handle(req: SimRequest): SimReply | Promise<SimReply>;

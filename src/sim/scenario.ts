@@ -66,6 +66,23 @@ export interface Scenario {
   reply?: string;
   /** Batches: `request_counts.total` (default 10). */
   requests?: number;
+  /** Responses created with `stream: true`: how the reply is streamed (see {@link StreamScript}). */
+  stream?: StreamScript;
+}
+
+/**
+ * How a streamed response writes its text: the pieces (`response.output_text.delta` events) and their pace.
+ * Without `deltas` the reply is cut into words; without `everyMs` the deltas are spread evenly over `in_progress`.
+ * With `everyMs`, `in_progress` lasts at least as long as the deltas take. A `failed` or `incomplete` response stops
+ * after the first half of them; a cancel stops them where it lands.
+ *
+ * @example { reply: 'Hello there', stream: { deltas: ['Hel', 'lo', ' there'], everyMs: 40 } }
+ */
+export interface StreamScript {
+  /** The text, piece by piece; joined, it is the reply (it replaces `reply` when both are given). */
+  deltas?: string[];
+  /** Time from one delta to the next (the first comes this long after `in_progress` starts). */
+  everyMs?: Duration;
 }
 
 /** Phase durations used where a scenario sets none. */
@@ -96,6 +113,7 @@ const SCENARIO_KEYS = [
   'submitLagMs',
   'reply',
   'requests',
+  'stream',
 ];
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -140,6 +158,18 @@ function checkToolCalls(v: unknown, path: string): void {
   });
 }
 
+function checkStreamScript(v: unknown, path: string): void {
+  if (!isRecord(v)) fail(path, '{ deltas?: string[], everyMs?: duration }', v);
+  for (const key of Object.keys(v)) {
+    if (key !== 'deltas' && key !== 'everyMs') fail(`${path}.${key}`, 'one of the keys deltas, everyMs', key);
+  }
+  const { deltas, everyMs } = v;
+  if (deltas !== undefined && !(Array.isArray(deltas) && deltas.every((d) => typeof d === 'string'))) {
+    fail(`${path}.deltas`, 'an array of strings', deltas);
+  }
+  if (everyMs !== undefined) validateDuration(everyMs, `${path}.everyMs`);
+}
+
 function checkOutcome(v: unknown, path: string): void {
   if (typeof v === 'string' && (OUTCOMES as string[]).includes(v)) return;
   if (isRecord(v)) {
@@ -170,6 +200,7 @@ export function validateScenario(value: unknown, path = 'scenario'): Scenario {
     submitLagMs,
     reply,
     requests,
+    stream,
   } = value;
   if (phases !== undefined) {
     if (!isRecord(phases)) fail(`${path}.phases`, 'an object', phases);
@@ -198,6 +229,7 @@ export function validateScenario(value: unknown, path = 'scenario'): Scenario {
   if (requests !== undefined && !(Number.isInteger(requests) && (requests as number) >= 0)) {
     fail(`${path}.requests`, 'an integer >= 0', requests);
   }
+  if (stream !== undefined) checkStreamScript(stream, `${path}.stream`);
   return value as Scenario;
 }
 

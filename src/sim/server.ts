@@ -6,6 +6,7 @@ import type { IdFactory } from './ids.js';
 import type { JobRegistry } from './jobs/registry.js';
 import { formatResetDuration } from './rate-limiter.js';
 import type { RouteDef, SimReply } from './route.js';
+import { serveSse } from './sse.js';
 import type { RequestCounter } from './stats.js';
 
 /** What the HTTP layer needs from the rest of the simulator. */
@@ -172,7 +173,8 @@ export function createSimServer(deps: ServerDeps): SimServer {
       ? new URL(req.url ?? '/', 'http://sim.invalid')
       : new URL('http://sim.invalid/invalid');
     const found = match(req.method, url.pathname);
-    const name = found?.route.def.name ?? 'unknown';
+    const streamName = url.searchParams.get('stream') === 'true' ? found?.route.def.streamName : undefined;
+    const name = streamName ?? found?.route.def.name ?? 'unknown';
     const jobId = found?.route.def.jobParam ? found.params[found.route.def.jobParam] : undefined;
     const counters = jobId ? deps.jobs.counters(jobId) : undefined;
     if (counters) {
@@ -228,6 +230,19 @@ export function createSimServer(deps: ServerDeps): SimServer {
         raw,
         now: deps.clock.now(),
       });
+      if (reply.sse) {
+        deps.counter.record(name, 200);
+        if (res.destroyed) return;
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-cache',
+          'x-request-id': deps.ids.make('req_', 32, 'hex'),
+          date: new Date(deps.clock.now()).toUTCString(),
+          ...headers,
+        });
+        serveSse(res, reply.sse, deps.clock, deps.faults.streamFaultFor(name));
+        return;
+      }
       const pollAfterMs = deps.faults.pollAfterFor(name);
       if (pollAfterMs !== undefined) headers['openai-poll-after-ms'] = String(pollAfterMs);
       send(res, name, reply.status ?? 200, reply.body, headers);
