@@ -66,8 +66,10 @@ async function create(kind: JobRef['kind']): Promise<JobRef> {
   return { kind, threadId, runId: run.id };
 }
 
-const watchAll = (job: JobRef, source: Source = webhookSource(hub, { fetch: 'when-needed' })) =>
-  lastValueFrom(watchRun({ client, job, source, scheduler: simScheduler(sim.clock) }).pipe(toArray()));
+const watchAll = (
+  job: JobRef,
+  source: Source = webhookSource(hub, { fetch: 'when-needed', createdJustNow: true }),
+) => lastValueFrom(watchRun({ client, job, source, scheduler: simScheduler(sim.clock) }).pipe(toArray()));
 
 const terminal = (snapshots: RunSnapshot[]) => snapshots.filter((s) => s.done);
 
@@ -78,7 +80,10 @@ describe('watchRun through webhooks', () => {
       await start();
       const job = await create(kind);
       // Runs get thread.run.* for every status (the simulator's extension); fetching is only needed for tool calls.
-      const source = webhookSource(hub, { fetch: kind === 'assistants.run' ? 'never' : 'when-needed' });
+      const source = webhookSource(hub, {
+        fetch: kind === 'assistants.run' ? 'never' : 'when-needed',
+        createdJustNow: true,
+      });
       const snapshots = await watchAll(job, source);
       const last = snapshots.at(-1)!;
       expect(last.state).toBe('completed');
@@ -99,7 +104,13 @@ describe('watchRun through webhooks', () => {
     const jobs = await Promise.all([create('response'), create('batch'), create('assistants.run')]);
     const results = await Promise.all(
       jobs.map((job) =>
-        watchAll(job, webhookSource(hub, { fetch: job.kind === 'assistants.run' ? 'never' : 'when-needed' })),
+        watchAll(
+          job,
+          webhookSource(hub, {
+            fetch: job.kind === 'assistants.run' ? 'never' : 'when-needed',
+            createdJustNow: true,
+          }),
+        ),
       ),
     );
     for (const snapshots of results) {
@@ -120,7 +131,7 @@ describe('watchRun through webhooks', () => {
     const jobs = await Promise.all(Array.from({ length: 30 }, () => create('response')));
     const fallback = poll({ initialDelayMs: 5_000, factor: 2, maxDelayMs: 20_000, jitter: 'equal' });
     const results = await Promise.all(
-      jobs.map((job) => watchAll(job, hybrid(hub, fallback, { fetch: 'when-needed' }))),
+      jobs.map((job) => watchAll(job, hybrid(hub, fallback, { fetch: 'when-needed', createdJustNow: true }))),
     );
     const lasts = results.map((r) => r.at(-1)!);
     expect(lasts.every((s) => s.state === 'completed')).toBe(true);

@@ -59,10 +59,11 @@ Examples:
 /** Sources rotate so that each fate is watched through different sources across the dozen. */
 const sourceFor = (i: number): DemoSource => DEMO_SOURCES[(i + Math.floor(i / FATES.length)) % 3]!;
 
+// The demo watches the jobs it has just created: no event can have gone by, so no read at start.
 function makeSource(name: DemoSource, hub: WebhookHub): Source {
   if (name === 'poll') return poll();
-  if (name === 'webhook') return webhookSource(hub);
-  return hybrid(hub);
+  if (name === 'webhook') return webhookSource(hub, { createdJustNow: true });
+  return hybrid(hub, undefined, { createdJustNow: true });
 }
 
 const jobId = (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id);

@@ -104,9 +104,9 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
   let endpoint: Listening | undefined;
   try {
     let source: Source = poll();
+    let hub: ReturnType<typeof createWebhookHub> | undefined;
     if (request.webhooks) {
       const { secret, port, host } = request.webhooks;
-      let hub: ReturnType<typeof createWebhookHub>;
       try {
         hub = createWebhookHub({ secret });
       } catch (error) {
@@ -118,7 +118,6 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
       io.stderr.write(
         `runstate watch: receiving webhooks on ${endpoint.url} (point your webhook endpoint there)\n`,
       );
-      source = request.source === 'webhook' ? webhookSource(hub) : hybrid(hub);
     }
     // One retrieve first: a wrong id, a refused key or an unreachable server is said at once, in one line,
     // instead of after the poll's retries.
@@ -150,6 +149,15 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
           `Watching ${what} on ${client.baseURL} (source ${request.source}, gives up after ${formatDuration(maxWaitMs)})\n`,
         ),
       );
+    }
+    if (hub) {
+      // The hub listened before the first retrieve, and that retrieve saw the job still running: no event can have
+      // gone by unseen, so the watch needs no read of its own at start. Without that retrieve it reads.
+      const createdJustNow = first !== undefined;
+      source =
+        request.source === 'webhook'
+          ? webhookSource(hub, { createdJustNow })
+          : hybrid(hub, undefined, { createdJustNow });
     }
     // The first retrieve counts among the calls shown.
     const calls = 1;

@@ -9,7 +9,21 @@ export type WebhookRejectionReason =
   /** `webhook-timestamp` is outside the tolerance, or not a number (401). */
   | 'stale_timestamp'
   /** Correctly signed, but the body is not JSON or not an event `{ id, type, created_at, data }` (400). */
-  | 'invalid_payload';
+  | 'invalid_payload'
+  /**
+   * Correctly signed, but signed no later than an id the endpoint had to forget inside its replay window (memory
+   * bound reached): it may be a replay, so it is refused rather than delivered twice (409). A genuine retry is
+   * signed anew and passes.
+   */
+  | 'replay_unprovable';
+
+const STATUS: Record<WebhookRejectionReason, number> = {
+  missing_headers: 400,
+  invalid_payload: 400,
+  bad_signature: 401,
+  stale_timestamp: 401,
+  replay_unprovable: 409,
+};
 
 /**
  * A webhook delivery failed verification. The message names the reason and never the secret or the body.
@@ -27,7 +41,7 @@ export class WebhookVerificationError extends RunstateError {
   ) {
     super('webhook_verification_failed', message, {
       ...options,
-      status: options.status ?? (reason === 'missing_headers' || reason === 'invalid_payload' ? 400 : 401),
+      status: options.status ?? STATUS[reason],
     });
     this.reason = reason;
     this.webhookId = options.webhookId;

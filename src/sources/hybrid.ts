@@ -2,7 +2,7 @@ import { defer, map, merge, share } from 'rxjs';
 import type { Source } from '../types.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import { poll } from './poll.js';
-import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents } from './webhook.js';
+import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents, withStartRead } from './webhook.js';
 
 /**
  * The fallback poll of {@link hybrid} by default: 30 s, ×2, capped at 5 min, equal jitter (each delay is at least
@@ -15,7 +15,7 @@ export const HYBRID_FALLBACK_POLL = {
   jitter: 'equal',
 } as const;
 
-/** Options of {@link hybrid}: those of the webhook part. */
+/** Options of {@link hybrid}: those of the webhook part (`createdJustNow` skips its read at start). */
 export type HybridOptions = WebhookSourceOptions;
 
 /**
@@ -36,8 +36,12 @@ export function hybrid(
       defer(() => {
         // One subscription to the hub: the webhook part subscribes first and gets the held (early) events; the
         // nudges only need the live ones.
-        const events$ = hub.jobEvents(ctx.adapter.jobId(ctx.job)).pipe(share());
-        const webhook$ = webhookStatusEvents(events$, ctx, resolved);
+        const jobId = ctx.adapter.jobId(ctx.job);
+        const events$ = hub.jobEvents(jobId).pipe(share());
+        // A failed read at start is not fatal here: the fallback poll will look.
+        const webhook$ = webhookStatusEvents(withStartRead(events$, hub, jobId, resolved), ctx, resolved, {
+          startReadFailure: 'ignore',
+        });
         const nudge$ = merge(ctx.nudge$, events$.pipe(map((): void => undefined)));
         return merge(webhook$, fallback.watch({ ...ctx, nudge$ }));
       }),

@@ -15,6 +15,7 @@ import {
 } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
+import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isJobTerminal } from '../states.js';
 import type { JobRef, Source, SourceContext, StatusEvent } from '../types.js';
@@ -40,6 +41,13 @@ export interface WebhookSourceOptions {
   retries?: number;
   /** Delay before the first retry, doubling after each, in ms. Default 1000. */
   retryDelayMs?: number;
+  /**
+   * The job was created just now, by this caller, so no event about it can have gone by: skip the read at start
+   * (the 0-retrieve path). Default false: a watch whose hub holds no event about its job reads the job once when it
+   * starts, so a job that ended before the watch (its webhook delivered earlier, or to an instance that has since
+   * died) is not waited for until `maxWaitMs`.
+   */
+  createdJustNow?: boolean;
 }
 
 /**
@@ -74,8 +82,55 @@ export function webhookSource(hub: WebhookRoutes, options: WebhookSourceOptions 
     name: 'webhook',
     fetch: resolved.fetch,
     watch: (ctx) =>
-      defer(() => webhookStatusEvents(hub.jobEvents(ctx.adapter.jobId(ctx.job)), ctx, resolved)),
+      defer(() => {
+        const jobId = ctx.adapter.jobId(ctx.job);
+        return webhookStatusEvents(withStartRead(hub.jobEvents(jobId), hub, jobId, resolved), ctx, resolved, {
+          startReadFailure: 'error',
+        });
+      }),
   };
+}
+
+/**
+ * What a webhook-fed watch works from: each event about its job, and, first, a request to read the job once when
+ * nothing says where it stands.
+ */
+export type Arrival = { kind: 'event'; event: WebhookEvent } | { kind: 'read' };
+
+/**
+ * The job's events as arrivals, starting with a read of the job unless the caller says it was created just now,
+ * the hub held an event about it (replayed on subscription), or the hub's store kept one (delivered to any
+ * instance sharing the store, some time ago). A kept event the hub does not hold any more is replayed.
+ */
+export function withStartRead(
+  events$: Observable<WebhookEvent>,
+  hub: WebhookRoutes,
+  jobId: string,
+  options: ResolvedWebhookSourceOptions,
+): Observable<Arrival> {
+  return new Observable<Arrival>((subscriber) => {
+    const seen = new Set<string>();
+    const subscription = events$.subscribe({
+      next: (event) => {
+        seen.add(event.webhookId);
+        subscriber.next({ kind: 'event', event });
+      },
+      error: (e: unknown) => subscriber.error(e),
+      complete: () => subscriber.complete(),
+    });
+    if (options.createdJustNow) return subscription;
+    const held = seen.size > 0;
+    const recall = hub.lastEvent ? hub.lastEvent(jobId).catch(() => undefined) : Promise.resolve(undefined);
+    void recall.then((kept) => {
+      if (subscriber.closed) return;
+      if (kept) {
+        if (!seen.has(kept.webhookId)) subscriber.next({ kind: 'event', event: kept });
+      } else if (!held) {
+        subscriber.next({ kind: 'read' });
+      }
+    });
+    return subscription;
+  });
 }
 
 /** Resolved {@link WebhookSourceOptions}. */
@@ -83,7 +138,7 @@ export type ResolvedWebhookSourceOptions = Required<WebhookSourceOptions>;
 
 /** Validates options and fills in defaults; throws `ConfigurationError` at once for invalid ones. */
 export function resolveOptions(options: WebhookSourceOptions): ResolvedWebhookSourceOptions {
-  const { fetch = 'always', retries = 3, retryDelayMs = 1000 } = options;
+  const { fetch = 'always', retries = 3, retryDelayMs = 1000, createdJustNow = false } = options;
   if (fetch !== 'always' && fetch !== 'when-needed' && fetch !== 'never') {
     throw new ConfigurationError(
       `webhookSource(): fetch must be 'always', 'when-needed' or 'never', got ${JSON.stringify(fetch)}`,
@@ -97,21 +152,38 @@ export function resolveOptions(options: WebhookSourceOptions): ResolvedWebhookSo
       `webhookSource(): retryDelayMs must be a finite number ≥ 0, got ${retryDelayMs}`,
     );
   }
-  return { fetch, retries, retryDelayMs };
+  if (typeof createdJustNow !== 'boolean') {
+    throw new ConfigurationError(
+      `webhookSource(): createdJustNow must be a boolean, got ${JSON.stringify(createdJustNow)}`,
+    );
+  }
+  return { fetch, retries, retryDelayMs, createdJustNow };
+}
+
+/** How {@link webhookStatusEvents} treats the read at start. */
+export interface StartReadPolicy {
+  /**
+   * When the read at start fails transiently after its retries: `'error'` ends the source with the typed error
+   * (a webhook-only watch cannot know the outcome otherwise), `'ignore'` goes on (hybrid's poll will look).
+   */
+  startReadFailure: 'error' | 'ignore';
 }
 
 /**
- * Turns one job's webhook events into status events, in arrival order (one retrieve at a time). Shared by
- * `webhookSource` and `hybrid`.
+ * Turns one job's arrivals (webhook events, and the read at start) into status events, in order (one retrieve at a
+ * time). Shared by `webhookSource` and `hybrid`.
  */
 export function webhookStatusEvents(
-  events$: Observable<WebhookEvent>,
+  arrivals$: Observable<Arrival>,
   ctx: SourceContext,
   options: ResolvedWebhookSourceOptions,
+  policy: StartReadPolicy,
 ): Observable<StatusEvent> {
   if (ctx.signal.aborted) return EMPTY;
-  return events$.pipe(
-    concatMap((event) => {
+  return arrivals$.pipe(
+    concatMap((arrival) => {
+      if (arrival.kind === 'read') return startRead(ctx, options, policy);
+      const { event } = arrival;
       const status = ctx.adapter.webhookStatus(event.type);
       if (status === undefined) return EMPTY;
       const terminal = isJobTerminal(ctx.adapter.mapStatus(status));
@@ -135,6 +207,33 @@ export function webhookStatusEvents(
     // Like poll, the source is done once the job is: a terminal event is its last.
     takeWhile((event) => !isJobTerminal(event.state), true),
     takeUntil(fromEvent(ctx.signal, 'abort')),
+  );
+}
+
+/** The read at start: a retrieve like a poll's (source `'poll'`), retried like the source's other retrieves. */
+function startRead(
+  ctx: SourceContext,
+  options: ResolvedWebhookSourceOptions,
+  policy: StartReadPolicy,
+): Observable<StatusEvent> {
+  return fetchJob(ctx, options).pipe(
+    map(({ job, at }) => toStatusEvent(ctx.adapter, job, at, 'poll')),
+    catchError((e: unknown) => {
+      if (ctx.signal.aborted) return EMPTY;
+      const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
+      if (!failure.transient) return throwError(() => failure.error);
+      if (policy.startReadFailure === 'ignore') return EMPTY;
+      const last = failure.status === undefined ? 'a network error' : `HTTP ${failure.status}`;
+      const attempts = options.retries + 1;
+      return throwError(
+        () =>
+          new RetriesExhaustedError(
+            `${ctx.adapter.describe(ctx.job)}: the read when the webhook watch started failed, retried up to ${options.retries} times (last: ${last}); whether the job already ended is unknown. Use hybrid(hub), or raise webhookSource({ retries })`,
+            attempts,
+            { job: ctx.job, status: failure.status, cause: failure.cause },
+          ),
+      );
+    }),
   );
 }
 

@@ -3,6 +3,7 @@ import { type Observable, Subject } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import type { WebhookVerificationError } from '../errors/webhook-verification-error.js';
 import { adapters } from '../kinds/index.js';
+import { isJobTerminal } from '../states.js';
 import { eventJobId, type WebhookEvent } from './event.js';
 import { toWebHandler } from './handler.js';
 import { type IdempotencyStore, memoryIdempotencyStore } from './idempotency.js';
@@ -11,6 +12,9 @@ import { createReceiver } from './receive.js';
 import { createJobRouter } from './router.js';
 import { createWebhookCounters, type WebhookHubStats } from './stats.js';
 import { createWebhookVerifier, type WebhookClient, type WebhookVerifier } from './verify.js';
+
+// Above any `created_at` (unix seconds) for millennia.
+const TERMINAL_RANK = 1e11;
 
 /** Options of {@link createWebhookHub}. Give `secret` or `secrets`. */
 export interface WebhookHubOptions {
@@ -22,7 +26,11 @@ export interface WebhookHubOptions {
   tolerance?: number;
   /** Larger bodies are refused with 413 without being read. Default 1 MiB. */
   maxBodyBytes?: number;
-  /** Remembers accepted `webhook-id`s. Default: in memory, 72 h, 10 000 ids. Use Redis with several instances. */
+  /**
+   * Remembers accepted `webhook-id`s (by time: at least through the replay window) and each job's latest event.
+   * Default: in memory ({@link memoryIdempotencyStore}: 72 h, at most 100 000 ids and 10 000 jobs). Use Redis with
+   * several instances.
+   */
   store?: IdempotencyStore;
   /** How long an event waits for a watch that has not subscribed yet, in ms. Default 5 minutes. */
   bufferMs?: number;
@@ -40,6 +48,11 @@ export interface WebhookHubOptions {
 export interface WebhookRoutes {
   /** The job's recent events (held up to `bufferMs`), then each new one, for the job with this id (`data.id`). */
   jobEvents(jobId: string): Observable<WebhookEvent>;
+  /**
+   * The latest event about the job that any instance sharing the store accepted (a terminal one outranks the
+   * others), or undefined. Never rejects: a store error reads as "none".
+   */
+  lastEvent?(jobId: string): Promise<WebhookEvent | undefined>;
 }
 
 /** A webhook endpoint and the router that hands its verified events to the watches of their jobs. */
@@ -84,13 +97,30 @@ export function createWebhookHub(options: WebhookHubOptions): WebhookHub {
     now,
   });
   const events = new Subject<WebhookEvent>();
+  const store = options.store ?? memoryIdempotencyStore({ now });
   const receive = createReceiver({
     verify,
-    store: options.store ?? memoryIdempotencyStore({ now }),
+    store,
     maxBodyBytes,
     counters,
+    toleranceMs: (options.tolerance ?? 300) * 1000,
+    now,
+    rank: rankEvent,
     onRejected: options.onRejected,
   });
+
+  function rankEvent(event: WebhookEvent): { jobId: string; precedence: number } | undefined {
+    const jobId = eventJobId(event);
+    if (jobId === undefined) return undefined;
+    for (const adapter of Object.values(adapters)) {
+      const status = adapter.webhookStatus(event.type);
+      if (status === undefined) continue;
+      // A terminal state is never left, so a terminal event outranks any other; then the later one wins.
+      const terminal = isJobTerminal(adapter.mapStatus(status));
+      return { jobId, precedence: (terminal ? TERMINAL_RANK : 0) + event.created_at };
+    }
+    return undefined;
+  }
 
   // Each subscriber is isolated by RxJS: an observer that throws is reported through `config.onUnhandledError`
   // and the others still receive the event. Routing comes first, so a watch never depends on `events$` observers.
@@ -107,6 +137,14 @@ export function createWebhookHub(options: WebhookHubOptions): WebhookHub {
     node: toNodeHandler(receive, deliver),
     events$: events.asObservable(),
     jobEvents: (jobId) => router.events(jobId),
+    lastEvent: async (jobId) => {
+      try {
+        return await store.recallEvent?.(jobId);
+      } catch {
+        counters.storeErrors++;
+        return undefined;
+      }
+    },
     verify,
     stats: () => ({
       ...counters,

@@ -1,21 +1,62 @@
+import type { WebhookEvent } from './event.js';
+
+/** What the hub knows of a verified delivery when it claims its `webhook-id`. */
+export interface ClaimContext {
+  /** The delivery's `webhook-timestamp`, epoch ms (verified: within the tolerance of now). */
+  signedAt: number;
+  /**
+   * Until when a replay of these exact bytes would still pass verification (`signedAt` + the tolerance), epoch ms.
+   * The id must be remembered at least until then.
+   */
+  replayableUntil: number;
+  /** When the hub received it, on the hub's clock, epoch ms. */
+  receivedAt: number;
+}
+
 /**
- * Remembers which deliveries were already accepted, so an event is delivered once per `webhook-id`. Implement it
- * over any shared store (see {@link redisIdempotencyStore}) when several instances receive webhooks.
+ * The answer to a claim: `true` for the first delivery of the id, `false` for a repeat, `'unprovable'` when the
+ * store had to forget ids still inside the replay window to stay within its memory bound and this delivery was
+ * signed no later than the newest of them: it may be a replay, so the hub refuses it rather than deliver it twice
+ * (a genuine retry is signed anew, so it passes later).
+ */
+export type ClaimResult = boolean | 'unprovable';
+
+/**
+ * Remembers which deliveries were already accepted, so an event is delivered once per `webhook-id`, and (when it
+ * implements the optional pair `rememberEvent` / `recallEvent`) the latest event of each job, so a watch started
+ * after its job's event went by finds it. Implement it over any shared store (see {@link redisIdempotencyStore})
+ * when several instances receive webhooks.
  */
 export interface IdempotencyStore {
   /**
    * Records `key` as seen. Resolves `true` when this call is the first within the store's time to live, `false`
-   * for a repeat. Must be atomic: of two concurrent claims of one key, exactly one wins.
+   * for a repeat. Must be atomic: of two concurrent claims of one key, exactly one wins. With `context`, the key
+   * is kept at least until `context.replayableUntil`, or the claim resolves `'unprovable'` (see {@link ClaimResult}).
    */
-  claim(key: string): Promise<boolean>;
+  claim(key: string, context?: ClaimContext): Promise<ClaimResult>;
+  /**
+   * Keeps `event` as the one to recall for `jobId`, unless the one kept has a higher `precedence` (the hub ranks a
+   * terminal event above any other, then by `created_at`). Ties keep the first.
+   */
+  rememberEvent?(jobId: string, event: WebhookEvent, precedence: number): Promise<void>;
+  /** The event kept for `jobId` (by any instance sharing the store), or undefined. */
+  recallEvent?(jobId: string): Promise<WebhookEvent | undefined>;
 }
 
 /** Options of {@link memoryIdempotencyStore}. */
 export interface MemoryIdempotencyStoreOptions {
   /** How long a key is remembered, in ms. Default 72 h: OpenAI retries an unacknowledged delivery for up to 72 h. */
   ttlMs?: number;
-  /** At most this many keys are kept; the oldest are forgotten first. Default 10 000. */
+  /**
+   * At most this many keys are kept; the oldest are forgotten first. Default 100 000 (about
+   * {@link MEMORY_STORE_BYTES_PER_ID} bytes each: under 20 MiB). When a key still inside its replay window must go,
+   * deliveries signed no later than it are refused as `'unprovable'` from then on.
+   */
   maxEntries?: number;
+  /** At most this many jobs' latest events are kept; the least recently updated go first. Default 10 000. */
+  maxJobs?: number;
+  /** How long a job's latest event is kept, in ms. Default 72 h. */
+  eventTtlMs?: number;
   /** Clock, epoch ms (injected in tests). */
   now?: () => number;
 }
@@ -23,35 +64,99 @@ export interface MemoryIdempotencyStoreOptions {
 /** Default time to live of a webhook id, in ms: OpenAI's retry window. */
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 72 * 60 * 60 * 1000;
 
-/** An in-process {@link IdempotencyStore} with a time to live and a bounded size: the hub's default. */
-export function memoryIdempotencyStore(
-  options: MemoryIdempotencyStoreOptions = {},
-): IdempotencyStore & { readonly size: number } {
+/** Heap per remembered id in the memory store, measured by `npm run bench:reliability` (rounded up). */
+export const MEMORY_STORE_BYTES_PER_ID = 200;
+
+interface Entry {
+  expiresAt: number;
+  signedAt: number;
+  replayableUntil: number;
+}
+
+/** A memory store's inspection handles (tests and benchmarks). */
+export interface MemoryIdempotencyStore extends Required<IdempotencyStore> {
+  /** Ids remembered now. */
+  readonly size: number;
+  /** Jobs whose latest event is kept now. */
+  readonly jobs: number;
+  /**
+   * Epoch ms (a `webhook-timestamp`) at or before which deliveries are refused as `'unprovable'`, because an id
+   * signed then was forgotten inside its replay window; `-Infinity` while nothing was.
+   */
+  readonly forgottenUpTo: number;
+}
+
+/**
+ * An in-process {@link IdempotencyStore}, the hub's default: ids by time (each kept for `ttlMs`, and at least
+ * through its replay window) under a bound on their number, and the latest event of each recent job.
+ */
+export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = {}): MemoryIdempotencyStore {
   const ttlMs = options.ttlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
-  const maxEntries = options.maxEntries ?? 10_000;
+  const maxEntries = options.maxEntries ?? 100_000;
+  const maxJobs = options.maxJobs ?? 10_000;
+  const eventTtlMs = options.eventTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
   const now = options.now ?? Date.now;
-  // Insertion order is expiry order (one ttl for all), so the oldest keys are always at the front.
-  const expiries = new Map<string, number>();
+  // Insertion order is nearly expiry order (one ttl for all; a replay window longer than ttl only extends a key),
+  // so pruning from the front finds the expired keys; a key out of order is only kept a little longer.
+  const entries = new Map<string, Entry>();
+  const events = new Map<string, { event: WebhookEvent; precedence: number; expiresAt: number }>();
+  let forgottenUpTo = Number.NEGATIVE_INFINITY;
 
   function prune(at: number): void {
-    for (const [key, expiresAt] of expiries) {
-      if (expiresAt > at && expiries.size <= maxEntries) return;
-      expiries.delete(key);
+    for (const [key, entry] of entries) {
+      const expired = entry.expiresAt <= at;
+      if (!expired && entries.size <= maxEntries) return;
+      // Forgotten early while a replay would still verify: from now on, refuse what we can no longer tell apart.
+      if (!expired && entry.replayableUntil > at) forgottenUpTo = Math.max(forgottenUpTo, entry.signedAt);
+      entries.delete(key);
+    }
+  }
+
+  function pruneEvents(at: number): void {
+    for (const [jobId, kept] of events) {
+      if (kept.expiresAt > at && events.size <= maxJobs) return;
+      events.delete(jobId);
     }
   }
 
   return {
     get size() {
       prune(now());
-      return expiries.size;
+      return entries.size;
     },
-    async claim(key) {
+    get jobs() {
+      pruneEvents(now());
+      return events.size;
+    },
+    get forgottenUpTo() {
+      return forgottenUpTo;
+    },
+    async claim(key, context) {
       const at = now();
       prune(at);
-      if (expiries.has(key)) return false;
-      expiries.set(key, at + ttlMs);
+      if (entries.has(key)) return false;
+      if (context && context.signedAt <= forgottenUpTo) return 'unprovable';
+      entries.set(key, {
+        expiresAt: Math.max(at + ttlMs, context?.replayableUntil ?? 0),
+        signedAt: context?.signedAt ?? at,
+        replayableUntil: context?.replayableUntil ?? 0,
+      });
       prune(at);
       return true;
+    },
+    async rememberEvent(jobId, event, precedence) {
+      const at = now();
+      pruneEvents(at);
+      const kept = events.get(jobId);
+      if (kept && kept.expiresAt > at && kept.precedence >= precedence) return;
+      // Delete first: a Map keeps insertion order, and the front must stay the least recently updated.
+      events.delete(jobId);
+      events.set(jobId, { event, precedence, expiresAt: at + eventTtlMs });
+      pruneEvents(at);
+    },
+    async recallEvent(jobId) {
+      const kept = events.get(jobId);
+      return kept && kept.expiresAt > now() ? kept.event : undefined;
     },
   };
 }

@@ -31,6 +31,15 @@ export interface ReceiverOptions {
   store: IdempotencyStore;
   maxBodyBytes: number;
   counters: WebhookCounters;
+  /** The verifier's tolerance, in ms: how long a delivery's exact bytes stay replayable. Default 300 000. */
+  toleranceMs?: number;
+  /** The hub's clock, epoch ms. Default `Date.now`. */
+  now?: () => number;
+  /**
+   * The job an event is about and its rank among that job's events, for `store.rememberEvent`; undefined (or no
+   * `rank`) keeps no event.
+   */
+  rank?: (event: WebhookEvent) => { jobId: string; precedence: number } | undefined;
   onRejected?: ((error: WebhookVerificationError) => void) | undefined;
 }
 
@@ -42,6 +51,8 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
  */
 export function createReceiver(options: ReceiverOptions): (delivery: IncomingDelivery) => Promise<Receipt> {
   const { counters } = options;
+  const toleranceMs = options.toleranceMs ?? 300_000;
+  const now = options.now ?? Date.now;
 
   function refuse(reason: WebhookRefusal, status: number, message: string, headers = {}): Receipt {
     counters.refused[reason]++;
@@ -83,17 +94,42 @@ export function createReceiver(options: ReceiverOptions): (delivery: IncomingDel
       return refuse(e.reason, e.status ?? 400, e.message);
     }
 
-    let first = true;
+    // Verified, so the timestamp is a number within the tolerance of now.
+    const signedAt = Number(delivery.headers.get('webhook-timestamp')) * 1000;
+    let first: boolean | 'unprovable' = true;
     try {
-      first = await options.store.claim(event.webhookId);
+      first = await options.store.claim(event.webhookId, {
+        signedAt,
+        replayableUntil: signedAt + toleranceMs,
+        receivedAt: now(),
+      });
     } catch {
       // Fail open: a duplicate delivery is harmless to a watch (stale and repeated events are dropped), a lost one
       // is not. OpenAI would retry a 5xx, but only after seconds to hours.
       counters.storeErrors++;
     }
+    if (first === 'unprovable') {
+      const refusal = new WebhookVerificationError(
+        'replay_unprovable',
+        `webhook ${event.webhookId} was signed at or before a delivery this endpoint had to forget inside the replay window (its memory bound was reached): refused rather than risk delivering it twice; a genuine retry is signed anew and accepted`,
+        { webhookId: event.webhookId },
+      );
+      options.onRejected?.(refusal);
+      return refuse('replay_unprovable', refusal.status ?? 409, refusal.message);
+    }
     if (!first) {
       counters.duplicates++;
       return { status: 200, headers: JSON_HEADERS, body: '{"ok":true,"duplicate":true}' };
+    }
+    // Kept before the 2xx: once OpenAI stops retrying, the event is in the store for a watch on any instance that
+    // starts later, even if this one dies now.
+    const ranked = options.rank?.(event);
+    if (ranked && options.store.rememberEvent) {
+      try {
+        await options.store.rememberEvent(ranked.jobId, event, ranked.precedence);
+      } catch {
+        counters.storeErrors++;
+      }
     }
     counters.accepted++;
     return { status: 200, headers: JSON_HEADERS, body: '{"ok":true}', event };

@@ -45,6 +45,7 @@ export function createWebhookCounters(): WebhookCounters {
       bad_signature: 0,
       stale_timestamp: 0,
       invalid_payload: 0,
+      replay_unprovable: 0,
       misconfigured: 0,
     },
     storeErrors: 0,

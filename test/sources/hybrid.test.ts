@@ -54,7 +54,7 @@ describe('hybrid()', () => {
   it('reports webhook events, and each one restarts the fallback schedule', async () => {
     const { routes, push } = fakeRoutes();
     const t = context(['in_progress']);
-    const rec = record(hybrid(routes, everySecond, { fetch: 'never' }), t.ctx);
+    const rec = record(hybrid(routes, everySecond, { fetch: 'never', createdJustNow: true }), t.ctx);
     await vi.advanceTimersByTimeAsync(800);
     push('response.in_progress');
     await vi.advanceTimersByTimeAsync(900);
@@ -68,7 +68,7 @@ describe('hybrid()', () => {
   it('catches a lost webhook within the fallback interval', async () => {
     const { routes } = fakeRoutes();
     const t = context(['in_progress', 'completed']);
-    const rec = record(hybrid(routes, everySecond), t.ctx);
+    const rec = record(hybrid(routes, everySecond, { createdJustNow: true }), t.ctx);
     await vi.advanceTimersByTimeAsync(2000);
     expect(rec.events.map((e) => [e.source, e.status, e.at])).toEqual([
       ['poll', 'in_progress', 1000],
@@ -79,7 +79,7 @@ describe('hybrid()', () => {
   it("still passes the watch's own nudges to the fallback", async () => {
     const { routes } = fakeRoutes();
     const t = context(['in_progress']);
-    record(hybrid(routes, everySecond), t.ctx);
+    record(hybrid(routes, everySecond, { createdJustNow: true }), t.ctx);
     await vi.advanceTimersByTimeAsync(500);
     t.nudge.next();
     await vi.advanceTimersByTimeAsync(1000);
@@ -89,7 +89,7 @@ describe('hybrid()', () => {
   it('with the default fallback, does not poll soon after a webhook', async () => {
     const { routes, push } = fakeRoutes();
     const t = context(['in_progress']);
-    record(hybrid(routes), t.ctx);
+    record(hybrid(routes, undefined, { createdJustNow: true }), t.ctx);
     await vi.advanceTimersByTimeAsync(10_000);
     push('response.in_progress');
     await vi.advanceTimersByTimeAsync(0);

@@ -56,19 +56,25 @@ function record(observable: ReturnType<ReturnType<typeof webhookSource>['watch']
   return Object.assign(rec, { subscription });
 }
 
+/** The watched jobs were created just now: these tests are about events, not the read at start. */
+const FRESH = { createdJustNow: true } as const;
+
 describe('webhookSource()', () => {
   it('validates its options', () => {
     const { routes } = fakeRoutes();
-    expect(webhookSource(routes)).toMatchObject({ name: 'webhook', fetch: 'always' });
-    expect(() => webhookSource(routes, { fetch: 'sometimes' as never })).toThrow(ConfigurationError);
-    expect(() => webhookSource(routes, { retries: -1 })).toThrow(ConfigurationError);
-    expect(() => webhookSource(routes, { retryDelayMs: Number.NaN })).toThrow(ConfigurationError);
+    expect(webhookSource(routes, FRESH)).toMatchObject({ name: 'webhook', fetch: 'always' });
+    expect(() => webhookSource(routes, { ...FRESH, fetch: 'sometimes' as never })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => webhookSource(routes, { ...FRESH, retries: -1 })).toThrow(ConfigurationError);
+    expect(() => webhookSource(routes, { ...FRESH, retryDelayMs: Number.NaN })).toThrow(ConfigurationError);
+    expect(() => webhookSource(routes, { createdJustNow: 'yes' as never })).toThrow(ConfigurationError);
   });
 
   it('is cold, and subscribes to the events of its job', () => {
     const { routes, asked } = fakeRoutes();
     const t = context(['completed']);
-    const watch$ = webhookSource(routes).watch(t.ctx);
+    const watch$ = webhookSource(routes, FRESH).watch(t.ctx);
     expect(asked).toEqual([]);
     watch$.subscribe();
     expect(asked).toEqual(['resp_1']);
@@ -77,7 +83,7 @@ describe('webhookSource()', () => {
   it("fetch 'always': one retrieve per event, the full object, at the response time", async () => {
     const { routes, push } = fakeRoutes();
     const t = context([{ status: 'completed', latencyMs: 50 }]);
-    const rec = record(webhookSource(routes).watch(t.ctx));
+    const rec = record(webhookSource(routes, FRESH).watch(t.ctx));
     push('response.completed');
     await vi.advanceTimersByTimeAsync(50);
     expect(t.meter.count).toBe(1);
@@ -98,7 +104,7 @@ describe('webhookSource()', () => {
   it("fetch 'when-needed': a terminal event ends the watch with 0 retrieves", async () => {
     const { routes, push } = fakeRoutes();
     const t = context(['in_progress']);
-    const rec = record(webhookSource(routes, { fetch: 'when-needed' }).watch(t.ctx));
+    const rec = record(webhookSource(routes, { ...FRESH, fetch: 'when-needed' }).watch(t.ctx));
     push('response.in_progress', 'resp_1', 901);
     push('response.failed', 'resp_1', 902);
     await vi.advanceTimersByTimeAsync(0);
@@ -120,7 +126,7 @@ describe('webhookSource()', () => {
   it('completes after a terminal event, and does nothing once the watch has stopped', async () => {
     const { routes, push } = fakeRoutes();
     const t = context(['in_progress', 'completed']);
-    const rec = record(webhookSource(routes).watch(t.ctx));
+    const rec = record(webhookSource(routes, FRESH).watch(t.ctx));
     push('response.in_progress');
     push('response.completed');
     push('response.completed');
@@ -128,7 +134,7 @@ describe('webhookSource()', () => {
     expect(rec.completed).toBe(true);
     expect(t.meter.count).toBe(2);
     t.stop.abort();
-    const late = record(webhookSource(routes).watch(t.ctx));
+    const late = record(webhookSource(routes, FRESH).watch(t.ctx));
     push('response.completed');
     await vi.advanceTimersByTimeAsync(0);
     expect(late.completed).toBe(true);
@@ -138,7 +144,7 @@ describe('webhookSource()', () => {
   it("fetch 'never': no retrieve at all", async () => {
     const { routes, push } = fakeRoutes();
     const t = context(['completed']);
-    const rec = record(webhookSource(routes, { fetch: 'never' }).watch(t.ctx));
+    const rec = record(webhookSource(routes, { ...FRESH, fetch: 'never' }).watch(t.ctx));
     push('response.in_progress');
     push('response.completed');
     await vi.advanceTimersByTimeAsync(0);
@@ -152,7 +158,7 @@ describe('webhookSource()', () => {
       job: { kind: 'assistants.run', threadId: 'thread_1', runId: 'resp_1' },
     });
     t.ctx.adapter = { ...t.ctx.adapter, webhookStatus: (type) => type.replace('thread.run.', '') };
-    const rec = record(webhookSource(routes, { fetch: 'never' }).watch(t.ctx));
+    const rec = record(webhookSource(routes, { ...FRESH, fetch: 'never' }).watch(t.ctx));
     push('thread.run.cancelled');
     await vi.advanceTimersByTimeAsync(0);
     expect(rec.events[0]!.job).toEqual({
@@ -167,7 +173,7 @@ describe('webhookSource()', () => {
   it('ignores event types its kind does not recognise, without a retrieve', async () => {
     const { routes, push } = fakeRoutes();
     const t = context(['completed']);
-    const rec = record(webhookSource(routes).watch(t.ctx));
+    const rec = record(webhookSource(routes, FRESH).watch(t.ctx));
     push('batch.completed');
     push('fine_tuning.job.succeeded');
     await vi.advanceTimersByTimeAsync(1000);
@@ -182,7 +188,7 @@ describe('webhookSource()', () => {
       { status: 'in_progress', latencyMs: 100 },
       { status: 'completed', latencyMs: 10 },
     ]);
-    const rec = record(webhookSource(routes).watch(t.ctx));
+    const rec = record(webhookSource(routes, FRESH).watch(t.ctx));
     push('response.in_progress');
     push('response.completed');
     await vi.advanceTimersByTimeAsync(50);
@@ -195,7 +201,7 @@ describe('webhookSource()', () => {
   it('retries a transient failure on the scheduler, counting each request', async () => {
     const { routes, push } = fakeRoutes();
     const t = context([{ error: apiError(503) }, { error: new APIConnectionError({}) }, 'completed']);
-    const rec = record(webhookSource(routes, { retryDelayMs: 100 }).watch(t.ctx));
+    const rec = record(webhookSource(routes, { ...FRESH, retryDelayMs: 100 }).watch(t.ctx));
     push('response.completed');
     await vi.advanceTimersByTimeAsync(0);
     expect(t.calls.map((c) => c.at)).toEqual([1_000_000]);
@@ -208,7 +214,7 @@ describe('webhookSource()', () => {
   it('reports an announced terminal status when retrieves keep failing, and skips a non-terminal one', async () => {
     const { routes, push } = fakeRoutes();
     const t = context([{ error: apiError(500) }]);
-    const rec = record(webhookSource(routes, { retries: 2, retryDelayMs: 10 }).watch(t.ctx));
+    const rec = record(webhookSource(routes, { ...FRESH, retries: 2, retryDelayMs: 10 }).watch(t.ctx));
     push('response.in_progress');
     push('response.completed');
     await vi.advanceTimersByTimeAsync(1000);
@@ -222,7 +228,7 @@ describe('webhookSource()', () => {
   it('does not retry past the deadline', async () => {
     const { routes, push } = fakeRoutes();
     const t = context([{ error: apiError(429) }], { deadline: 1_000_500 });
-    record(webhookSource(routes, { retryDelayMs: 300 }).watch(t.ctx));
+    record(webhookSource(routes, { ...FRESH, retryDelayMs: 300 }).watch(t.ctx));
     push('response.completed');
     await vi.advanceTimersByTimeAsync(5000);
     expect(t.calls.map((c) => c.at)).toEqual([1_000_000, 1_000_300]);
@@ -231,7 +237,7 @@ describe('webhookSource()', () => {
   it('errors with a typed error when the retrieve fails for good', async () => {
     const { routes, push } = fakeRoutes();
     const t = context([{ error: apiError(404) }]);
-    const rec = record(webhookSource(routes).watch(t.ctx));
+    const rec = record(webhookSource(routes, FRESH).watch(t.ctx));
     push('response.completed');
     await vi.advanceTimersByTimeAsync(0);
     expect(rec.error).toBeInstanceOf(NotFoundError);
@@ -247,7 +253,7 @@ describe('webhookSource()', () => {
         throw apiError(404);
       },
     };
-    const rec = record(webhookSource(routes).watch(t.ctx));
+    const rec = record(webhookSource(routes, FRESH).watch(t.ctx));
     push('response.completed');
     await vi.advanceTimersByTimeAsync(0);
     expect(rec.error).toBeInstanceOf(NotFoundError);
@@ -256,7 +262,7 @@ describe('webhookSource()', () => {
   it('stops when the watch aborts, aborting the request in flight', async () => {
     const { routes, push } = fakeRoutes();
     const t = context(['hang']);
-    const rec = record(webhookSource(routes).watch(t.ctx));
+    const rec = record(webhookSource(routes, FRESH).watch(t.ctx));
     push('response.completed');
     await vi.advanceTimersByTimeAsync(0);
     t.stop.abort();
@@ -270,7 +276,7 @@ describe('webhookSource()', () => {
   it('aborts the request in flight on unsubscribe', async () => {
     const { routes, push } = fakeRoutes();
     const t = context(['hang']);
-    const rec = record(webhookSource(routes).watch(t.ctx));
+    const rec = record(webhookSource(routes, FRESH).watch(t.ctx));
     push('response.completed');
     await vi.advanceTimersByTimeAsync(0);
     rec.subscription.unsubscribe();
@@ -295,12 +301,12 @@ describe('webhookSource() on a real hub and socket', () => {
       // resp_early ends before anyone watches it.
       expect((await post('response.completed', 'resp_early')).status).toBe(200);
       await settle();
-      const watch = (id: string) => {
+      const watch = (id: string, createdJustNow = true) => {
         const t = context(['completed'], { job: { kind: 'response', id } });
         t.ctx.adapter = { ...t.ctx.adapter, jobId: response.jobId };
-        return record(webhookSource(hub, { fetch: 'never' }).watch(t.ctx));
+        return record(webhookSource(hub, { fetch: 'never', createdJustNow }).watch(t.ctx));
       };
-      const early = watch('resp_early');
+      const early = watch('resp_early', false);
       const a = watch('resp_a');
       const b = watch('resp_b');
       expect(early.events.map((e) => e.status)).toEqual(['completed']);

@@ -138,7 +138,7 @@ describe('simulator deliveries into the hub', () => {
     await start({ webhooks: { reorder: { probability: 1, types: ['thread.run.in_progress'] } } });
     const ref = await run();
     const job: JobRef = { kind: 'assistants.run', ...ref };
-    const rec = watch(webhookSource(hub, { fetch: 'never' }), job);
+    const rec = watch(webhookSource(hub, { fetch: 'never', createdJustNow: true }), job);
     await advance(1000);
     const types = events.map((e) => e.type);
     expect(types.indexOf('thread.run.in_progress')).toBeGreaterThan(types.indexOf('thread.run.completed'));
@@ -152,8 +152,11 @@ describe('simulator deliveries into the hub', () => {
     await start();
     const lean = await backgroundResponse();
     const full = await backgroundResponse();
-    const leanWatch = watch(webhookSource(hub, { fetch: 'when-needed' }), { kind: 'response', id: lean.id });
-    const fullWatch = watch(webhookSource(hub), { kind: 'response', id: full.id });
+    const leanWatch = watch(webhookSource(hub, { fetch: 'when-needed', createdJustNow: true }), {
+      kind: 'response',
+      id: lean.id,
+    });
+    const fullWatch = watch(webhookSource(hub, { createdJustNow: true }), { kind: 'response', id: full.id });
     await advance(1000);
     await settle(100);
     expect(leanWatch.events).toHaveLength(1);

@@ -62,3 +62,40 @@ describe('redisIdempotencyStore (real Redis)', () => {
     await Promise.all(servers.map((s) => s.close()));
   });
 });
+
+describe('redisIdempotencyStore: replay window and latest event per job (real Redis)', () => {
+  it('keeps an id through its replay window, whatever ttlMs says', async () => {
+    const store = redisIdempotencyStore(redis, { prefix, ttlMs: 50 });
+    const now = Date.now();
+    expect(
+      await store.claim('wh_window', { signedAt: now, replayableUntil: now + 10_000, receivedAt: now }),
+    ).toBe(true);
+    const ttl = await redis.pttl(`${prefix}wh_window`);
+    expect(ttl).toBeGreaterThan(9_000);
+    expect(await store.claim('wh_window')).toBe(false);
+  });
+
+  it('keeps the event of highest precedence per job, with a TTL', async () => {
+    const store = redisIdempotencyStore(redis, { prefix, eventTtlMs: 60_000 });
+    const event = (type: string, webhookId: string) => ({
+      id: `evt_${webhookId}`,
+      type,
+      created_at: 100,
+      data: { id: 'resp_r' },
+      webhookId,
+    });
+    expect(await store.recallEvent!('resp_r')).toBeUndefined();
+    await store.rememberEvent!('resp_r', event('response.completed', 'wh_a'), 1e11 + 100);
+    await store.rememberEvent!('resp_r', event('response.in_progress', 'wh_b'), 101);
+    await store.rememberEvent!('resp_r', event('response.failed', 'wh_c'), 1e11 + 100);
+    expect(await store.recallEvent!('resp_r')).toEqual(event('response.completed', 'wh_a'));
+    const ttl = await redis.pttl(`${prefix}job:resp_r`);
+    expect(ttl).toBeGreaterThan(50_000);
+  });
+
+  it('keeps no events with a client that only has set', async () => {
+    const store = redisIdempotencyStore({ set: (...args) => redis.set(...args) }, { prefix });
+    expect(store.rememberEvent).toBeUndefined();
+    expect(store.recallEvent).toBeUndefined();
+  });
+});
