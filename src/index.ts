@@ -10,7 +10,15 @@ export {
 } from '../machines/run.machine.js';
 
 // ── watch ──────────────────────────────────────────────────────────────────────────────────────────────────
-export type { ToolCallContext, ToolErrorPolicy, ToolHandler, ToolHandlers } from './tools.js';
+export type { StandardSchemaV1 } from './standard-schema.js';
+export {
+  type SchemaTool,
+  type ToolCallContext,
+  type ToolErrorPolicy,
+  type ToolHandler,
+  type ToolHandlers,
+  tool,
+} from './tools.js';
 export { waitForRun } from './wait-for-run.js';
 export { DEFAULT_MAX_WAIT_MS, type PersistedWatch, type WatchRunOptions, watchRun } from './watch-run.js';
 
@@ -26,6 +34,7 @@ export {
   type RunProgress,
   type RunSnapshotUpdate,
   type RunUpdate,
+  type UpdateOf,
   type WatchRunsOptions,
   watchRuns,
 } from './compose/index.js';
@@ -120,12 +129,16 @@ export {
 export type {
   ActiveState,
   JobKind,
+  JobOf,
   JobRef,
   JobState,
+  JobTypes,
+  KindOfJob,
   KindAdapter,
   RequestMeter,
   RunSnapshot,
   RunState,
+  SnapshotOf,
   Source,
   SourceContext,
   SourceName,

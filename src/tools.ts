@@ -1,21 +1,46 @@
 import { ToolHandlerError } from './errors/tool-handler-error.js';
+import { describeIssue, type StandardSchemaV1 } from './standard-schema.js';
 import type { ToolCall, ToolOutput } from './types.js';
 
-/** Extra context a tool handler receives with its parsed arguments. */
+/**
+ * The call a tool handler answers, its second argument: `id` is the `tool_call.id` (the key to make a handler
+ * idempotent), with the tool's name, its raw JSON arguments and a signal.
+ */
 export interface ToolCallContext extends ToolCall {
   /** Aborts when the watch stops: pass it to anything slow the handler does. */
   signal: AbortSignal;
 }
 
 /**
- * A handler for one function tool: gets the parsed JSON arguments, returns the output (a string is sent as is,
- * anything else as JSON).
+ * A handler for one function tool: gets the parsed JSON arguments (`unknown` unless a schema types them, see
+ * `tool()`) and the call, returns the output (a string is sent as is, anything else as JSON).
  */
-// biome-ignore lint/suspicious/noExplicitAny: the arguments are whatever JSON the model produced
-export type ToolHandler = (args: any, call: ToolCallContext) => unknown | Promise<unknown>;
+export type ToolHandler<Args = unknown> = (args: Args, call: ToolCallContext) => unknown | Promise<unknown>;
 
-/** Handlers by tool name. */
-export type ToolHandlers = Readonly<Record<string, ToolHandler>>;
+/** A handler whose arguments a Standard Schema checks before it runs: what `tool(schema, handler)` returns. */
+export interface SchemaTool<Schema extends StandardSchemaV1 = StandardSchemaV1> {
+  readonly schema: Schema;
+  readonly handler: ToolHandler<StandardSchemaV1.InferOutput<Schema>>;
+}
+
+/** Handlers by tool name: a plain handler (arguments `unknown`), or `tool(schema, handler)`. */
+// biome-ignore lint/suspicious/noExplicitAny: each entry's schema types its own handler
+export type ToolHandlers = Readonly<Record<string, ToolHandler | SchemaTool<any>>>;
+
+/**
+ * A tool handler with typed arguments: the model's JSON is parsed, then checked with `schema` (zod, valibot,
+ * arktype: any Standard Schema), and the handler gets the schema's output. Arguments the schema refuses are a tool
+ * error (`onToolError` decides: reported to the model, or the watch fails), and the handler does not run.
+ *
+ * @example
+ * tools: { get_weather: tool(z.object({ city: z.string() }), async ({ city }, call) => lookup(city, call.id)) }
+ */
+export function tool<Schema extends StandardSchemaV1>(
+  schema: Schema,
+  handler: ToolHandler<StandardSchemaV1.InferOutput<Schema>>,
+): SchemaTool<Schema> {
+  return { schema, handler };
+}
 
 /**
  * What to do when a handler throws: `'report'` (default) submits `error: <message>` as that call's output so the
@@ -23,7 +48,17 @@ export type ToolHandlers = Readonly<Record<string, ToolHandler>>;
  */
 export type ToolErrorPolicy = 'report' | 'fail';
 
-async function runOne(call: ToolCall, handler: ToolHandler, signal: AbortSignal): Promise<string> {
+async function checked(call: ToolCall, schema: StandardSchemaV1, args: unknown): Promise<unknown> {
+  const result = await schema['~standard'].validate(args);
+  if (!result.issues) return result.value;
+  throw new ToolHandlerError(
+    `tool ${call.name} (call ${call.id}) got bad arguments: ${result.issues.map(describeIssue).join('; ')}`,
+    call.id,
+    call.name,
+  );
+}
+
+async function runOne(call: ToolCall, entry: ToolHandlers[string], signal: AbortSignal): Promise<string> {
   let args: unknown;
   try {
     args = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
@@ -35,7 +70,10 @@ async function runOne(call: ToolCall, handler: ToolHandler, signal: AbortSignal)
       { cause },
     );
   }
-  const out = await handler(args, { ...call, signal });
+  const out =
+    typeof entry === 'function'
+      ? await entry(args, { ...call, signal })
+      : await entry.handler(await checked(call, entry.schema, args), { ...call, signal });
   return typeof out === 'string' ? out : JSON.stringify(out ?? null);
 }
 

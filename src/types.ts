@@ -1,4 +1,7 @@
 import type OpenAI from 'openai';
+import type { Batch } from 'openai/resources/batches';
+import type { Run } from 'openai/resources/beta/threads/runs/runs';
+import type { Response } from 'openai/resources/responses/responses';
 import type { Observable, SchedulerLike } from 'rxjs';
 
 /** The kinds of asynchronous OpenAI job runstate can watch. */
@@ -9,6 +12,41 @@ export type JobRef =
   | { kind: 'assistants.run'; threadId: string; runId: string }
   | { kind: 'response'; id: string }
   | { kind: 'batch'; id: string };
+
+/** The API object each kind of job is, as the `openai` SDK types it: what `snapshot.job` holds. */
+export interface JobTypes {
+  'assistants.run': Run;
+  response: Response;
+  batch: Batch;
+}
+
+/**
+ * The API object a job ref stands for: `Response` for `{ kind: 'response' }`, a union for a union of refs.
+ *
+ * @example
+ * type R = JobOf<{ kind: 'batch'; id: string }>; // Batch
+ */
+export type JobOf<Ref extends JobRef> = Ref extends { kind: infer K extends JobKind } ? JobTypes[K] : never;
+
+/**
+ * The kind of job an API object is (`'response'` for a `Response`), or every kind for a type runstate does not
+ * know (`unknown`, or a hand-written object type).
+ */
+export type KindOfJob<Job> = Job extends Response
+  ? 'response'
+  : Job extends Batch
+    ? 'batch'
+    : Job extends Run
+      ? 'assistants.run'
+      : JobKind;
+
+/**
+ * What `watchRun` emits for a job ref: `RunSnapshot<Response>` for `{ kind: 'response' }`, and for a union of
+ * refs a union of snapshots that `kind` tells apart.
+ */
+export type SnapshotOf<Ref extends JobRef> = Ref extends { kind: infer K extends JobKind }
+  ? RunSnapshot<JobTypes[K]>
+  : never;
 
 /** Machine states while the job is still running. */
 export type ActiveState = 'queued' | 'in_progress' | 'requires_action' | 'cancelling';
@@ -145,7 +183,8 @@ export interface KindAdapter<Job> {
 export interface RunSnapshot<Job = unknown> {
   /** The job id (run id, response id, batch id). */
   id: string;
-  kind: JobKind;
+  /** The job's kind; on a union of snapshots (several kinds of jobs), checking it narrows `job`. */
+  kind: KindOfJob<Job>;
   state: RunState;
   /** The API's own status string, verbatim; undefined before the first observation. */
   status: string | undefined;

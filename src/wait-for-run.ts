@@ -1,7 +1,7 @@
 import { lastValueFrom } from 'rxjs';
 import { AbortedError } from './errors/aborted-error.js';
 import { RunNotCompletedError } from './errors/run-not-completed-error.js';
-import type { RunSnapshot } from './types.js';
+import type { JobOf, JobRef, RunSnapshot } from './types.js';
 import { type WatchRunOptions, watchRun } from './watch-run.js';
 
 function describeFailure(job: unknown): string | undefined {
@@ -13,13 +13,16 @@ function describeFailure(job: unknown): string | undefined {
 
 /**
  * The promise form of `watchRun`: resolves with the completed job; rejects with `RunNotCompletedError` (carrying
- * the last snapshot) for any other outcome, `AbortedError` on abort, or the watch's own typed error.
+ * the last snapshot) for any other outcome, `AbortedError` on abort, or the watch's own typed error. The job's
+ * kind types the result: a `Response`, a `Batch` or a `Run`.
  *
  * @example
- * const response = await waitForRun<Response>({ client, job: { kind: 'response', id } });
+ * const response = await waitForRun({ client, job: { kind: 'response', id } }); // Response
+ * console.log(response.output_text);
  */
-export async function waitForRun<Job = unknown>(options: WatchRunOptions): Promise<Job> {
-  const last: RunSnapshot<Job> = await lastValueFrom(watchRun<Job>(options));
+export async function waitForRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Promise<JobOf<Ref>> {
+  type Job = JobOf<Ref>;
+  const last = (await lastValueFrom(watchRun<JobRef>(options))) as RunSnapshot<Job>;
   if (!last.done) {
     throw new AbortedError(`stopped watching ${last.kind} ${last.id} (aborted) while it was ${last.state}`, {
       job: options.job,

@@ -15,15 +15,23 @@ import { createRequestMeter } from './request-meter.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { poll } from './sources/poll.js';
 import type { ToolErrorPolicy, ToolHandlers } from './tools.js';
-import type { JobKind, JobRef, KindAdapter, RunSnapshot, Source, SourceContext } from './types.js';
+import type {
+  JobKind,
+  JobRef,
+  KindAdapter,
+  RunSnapshot,
+  SnapshotOf,
+  Source,
+  SourceContext,
+} from './types.js';
 import { attachWatch, watchMachine } from './watch-actors.js';
 
-/** Options of `watchRun` and `waitForRun`. */
-export interface WatchRunOptions {
+/** Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. */
+export interface WatchRunOptions<Ref extends JobRef = JobRef> {
   /** An OpenAI client (`new OpenAI(...)`); runstate never reads OPENAI_API_KEY itself. */
   client: OpenAI;
   /** Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }` or `{ kind: 'assistants.run', threadId, runId }`. */
-  job: JobRef;
+  job: Ref;
   /** Where observations come from. Default: `poll()` (500 ms ×1.5 up to 5 s). */
   source?: Source;
   /** Handlers for `requires_action` tool calls, by tool name. */
@@ -78,7 +86,7 @@ function clockFrom(scheduler: SchedulerLike) {
   };
 }
 
-function validate(options: WatchRunOptions): ConfigurationError | undefined {
+function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefined {
   if (!options || typeof options !== 'object')
     return new ConfigurationError('watchRun needs an options object');
   const { client, job, maxWaitMs } = options;
@@ -116,13 +124,16 @@ function validate(options: WatchRunOptions): ConfigurationError | undefined {
  * Watches one asynchronous OpenAI job until it ends. Cold and lazy: nothing is requested before subscription.
  * Emits the current snapshot, then each change; completes after the terminal one. Failed, expired, cancelled,
  * incomplete and timed_out runs are values; it errors only when the outcome cannot be known (typed errors with
- * a `code`). Subscribers share one watch; the last unsubscribe stops it.
+ * a `code`). Subscribers share one watch; the last unsubscribe stops it. The job's kind types the snapshots:
+ * `{ kind: 'response' }` gives `RunSnapshot<Response>`, `'batch'` a `Batch`, `'assistants.run'` a `Run`.
  *
  * @example
  * watchRun({ client, job: { kind: 'response', id: resp.id } })
- *   .subscribe((s) => console.log(s.state, s.calls));
+ *   .subscribe((s) => console.log(s.state, s.calls, s.job?.output_text));
  */
-export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<RunSnapshot<Job>> {
+export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Observable<SnapshotOf<Ref>> {
+  // The snapshots' job type follows from the ref's kind, which only the adapter chosen at run time knows.
+  type Job = SnapshotOf<Ref>;
   const invalid = validate(options);
   if (invalid) return throwError(() => invalid);
 
@@ -134,7 +145,7 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
   // biome-ignore lint/suspicious/noExplicitAny: the adapter is chosen at run time by kind
   const adapter: KindAdapter<any> = adapters[job.kind];
 
-  const watch$ = new Observable<RunSnapshot<Job>>((subscriber) => {
+  const watch$ = new Observable<Job>((subscriber) => {
     const stop = new AbortController();
     const meter = createRequestMeter();
     const nudge$ = new Subject<void>();
@@ -173,7 +184,7 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
       const key = changeKey(snapshot);
       if (key === lastKey) return;
       lastKey = key;
-      subscriber.next(snapshot as RunSnapshot<Job>);
+      subscriber.next(snapshot as Job);
     };
 
     const nudges = actor.on('nudge', () => nudge$.next());
@@ -235,7 +246,7 @@ export function watchRun<Job = unknown>(options: WatchRunOptions): Observable<Ru
   // terminal one.
   return watch$.pipe(
     share({
-      connector: () => new ReplaySubject<RunSnapshot<Job>>(1),
+      connector: () => new ReplaySubject<Job>(1),
       resetOnError: true,
       resetOnComplete: false,
       resetOnRefCountZero: true,

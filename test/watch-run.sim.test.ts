@@ -1,14 +1,15 @@
 import type OpenAI from 'openai';
-import type { Run } from 'openai/resources/beta/threads/runs/runs';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
+import { z } from 'zod';
 import {
   isRunstateError,
   type JobRef,
   poll,
   RunNotCompletedError,
   type RunSnapshot,
+  tool,
   type WatchRunOptions,
   waitForRun,
   watchRun,
@@ -122,7 +123,7 @@ describe('watchRun: every terminal outcome of every kind, through the SDK and th
 
   it('waitForRun resolves with the completed job and rejects with the last snapshot otherwise', async () => {
     const ok = await createResponse({ phases: quick });
-    const response = await waitForRun<{ id: string; status: string }>({ ...base(), job: ok });
+    const response = await waitForRun({ ...base(), job: ok });
     expect(response.status).toBe('completed');
 
     const bad = await createResponse({
@@ -150,16 +151,16 @@ describe('watchRun: requires_action', () => {
     });
     const calls: string[] = [];
     const last = await lastValueFrom(
-      watchRun<Run>({
+      watchRun({
         ...base(),
         job,
         tools: {
-          get_weather: ({ city }, call) => {
+          get_weather: tool(z.object({ city: z.string() }), ({ city }, call) => {
             calls.push(`weather:${city}:${call.id}`);
             return { city, sky: 'clear' };
-          },
-          get_time: async ({ tz }) => {
-            calls.push(`time:${tz}`);
+          }),
+          get_time: async (args) => {
+            calls.push(`time:${(args as { tz: string }).tz}`);
             return '12:00';
           },
         },
@@ -233,6 +234,36 @@ describe('watchRun: requires_action', () => {
     );
     expect(last.state).toBe('completed');
     expect(sim.stats().requests.byRoute['runs.submitToolOutputs']?.total).toBe(1);
+  });
+
+  it("checks arguments with the tool's schema: a bad argument is a tool error and the handler does not run", async () => {
+    const job = await createRun({
+      phases: quick,
+      toolCalls: [[{ name: 'get_weather', arguments: { city: 42 } }]],
+    });
+    let ran = 0;
+    const weather = tool(z.object({ city: z.string() }), ({ city }) => {
+      ran++;
+      return city.toUpperCase();
+    });
+    const last = await lastValueFrom(watchRun({ ...base(), job, tools: { get_weather: weather } }));
+    expect(last.state).toBe('completed');
+    expect(ran).toBe(0);
+    // The refusal went to the model as the call's output, so it can try again.
+    const messages = await client.beta.threads.messages.list(job.threadId);
+    const reply = JSON.stringify(messages.data.map((m) => m.content));
+    expect(reply).toContain('error: tool get_weather');
+    expect(reply).toContain('bad arguments: city:');
+
+    const strict = await createRun({
+      phases: quick,
+      toolCalls: [[{ name: 'get_weather', arguments: { town: 'Paris' } }]],
+    });
+    const error = await lastValueFrom(
+      watchRun({ ...base(), job: strict, onToolError: 'fail', tools: { get_weather: weather } }),
+    ).catch((e: unknown) => e);
+    expect(isRunstateError(error) && error.code).toBe('tool_handler_failed');
+    expect(ran).toBe(0);
   });
 
   it("fails the watch with ToolHandlerError under onToolError: 'fail', submitting nothing", async () => {

@@ -94,10 +94,15 @@ export const FATE_SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEnt
   FATES.map((f) => [f.name, f.scenario]),
 );
 
+/** One field of a tool call's parsed JSON arguments, which reach a handler without a schema as `unknown`. */
+function field(args: unknown, name: string): string {
+  return String((args as Record<string, unknown> | null)?.[name]);
+}
+
 /** Tool handlers the demo runs for `requires_action` (there is deliberately none for `approve_refund`). */
 export const DEMO_TOOLS: ToolHandlers = {
-  get_weather: ({ city }) => ({ city, celsius: 18, sky: 'clear' }),
-  get_time: ({ timezone }) => `12:00 in ${String(timezone)}`,
+  get_weather: (args) => ({ city: field(args, 'city'), celsius: 18, sky: 'clear' }),
+  get_time: (args) => `12:00 in ${field(args, 'timezone')}`,
 };
 
 /** Creates one job scripted to meet `fate` on the simulator, through the SDK as a user would. */

@@ -35,27 +35,29 @@ export interface FirstCompletedOptions {
  * const updates$ = watchRuns(jobs, { client, signal: abort.signal, cancelOnAbort: true });
  * const winner = await firstValueFrom(updates$.pipe(firstCompleted({ abort })));
  */
-export function firstCompleted<Job = unknown>(
+// biome-ignore lint/suspicious/noExplicitAny: any job type; `Update` keeps the caller's own
+export function firstCompleted<Update extends RunUpdate<any>>(
   options: FirstCompletedOptions = {},
-): OperatorFunction<RunUpdate<Job>, RunSnapshotUpdate<Job>> {
+): OperatorFunction<Update, Extract<Update, RunSnapshotUpdate<unknown>>> {
+  type Winner = Extract<Update, RunSnapshotUpdate<unknown>>;
   const { abort, keepWatching = false } = options;
   return (updates$) =>
-    new Observable<RunSnapshotUpdate<Job>>((subscriber) => {
-      let winner: RunSnapshotUpdate<Job> | undefined;
+    new Observable<Winner>((subscriber) => {
+      let winner: Winner | undefined;
       const release = () => {
         if (winner && abort) subscriber.next(winner);
       };
       return updates$.subscribe({
         next: (update) => {
           if (winner || update.type !== 'snapshot' || update.snapshot.state !== 'completed') return;
-          winner = update;
+          winner = update as Winner;
           // With an abort to carry out, the source must stay subscribed until the other watches have sent their
           // cancel requests and ended: unsubscribing now would stop them mid-request.
           if (abort) {
             abort.abort();
             return;
           }
-          subscriber.next(update);
+          subscriber.next(winner);
           if (!keepWatching) subscriber.complete();
         },
         error: (error) => {

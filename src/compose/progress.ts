@@ -44,7 +44,7 @@ type Standing = { state: RunState; done: boolean } | 'error';
  *   .pipe(progress())
  *   .subscribe(({ done, total, byState }) => console.log(`${done}/${total}, ${byState.failed} failed`));
  */
-export function progress<Job = unknown>(): OperatorFunction<RunUpdate<Job>, RunProgress> {
+export function progress(): OperatorFunction<RunUpdate, RunProgress> {
   return (updates$) =>
     defer(() => {
       const standings = new Map<string, Standing>();

@@ -1,4 +1,4 @@
-import type { JobRef, RunSnapshot } from '../types.js';
+import type { JobKind, JobRef, JobTypes, RunSnapshot } from '../types.js';
 
 /** A snapshot of one job in a composed stream, tagged with the job it belongs to. */
 export interface RunSnapshotUpdate<Job = unknown> {
@@ -35,3 +35,11 @@ export interface RunErrorUpdate<Job = unknown> {
  * });
  */
 export type RunUpdate<Job = unknown> = RunSnapshotUpdate<Job> | RunErrorUpdate<Job>;
+
+/**
+ * What `watchRuns` emits for a job ref: `RunUpdate<Response>` for `{ kind: 'response' }`, and for a mixed list
+ * a union whose snapshots `kind` tells apart.
+ */
+export type UpdateOf<Ref extends JobRef> = Ref extends { kind: infer K extends JobKind }
+  ? RunUpdate<JobTypes[K]>
+  : never;

@@ -1,8 +1,8 @@
 import { defer, from, type Observable, throwError } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
-import type { JobRef } from '../types.js';
+import type { JobRef, RunSnapshot } from '../types.js';
 import { type WatchRunOptions, watchRun } from '../watch-run.js';
-import type { RunUpdate } from './run-update.js';
+import type { UpdateOf } from './run-update.js';
 import { watchEach } from './watch-each.js';
 
 /**
@@ -25,7 +25,7 @@ export interface WatchRunsOptions extends Omit<WatchRunOptions, 'job'> {
  * @example
  * [{ kind: 'response', id: 'resp_1' }, { kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' }]
  */
-export type JobsInput = Iterable<JobRef> | AsyncIterable<JobRef> | Observable<JobRef>;
+export type JobsInput<Ref extends JobRef = JobRef> = Iterable<Ref> | AsyncIterable<Ref> | Observable<Ref>;
 
 function isJobsInput(jobs: unknown): jobs is JobsInput {
   if (typeof jobs !== 'object' || jobs === null) return false;
@@ -36,7 +36,8 @@ function isJobsInput(jobs: unknown): jobs is JobsInput {
  * Watches many jobs as one Observable of updates, each tagged with its job (`{ type: 'snapshot', key, job,
  * snapshot }`). Cold and lazy like `watchRun`. A watch that fails becomes one `{ type: 'error', key, job, error }`
  * update and the others go on; the stream completes when the jobs input has completed and every watch has ended.
- * A job given again while it is still watched is ignored. `signal` stops every watch (and, with `cancelOnAbort`,
+ * A job given again while it is still watched is ignored. Each job's kind types its snapshots; a mixed list gives
+ * a union of updates whose snapshots `kind` tells apart. `signal` stops every watch (and, with `cancelOnAbort`,
  * cancels every job handed over so far, waiting ones included); jobs arriving after it are ignored.
  *
  * @example
@@ -51,10 +52,10 @@ function isJobsInput(jobs: unknown): jobs is JobsInput {
  * watchRuns(jobs$, { client, concurrency: 4 }).pipe(progress()).subscribe(render);
  * jobs$.next({ kind: 'response', id: (await client.responses.create({ ...params, background: true })).id });
  */
-export function watchRuns<Job = unknown>(
-  jobs: JobsInput,
+export function watchRuns<Ref extends JobRef>(
+  jobs: JobsInput<Ref>,
   options: WatchRunsOptions,
-): Observable<RunUpdate<Job>> {
+): Observable<UpdateOf<Ref>> {
   const { concurrency = Number.POSITIVE_INFINITY, ...shared } = options ?? ({} as WatchRunsOptions);
   if (!(concurrency === Number.POSITIVE_INFINITY || (Number.isInteger(concurrency) && concurrency >= 1))) {
     return throwError(
@@ -67,7 +68,11 @@ export function watchRuns<Job = unknown>(
         new ConfigurationError('watchRuns needs `jobs`: an array or iterable of JobRefs, or an Observable'),
     );
   }
-  return defer(() => from(jobs)).pipe(
-    watchEach((job) => watchRun<Job>({ ...shared, job }), { concurrency, signal: shared.signal }),
-  );
+  // Each update's type follows from its job's kind, which is only known per job at run time.
+  return defer(() => from(jobs as JobsInput)).pipe(
+    watchEach((job) => watchRun({ ...shared, job }) as Observable<RunSnapshot>, {
+      concurrency,
+      signal: shared.signal,
+    }),
+  ) as Observable<UpdateOf<Ref>>;
 }

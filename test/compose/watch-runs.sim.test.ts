@@ -225,7 +225,7 @@ describe('watchRuns: many jobs through the SDK and the simulator', () => {
     expect(isRunstateError(error) && error.code).toBe('bad_configuration');
     // A bad job is that job's error update.
     const [bad] = await lastValueFrom(
-      watchRuns([{ kind: 'fine_tune', id: 'x' } as never], shared()).pipe(allSettled()),
+      watchRuns([{ kind: 'fine_tune', id: 'x' } as unknown as JobRef], shared()).pipe(allSettled()),
     );
     expect(bad?.type === 'error' && isRunstateError(bad.error) && bad.error.code).toBe('bad_configuration');
     expect(sim.stats().requests.total).toBe(0);

@@ -1,0 +1,110 @@
+// Type tests: `npm run typecheck` (tsc, which covers test/) fails when the inference below regresses. Nothing here
+// runs: every check sits in a function that is only type-checked.
+import type OpenAI from 'openai';
+import type { Batch } from 'openai/resources/batches';
+import type { Run } from 'openai/resources/beta/threads/runs/runs';
+import type { Response } from 'openai/resources/responses/responses';
+import { lastValueFrom, type Observable } from 'rxjs';
+import { expectTypeOf } from 'vitest';
+import {
+  allSettled,
+  firstCompleted,
+  type JobOf,
+  type JobRef,
+  progress,
+  type RunNotCompletedError,
+  type RunProgress,
+  type RunSnapshot,
+  type RunSnapshotUpdate,
+  type RunUpdate,
+  waitForRun,
+  watchRun,
+  watchRuns,
+} from '../../src/index.js';
+
+declare const client: OpenAI;
+
+export function oneJobTypedByKind() {
+  expectTypeOf(watchRun({ client, job: { kind: 'response', id: 'resp_1' } })).toEqualTypeOf<
+    Observable<RunSnapshot<Response>>
+  >();
+  expectTypeOf(watchRun({ client, job: { kind: 'batch', id: 'batch_1' } })).toEqualTypeOf<
+    Observable<RunSnapshot<Batch>>
+  >();
+  expectTypeOf(
+    watchRun({ client, job: { kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' } }),
+  ).toEqualTypeOf<Observable<RunSnapshot<Run>>>();
+
+  watchRun({ client, job: { kind: 'response', id: 'resp_1' } }).subscribe((s) => {
+    expectTypeOf(s.kind).toEqualTypeOf<'response'>();
+    expectTypeOf(s.job).toEqualTypeOf<Response | undefined>();
+    expectTypeOf(s.job?.output_text).toEqualTypeOf<string | undefined>();
+    // @ts-expect-error a response has no request_counts: that is a batch's
+    s.job?.request_counts;
+  });
+  watchRun({ client, job: { kind: 'batch', id: 'batch_1' } }).subscribe((s) => {
+    expectTypeOf(s.job?.request_counts).toEqualTypeOf<Batch['request_counts'] | undefined>();
+  });
+}
+
+export async function promiseFormTypedByKind() {
+  expectTypeOf(waitForRun({ client, job: { kind: 'response', id: 'resp_1' } })).toEqualTypeOf<
+    Promise<Response>
+  >();
+  expectTypeOf(waitForRun({ client, job: { kind: 'batch', id: 'batch_1' } })).toEqualTypeOf<Promise<Batch>>();
+  expectTypeOf(
+    waitForRun({ client, job: { kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' } }),
+  ).toEqualTypeOf<Promise<Run>>();
+  // The README's webhook example: `done.status` is a batch's status, not `unknown`.
+  const done = await waitForRun({ client, job: { kind: 'batch', id: 'batch_1' } });
+  expectTypeOf(done.status).toEqualTypeOf<Batch['status']>();
+  expectTypeOf<JobOf<{ kind: 'response'; id: string }>>().toEqualTypeOf<Response>();
+}
+
+export function aRefOfAnyKindGivesAUnionThatKindNarrows(job: JobRef) {
+  expectTypeOf(waitForRun({ client, job })).toEqualTypeOf<Promise<Run | Response | Batch>>();
+  watchRun({ client, job }).subscribe((s) => {
+    expectTypeOf(s).toEqualTypeOf<RunSnapshot<Run> | RunSnapshot<Response> | RunSnapshot<Batch>>();
+    if (s.kind === 'response') expectTypeOf(s.job).toEqualTypeOf<Response | undefined>();
+    else if (s.kind === 'batch') expectTypeOf(s.job).toEqualTypeOf<Batch | undefined>();
+    else expectTypeOf(s.job).toEqualTypeOf<Run | undefined>();
+  });
+  // A typed snapshot still goes where an untyped one is expected.
+  expectTypeOf<RunSnapshot<Response>>().toExtend<RunSnapshot>();
+  expectTypeOf<RunNotCompletedError['snapshot']>().toEqualTypeOf<RunSnapshot>();
+}
+
+export async function composeOperatorsKeepTheUnion() {
+  const updates$ = watchRuns(
+    [
+      { kind: 'response', id: 'resp_1' },
+      { kind: 'batch', id: 'batch_1' },
+    ],
+    { client },
+  );
+  type Mixed = RunUpdate<Response> | RunUpdate<Batch>;
+  expectTypeOf(updates$).toEqualTypeOf<Observable<Mixed>>();
+
+  const settled = await lastValueFrom(updates$.pipe(allSettled()));
+  expectTypeOf(settled).toEqualTypeOf<Mixed[]>();
+  for (const u of settled) {
+    if (u.type === 'error') continue;
+    const s = u.snapshot;
+    if (s.kind === 'batch') expectTypeOf(s.job).toEqualTypeOf<Batch | undefined>();
+    else expectTypeOf(s.job).toEqualTypeOf<Response | undefined>();
+  }
+
+  const winner = await lastValueFrom(updates$.pipe(firstCompleted()));
+  expectTypeOf(winner).toEqualTypeOf<RunSnapshotUpdate<Response> | RunSnapshotUpdate<Batch>>();
+  expectTypeOf(updates$.pipe(progress())).toEqualTypeOf<Observable<RunProgress>>();
+
+  const one$ = watchRuns([{ kind: 'response' as const, id: 'resp_1' }], { client });
+  expectTypeOf(one$).toEqualTypeOf<Observable<RunUpdate<Response>>>();
+}
+
+export function refsMustBeWellFormed() {
+  // @ts-expect-error a response is watched by id, not runId
+  watchRun({ client, job: { kind: 'response', runId: 'resp_1' } });
+  // @ts-expect-error an unknown kind
+  watchRun({ client, job: { kind: 'fine_tune', id: 'ft_1' } });
+}
