@@ -2,13 +2,13 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', 'sim/index': 'src/sim/index.ts' },
+    entry: { index: 'src/index.ts', 'sim/index': 'src/sim/index.ts', 'queue/index': 'src/queue/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
     clean: true,
     target: 'node20',
-    external: ['openai', 'rxjs', 'xstate'],
+    external: ['openai', 'rxjs', 'xstate', 'bullmq'],
   },
   {
     entry: { 'cli/main': 'src/cli/main.ts' },
@@ -16,6 +16,6 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
-    external: ['openai', 'rxjs', 'xstate'],
+    external: ['openai', 'rxjs', 'xstate', 'bullmq'],
   },
 ]);

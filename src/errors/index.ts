@@ -4,6 +4,7 @@ export { BadRequestError } from './bad-request-error.js';
 export { ConfigurationError } from './configuration-error.js';
 export { classifyRequestError, type RequestFailure } from './from-api-error.js';
 export { NotFoundError } from './not-found-error.js';
+export { QueueUnavailableError } from './queue-unavailable-error.js';
 export { RetriesExhaustedError } from './retries-exhausted-error.js';
 export { RunNotCompletedError } from './run-not-completed-error.js';
 export {
@@ -13,4 +14,6 @@ export {
   type RunstateErrorOptions,
 } from './runstate-error.js';
 export { ToolHandlerError } from './tool-handler-error.js';
+export { WatchDataError } from './watch-data-error.js';
+export { WatchNotFoundError } from './watch-not-found-error.js';
 export { type WebhookRejectionReason, WebhookVerificationError } from './webhook-verification-error.js';

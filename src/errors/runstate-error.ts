@@ -11,7 +11,10 @@ export type RunstateErrorCode =
   | 'run_not_completed'
   | 'tool_handler_failed'
   | 'webhook_verification_failed'
-  | 'aborted';
+  | 'aborted'
+  | 'queue_unavailable'
+  | 'watch_not_found'
+  | 'bad_watch_data';
 
 const BRAND = Symbol.for('runstate.error');
 

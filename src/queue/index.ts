@@ -1,0 +1,23 @@
+/**
+ * `runstate/queue`: durable watches on BullMQ. Watches are data in Redis, stepped by any number of workers.
+ */
+
+// ── errors ──────────────────────────────────────────────────────────────────────────────────────────────────
+export { QueueUnavailableError } from '../errors/queue-unavailable-error.js';
+export { WatchDataError } from '../errors/watch-data-error.js';
+export { WatchNotFoundError } from '../errors/watch-not-found-error.js';
+// ── identity and data ───────────────────────────────────────────────────────────────────────────────────────
+export { watchJobId } from './job-id.js';
+// ── queue ───────────────────────────────────────────────────────────────────────────────────────────────────
+export {
+  createRunQueue,
+  type QueueWatchOptions,
+  type RunQueue,
+  type RunQueueOptions,
+  type WatchCounts,
+} from './run-queue.js';
+// ── worker ──────────────────────────────────────────────────────────────────────────────────────────────────
+export { createRunWorker, type RunWorker, type RunWorkerOptions } from './run-worker.js';
+export type { WatchData } from './watch-data.js';
+// ── webhooks ────────────────────────────────────────────────────────────────────────────────────────────────
+export { connectHub, type HubBridge } from './webhook-bridge.js';

@@ -1,0 +1,262 @@
+import { type ConnectionOptions, Job, Queue, QueueEvents } from 'bullmq';
+import { Observable } from 'rxjs';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { WatchNotFoundError } from '../errors/watch-not-found-error.js';
+import { adapters } from '../kinds/index.js';
+import { changeKey, toSnapshot } from '../snapshot.js';
+import { DEFAULT_POLL_BACKOFF } from '../sources/backoff.js';
+import type { JobRef, RunSnapshot } from '../types.js';
+import { DEFAULT_MAX_WAIT_MS } from '../watch-run.js';
+import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
+import { decodeFault } from './fault-codec.js';
+import { watchJobId } from './job-id.js';
+import { jobProblem, newWatchData, type WatchData } from './watch-data.js';
+
+/** Options of {@link createRunQueue}. */
+export interface RunQueueOptions {
+  /** Redis: `{ host, port }` (BullMQ makes its own clients) or an ioredis instance. */
+  connection: ConnectionOptions;
+  /** The BullMQ queue's name; workers must use the same. Default `'runstate'`. */
+  name?: string;
+  /** Give up with a `QueueUnavailableError` when Redis is not reachable within this many ms. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Epoch ms clock for `startedAt` (the same clock the workers keep). Default `Date.now`. */
+  now?: () => number;
+  /** Clock ms per wall-clock ms, when `now` runs faster than real time (a sped-up simulator). Default 1. */
+  speed?: number;
+}
+
+/** Options of one durable watch. */
+export interface QueueWatchOptions {
+  /** Give up with `timed_out` this long after `watch()`. Default by kind (`DEFAULT_MAX_WAIT_MS`). */
+  maxWaitMs?: number;
+}
+
+/** Watches by BullMQ state: `delayed` sleep until their next step, `waiting` are due, `active` are stepping. */
+export interface WatchCounts {
+  waiting: number;
+  delayed: number;
+  active: number;
+  /** Ended: the terminal snapshot is kept (`result`, `observe`). */
+  completed: number;
+  /** Ended with a typed error (404, 401, poisoned data). */
+  failed: number;
+}
+
+/** Durable watches in Redis: start them from any process, observe them from any other. */
+export interface RunQueue {
+  /** Starts a durable watch; watching a job already watched returns the same watch. Resolves with its id. */
+  watch(job: JobRef, options?: QueueWatchOptions): Promise<string>;
+  /** The watch as an Observable: current snapshot first, then each change; completes after the terminal one. */
+  observe<Job = unknown>(job: JobRef): Observable<RunSnapshot<Job>>;
+  /** The terminal snapshot (outcomes are values); rejects with the typed error of a failed watch. */
+  result<Job = unknown>(job: JobRef): Promise<RunSnapshot<Job>>;
+  /** Watches by state. */
+  counts(): Promise<WatchCounts>;
+  /** The BullMQ queue underneath (for dashboards and `obliterate` in tests). */
+  readonly queue: Queue;
+  /** Closes every connection. */
+  close(): Promise<void>;
+}
+
+/** The snapshot of a watch no worker has stepped yet. */
+function initialSnapshot(data: WatchData): RunSnapshot {
+  return {
+    id: adapters[data.job.kind].jobId(data.job),
+    kind: data.job.kind,
+    state: 'queued',
+    status: undefined,
+    job: undefined,
+    source: undefined,
+    at: data.startedAt,
+    calls: 0,
+    done: false,
+    pendingToolCalls: [],
+    missingHandlers: [],
+    note: undefined,
+  };
+}
+
+const isSnapshot = (v: unknown): v is RunSnapshot =>
+  typeof v === 'object' && v !== null && typeof (v as RunSnapshot).state === 'string';
+
+/** The watch's current snapshot, read from the job itself (the event stream is capped; the job is not). */
+function currentSnapshot(job: Job): RunSnapshot {
+  if (isSnapshot(job.progress)) return job.progress;
+  const data = job.data as WatchData;
+  const machine = data.machine as { context?: Parameters<typeof toSnapshot>[0] } | undefined;
+  if (machine?.context) return toSnapshot(machine.context, 'watching', data.calls);
+  return initialSnapshot(data);
+}
+
+/**
+ * Creates the client side of durable watches on BullMQ: `watch` from a web server, `observe` or `result`
+ * from anywhere. Workers (`createRunWorker`) advance the watches. Rejects with a `QueueUnavailableError` when
+ * Redis cannot be reached, and a `ConfigurationError` for bad options.
+ *
+ * @example
+ * const runs = await createRunQueue({ connection: { host: '127.0.0.1', port: 6379 } });
+ * await runs.watch({ kind: 'batch', id: batch.id });
+ * runs.observe({ kind: 'batch', id: batch.id }).subscribe((s) => console.log(s.state));
+ */
+export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue> {
+  const name = options?.name ?? DEFAULT_QUEUE_NAME;
+  checkConnection(options?.connection, name, 'createRunQueue');
+  const { connection } = options;
+  const now = options.now ?? Date.now;
+  const speed = options.speed ?? 1;
+  if (!(speed > 0)) throw new ConfigurationError('createRunQueue: speed must be > 0');
+  const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+
+  let lastError: unknown;
+  const queue = new Queue(name, { connection });
+  queue.on('error', (e) => {
+    lastError = e;
+  });
+  const events = new QueueEvents(name, { connection });
+  events.on('error', (e) => {
+    lastError = e;
+  });
+  try {
+    await whenReady(
+      Promise.all([queue.waitUntilReady(), events.waitUntilReady()]),
+      connection,
+      timeoutMs,
+      () => lastError,
+    );
+  } catch (e) {
+    await Promise.allSettled([queue.disconnect(), events.disconnect()]);
+    throw e;
+  }
+  // Each observer adds listeners for the events of every job; many observers are normal, not a leak.
+  events.setMaxListeners(0);
+
+  const check = (job: JobRef, who: string) => {
+    const problem = jobProblem(job);
+    if (problem) throw new ConfigurationError(`${who}: ${problem}`);
+  };
+
+  async function watch(job: JobRef, watchOptions: QueueWatchOptions = {}): Promise<string> {
+    check(job, 'watch');
+    const maxWaitMs = watchOptions.maxWaitMs ?? DEFAULT_MAX_WAIT_MS[job.kind];
+    if (!(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
+      throw new ConfigurationError(`watch: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
+    }
+    const id = watchJobId(job);
+    // BullMQ ignores an add whose jobId exists: the job's key makes watch() idempotent.
+    await queue.add('watch', newWatchData(job, now(), maxWaitMs), {
+      jobId: id,
+      // Right after create a job is queued: the first read comes after the poll's initial delay.
+      delay: Math.ceil(DEFAULT_POLL_BACKOFF.initialDelayMs / speed),
+      // Faults are unrecoverable (typed); anything else (Redis lost mid-step) is retried.
+      attempts: 50,
+      backoff: { type: 'fixed', delay: 1000 },
+      removeOnComplete: { age: 24 * 3600, count: 100_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    });
+    return id;
+  }
+
+  function observe<J = unknown>(job: JobRef): Observable<RunSnapshot<J>> {
+    return new Observable<RunSnapshot<J>>((subscriber) => {
+      try {
+        check(job, 'observe');
+      } catch (e) {
+        subscriber.error(e);
+        return;
+      }
+      const id = watchJobId(job);
+      let last: RunSnapshot | undefined;
+      let ready = false;
+      const early: (() => void)[] = [];
+
+      const deliver = (s: RunSnapshot) => {
+        if (subscriber.closed) return;
+        if (last && (last.done || s.at < last.at || changeKey(s) === changeKey(last))) return;
+        last = s;
+        subscriber.next(s as RunSnapshot<J>);
+        if (s.done) subscriber.complete();
+      };
+      const fail = (reason: string | undefined) => subscriber.error(decodeFault(reason, job));
+      // Events that arrive while the job itself is read wait, so the current snapshot comes first.
+      const later = (f: () => void) => (ready ? f() : early.push(f));
+      const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
+        if (jobId === id && isSnapshot(data)) later(() => deliver(data));
+      };
+      const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+        if (jobId === id && isSnapshot(returnvalue)) later(() => deliver(returnvalue));
+      };
+      const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
+        if (jobId === id) later(() => fail(failedReason));
+      };
+      events.on('progress', onProgress);
+      events.on('completed', onCompleted);
+      events.on('failed', onFailed);
+
+      (async () => {
+        const found = await Job.fromId(queue, id);
+        if (!found) {
+          subscriber.error(
+            new WatchNotFoundError(
+              `no durable watch for ${adapters[job.kind].describe(job)}: call watch() first`,
+              {
+                job,
+              },
+            ),
+          );
+          return;
+        }
+        const state = await found.getState();
+        if (state === 'failed') return fail(found.failedReason);
+        if (state === 'completed' && isSnapshot(found.returnvalue)) deliver(found.returnvalue);
+        else deliver(currentSnapshot(found));
+        ready = true;
+        for (const f of early.splice(0)) f();
+      })().catch((e) => subscriber.error(e));
+
+      return () => {
+        events.off('progress', onProgress);
+        events.off('completed', onCompleted);
+        events.off('failed', onFailed);
+      };
+    });
+  }
+
+  function result<J = unknown>(job: JobRef): Promise<RunSnapshot<J>> {
+    return new Promise((resolve, reject) => {
+      let last: RunSnapshot<J> | undefined;
+      observe<J>(job).subscribe({
+        next: (s) => {
+          last = s;
+        },
+        error: reject,
+        complete: () =>
+          last ? resolve(last) : reject(new WatchNotFoundError('the watch ended without a snapshot')),
+      });
+    });
+  }
+
+  async function counts(): Promise<WatchCounts> {
+    const c = await queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized');
+    return {
+      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+      delayed: c.delayed ?? 0,
+      active: c.active ?? 0,
+      completed: c.completed ?? 0,
+      failed: c.failed ?? 0,
+    };
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    watch,
+    observe,
+    result,
+    counts,
+    queue,
+    close() {
+      closing ??= Promise.all([events.close(), queue.close()]).then(() => {});
+      return closing;
+    },
+  };
+}

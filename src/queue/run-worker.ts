@@ -1,0 +1,174 @@
+import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import type OpenAI from 'openai';
+import { ConfigurationError } from '../errors/configuration-error.js';
+import { changeKey } from '../snapshot.js';
+import {
+  type BackoffOptions,
+  DEFAULT_POLL_BACKOFF,
+  MAX_TIMER_MS,
+  resolveBackoff,
+} from '../sources/backoff.js';
+import type { ToolErrorPolicy, ToolHandlers } from '../tools.js';
+import type { WebhookHub } from '../webhooks/hub.js';
+import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
+import { encodeFault } from './fault-codec.js';
+import { runStep } from './step.js';
+import { parseWatchData } from './watch-data.js';
+import { connectHub, type HubBridge } from './webhook-bridge.js';
+
+/** Options of {@link createRunWorker}. */
+export interface RunWorkerOptions {
+  /** Redis: `{ host, port }` or an ioredis instance (with `maxRetriesPerRequest: null`). */
+  connection: ConnectionOptions;
+  /** The queue's name, as given to `createRunQueue`. Default `'runstate'`. */
+  name?: string;
+  /** The OpenAI client every step uses; runstate never reads OPENAI_API_KEY itself. */
+  client: OpenAI;
+  /** Handlers for `requires_action` tool calls, by tool name. They receive the call id: make them idempotent. */
+  tools?: ToolHandlers;
+  /** What a throwing handler does: `'report'` (default) or `'fail'`. */
+  onToolError?: ToolErrorPolicy;
+  /** The organisation's requests per minute, shared by every worker of the queue (BullMQ's global limiter). */
+  rpm?: number;
+  /** Steps this worker runs at once. Default 10. */
+  concurrency?: number;
+  /** A webhook hub: its verified events make the watch of their job step now, whichever worker holds it. */
+  hub?: WebhookHub;
+  /** The poll schedule. Default: 500 ms ×1.5 up to 5 s. */
+  poll?: BackoffOptions;
+  /** Give up with a `QueueUnavailableError` when Redis is not reachable within this many ms. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Epoch ms clock (the API's; a sped-up simulator's in tests). Default `Date.now`. */
+  now?: () => number;
+  /** Clock ms per wall-clock ms, when `now` runs faster than real time. Default 1. */
+  speed?: number;
+  /** Random source in [0, 1) for jitter. Default `Math.random`. */
+  random?: () => number;
+}
+
+/** A running worker. */
+export interface RunWorker {
+  /** The BullMQ worker underneath. */
+  readonly worker: Worker;
+  /** Steps run, and webhook events routed or dropped, since start. */
+  stats(): { steps: number; webhooks: { promoted: number; dropped: number } };
+  /** Finishes the steps in flight and closes every connection. */
+  close(): Promise<void>;
+}
+
+// Reads after a failure: a jittered backoff from 1 s up to 30 s.
+const RETRY_BACKOFF = resolveBackoff({ initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, jitter: 'full' });
+
+/**
+ * Starts a worker that advances durable watches: each step restores the watch from its job, makes at most one
+ * request, persists, and sleeps as a delayed job. Run as many as you like, on as many machines; BullMQ hands a
+ * watch whose worker died to another one.
+ *
+ * @example
+ * const worker = await createRunWorker({ connection, client: new OpenAI(), rpm: 500, tools: { get_weather } });
+ */
+export async function createRunWorker(options: RunWorkerOptions): Promise<RunWorker> {
+  const name = options?.name ?? DEFAULT_QUEUE_NAME;
+  checkConnection(options?.connection, name, 'createRunWorker');
+  const { connection, client, tools = {}, onToolError = 'report', hub } = options;
+  if (!client || typeof client !== 'object' || !('baseURL' in client)) {
+    throw new ConfigurationError('createRunWorker needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
+  }
+  const concurrency = options.concurrency ?? 10;
+  if (!(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new ConfigurationError(
+      `createRunWorker: concurrency must be a positive integer (got ${concurrency})`,
+    );
+  }
+  if (options.rpm !== undefined && !(Number.isInteger(options.rpm) && options.rpm > 0)) {
+    throw new ConfigurationError(`createRunWorker: rpm must be a positive integer (got ${options.rpm})`);
+  }
+  const now = options.now ?? Date.now;
+  const speed = options.speed ?? 1;
+  const random = options.random ?? Math.random;
+  const poll = resolveBackoff(options.poll, DEFAULT_POLL_BACKOFF, 'poll');
+  const wallMs = (clockMs: number) => Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(clockMs / speed)));
+  const closing = new AbortController();
+  let steps = 0;
+
+  const processor = async (job: Job, token?: string) => {
+    steps++;
+    let data: ReturnType<typeof parseWatchData>;
+    try {
+      data = parseWatchData(job.data, String(job.id));
+    } catch (e) {
+      throw new UnrecoverableError(encodeFault(e));
+    }
+    const result = await runStep(data, {
+      client,
+      tools,
+      onToolError,
+      now,
+      random,
+      poll,
+      retry: RETRY_BACKOFF,
+      save: (d) => job.updateData(d),
+      signal: closing.signal,
+    });
+    const key = changeKey(result.snapshot);
+    const publish = key !== data.published && result.next !== 'done';
+    data.published = key;
+    await job.updateData(data);
+    if (publish) await job.updateProgress(result.snapshot);
+    switch (result.next) {
+      case 'done':
+        return result.snapshot;
+      case 'fault':
+        throw new UnrecoverableError(encodeFault(result.error));
+      case 'rate_limited':
+        // BullMQ's manual rate limit: the whole queue waits, not only this worker.
+        await worker.rateLimit(wallMs(result.delayMs));
+        throw Worker.RateLimitError();
+      case 'wait':
+        await job.moveToDelayed(Date.now() + wallMs(result.delayMs), token);
+        throw new DelayedError();
+    }
+  };
+
+  let lastError: unknown;
+  const worker = new Worker(name, processor, {
+    connection,
+    concurrency,
+    autorun: false,
+    // A worker killed mid-step loses its lock; the stalled-job checker hands the watch to another worker.
+    maxStalledCount: 10,
+    ...(options.rpm ? { limiter: { max: options.rpm, duration: wallMs(60_000) } } : {}),
+  });
+  worker.on('error', (e) => {
+    lastError = e;
+  });
+  try {
+    await whenReady(
+      worker.waitUntilReady(),
+      connection,
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      () => lastError,
+    );
+  } catch (e) {
+    await worker.disconnect().catch(() => {});
+    throw e;
+  }
+  void worker.run().catch((e) => {
+    lastError = e;
+  });
+  const bridge: HubBridge | undefined = hub ? connectHub(hub, worker.name, connection) : undefined;
+
+  let closed: Promise<void> | undefined;
+  return {
+    worker,
+    stats: () => ({ steps, webhooks: bridge?.stats() ?? { promoted: 0, dropped: 0 } }),
+    close() {
+      closed ??= (async () => {
+        await bridge?.close();
+        await worker.close();
+        closing.abort();
+      })();
+      return closed;
+    },
+  };
+}

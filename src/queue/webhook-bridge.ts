@@ -1,0 +1,72 @@
+import { type ConnectionOptions, Job, Queue } from 'bullmq';
+import { adapters } from '../kinds/index.js';
+import type { JobKind, JobRef } from '../types.js';
+import { eventJobId, type WebhookEvent } from '../webhooks/event.js';
+import type { WebhookHub } from '../webhooks/hub.js';
+import { watchJobId } from './job-id.js';
+
+/** A hub wired to a queue: counters, and a way to unwire it. */
+export interface HubBridge {
+  /** `promoted`: events that made a sleeping watch step now (or found it already due); `dropped`: no watch. */
+  stats(): { promoted: number; dropped: number };
+  close(): Promise<void>;
+}
+
+/** The watches an event could be about: one per kind that recognises its type. */
+function candidates(event: WebhookEvent): JobRef[] {
+  const id = eventJobId(event);
+  if (id === undefined) return [];
+  return (Object.keys(adapters) as JobKind[])
+    .filter((kind) => adapters[kind].webhookStatus(event.type) !== undefined)
+    .map((kind): JobRef => (kind === 'assistants.run' ? { kind, threadId: '', runId: id } : { kind, id }));
+}
+
+/**
+ * Hands each verified event of a webhook hub to the durable watch of its job, in whichever process the hub
+ * runs: a sleeping watch is promoted, so some worker steps it now and reads the job. The hub already delivers
+ * each `webhook-id` once (share its idempotency store in Redis across instances). Events for jobs nobody
+ * watches are counted and dropped.
+ */
+export function connectHub(hub: WebhookHub, name: string, connection: ConnectionOptions): HubBridge {
+  const queue = new Queue(name, { connection });
+  queue.on('error', () => {});
+  let promoted = 0;
+  let dropped = 0;
+  const pending = new Set<Promise<void>>();
+
+  async function route(event: WebhookEvent): Promise<void> {
+    for (const ref of candidates(event)) {
+      const job = await Job.fromId(queue, watchJobId(ref));
+      if (!job) continue;
+      const state = await job.getState();
+      if (state === 'delayed') {
+        // Another instance may promote it first; BullMQ then says it is not delayed, which is just as good.
+        await job.promote().catch(() => {});
+        promoted++;
+        return;
+      }
+      if (state === 'waiting' || state === 'active' || state === 'prioritized') {
+        promoted++;
+        return;
+      }
+    }
+    dropped++;
+  }
+
+  const subscription = hub.events$.subscribe((event) => {
+    const p = route(event).catch(() => {
+      dropped++;
+    });
+    pending.add(p);
+    p.then(() => pending.delete(p));
+  });
+
+  return {
+    stats: () => ({ promoted, dropped }),
+    async close() {
+      subscription.unsubscribe();
+      await Promise.allSettled([...pending]);
+      await queue.close();
+    },
+  };
+}

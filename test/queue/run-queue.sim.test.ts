@@ -1,0 +1,91 @@
+import { lastValueFrom, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isRunstateError } from '../../src/index.js';
+import { watchJobId } from '../../src/queue/index.js';
+import { type QueueFixture, queueFixture } from './fixture.js';
+
+let f: QueueFixture;
+afterEach(async () => {
+  await f?.close();
+});
+
+const quick = { queued: 200, in_progress: 1500 };
+
+describe('runstate/queue: durable watches through BullMQ, the SDK and the simulator', () => {
+  it('watches a response to its end, observed from the start, and resolves result() with the terminal snapshot', async () => {
+    f = await queueFixture('basic');
+    await f.addWorker();
+    const job = await f.createResponse({ phases: { queued: 200, in_progress: 6000 }, outcome: 'completed' });
+    const id = await f.runs.watch(job);
+    expect(await f.runs.watch(job)).toBe(id);
+    const snapshots = await lastValueFrom(f.runs.observe(job).pipe(toArray()));
+    expect(snapshots[0]!.state).toBe('queued');
+    expect(snapshots.map((s) => s.state)).toContain('in_progress');
+    const last = snapshots.at(-1)!;
+    expect(last).toMatchObject({ state: 'completed', status: 'completed', done: true });
+    expect((last.job as { status: string }).status).toBe('completed');
+    // Every request the watch counted reached the server: reads only, one per step.
+    expect(last.calls).toBe(f.sim.job(last.id)!.retrieves);
+    expect(await f.runs.result(job)).toEqual(last);
+    // A late observer gets the terminal snapshot, read from the job, and completes.
+    expect(await lastValueFrom(f.runs.observe(job).pipe(toArray()))).toEqual([last]);
+    expect(await f.runs.counts()).toMatchObject({ completed: 1, failed: 0, active: 0, delayed: 0 });
+  });
+
+  it('ends every outcome as a value, and a run past its deadline as timed_out', async () => {
+    f = await queueFixture('outcomes');
+    await f.addWorker({ concurrency: 5 });
+    const failed = await f.createResponse({ phases: quick, outcome: 'failed', error: { message: 'boom' } });
+    const incomplete = await f.createResponse({ phases: quick, outcome: 'incomplete' });
+    const slow = await f.createRun({ phases: { queued: 100, in_progress: 600_000 } });
+    await f.runs.watch(failed);
+    await f.runs.watch(incomplete);
+    await f.runs.watch(slow, { maxWaitMs: 5_000 });
+    const [a, b, c] = await Promise.all([failed, incomplete, slow].map((j) => f.runs.result(j)));
+    expect(a).toMatchObject({ state: 'failed', done: true });
+    expect(b).toMatchObject({ state: 'incomplete', done: true });
+    expect(c).toMatchObject({ state: 'timed_out', done: true });
+    expect(c!.note).toContain('may still be running');
+  });
+
+  it('answers tool calls once, with the call id, and the simulator sees one submission', async () => {
+    f = await queueFixture('tools');
+    const seen: string[] = [];
+    await f.addWorker({
+      tools: {
+        get_weather: (args: { city: string }, call) => {
+          seen.push(call.id);
+          return { city: args.city, sky: 'clear' };
+        },
+      },
+    });
+    const job = await f.createRun({
+      phases: quick,
+      toolCalls: [
+        [{ name: 'get_weather', arguments: { city: 'Paris' } }],
+        [{ name: 'get_weather', arguments: { city: 'Oslo' } }],
+      ],
+      outcome: 'completed',
+    });
+    await f.runs.watch(job);
+    const last = await f.runs.result(job);
+    expect(last.state).toBe('completed');
+    expect(seen).toHaveLength(2);
+    expect(new Set(seen).size).toBe(2);
+    const submissions = f.sim.stats().requests.byRoute['runs.submitToolOutputs'];
+    expect(submissions?.total).toBe(2);
+  });
+
+  it('ends a watch of a job that 404s with a typed error visible to observe, without retrying it', async () => {
+    f = await queueFixture('404');
+    await f.addWorker();
+    const job = { kind: 'response' as const, id: 'resp_does_not_exist' };
+    await f.runs.watch(job);
+    const error = await lastValueFrom(f.runs.observe(job)).catch((e: unknown) => e);
+    expect(isRunstateError(error) && error.code).toBe('not_found');
+    const bull = await f.runs.queue.getJob(watchJobId(job));
+    expect(bull?.attemptsMade).toBe(1);
+    expect(f.sim.stats().requests.byRoute['responses.retrieve']?.total).toBe(1);
+    await expect(f.runs.result(job)).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
