@@ -13,8 +13,8 @@ import { type Scenario, type Simulator, startSimulator } from '../src/sim/index.
 import { simScheduler } from '../src/sim/scheduler.js';
 import { assistantAndThread, scenarioMeta, simClient } from './helpers/sim.js';
 
-// 50× real time: a 10 s deadline is 200 ms of wall clock.
-const SPEED = 50;
+// 20× real time: a 10 s deadline is 500 ms of wall clock.
+const SPEED = 20;
 
 let sim: Simulator;
 let client: OpenAI;
@@ -39,14 +39,18 @@ async function createRun(scenario: Scenario): Promise<JobRef> {
 const sleepSim = (ms: number) => new Promise((r) => setTimeout(r, ms / SPEED));
 
 function options(job: JobRef, extra: Partial<WatchRunOptions> = {}): WatchRunOptions {
-  return { client, job, scheduler: simScheduler(sim.clock), maxWaitMs: 10_000, ...extra };
+  return { client, job, scheduler: simScheduler(sim.clock), maxWaitMs: 600_000, ...extra };
 }
 
 /** Watches until the first snapshot in `state`, keeping the last persisted snapshot, then stops watching. */
-async function persistAt(job: JobRef, state: RunSnapshot['state']): Promise<PersistedWatch> {
+async function persistAt(
+  job: JobRef,
+  state: RunSnapshot['state'],
+  extra: Partial<WatchRunOptions> = {},
+): Promise<PersistedWatch> {
   let persisted: PersistedWatch | undefined;
   await firstValueFrom(
-    watchRun(options(job, { onPersist: (p) => (persisted = JSON.parse(JSON.stringify(p))) })).pipe(
+    watchRun(options(job, { ...extra, onPersist: (p) => (persisted = JSON.parse(JSON.stringify(p))) })).pipe(
       filter((s) => s.state === state),
     ),
   );
@@ -60,11 +64,13 @@ describe('watchRun: resume from a persisted snapshot', () => {
   it('times out at the original deadline when resumed after it passed, like the watch that never stopped', async () => {
     const scenario: Scenario = { phases: { queued: 100, in_progress: 600_000 }, outcome: 'completed' };
     const straightJob = await createRun(scenario);
-    const straight = lastValueFrom(watchRun(options(straightJob)));
+    const straight = lastValueFrom(watchRun(options(straightJob, { maxWaitMs: 10_000 })));
     const job = await createRun(scenario);
-    const persisted = await persistAt(job, 'in_progress');
+    const persisted = await persistAt(job, 'in_progress', { maxWaitMs: 10_000 });
     await sleepSim(12_000);
-    const resumed = await lastValueFrom(watchRun(options(job, { snapshot: persisted })).pipe(toArray()));
+    const resumed = await lastValueFrom(
+      watchRun(options(job, { snapshot: persisted, maxWaitMs: 10_000 })).pipe(toArray()),
+    );
     const last = resumed.at(-1)!;
     const reference = await straight;
     expect(last.state).toBe('timed_out');
@@ -82,18 +88,18 @@ describe('watchRun: resume from a persisted snapshot', () => {
       outcome: 'completed',
     };
     const straightJob = await createRun(scenario);
-    const straight = lastValueFrom(watchRun(options(straightJob, { maxWaitMs: 60_000 })));
+    const straight = lastValueFrom(watchRun(options(straightJob)));
     const job = await createRun(scenario);
     const persisted = await persistAt(job, 'in_progress');
     await sleepSim(6_000);
-    const last = await lastValueFrom(watchRun(options(job, { snapshot: persisted, maxWaitMs: 60_000 })));
+    const last = await lastValueFrom(watchRun(options(job, { snapshot: persisted })));
     const reference = await straight;
     expect(reference.state).toBe('expired');
     expect(ending(last)).toEqual({ ...ending(reference), at: last.at });
   });
 
   it('goes on watching from where it stopped and ends with the server', async () => {
-    const job = await createRun({ phases: { queued: 100, in_progress: 3_000 }, outcome: 'failed' });
+    const job = await createRun({ phases: { queued: 100, in_progress: 20_000 }, outcome: 'failed' });
     const persisted = await persistAt(job, 'in_progress');
     const snapshots = await lastValueFrom(watchRun(options(job, { snapshot: persisted })).pipe(toArray()));
     expect(snapshots[0]?.state).toBe('in_progress');
@@ -101,7 +107,7 @@ describe('watchRun: resume from a persisted snapshot', () => {
   });
 
   it('refuses a snapshot of another job with a typed error', async () => {
-    const a = await createRun({ phases: { queued: 100, in_progress: 3_000 } });
+    const a = await createRun({ phases: { queued: 100, in_progress: 600_000 } });
     const b = await createRun({ phases: { queued: 100, in_progress: 3_000 } });
     const persisted = await persistAt(a, 'in_progress');
     const error = await lastValueFrom(watchRun(options(b, { snapshot: persisted }))).catch((e) => e);
