@@ -53,9 +53,9 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     const seen: string[] = [];
     await f.addWorker({
       tools: {
-        get_weather: (args: { city: string }, call) => {
+        get_weather: (args, call) => {
           seen.push(call.id);
-          return { city: args.city, sky: 'clear' };
+          return { city: (args as { city: string }).city, sky: 'clear' };
         },
       },
     });
