@@ -23,6 +23,17 @@ export interface RateLimitFault extends FaultRule {
 export interface ServerErrorFault extends FaultRule {
   /** Default 500. */
   status?: 500 | 502 | 503 | 504;
+  /**
+   * Apply the request first, then answer the 5xx: the write landed but the client is told it failed (a gateway
+   * that timed out on a slow backend). Default false: the request is refused before anything happens.
+   */
+  afterHandling?: boolean;
+}
+
+/** A dropped connection. */
+export interface DropFault extends FaultRule {
+  /** Apply the request first, then destroy the socket: the write landed, the answer is lost. Default false. */
+  afterHandling?: boolean;
 }
 
 /** Added latency before the answer, in wall-clock ms (even with a manual clock: it models the network). */
@@ -62,7 +73,7 @@ export interface HttpFaults {
   /** Injected 500/502/503/504. */
   serverError?: ServerErrorFault | ServerErrorFault[] | null;
   /** Destroy the socket without answering (the SDK throws `APIConnectionError`). */
-  drop?: FaultRule | FaultRule[] | null;
+  drop?: DropFault | DropFault[] | null;
   latency?: LatencyFault | null;
   pollAfterMs?: number | PollAfterFault | null;
   /** Dropped or stalled SSE streams. */
@@ -131,7 +142,7 @@ export class HttpFaultState {
   private config: HttpFaults = {};
   private rateLimits: ArmedRule<RateLimitFault>[] = [];
   private serverErrors: ArmedRule<ServerErrorFault>[] = [];
-  private drops: ArmedRule<FaultRule>[] = [];
+  private drops: ArmedRule<DropFault>[] = [];
   private streams: ArmedRule<StreamFault>[] = [];
   private bucket: RequestBucket | undefined;
   private latencyRoutes: (route: string) => boolean = () => false;
@@ -187,7 +198,12 @@ export class HttpFaultState {
 
   /** Whether to destroy the connection of a request to `route`. */
   dropFor(route: string): boolean {
-    return this.drops.some((r) => r.fires(route, this.random));
+    return this.dropRuleFor(route) !== undefined;
+  }
+
+  /** The drop rule that fires for a request to `route`, if one does (it may say to drop after handling). */
+  dropRuleFor(route: string): DropFault | undefined {
+    return this.drops.find((r) => r.fires(route, this.random))?.rule;
   }
 
   /** The injected 429 for a request to `route`, if one fires. */

@@ -15,6 +15,7 @@ export {
 } from './clock.js';
 // ── faults ───────────────────────────────────────────────────────────────────────────────────────────────────
 export type {
+  DropFault,
   FaultRule,
   HttpFaults,
   LatencyFault,

@@ -186,7 +186,8 @@ export function createSimServer(deps: ServerDeps): SimServer {
       const raw = await readBody(req);
       const latencyMs = deps.faults.latencyFor(name);
       if (latencyMs > 0) await sleep(latencyMs);
-      if (deps.faults.dropFor(name)) {
+      const drop = deps.faults.dropRuleFor(name);
+      if (drop && !drop.afterHandling) {
         deps.counter.record(name, 'dropped');
         req.socket.destroy();
         return;
@@ -216,7 +217,7 @@ export function createSimServer(deps: ServerDeps): SimServer {
         );
       }
       const serverError = deps.faults.serverErrorFor(name);
-      if (serverError) {
+      if (serverError && !serverError.afterHandling) {
         const status = serverError.status ?? 500;
         throw new SimHttpError(status, SERVER_ERROR_MESSAGES[status]!, 'server_error');
       }
@@ -230,6 +231,16 @@ export function createSimServer(deps: ServerDeps): SimServer {
         raw,
         now: deps.clock.now(),
       });
+      // Faults after handling: the request was applied, but the client never learns it.
+      if (drop) {
+        deps.counter.record(name, 'dropped');
+        req.socket.destroy();
+        return;
+      }
+      if (serverError) {
+        const status = serverError.status ?? 500;
+        throw new SimHttpError(status, SERVER_ERROR_MESSAGES[status]!, 'server_error');
+      }
       if (reply.sse) {
         deps.counter.record(name, 200);
         if (res.destroyed) return;

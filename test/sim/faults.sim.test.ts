@@ -101,6 +101,26 @@ describe('server errors, drops, latency, hints', () => {
     expect(sim.stats().requests.byRoute['responses.retrieve']?.byStatus).toEqual({ dropped: 1, 200: 1 });
   });
 
+  it('applies a request before a 5xx or a drop with afterHandling: the write lands, the answer is lost', async () => {
+    ({ sim, client } = await manualSim({
+      faults: {
+        serverError: { next: 1, status: 503, routes: ['responses.cancel'], afterHandling: true },
+        drop: { next: 1, routes: ['responses.create'], afterHandling: true },
+      },
+    }));
+    const lost = await backgroundResponse().catch((e) => e);
+    expect(lost).toBeInstanceOf(OpenAI.APIConnectionError);
+    // The create was applied although its answer was lost: the response exists.
+    const [created] = Object.values(sim.stats().jobs);
+    expect(created?.kind).toBe('response');
+    const cancel = await client.responses.cancel(created!.id).catch((e) => e);
+    expect(cancel).toBeInstanceOf(OpenAI.InternalServerError);
+    expect(cancel.status).toBe(503);
+    expect((await client.responses.retrieve(created!.id)).status).toBe('cancelled');
+    expect(sim.stats().requests.byRoute['responses.cancel']?.byStatus).toEqual({ 503: 1 });
+    expect(sim.stats().requests.byRoute['responses.create']?.byStatus).toEqual({ dropped: 1 });
+  });
+
   it('spends a rule only on requests that reach it: a dropped request leaves the 429 for the next one', async () => {
     ({ sim, client } = await manualSim({ faults: { drop: { next: 1 }, rateLimit: { next: 1 } } }));
     const first = await client.batches.retrieve('batch_x').catch((e) => e);
