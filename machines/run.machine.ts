@@ -40,6 +40,10 @@ export interface RunMachineContext {
   deadlineAt: number;
   /** Absolute: the server's `expires_at`, or null. */
   expiresAt: number | null;
+  /** An `expires_at` a confirming read found the job still running after: not checked again. */
+  checkedExpiry: number | null;
+  /** `expired` was declared because the server stayed unreachable long after `expires_at`, not because it said so. */
+  expiryUnconfirmed: boolean;
   toolNames: readonly string[];
   /** Tool calls the run waits for that are not answered yet. */
   pendingToolCalls: readonly ToolCall[];
@@ -124,6 +128,13 @@ function newToolCalls(context: RunMachineContext, event: StatusEvent): ToolCall[
   return event.toolCalls.filter((c) => !context.answered.includes(c.id));
 }
 
+/** The calls of a requires_action observation still to answer, and the requested tools without a handler. */
+function toolCallsOf(context: RunMachineContext, event: StatusEvent): Partial<RunMachineContext> {
+  const pending = newToolCalls(context, event);
+  const missing = [...new Set(pending.filter((c) => !context.toolNames.includes(c.name)).map((c) => c.name))];
+  return { pendingToolCalls: pending, missingHandlers: missing };
+}
+
 /** Placeholder actors: `watchRun` provides the real ones with `runMachine.provide({ actors })`. */
 const unprovided = (name: string) => () => {
   throw new Error(`runMachine: actor '${name}' must be provided by watchRun (machine.provide)`);
@@ -146,7 +157,9 @@ export const runMachine = setup({
     source: fromEventObservable<StatusEvent, { job: JobRef }>(unprovided('source')),
     runTools: fromPromise<ToolOutput[], { calls: readonly ToolCall[] }>(unprovided('runTools')),
     submitOutputs: fromPromise<StatusEvent, { outputs: readonly ToolOutput[] }>(unprovided('submitOutputs')),
-    confirmExpiry: fromPromise<StatusEvent, { job: JobRef }>(unprovided('confirmExpiry')),
+    confirmExpiry: fromPromise<StatusEvent, { job: JobRef; expiresAt: number | null }>(
+      unprovided('confirmExpiry'),
+    ),
     cancelJob: fromPromise<StatusEvent, { job: JobRef }>(unprovided('cancelJob')),
   },
   guards: {
@@ -159,7 +172,10 @@ export const runMachine = setup({
       event.type === 'status' && newToolCalls(context, event).length > 0,
     hasMissingHandlers: ({ context }) => context.missingHandlers.length > 0,
     hasPendingCalls: ({ context }) => context.pendingToolCalls.length > 0,
-    hasExpiry: ({ context }) => context.expiresAt !== null,
+    hasExpiry: ({ context }) => context.expiresAt !== null && context.expiresAt !== context.checkedExpiry,
+    /** The expiry check ran out of time with the server unreachable (a RetriesExhaustedError). */
+    isUnreachable: ({ event }) =>
+      (event as unknown as { error?: { code?: unknown } }).error?.code === 'retries_exhausted',
     shouldCancel: ({ event }) => event.type === 'abort' && event.cancel,
     isPastDeadline: ({ context, event }) => event.type === 'tick' && event.at >= context.deadlineAt,
     // Expiry wins only when it came first: an uninterrupted watch would have confirmed it before timing out.
@@ -173,14 +189,16 @@ export const runMachine = setup({
   },
   actions: {
     recordStatus: assign(({ context, event }) => (event.type === 'status' ? observe(context, event) : {})),
-    recordToolCalls: assign(({ context, event }) => {
-      if (event.type !== 'status') return {};
-      const pending = newToolCalls(context, event);
-      const missing = [
-        ...new Set(pending.filter((c) => !context.toolNames.includes(c.name)).map((c) => c.name)),
-      ];
-      return { pendingToolCalls: pending, missingHandlers: missing };
-    }),
+    recordToolCalls: assign(({ context, event }) =>
+      event.type === 'status' ? toolCallsOf(context, event) : {},
+    ),
+    /** The tool calls of an actor's requires_action observation (a confirming read). */
+    recordOutputToolCalls: assign(({ context }, params: { observation: StatusEvent }) =>
+      toolCallsOf(context, params.observation),
+    ),
+    /** A confirming read found the job running after expires_at: believe the server, do not check that one again. */
+    disarmExpiry: assign(({ context }) => ({ checkedExpiry: context.expiresAt })),
+    markExpiryUnconfirmed: assign({ expiryUnconfirmed: true }),
     /** Applies an actor's observation (a submission, a confirming retrieve, a cancel) unless it is stale. */
     recordOutput: assign(({ context }, params: { observation: StatusEvent }) =>
       isStaleEvent(context, params.observation) ? {} : observe(context, params.observation),
@@ -220,6 +238,8 @@ export const runMachine = setup({
     startedAt: input.startedAt,
     deadlineAt: input.startedAt + input.maxWaitMs,
     expiresAt: null,
+    checkedExpiry: null,
+    expiryUnconfirmed: false,
     toolNames: input.toolNames,
     pendingToolCalls: [],
     missingHandlers: [],
@@ -331,11 +351,12 @@ export const runMachine = setup({
           on: TICK_EXPIRY,
         },
         confirming_expiry: {
-          // One retrieve settles it: the server's own terminal status wins, else the watcher declares `expired`.
+          // A read, retried, settles it: a terminal status ends the watch; a job still running goes on being
+          // watched; `expired` without the server saying so only when it stayed unreachable long after expires_at.
           invoke: {
             id: 'confirmExpiry',
             src: 'confirmExpiry',
-            input: ({ context }) => ({ job: context.job }),
+            input: ({ context }) => ({ job: context.job, expiresAt: context.expiresAt }),
             onDone: [
               ...JOB_TERMINAL_STATES.map((state) => ({
                 guard: { type: 'isOutputState' as const, params: { state } },
@@ -345,12 +366,44 @@ export const runMachine = setup({
                   params: ({ event }: { event: { output: StatusEvent } }) => ({ observation: event.output }),
                 },
               })),
+              ...(['queued', 'in_progress', 'cancelling'] as const).map((state) => ({
+                guard: { type: 'isOutputState' as const, params: { state } },
+                target: `#run.watching.${state}`,
+                actions: [
+                  'disarmExpiry' as const,
+                  {
+                    type: 'recordOutput' as const,
+                    params: ({ event }: { event: { output: StatusEvent } }) => ({
+                      observation: event.output,
+                    }),
+                  },
+                ],
+              })),
               {
-                target: '#run.expired',
-                actions: { type: 'recordOutput', params: ({ event }) => ({ observation: event.output }) },
+                guard: { type: 'isOutputState', params: { state: 'requires_action' } },
+                target: '#run.watching.requires_action',
+                actions: [
+                  'disarmExpiry',
+                  { type: 'recordOutput', params: ({ event }) => ({ observation: event.output }) },
+                  { type: 'recordOutputToolCalls', params: ({ event }) => ({ observation: event.output }) },
+                ],
+              },
+              // A status this version does not know: keep it, keep watching.
+              {
+                target: '#run.watching.in_progress',
+                actions: [
+                  'disarmExpiry',
+                  { type: 'recordOutput', params: ({ event }) => ({ observation: event.output }) },
+                ],
               },
             ],
-            onError: { target: '#run.expired' },
+            onError: [
+              { guard: 'isUnreachable', target: '#run.expired', actions: 'markExpiryUnconfirmed' },
+              {
+                target: '#run.faulted',
+                actions: { type: 'recordFault', params: ({ event }) => ({ error: event.error }) },
+              },
+            ],
           },
         },
       },

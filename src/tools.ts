@@ -78,37 +78,44 @@ async function runOne(call: ToolCall, entry: ToolHandlers[string], signal: Abort
 }
 
 /**
- * Runs the handlers of one round of tool calls concurrently and returns every output, for one submission.
- * Handlers are looked up by name; the machine only asks when every requested tool has one.
+ * Runs the handler of one tool call and returns its output. Handlers are looked up by name; the machine only asks
+ * when every requested tool has one. A throwing handler's message becomes the output under `'report'`; under
+ * `'fail'` it rejects with a `ToolHandlerError`.
  */
+export async function runToolCall(
+  call: ToolCall,
+  handlers: ToolHandlers,
+  policy: ToolErrorPolicy,
+  signal: AbortSignal,
+): Promise<ToolOutput> {
+  const handler = handlers[call.name];
+  if (!handler) throw new ToolHandlerError(`no handler for tool ${call.name}`, call.id, call.name);
+  try {
+    return { tool_call_id: call.id, output: await runOne(call, handler, signal) };
+  } catch (cause) {
+    if (policy === 'fail') {
+      if (cause instanceof ToolHandlerError) throw cause;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      throw new ToolHandlerError(
+        `tool ${call.name} (call ${call.id}) threw: ${message}`,
+        call.id,
+        call.name,
+        {
+          cause,
+        },
+      );
+    }
+    const message = cause instanceof Error ? cause.message : String(cause);
+    return { tool_call_id: call.id, output: `error: ${message}` };
+  }
+}
+
+/** Runs the handlers of one round of tool calls concurrently and returns every output, for one submission. */
 export async function runToolCalls(
   calls: readonly ToolCall[],
   handlers: ToolHandlers,
   policy: ToolErrorPolicy,
   signal: AbortSignal,
 ): Promise<ToolOutput[]> {
-  return Promise.all(
-    calls.map(async (call) => {
-      const handler = handlers[call.name];
-      if (!handler) throw new ToolHandlerError(`no handler for tool ${call.name}`, call.id, call.name);
-      try {
-        return { tool_call_id: call.id, output: await runOne(call, handler, signal) };
-      } catch (cause) {
-        if (policy === 'fail') {
-          if (cause instanceof ToolHandlerError) throw cause;
-          const message = cause instanceof Error ? cause.message : String(cause);
-          throw new ToolHandlerError(
-            `tool ${call.name} (call ${call.id}) threw: ${message}`,
-            call.id,
-            call.name,
-            {
-              cause,
-            },
-          );
-        }
-        const message = cause instanceof Error ? cause.message : String(cause);
-        return { tool_call_id: call.id, output: `error: ${message}` };
-      }
-    }),
-  );
+  return Promise.all(calls.map((call) => runToolCall(call, handlers, policy, signal)));
 }

@@ -1,89 +1,17 @@
 import type OpenAI from 'openai';
-import type { SchedulerLike } from 'rxjs';
 import { type ActorSystem, fromEventObservable, fromPromise } from 'xstate';
 
 // biome-ignore lint/suspicious/noExplicitAny: XState types a system by the actors in it; any system keys a watch
 type AnyActorSystem = ActorSystem<any>;
 
 import { runMachine } from '../machines/run.machine.js';
-import { ConfigurationError } from './errors/configuration-error.js';
-import { classifyRequestError } from './errors/from-api-error.js';
-import { RetriesExhaustedError } from './errors/retries-exhausted-error.js';
-import { toStatusEvent } from './kinds/to-status-event.js';
-import { retryHintMs } from './sources/server-hint.js';
-import { runToolCalls, type ToolErrorPolicy, type ToolHandlers } from './tools.js';
-import type {
-  JobRef,
-  KindAdapter,
-  RequestMeter,
-  Source,
-  SourceContext,
-  StatusEvent,
-  ToolCall,
-  ToolOutput,
-} from './types.js';
-
-/** How many times an actor's request is retried after a 429 (never on 5xx: a submission may have landed). */
-const RATE_LIMIT_RETRIES = 3;
-const RATE_LIMIT_DELAY_MS = 1000;
-
-function sleep(ms: number, scheduler: SchedulerLike, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      timer.unsubscribe();
-      reject(signal.reason);
-    };
-    const timer = scheduler.schedule(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-interface RequestContext {
-  meter: RequestMeter;
-  // biome-ignore lint/suspicious/noExplicitAny: chosen at run time by kind
-  adapter: KindAdapter<any>;
-  job: JobRef;
-  scheduler: SchedulerLike;
-}
-
-/**
- * One request on behalf of an actor: counted, typed errors, no SDK retries. A 429 means the request was not
- * processed, so it is safe to retry (honouring retry-after); a 5xx or a dropped connection is not, since a
- * submission may have landed, so it ends the watch with the outcome unknown.
- */
-async function request(
-  rc: RequestContext,
-  what: string,
-  signal: AbortSignal,
-  call: () => Promise<{ job: unknown; headers: Headers }>,
-): Promise<StatusEvent> {
-  for (let attempt = 0; ; attempt++) {
-    rc.meter.add();
-    try {
-      const { job } = await call();
-      return toStatusEvent(rc.adapter, job, rc.scheduler.now(), 'poll');
-    } catch (e) {
-      const failure = classifyRequestError(e, rc.job, what);
-      if (!failure.transient) throw failure.error;
-      if (failure.status !== 429 || attempt >= RATE_LIMIT_RETRIES || signal.aborted) {
-        throw new RetriesExhaustedError(
-          `${what} failed (${failure.status ?? 'network error'})`,
-          attempt + 1,
-          {
-            job: rc.job,
-            status: failure.status,
-            cause: e,
-          },
-        );
-      }
-      const hint = failure.headers ? retryHintMs(failure.headers, rc.scheduler.now()) : undefined;
-      await sleep(Math.max(hint ?? 0, RATE_LIMIT_DELAY_MS * 2 ** attempt), rc.scheduler, signal);
-    }
-  }
-}
+import { cancelJob } from './requests/cancel-job.js';
+import { confirmExpiry } from './requests/confirm-expiry.js';
+import type { RequestDeps } from './requests/request-deps.js';
+import { submitOutputs } from './requests/submit-outputs.js';
+import { toolCallRegistry } from './tool-call-registry.js';
+import { runToolCall, type ToolErrorPolicy, type ToolHandlers } from './tools.js';
+import type { JobRef, Source, SourceContext, StatusEvent, ToolCall, ToolOutput } from './types.js';
 
 /** Everything the I/O actors of one watch need. */
 export interface WatchDependencies {
@@ -92,18 +20,22 @@ export interface WatchDependencies {
   context: SourceContext;
   tools: ToolHandlers;
   onToolError: ToolErrorPolicy;
+  /**
+   * Names the run process-wide (client base URL + job id) in the tool-call registry, so watches of one run handle
+   * each call once; the watch joins the registry under it for as long as it runs.
+   */
+  runKey?: string;
 }
 
 // The machine is provided once for every watch: `runMachine.provide` rebuilds the whole state-node tree, which
 // cost 43 KiB of a 66 KiB idle watch (bench/overhead.ts). Each watch's actors find its dependencies through the
 // actor system that XState hands every actor creator; one system per watch, so a WeakMap keyed by it is exact and
 // lets a finished watch be collected.
-const WATCHES = new WeakMap<AnyActorSystem, WatchDependencies & { rc: RequestContext; label: string }>();
+const WATCHES = new WeakMap<AnyActorSystem, WatchDependencies>();
 
 /** Registers a watch's dependencies for the actor created from {@link watchMachine}, before it starts. */
 export function attachWatch(system: AnyActorSystem, deps: WatchDependencies): void {
-  const { adapter, job, meter, scheduler } = deps.context;
-  WATCHES.set(system, { ...deps, rc: { meter, adapter, job, scheduler }, label: adapter.describe(job) });
+  WATCHES.set(system, deps);
 }
 
 function dependencies(system: AnyActorSystem) {
@@ -112,35 +44,58 @@ function dependencies(system: AnyActorSystem) {
   return deps;
 }
 
+/** The shared request rules' dependencies for one actor: the watch's, with the actor's own signal. */
+function requestDeps(context: SourceContext, signal: AbortSignal): RequestDeps {
+  const { client, adapter, job, scheduler, meter, random } = context;
+  return { client, adapter, job, scheduler, meter, random, signal };
+}
+
 /** The actors `watchRun` provides to the pure run machine: the source, tool handlers, and three requests. */
 const watchActors = {
   source: fromEventObservable<StatusEvent, { job: JobRef }>(({ system }) => {
     const { source, context } = dependencies(system);
     return source.watch(context);
   }),
+  // Each call is handled once per process, however many watches of the run see it (toolCallRegistry).
   runTools: fromPromise<ToolOutput[], { calls: readonly ToolCall[] }>(({ input, signal, system }) => {
-    const { tools, onToolError, context } = dependencies(system);
-    return runToolCalls(input.calls, tools, onToolError, AbortSignal.any([signal, context.signal]));
-  }),
-  submitOutputs: fromPromise<StatusEvent, { outputs: readonly ToolOutput[] }>(({ input, signal, system }) => {
-    const { client, context, rc, label } = dependencies(system);
-    const { adapter, job } = context;
-    const submit = adapter.submitToolOutputs;
-    if (!submit)
-      return Promise.reject(new ConfigurationError(`${job.kind} jobs take no tool outputs`, { job }));
-    return request(rc, `submitting tool outputs to ${label}`, signal, () =>
-      submit(client, job, input.outputs, { signal }),
+    const { tools, onToolError, context, runKey } = dependencies(system);
+    const both = AbortSignal.any([signal, context.signal]);
+    return Promise.all(
+      input.calls.map((call) =>
+        toolCallRegistry.once(runKey, `call:${call.id}`, both, () =>
+          runToolCall(call, tools, onToolError, both),
+        ),
+      ),
     );
   }),
-  confirmExpiry: fromPromise<StatusEvent, { job: JobRef }>(({ signal, system }) => {
-    const { client, context, rc, label } = dependencies(system);
-    return request(rc, label, signal, () => context.adapter.retrieve(client, context.job, { signal }));
-  }),
+  // One submission per round per process; 429s retried, unknown fates read before re-sending, a 400 for calls
+  // already answered read as "someone else answered" (src/requests/submit-outputs.ts). The machine's expiry and
+  // maxWait timers bound the retries: leaving `submitting` stops this actor.
+  submitOutputs: fromPromise<StatusEvent, { outputs: readonly ToolOutput[] }>(
+    async ({ input, signal, system }) => {
+      const { context, runKey } = dependencies(system);
+      const round = input.outputs
+        .map((o) => o.tool_call_id)
+        .sort()
+        .join(',');
+      const result = await toolCallRegistry.once(runKey, `round:${round}`, signal, () =>
+        submitOutputs(requestDeps(context, signal), { outputs: input.outputs }),
+      );
+      return result.event;
+    },
+  ),
+  // Retried until the server answers or EXPIRY_GRACE_MS after expires_at; the machine decides what the answer means.
+  confirmExpiry: fromPromise<StatusEvent, { job: JobRef; expiresAt: number | null }>(
+    ({ input, signal, system }) => {
+      const { context } = dependencies(system);
+      const expiresAt = input.expiresAt ?? context.scheduler.now();
+      return confirmExpiry(requestDeps(context, signal), { expiresAt });
+    },
+  ),
   // Not tied to the watch's signal: the cancel must go out although the watch is stopping.
   cancelJob: fromPromise<StatusEvent, { job: JobRef }>(({ system }) => {
-    const { client, context, rc, label } = dependencies(system);
-    const never = new AbortController().signal;
-    return request(rc, `cancelling ${label}`, never, () => context.adapter.cancel(client, context.job, {}));
+    const { context } = dependencies(system);
+    return cancelJob(requestDeps(context, new AbortController().signal));
   }),
 };
 

@@ -11,9 +11,11 @@ import {
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import { ConfigurationError } from './errors/configuration-error.js';
 import { adapters } from './kinds/index.js';
+import { withLongDelays } from './long-delay-scheduler.js';
 import { createRequestMeter } from './request-meter.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { poll } from './sources/poll.js';
+import { toolCallRegistry } from './tool-call-registry.js';
 import type { ToolErrorPolicy, ToolHandlers } from './tools.js';
 import type {
   JobKind,
@@ -139,7 +141,8 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
 
   const { client, job, tools = {}, onToolError = 'report', signal, cancelOnAbort = false, inspect } = options;
   const source = options.source ?? poll();
-  const scheduler = options.scheduler ?? asyncScheduler;
+  // Every delay of the watch (sources, machine, actors) goes through here: one place honours those past 2^31 ms.
+  const scheduler = withLongDelays(options.scheduler ?? asyncScheduler);
   const random = options.random ?? Math.random;
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS[job.kind];
   // biome-ignore lint/suspicious/noExplicitAny: the adapter is chosen at run time by kind
@@ -177,7 +180,10 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       signal: stop.signal,
     };
 
-    attachWatch(actor.system, { client, source, context, tools, onToolError });
+    // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
+    const runKey = `${client.baseURL}|${job.kind}|${adapter.jobId(job)}`;
+    const leaveRegistry = Object.keys(tools).length > 0 ? toolCallRegistry.join(runKey) : undefined;
+    attachWatch(actor.system, { client, source, context, tools, onToolError, runKey });
 
     let lastKey: string | undefined;
     const emit = (snapshot: RunSnapshot) => {
@@ -239,6 +245,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       actor.stop();
       stop.abort();
       nudge$.complete();
+      leaveRegistry?.();
     };
   });
 

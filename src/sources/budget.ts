@@ -3,7 +3,7 @@ import { DueHeap } from '../due-heap.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { isJobTerminal } from '../states.js';
 import type { SourceContext, StatusEvent } from '../types.js';
-import { nextDelay } from './backoff.js';
+import { MAX_TIMER_MS, nextDelay } from './backoff.js';
 import {
   exhausted,
   fixedPolicy,
@@ -452,7 +452,8 @@ class BudgetLoop {
         this.timerAt = Number.POSITIVE_INFINITY;
         this.pump();
       },
-      Math.max(0, at - now),
+      // A deadline past 2^31 − 1 ms would fire at once; waking early only re-arms.
+      Math.min(MAX_TIMER_MS, Math.max(0, at - now)),
     );
   }
 }

@@ -48,10 +48,15 @@ const events = [
   ...ACTIVE_WITH_EXPIRY.map((s) => ({ type: `xstate.after.untilExpiry.run.watching.${s}` })),
   { type: 'xstate.done.actor.runTools', output: [{ tool_call_id: 'call_1', output: 'sunny' }] },
   { type: 'xstate.done.actor.submitOutputs', output: observed('queued') },
-  ...[...TERMINAL, 'requires_action' as const].map((s) => ({
+  ...[...TERMINAL, 'queued', 'in_progress', 'requires_action', 'cancelling', undefined].map((s) => ({
     type: 'xstate.done.actor.confirmExpiry',
-    output: observed(s, { at: 40_000 }),
+    output: observed(s as JobState | undefined, { at: 40_000 }),
   })),
+  // The server stayed unreachable through the expiry check's grace period.
+  {
+    type: 'xstate.error.actor.confirmExpiry',
+    error: Object.assign(new Error('unreachable'), { code: 'retries_exhausted' }),
+  },
   { type: 'xstate.done.actor.cancelJob', output: observed('cancelling', { at: 3_000 }) },
   ...['source', 'runTools', 'submitOutputs', 'confirmExpiry', 'cancelJob'].map((id) => ({
     type: `xstate.error.actor.${id}`,
