@@ -182,6 +182,7 @@ export const runMachine = setup({
     isPastExpiry: ({ context, event }) =>
       event.type === 'tick' &&
       context.expiresAt !== null &&
+      context.expiresAt !== context.checkedExpiry &&
       event.at >= context.expiresAt &&
       context.expiresAt <= context.deadlineAt,
     isOutputState: ({ event }, params: { state: JobState }) =>

@@ -153,7 +153,7 @@ function inMemoryMachine(
         submissions.push(input.outputs.map((o) => o.tool_call_id));
         return overrides.submit ? overrides.submit() : observed('queued');
       }),
-      confirmExpiry: fromPromise(async () => observed('requires_action', { at: 40_000 })),
+      confirmExpiry: fromPromise(async () => observed('expired', { at: 40_000 })),
       cancelJob: fromPromise(async () => observed('cancelling')),
     },
   });
@@ -240,6 +240,56 @@ describe('run machine: rules', () => {
     expect(persisted.context.deadlineAt).toBe(61_000);
     expect(persisted.context.expiresAt).toBe(600_000);
     actor.stop();
+  });
+});
+
+describe('run machine: the expiry check', () => {
+  const withCheck = (check: () => Promise<StatusEvent>) =>
+    createActor(
+      runMachine.provide({
+        actors: {
+          source: fromEventObservable(() => ({ subscribe: () => ({ unsubscribe() {} }) }) as never),
+          confirmExpiry: fromPromise(check),
+        },
+      }),
+      { input },
+    ).start();
+
+  it('believes a server that says the job still runs after expires_at: keeps watching, checks no more', async () => {
+    let checks = 0;
+    const actor = withCheck(async () => {
+      checks++;
+      return observed('in_progress', { at: 31_000 });
+    });
+    actor.send(observed('in_progress', { expiresAt: 30_000 }));
+    actor.send({ type: 'tick', at: 30_000 });
+    await settle();
+    expect(actor.getSnapshot().matches({ watching: 'in_progress' })).toBe(true);
+    expect(actor.getSnapshot().context.checkedExpiry).toBe(30_000);
+    actor.send({ type: 'tick', at: 40_000 });
+    await settle();
+    expect(checks).toBe(1);
+    expect(actor.getSnapshot().status).toBe('active');
+    actor.stop();
+  });
+
+  it('declares expired, marked unconfirmed, only when the check ran out with the server unreachable', async () => {
+    const unreachable = withCheck(async () => {
+      throw Object.assign(new Error('unreachable'), { code: 'retries_exhausted' });
+    });
+    unreachable.send(observed('in_progress', { expiresAt: 30_000 }));
+    unreachable.send({ type: 'tick', at: 30_000 });
+    await settle();
+    expect(unreachable.getSnapshot().value).toBe('expired');
+    expect(unreachable.getSnapshot().context.expiryUnconfirmed).toBe(true);
+
+    const refused = withCheck(async () => {
+      throw Object.assign(new Error('gone'), { code: 'not_found' });
+    });
+    refused.send(observed('in_progress', { expiresAt: 30_000 }));
+    refused.send({ type: 'tick', at: 30_000 });
+    await settle();
+    expect(refused.getSnapshot().value).toBe('faulted');
   });
 });
 
