@@ -300,7 +300,7 @@ describe('4. several watches of one run', () => {
     };
     const watch = record({ ...w.base(), job, tools, source: everyTick() });
     let waited: unknown;
-    void waitForRun<Run>({ ...w.base(), job, tools, source: everyTick() }).then(
+    void waitForRun({ ...w.base(), job, tools, source: everyTick() }).then(
       (run) => {
         waited = run;
       },
