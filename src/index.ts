@@ -10,6 +10,7 @@ export {
 } from '../machines/run.machine.js';
 
 // ── watch ──────────────────────────────────────────────────────────────────────────────────────────────────
+export { type ReplayRunOptions, type ReplayStep, replayRun, type ScriptedStatus } from './replay-run.js';
 export type { StandardSchemaV1 } from './standard-schema.js';
 export {
   type SchemaTool,

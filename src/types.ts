@@ -63,8 +63,8 @@ export type TerminalState = JobTerminalState | 'timed_out';
 /** The machine's state as users see it on a snapshot. */
 export type RunState = ActiveState | TerminalState;
 
-/** Where an observation came from. */
-export type SourceName = 'poll' | 'webhook' | 'stream';
+/** Where an observation came from (`replay`: a scripted or recorded status fed by `replayRun`). */
+export type SourceName = 'poll' | 'webhook' | 'stream' | 'replay';
 
 /** A function tool call that a run waits for (`requires_action`). */
 export interface ToolCall {
