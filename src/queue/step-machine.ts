@@ -122,7 +122,7 @@ const stepActors = {
     step.fault = undefined;
     return PARKED;
   }),
-  confirmExpiry: gated<{ job: JobRef }>(async (step) => {
+  confirmExpiry: gated<{ job: JobRef; expiresAt: number | null }>(async (step) => {
     const { adapter, client, data } = step;
     const read = await stepRequest(step, adapter.describe(data.job), () =>
       adapter.retrieve(client, data.job, { signal: step.signal }),
