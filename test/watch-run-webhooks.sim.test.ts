@@ -58,6 +58,7 @@ async function create(kind: JobRef['kind']): Promise<JobRef> {
       input_file_id: 'file-abc',
       endpoint: '/v1/responses',
       completion_window: '24h',
+      metadata: { sim_scenario: '{"anyInputFile":true}' },
     });
     return { kind, id: b.id };
   }

@@ -62,7 +62,7 @@ async function createBatch(scenario: Scenario): Promise<JobRef> {
     input_file_id: 'file-abc',
     endpoint: '/v1/responses',
     completion_window: '24h',
-    metadata: scenarioMeta(scenario),
+    metadata: scenarioMeta({ anyInputFile: true, ...scenario }),
   });
   return { kind: 'batch', id: b.id };
 }

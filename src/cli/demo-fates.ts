@@ -119,8 +119,21 @@ export async function createFateJob(client: OpenAI, fate: Fate, assistantId: str
       return { kind: 'response', id: r.id };
     }
     case 'batch': {
+      // A real input file, uploaded as a user would: the batch reads its requests' custom_ids from it.
+      const lines = Array.from({ length: 5 }, (_, i) =>
+        JSON.stringify({
+          custom_id: `report-${i + 1}`,
+          method: 'POST',
+          url: '/v1/responses',
+          body: { model: 'gpt-4o-mini', input: `Summarise section ${i + 1}` },
+        }),
+      );
+      const file = await client.files.create({
+        file: new File([`${lines.join('\n')}\n`], 'reports.jsonl'),
+        purpose: 'batch',
+      });
       const b = await client.batches.create({
-        input_file_id: 'file-demo',
+        input_file_id: file.id,
         endpoint: '/v1/responses',
         completion_window: '24h',
         metadata,

@@ -1,15 +1,18 @@
 import type { SimClock } from './clock.js';
+import type { FileStore } from './files.js';
 import type { IdFactory } from './ids.js';
 import type { JobKind } from './jobs/job.js';
 import type { JobRegistry } from './jobs/registry.js';
 import type { Random } from './random.js';
 import type { Scenario } from './scenario.js';
 
-/** What every endpoint handler shares: the clock, ids, jobs, and how a new job gets its script and dice. */
+/** What every endpoint handler shares: the clock, ids, jobs, files, and how a new job gets its script and dice. */
 export interface SimContext {
   readonly clock: SimClock;
   readonly ids: IdFactory;
   readonly jobs: JobRegistry;
+  /** Uploaded files and the files batches write. */
+  readonly files: FileStore;
   /** The scenario for a new job of `kind` with this metadata; throws a 400 when it does not validate. */
   scenarioFor(kind: JobKind, metadata: Record<string, string> | null): Scenario;
   /** A fresh random stream for the next job, independent of every other job's. */

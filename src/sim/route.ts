@@ -21,6 +21,8 @@ export interface SimReply {
   status?: number;
   body: unknown;
   sse?: SseReply;
+  /** A non-JSON answer (`files.content`), written chunk by chunk instead of `body`. */
+  content?: { type: string; chunks: () => Iterable<string | Buffer> };
 }
 
 /** One endpoint: its stable name (used by faults and stats), method and path. */

@@ -64,8 +64,26 @@ export interface Scenario {
   submitLagMs?: Duration;
   /** Text of the assistant's reply (run message, response output). */
   reply?: string;
-  /** Batches: `request_counts.total` (default 10). */
+  /** Batches: `request_counts.total` (default: the input file's line count, else 10). */
   requests?: number;
+  /** Batches: which requests fail: a count spread evenly over the batch, or their 0-based indexes (default 0). */
+  failedRequests?: number | readonly number[];
+  /**
+   * Batches: how a failed request reads in the error file. Without `status`: `response: null` and
+   * `error: { code, message }` (default code `server_error`); with `status`: a `response` with that HTTP status
+   * and OpenAI's error body, and `error: null`.
+   */
+  requestError?: { status?: number; code?: string; message?: string };
+  /** Batches: the `response.body` of every successful request (default: a small object of the endpoint's type). */
+  responseBody?: Record<string, unknown>;
+  /**
+   * Batches: how long the requests take, finishing evenly from the start of `in_progress` (default: the
+   * `in_progress` phase, which then lasts at least this long for a batch that completes). A cancel or the expiry
+   * cuts it short: requests not finished by then are `batch_cancelled` / `batch_expired` in the error file.
+   */
+  workMs?: Duration;
+  /** Batches: accept an `input_file_id` that no upload made (default false: a 404 `No such File object`). */
+  anyInputFile?: boolean;
   /** Responses created with `stream: true`: how the reply is streamed (see {@link StreamScript}). */
   stream?: StreamScript;
 }
@@ -114,6 +132,11 @@ const SCENARIO_KEYS = [
   'reply',
   'requests',
   'stream',
+  'failedRequests',
+  'requestError',
+  'responseBody',
+  'workMs',
+  'anyInputFile',
 ];
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -201,6 +224,11 @@ export function validateScenario(value: unknown, path = 'scenario'): Scenario {
     reply,
     requests,
     stream,
+    failedRequests,
+    requestError,
+    responseBody,
+    workMs,
+    anyInputFile,
   } = value;
   if (phases !== undefined) {
     if (!isRecord(phases)) fail(`${path}.phases`, 'an object', phases);
@@ -230,6 +258,33 @@ export function validateScenario(value: unknown, path = 'scenario'): Scenario {
     fail(`${path}.requests`, 'an integer >= 0', requests);
   }
   if (stream !== undefined) checkStreamScript(stream, `${path}.stream`);
+  const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  if (
+    failedRequests !== undefined &&
+    !isCount(failedRequests) &&
+    !(Array.isArray(failedRequests) && failedRequests.every(isCount))
+  ) {
+    fail(`${path}.failedRequests`, 'an integer >= 0 or an array of 0-based indexes', failedRequests);
+  }
+  if (requestError !== undefined) {
+    const ok =
+      isRecord(requestError) &&
+      Object.keys(requestError).every((k) => ['status', 'code', 'message'].includes(k)) &&
+      (requestError.status === undefined ||
+        (Number.isInteger(requestError.status) &&
+          (requestError.status as number) >= 400 &&
+          (requestError.status as number) <= 599)) &&
+      ['code', 'message'].every((k) => requestError[k] === undefined || typeof requestError[k] === 'string');
+    if (!ok)
+      fail(`${path}.requestError`, '{ status?: 400..599, code?: string, message?: string }', requestError);
+  }
+  if (responseBody !== undefined && !isRecord(responseBody)) {
+    fail(`${path}.responseBody`, 'an object', responseBody);
+  }
+  if (workMs !== undefined) validateDuration(workMs, `${path}.workMs`);
+  if (anyInputFile !== undefined && typeof anyInputFile !== 'boolean') {
+    fail(`${path}.anyInputFile`, 'a boolean', anyInputFile);
+  }
   return value as Scenario;
 }
 

@@ -153,6 +153,34 @@ export function createSimServer(deps: ServerDeps): SimServer {
     res.end(JSON.stringify(body));
   };
 
+  /** Writes a file's chunks as the socket takes them, so a large result file never sits whole in memory. */
+  const sendContent = async (
+    res: ServerResponse,
+    route: string,
+    content: NonNullable<SimReply['content']>,
+    headers: Record<string, string>,
+  ) => {
+    deps.counter.record(route, 200);
+    if (res.destroyed) return;
+    res.writeHead(200, {
+      'content-type': content.type,
+      'x-request-id': deps.ids.make('req_', 32, 'hex'),
+      date: new Date(deps.clock.now()).toUTCString(),
+      ...headers,
+    });
+    try {
+      for (const chunk of content.chunks()) {
+        if (res.destroyed) return;
+        if (!res.write(chunk))
+          await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      }
+      res.end();
+    } catch {
+      // Headers are gone: the only honest signal left is a cut connection.
+      res.destroy();
+    }
+  };
+
   const match = (method: string | undefined, pathname: string) => {
     for (const route of routes) {
       if (route.def.method !== method) continue;
@@ -256,7 +284,8 @@ export function createSimServer(deps: ServerDeps): SimServer {
       }
       const pollAfterMs = deps.faults.pollAfterFor(name);
       if (pollAfterMs !== undefined) headers['openai-poll-after-ms'] = String(pollAfterMs);
-      send(res, name, reply.status ?? 200, reply.body, headers);
+      if (reply.content) await sendContent(res, name, reply.content, headers);
+      else send(res, name, reply.status ?? 200, reply.body, headers);
     } catch (error) {
       const failure =
         error instanceof SimHttpError

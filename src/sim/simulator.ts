@@ -9,7 +9,7 @@ import {
 import type { SimContext } from './context.js';
 import { badRequest } from './errors.js';
 import { HttpFaultState, type HttpFaults } from './faults.js';
-import { filesRoutes } from './files.js';
+import { FileStore, filesRoutes } from './files.js';
 import { createIds } from './ids.js';
 import { assistantsRoutes } from './jobs/assistants.js';
 import { batchesRoutes } from './jobs/batches.js';
@@ -171,6 +171,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     clock,
     ids: createIds(createRandom(deriveSeed(seed, 'ids'))),
     jobs,
+    files: new FileStore(),
     jobRandom: () => createRandom(deriveSeed(seed, `job:${jobIndex++}`)),
     scenarioFor(kind, metadata) {
       try {

@@ -122,6 +122,7 @@ describe.concurrent('runstate watch', () => {
       endpoint: '/v1/responses',
       completion_window: '24h',
       metadata: meta({
+        anyInputFile: true,
         phases: { validating: 100, in_progress: 500, cancelling: 300 },
         outcome: 'cancelled',
       }),

@@ -33,7 +33,7 @@ export async function createJob(client: OpenAI, kind: JobRef['kind'], scenario: 
     input_file_id: 'file-abc',
     endpoint: '/v1/responses',
     completion_window: '24h',
-    metadata,
+    metadata: scenarioMeta({ anyInputFile: true, ...scenario }),
   });
   return { kind, id: b.id };
 }

@@ -17,6 +17,7 @@ beforeAll(async () => {
     input_file_id: 'f',
     endpoint: '/v1/responses',
     completion_window: '24h',
+    metadata: { sim_scenario: '{"anyInputFile":true}' },
   });
   ids = { assistantId, threadId, runId: run.id, responseId: response.id, batchId: batch.id };
 });

@@ -57,6 +57,7 @@ describe('stats', () => {
       input_file_id: 'f',
       endpoint: '/v1/responses',
       completion_window: '24h',
+      metadata: { sim_scenario: '{"anyInputFile":true}' },
     });
     for (let i = 0; i < 5; i++) await client.batches.retrieve(batch.id).catch(() => undefined);
     await client.batches.cancel(batch.id);

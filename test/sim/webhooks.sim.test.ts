@@ -91,6 +91,7 @@ describe('webhook delivery', () => {
         endpoint: '/v1/responses',
         completion_window: '24h',
         metadata: scenarioMeta({
+          anyInputFile: true,
           phases: { validating: 100, in_progress: 100, finalizing: 100, cancelling: 100 },
           ...scenario,
         }),
