@@ -1,5 +1,5 @@
 import { ToolHandlerError } from './errors/tool-handler-error.js';
-import { describeIssue, type StandardSchemaV1 } from './standard-schema.js';
+import { describeIssue, isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
 import type { ToolCall, ToolOutput } from './types.js';
 
 /**
@@ -118,4 +118,20 @@ export async function runToolCalls(
   signal: AbortSignal,
 ): Promise<ToolOutput[]> {
   return Promise.all(calls.map((call) => runToolCall(call, handlers, policy, signal)));
+}
+
+/** What is wrong with a `tools` option, as a sentence; undefined when every entry is a handler or a `tool()`. */
+export function toolsProblem(tools: unknown): string | undefined {
+  if (tools === undefined) return undefined;
+  if (typeof tools !== 'object' || tools === null || Array.isArray(tools)) {
+    return 'tools must be an object of handlers by tool name, like { get_weather: (args, call) => ... }';
+  }
+  for (const [name, entry] of Object.entries(tools)) {
+    if (typeof entry === 'function') continue;
+    const { schema, handler } = (entry ?? {}) as Partial<SchemaTool>;
+    if (typeof entry === 'object' && isStandardSchema(schema) && typeof handler === 'function') continue;
+    const got = entry === null ? 'null' : Array.isArray(entry) ? 'an array' : typeof entry;
+    return `tools.${name} must be a handler function or tool(schema, handler) (got ${got})`;
+  }
+  return undefined;
 }

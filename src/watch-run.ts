@@ -9,14 +9,16 @@ import {
   throwError,
 } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { onAbort } from './abort-listener.js';
 import { ConfigurationError } from './errors/configuration-error.js';
 import { adapters } from './kinds/index.js';
 import { withLongDelays } from './long-delay-scheduler.js';
 import { createRequestMeter } from './request-meter.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { poll } from './sources/poll.js';
+import { isTerminal } from './states.js';
 import { toolCallRegistry } from './tool-call-registry.js';
-import type { ToolErrorPolicy, ToolHandlers } from './tools.js';
+import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from './tools.js';
 import type {
   JobKind,
   JobRef,
@@ -47,7 +49,10 @@ export interface WatchRunOptions<Ref extends JobRef = JobRef> {
   maxWaitMs?: number;
   /** Stop watching when it aborts; the Observable completes after the last snapshot. */
   signal?: AbortSignal;
-  /** With `signal`: also cancel the job when it aborts. Default false. */
+  /**
+   * With `signal`: also cancel the job when it aborts. Default false. The last snapshot is the cancel's answer:
+   * `done: true` in `cancelled` when the server cancels at once (responses), `done: false` while it is `cancelling`.
+   */
   cancelOnAbort?: boolean;
   /** Passed to XState's `createActor` (for instance `createBrowserInspector().inspect` or a WebSocket inspector). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
@@ -107,6 +112,8 @@ function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefi
   if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
     return new ConfigurationError(`watchRun: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
   }
+  const tools = toolsProblem(options.tools);
+  if (tools) return new ConfigurationError(`watchRun: ${tools}`);
   if (options.onToolError !== undefined && !['report', 'fail'].includes(options.onToolError)) {
     return new ConfigurationError(`watchRun: onToolError must be 'report' or 'fail'`);
   }
@@ -217,7 +224,13 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
           subscriber.error(s.context.fault);
           return;
         }
-        const phase = !done ? 'watching' : s.value === 'stopped' ? 'stopped' : 'done';
+        // A cancel that the server answered with a final status (a response cancels at once) is the job's
+        // outcome: the watch ended done, not merely stopped.
+        const phase = !done
+          ? 'watching'
+          : s.value === 'stopped' && !isTerminal(s.context.state)
+            ? 'stopped'
+            : 'done';
         options.onPersist?.(actor.getPersistedSnapshot());
         if (restored && !done) armTick(s.context);
         emit(toSnapshot(s.context, phase, meter.count));
@@ -226,7 +239,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       error: (e) => subscriber.error(e),
     });
 
-    const onAbort = () => actor.send({ type: 'abort', cancel: cancelOnAbort });
+    const abort = () => actor.send({ type: 'abort', cancel: cancelOnAbort });
     actor.start();
     if (restored) {
       actor.send({ type: 'tick', at: now() });
@@ -234,11 +247,12 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     }
     const first = actor.getSnapshot();
     if (first.status === 'active') emit(toSnapshot(first.context, 'watching', meter.count));
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    let stopListening = () => {};
+    if (signal?.aborted) abort();
+    else if (signal) stopListening = onAbort(signal, abort);
 
     return () => {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
       nudges.unsubscribe();
       tickTimer?.unsubscribe();
       subscription.unsubscribe();

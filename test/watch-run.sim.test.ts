@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import type OpenAI from 'openai';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -318,18 +319,58 @@ describe('watchRun: time, abort and faults', () => {
       controller.abort();
       await done;
       const last = snapshots.at(-1)!;
-      expect(last.done).toBe(false);
       const id = job.kind === 'response' ? job.id : '';
       const cancels = sim.stats().requests.byRoute['responses.cancel']?.total ?? 0;
       if (cancelOnAbort) {
         expect(cancels).toBe(1);
-        expect(last.status).toBe('cancelled');
+        // The server answered the cancel with a final status: that is the job's outcome, and the watch is done.
+        expect([last.state, last.status, last.done]).toEqual(['cancelled', 'cancelled', true]);
+        expect(last.note).toBeUndefined();
         expect((await client.responses.retrieve(id)).status).toBe('cancelled');
       } else {
+        expect([last.state, last.done]).toEqual(['in_progress', false]);
         expect(cancels).toBe(0);
         expect((await client.responses.retrieve(id)).status).toBe('in_progress');
       }
     }
+  });
+
+  it('shares one abort listener among many watches on one signal: no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const jobs = await Promise.all(
+        Array.from({ length: 12 }, () => createResponse({ phases: { queued: 200, in_progress: 600_000 } })),
+      );
+      const controller = new AbortController();
+      const ends = jobs.map((job) => lastValueFrom(watchRun({ ...base(), job, signal: controller.signal })));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+      controller.abort();
+      const lasts = await Promise.all(ends);
+      expect(lasts.map((s) => [s.done, s.note?.startsWith('stopped watching on abort')])).toEqual(
+        jobs.map(() => [false, true]),
+      );
+      // Node reports the warning on the next tick of the loop.
+      await new Promise((r) => setTimeout(r, 10));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('refuses a tools entry that is neither a handler nor tool(schema, handler)', async () => {
+    const job = await createResponse({ phases: quick });
+    for (const tools of [{ f: 42 }, { f: { schema: {}, handler: () => 'x' } }, { f: null }, 'get_weather']) {
+      const error = await lastValueFrom(watchRun({ ...base(), job, tools: tools as never })).catch(
+        (e: unknown) => e,
+      );
+      expect(isRunstateError(error) && error.code).toBe('bad_configuration');
+      expect((error as Error).message).toMatch(/tools/);
+    }
+    expect(sim.stats().requests.byRoute['responses.retrieve']).toBeUndefined();
   });
 
   it('rides out a 429 storm and 5xx answers: the run still ends, as a value', async () => {

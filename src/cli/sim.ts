@@ -8,6 +8,7 @@ import {
   startSimulator,
   validateScenario,
 } from '../sim/index.js';
+import { webhookSecretProblem } from '../webhooks/secret.js';
 import { integer, parseOrUsage, port, positive, probability } from './args.js';
 import { CliError, type CliIo, type Command, UsageError } from './command.js';
 import { createStyle } from './format.js';
@@ -139,6 +140,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (values['webhook-secret'] !== undefined && webhookUrl === undefined) {
     throw new UsageError('--webhook-secret needs --webhook-url');
   }
+  const secretProblem =
+    values['webhook-secret'] === undefined ? undefined : webhookSecretProblem(values['webhook-secret']);
+  if (secretProblem) throw new UsageError(`--webhook-secret ${secretProblem}`);
   const secret = webhookUrl ? (values['webhook-secret'] ?? generateWebhookSecret()) : undefined;
 
   const stop = interruption();

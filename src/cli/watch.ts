@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { JobRef } from '../types.js';
+import { webhookSecretProblem } from '../webhooks/secret.js';
 import { duration, parseOrUsage, port, required } from './args.js';
 import { CliError, type CliIo, type Command, UsageError } from './command.js';
 
@@ -100,6 +101,12 @@ function parse(argv: readonly string[], io: CliIo): WatchRequest {
   if (listensForWebhooks) {
     required(webhookPort, `--source ${sourceName}: --port (where webhooks arrive)`);
     required(secret, `--source ${sourceName}: --secret (or OPENAI_WEBHOOK_SECRET)`);
+    const problem = webhookSecretProblem(secret);
+    if (problem) {
+      throw new UsageError(
+        `${values.secret !== undefined ? '--secret' : 'OPENAI_WEBHOOK_SECRET'} ${problem}`,
+      );
+    }
   }
   const baseURL = values['base-url'];
   if (baseURL !== undefined && !URL.canParse(baseURL)) {

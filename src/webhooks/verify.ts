@@ -2,6 +2,7 @@ import OpenAI, { InvalidWebhookSignatureError } from 'openai';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { WebhookVerificationError } from '../errors/webhook-verification-error.js';
 import { toWebhookEvent, type WebhookEvent } from './event.js';
+import { webhookSecretProblem } from './secret.js';
 
 /** The part of an OpenAI client that verification uses. */
 export type WebhookClient = Pick<OpenAI, 'webhooks'>;
@@ -20,8 +21,6 @@ export interface WebhookVerifierOptions {
 export type WebhookVerifier = (body: string, headers: Headers) => Promise<WebhookEvent>;
 
 const REQUIRED_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature'] as const;
-// Buffer's base64 decoder also takes the URL-safe alphabet and missing padding, so accept those too.
-const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
 /**
  * Verifies Standard Webhooks deliveries through the SDK's `client.webhooks.unwrap` (no HMAC of our own), trying each
@@ -95,22 +94,12 @@ function isSignatureError(e: unknown): e is Error {
   );
 }
 
-// A `whsec_` secret that is not base64 would silently decode to a short key and reject every delivery
-// (openai/openai-node#1887): refuse it up front. Messages name the position, never the secret.
+// Messages name the position, never the secret.
 function checkSecrets(secrets: readonly string[]): readonly string[] {
   if (secrets.length === 0) throw new ConfigurationError('createWebhookHub needs a secret (or secrets)');
   secrets.forEach((secret, i) => {
-    if (typeof secret !== 'string' || secret.length === 0) {
-      throw new ConfigurationError(`webhook secret #${i + 1} is empty`);
-    }
-    if (secret.startsWith('whsec_')) {
-      const encoded = secret.slice('whsec_'.length);
-      if (!BASE64.test(encoded)) {
-        throw new ConfigurationError(
-          `webhook secret #${i + 1} starts with whsec_ but is not valid base64: copy it again from the dashboard`,
-        );
-      }
-    }
+    const problem = webhookSecretProblem(secret);
+    if (problem) throw new ConfigurationError(`webhook secret #${i + 1} ${problem}`);
   });
   return [...secrets];
 }

@@ -70,6 +70,23 @@ describe.concurrent('runstate listen', () => {
     ]);
   });
 
+  it('refuses a secret without whsec_, from the flag or the environment: one line, exit 2', async () => {
+    const results = await Promise.all([
+      runCli(['listen', '--port', '0', '--secret', 'plain-secret']),
+      runCli(['listen', '--port', '0'], cliEnv({ OPENAI_WEBHOOK_SECRET: 'plain-secret' })),
+    ]);
+    for (const [i, origin] of ['--secret', 'OPENAI_WEBHOOK_SECRET'].entries()) {
+      const { code, stdout, stderr } = results[i]!;
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(
+        new RegExp(`^runstate listen: ${origin}: webhook secret #1 does not start with whsec_`),
+      );
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).not.toContain('plain-secret');
+    }
+  });
+
   it('needs a secret: one line, exit 2', async () => {
     const { code, stderr } = await runCli(['listen']);
     expect(code).toBe(2);

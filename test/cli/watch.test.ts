@@ -234,6 +234,10 @@ describe.concurrent('runstate watch', () => {
         /--source must be poll, webhook or hybrid/,
       ],
       [['watch', '--response', 'r', '--nope'], /Unknown option '--nope'/],
+      [
+        ['watch', '--response', 'r', '--source', 'hybrid', '--port', '0', '--secret', 'plain-secret'],
+        /^runstate watch: --secret does not start with whsec_/,
+      ],
     ];
     const results = await Promise.all(cases.map(([args]) => runCli(args, keyed)));
     results.forEach(({ code, stderr }, i) => {

@@ -209,8 +209,9 @@ describe('watchRuns: many jobs through the SDK and the simulator', () => {
     const results = await settled;
     jobs$.next(await createJob(client, 'response', { phases: SLOW }));
     expect(results.map((u) => u.key)).toEqual(jobs.map(jobKey));
+    // Each cancel was answered with a final status: each watch ended done.
     expect(results.map((u) => u.type === 'snapshot' && [u.snapshot.done, u.snapshot.status])).toEqual(
-      jobs.map(() => [false, 'cancelled']),
+      jobs.map(() => [true, 'cancelled']),
     );
     expect(jobs.map((j) => sim.job(jobKey(j))!.status)).toEqual(jobs.map(() => 'cancelled'));
     expect(sim.stats().requests.byRoute['responses.cancel']?.total).toBe(5);

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigurationError } from '../../src/errors/configuration-error.js';
 import { isRunstateError } from '../../src/errors/runstate-error.js';
 import { WebhookVerificationError } from '../../src/errors/webhook-verification-error.js';
 import { createWebhookHub } from '../../src/webhooks/hub.js';
@@ -87,11 +88,22 @@ describe('createWebhookVerifier', () => {
     expect(() => createWebhookHub({ secret, maxBodyBytes: -1 })).toThrow(/maxBodyBytes/);
   });
 
-  it('accepts a plain (non-whsec) secret as UTF-8 bytes, as the SDK does', async () => {
-    const verify = createWebhookVerifier({ secrets: ['plain-secret'] });
-    const body = webhookEventBody('response.completed', 'resp_1');
-    await expect(
-      verify(body, new Headers(signWebhook({ secret: 'plain-secret', body }))),
-    ).resolves.toBeDefined();
+  it('refuses a secret without the whsec_ prefix at construction, which would reject every delivery', () => {
+    for (const make of [
+      () => createWebhookHub({ secret: 'plain-secret' }),
+      () => createWebhookHub({ secrets: [secret, 'c2VjcmV0'] }),
+      () => createWebhookVerifier({ secrets: ['plain-secret'] }),
+    ]) {
+      let error: unknown;
+      try {
+        make();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(isRunstateError(error) && error.code).toBe('bad_configuration');
+      expect((error as Error).message).toMatch(/secret #\d does not start with whsec_/);
+      expect((error as Error).message).not.toContain('plain-secret');
+    }
   });
 });
