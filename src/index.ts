@@ -79,6 +79,14 @@ export {
 export { HYBRID_FALLBACK_POLL, type HybridOptions, hybrid } from './sources/hybrid.js';
 export { type PollOptions, type PollSource, poll } from './sources/poll.js';
 export {
+  type AgeGrowth,
+  DEFAULT_POLL_SCHEDULES,
+  type PollSchedule,
+  type PollScheduleOptions,
+  type PollSchedules,
+  scheduleDelay,
+} from './sources/poll-schedule.js';
+export {
   type WebhookFetchPolicy,
   type WebhookSource,
   type WebhookSourceOptions,

@@ -11,6 +11,8 @@ import {
 import { type BackoffPolicy, nextDelay, resolveBackoff } from '../../src/sources/backoff.js';
 import { HYBRID_FALLBACK_POLL } from '../../src/sources/hybrid.js';
 import { poll } from '../../src/sources/poll.js';
+import { type PollSchedule, scheduleDelay } from '../../src/sources/poll-schedule.js';
+import type { JobKind } from '../../src/types.js';
 import { type DelayFn, replayFixed, replayPolling, type Strategy } from './strategies-replay.js';
 
 /** The seed's loop: retrieve at create, then 0.5 s ×1.5 capped at 5 s, no jitter (its 60 s timeout left out). */
@@ -44,6 +46,12 @@ export const adaptiveDelays =
       source.cold.minDelayMs,
     );
 
+/** Delays of a kind's poll schedule, as the poll source computes them (from the job's age). */
+export const scheduleDelays =
+  (schedule: PollSchedule): DelayFn =>
+  (attempt, age, random) =>
+    asPolled(scheduleDelay(schedule, attempt, age, random), schedule.backoff.minDelayMs);
+
 /** Delays that follow a plan (the oracle). */
 export const planDelays =
   (plan: PollPlan): DelayFn =>
@@ -73,9 +81,14 @@ export const sdk: Strategy = {
   replay: (d) => replayFixed(d, 5000, true),
 };
 
-export const defaultPoll: Strategy = pollingStrategy(
-  'default',
-  'runstate `poll()` default',
+/** `poll()` with no options, for a job of `kind`: the benchmark's short runs are responses, its batches batches. */
+export const defaultPoll = (kind: JobKind): Strategy =>
+  pollingStrategy('default', `runstate \`poll()\` default (${kind})`, scheduleDelays(poll().schedules[kind]));
+
+/** The default before issue 13: the seed's numbers without jitter for every kind. */
+export const previousDefault: Strategy = pollingStrategy(
+  'default-before',
+  'runstate `poll()` default before, every kind (0.5 s ×1.5, cap 5 s)',
   backoffDelays(poll().policy),
 );
 
@@ -96,13 +109,22 @@ export function hybridStrategy(id: string, label: string, fallback: DelayFn, los
     replay: (d, random) => {
       const lost = random() < loss;
       const webhookAt = lost ? Number.POSITIVE_INFINITY : d + latency(random);
-      return replayPolling(d, fallback, random, { webhookAt });
+      return { ...replayPolling(d, fallback, random, { webhookAt }), lost };
     },
   };
 }
 
-export const hybridDefault: Strategy = hybridStrategy(
-  'hybrid',
-  'hybrid, 5% webhooks lost (`HYBRID_FALLBACK_POLL`)',
-  backoffDelays(resolveBackoff(HYBRID_FALLBACK_POLL)),
+/** `hybrid(hub)`'s default fallback for a job of `kind`. */
+export const hybridDefault = (kind: JobKind): Strategy =>
+  hybridStrategy(
+    'hybrid',
+    `hybrid, 5% webhooks lost (\`HYBRID_FALLBACK_POLL\`, ${kind})`,
+    scheduleDelays(poll(HYBRID_FALLBACK_POLL).schedules[kind]),
+  );
+
+/** The fallback before issue 13: 30 s, ×2, capped at 5 min, equal jitter, for every kind. */
+export const hybridBefore: Strategy = hybridStrategy(
+  'hybrid-before',
+  'hybrid, 5% lost, fallback before (30 s ×2, cap 5 min, equal jitter)',
+  backoffDelays(resolveBackoff({ initialDelayMs: 30_000, factor: 2, maxDelayMs: 300_000, jitter: 'equal' })),
 );

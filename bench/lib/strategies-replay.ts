@@ -12,6 +12,8 @@ export interface Replay {
   detectedAt: number;
   /** Age of the last poll that saw the job running, if any (what the adaptive source learns from). */
   lastRunningAt: number | undefined;
+  /** Its terminal webhook was lost (hybrid runs): only a poll can see the end. */
+  lost?: boolean;
 }
 
 /** A strategy under test. `random` is this run's own stream (jitter, webhook latency, loss); `run` its index. */
@@ -75,6 +77,8 @@ export interface Summary {
   relative: { p50: number; p95: number; p99: number };
   /** Runs whose end was seen (every one, unless a strategy can lose a job). */
   ended: number;
+  /** Runs whose webhook was lost: how many, how many were seen within their own duration, the worst delay / duration. */
+  lost: { runs: number; withinDuration: number; worstRelative: number };
 }
 
 /** Replays `strategy` on every duration, each run with its own random stream `randomFor(i)`. */
@@ -87,10 +91,16 @@ export function measure(
   const relative = new Float64Array(durations.length);
   let calls = 0;
   let ended = 0;
+  const lost = { runs: 0, withinDuration: 0, worstRelative: 0 };
   durations.forEach((d, i) => {
     const r = strategy.replay(d, randomFor(i), i);
     calls += r.calls;
     if (Number.isFinite(r.detectedAt)) ended++;
+    if (r.lost) {
+      lost.runs++;
+      if (r.detectedAt - d <= d) lost.withinDuration++;
+      lost.worstRelative = Math.max(lost.worstRelative, (r.detectedAt - d) / Math.max(1, d));
+    }
     delays[i] = r.detectedAt - d;
     relative[i] = (r.detectedAt - d) / Math.max(1, d);
   });
@@ -102,6 +112,7 @@ export function measure(
     delay: { p50: quantile(delays, 0.5), p95: quantile(delays, 0.95), p99: quantile(delays, 0.99) },
     relative: { p50: quantile(relative, 0.5), p95: quantile(relative, 0.95), p99: quantile(relative, 0.99) },
     ended,
+    lost,
   };
 }
 

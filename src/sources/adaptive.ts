@@ -4,6 +4,7 @@ import { isJobTerminal } from '../states.js';
 import type { JobRef, Source, StatusEvent } from '../types.js';
 import { type BackoffOptions, type BackoffPolicy, DEFAULT_POLL_BACKOFF, nextDelay } from './backoff.js';
 import type { DurationModel } from './duration-model.js';
+import { ageOffset } from './job-age.js';
 import { type PollDelays, type PollOptions, poll } from './poll.js';
 import {
   type DelayTarget,
@@ -204,16 +205,4 @@ export function adaptivePoll(model: DurationModel, options: AdaptivePollOptions 
       }),
   };
   return source;
-}
-
-/**
- * How much older than the watch the job is, in ms: 0 when the watch began around the job's creation (within 2 s:
- * `created_at` has whole seconds, and clocks drift), else its age at `at` minus the time watched so far.
- */
-function ageOffset(job: unknown, at: number, elapsedMs: number): number {
-  const createdAt = (job as { created_at?: unknown } | null)?.created_at;
-  if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) return 0;
-  // created_at is truncated to the second: the middle of that second is the best guess.
-  const age = at - (createdAt * 1000 + 500);
-  return age - elapsedMs > 2000 ? age - elapsedMs : 0;
 }

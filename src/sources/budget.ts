@@ -6,12 +6,12 @@ import type { SourceContext, StatusEvent } from '../types.js';
 import { MAX_TIMER_MS, nextDelay } from './backoff.js';
 import {
   exhausted,
-  fixedPolicy,
   type Outcome,
   type PollOptions,
   type PollSource,
   poll,
   request,
+  WatchSchedule,
 } from './poll.js';
 import { readRequestLimitHeaders } from './rate-limit-headers.js';
 import { TokenBucket } from './token-bucket.js';
@@ -111,6 +111,7 @@ class Watch {
   cancelDue: (() => void) | undefined = undefined;
   request: Subscription | undefined = undefined;
   nudges: Subscription | undefined = undefined;
+  readonly schedule: WatchSchedule;
 
   constructor(
     readonly ctx: SourceContext,
@@ -121,7 +122,9 @@ class Watch {
     /** When the watch subscribed, on the watch's clock (custom `delays` get the time elapsed since). */
     readonly start: number,
     readonly onAbort: () => void,
-  ) {}
+  ) {
+    this.schedule = new WatchSchedule(source, ctx.job.kind, start);
+  }
 }
 
 /**
@@ -162,10 +165,11 @@ export function createPollBudget(options: PollBudgetOptions): PollBudget {
   const loop = new BudgetLoop(rpm, burst, priority, options.scheduler);
   const budget: PollBudget = {
     poll(pollOptions: PollOptions = {}) {
-      const { policy, retryPolicy, maxRetries, immediate, delays } = poll(pollOptions);
+      const { policy, schedules, retryPolicy, maxRetries, immediate, delays } = poll(pollOptions);
       const source: BudgetedPollSource = {
         name: 'poll',
         policy,
+        schedules,
         retryPolicy,
         maxRetries,
         immediate,
@@ -256,12 +260,11 @@ class BudgetLoop {
     this.pump();
   }
 
-  /** The delay before schedule attempt `attempt`: the backoff's, or the custom `delays` through the same rules. */
+  /** The delay before schedule attempt `attempt`: the kind's schedule, or the custom `delays`, as in poll(). */
   private scheduled(w: Watch, attempt: number, hintMs: number | undefined): number {
-    const { source, ctx } = w;
-    if (!source.delays) return this.delay(w, source.policy, attempt, hintMs);
-    const base = source.delays(attempt, ctx.scheduler.now() - w.start);
-    return this.delay(w, fixedPolicy(source.policy, base), 0, hintMs);
+    const { ctx } = w;
+    const next = w.schedule.policyFor(attempt, ctx.scheduler.now(), ctx.random, w.nudged);
+    return this.delay(w, next.policy, next.attempt, hintMs);
   }
 
   private delay(w: Watch, policy: PollSource['policy'], attempt: number, hintMs: number | undefined): number {
@@ -389,6 +392,7 @@ class BudgetLoop {
     }
     const { source } = w;
     if (outcome.ok) {
+      w.schedule.observe(outcome.event);
       w.subscriber.next(outcome.event);
       // The subscriber may have left, or nudged, while handling the event (TypeScript cannot see next() change it).
       if ((w.phase as Phase) !== IDLE) return;

@@ -20,7 +20,7 @@ import { classifyRequestError, type RequestFailure } from '../errors/from-api-er
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isJobTerminal } from '../states.js';
-import type { Fetched, Source, SourceContext, StatusEvent } from '../types.js';
+import type { Fetched, JobKind, Source, SourceContext, StatusEvent } from '../types.js';
 import {
   type BackoffOptions,
   type BackoffPolicy,
@@ -29,6 +29,17 @@ import {
   nextDelay,
   resolveBackoff,
 } from './backoff.js';
+import { JobAge } from './job-age.js';
+import {
+  type AgeGrowth,
+  DEFAULT_POLL_SCHEDULES,
+  type PollSchedule,
+  type PollScheduleOptions,
+  type PollSchedules,
+  resolvePollSchedule,
+  resolvePollSchedules,
+  scheduleDelay,
+} from './poll-schedule.js';
 import { serverHintMs } from './server-hint.js';
 
 /**
@@ -39,8 +50,19 @@ import { serverHintMs } from './server-hint.js';
  */
 export type PollDelays = (attempt: number, elapsedMs: number) => number;
 
-/** Options of {@link poll}: the poll schedule, plus how failed requests are retried. */
+/**
+ * Options of {@link poll}: the poll schedule, plus how failed requests are retried. Without any schedule option
+ * (a backoff field, `growth`, `delays`) the schedule is chosen by the job's kind (`schedules`).
+ */
 export interface PollOptions extends BackoffOptions {
+  /** Each delay is at least this share of the job's age (see {@link AgeGrowth}); with the backoff fields. */
+  growth?: AgeGrowth;
+  /**
+   * The schedule of each kind when no other schedule option is given; kinds left out keep the default.
+   * Default {@link DEFAULT_POLL_SCHEDULES}: the seed's backoff for runs and responses (slowing down past about 3 minutes),
+   * 15% of the job's age for batches.
+   */
+  schedules?: Partial<Record<JobKind, PollScheduleOptions>>;
   /**
    * Replaces the backoff policy's delays (the policy's `minDelayMs` still floors them). The adaptive schedule
    * plugs in here.
@@ -60,7 +82,10 @@ export interface PollOptions extends BackoffOptions {
 /** The poll source, with its resolved settings (benchmarks compute its schedule with `backoffSchedule`). */
 export interface PollSource extends Source {
   readonly name: 'poll';
+  /** The backoff of the responses' schedule (of every kind's, when a backoff was given); see `schedules`. */
   readonly policy: BackoffPolicy;
+  /** The schedule each kind of job gets. */
+  readonly schedules: PollSchedules;
   readonly retryPolicy: BackoffPolicy;
   readonly maxRetries: number;
   readonly immediate: boolean;
@@ -81,8 +106,10 @@ export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = {
 export const DEFAULT_MAX_RETRIES = 8;
 
 /**
- * A source that retrieves the job on a jittered exponential schedule until it reaches a terminal status, the
- * deadline passes, or the subscriber leaves. Throws `ConfigurationError` at once for invalid options.
+ * A source that retrieves the job on a schedule until it reaches a terminal status, the deadline passes, or the
+ * subscriber leaves. By default the schedule depends on the kind ({@link DEFAULT_POLL_SCHEDULES}): a short backoff
+ * for runs and responses, a delay growing with the age for batches. Throws `ConfigurationError` at once for
+ * invalid options.
  * @example watchRun({ client, job, source: poll({ initialDelayMs: 1000, maxDelayMs: 10_000 }) })
  */
 export function poll(options: PollOptions = {}): PollSource {
@@ -91,9 +118,11 @@ export function poll(options: PollOptions = {}): PollSource {
     retryBackoff = {},
     immediate = false,
     delays,
+    schedules: scheduleOptions,
     ...backoff
   } = options;
-  const policy = resolveBackoff(backoff, DEFAULT_POLL_BACKOFF, 'poll()');
+  const schedules = resolveSchedules(backoff, scheduleOptions, delays !== undefined);
+  const policy = schedules.response.backoff;
   const retryPolicy = resolveBackoff(retryBackoff, DEFAULT_RETRY_BACKOFF, 'poll({ retryBackoff })');
   if (!(maxRetries === Number.POSITIVE_INFINITY || (Number.isInteger(maxRetries) && maxRetries >= 0))) {
     throw new ConfigurationError(
@@ -106,6 +135,7 @@ export function poll(options: PollOptions = {}): PollSource {
   const source: PollSource = {
     name: 'poll',
     policy,
+    schedules,
     retryPolicy,
     maxRetries,
     immediate: Boolean(immediate),
@@ -113,6 +143,69 @@ export function poll(options: PollOptions = {}): PollSource {
     watch: (ctx) => watchByPolling(ctx, source),
   };
   return source;
+}
+
+const BACKOFF_KEYS = ['initialDelayMs', 'factor', 'maxDelayMs', 'jitter', 'minDelayMs', 'growth'] as const;
+
+/** One schedule for every kind when any schedule field is given (or custom `delays`); else the kind defaults. */
+function resolveSchedules(
+  backoff: PollScheduleOptions,
+  scheduleOptions: PollOptions['schedules'],
+  custom: boolean,
+): PollSchedules {
+  const given = BACKOFF_KEYS.some((key) => backoff[key] !== undefined);
+  if (given || custom) {
+    if (scheduleOptions !== undefined) {
+      throw new ConfigurationError(
+        'poll(): schedules applies only without a backoff option, growth or delays (those set one schedule for every kind)',
+      );
+    }
+    const one = resolvePollSchedule(backoff, DEFAULT_POLL_BACKOFF, 'poll()');
+    return { 'assistants.run': one, response: one, batch: one };
+  }
+  return scheduleOptions === undefined ? DEFAULT_POLL_SCHEDULES : resolvePollSchedules(scheduleOptions);
+}
+
+/**
+ * The schedule of one watch: the base delay before each scheduled retrieve, from the custom `delays` (time since
+ * the watch began) or the kind's schedule (the job's age, known from its `created_at` after the first retrieve).
+ * Shared with the budgeted source (`budget.ts`).
+ */
+export class WatchSchedule {
+  private readonly age: JobAge;
+  private readonly schedule: PollSchedule;
+
+  constructor(
+    private readonly source: PollSource,
+    kind: JobKind,
+    private readonly start: number,
+  ) {
+    this.age = new JobAge(start);
+    this.schedule = source.schedules[kind] ?? DEFAULT_POLL_SCHEDULES.response;
+  }
+
+  /** Learns the job's age from an event of the watch. */
+  observe(event: StatusEvent): void {
+    this.age.observe(event.job, event.at);
+  }
+
+  /**
+   * The policy and attempt to pass to `nextDelay` (with the hint and the deadline) for scheduled retrieve
+   * `attempt` at epoch ms `now`; `nudged`: this cycle began with a nudge.
+   */
+  policyFor(
+    attempt: number,
+    now: number,
+    random: () => number,
+    nudged: boolean,
+  ): { policy: BackoffPolicy; attempt: number } {
+    const { source, schedule } = this;
+    if (source.delays)
+      return { policy: fixedPolicy(source.policy, source.delays(attempt, now - this.start)), attempt: 0 };
+    if (!schedule.growth) return { policy: schedule.backoff, attempt };
+    const base = scheduleDelay(schedule, attempt, this.age.at(now), random, nudged);
+    return { policy: fixedPolicy(schedule.backoff, base), attempt: 0 };
+  }
 }
 
 /** Marks the end of a cycle because the deadline came: the whole source completes. */
@@ -143,9 +236,13 @@ function watchByPolling(ctx: SourceContext, source: PollSource): Observable<Stat
     const start = ctx.scheduler.now();
     if (ctx.signal.aborted || start >= ctx.deadline) return EMPTY;
     // Each nudge starts a new cycle: switchMap drops the pending timer and aborts a request in flight.
-    const cycles$ = merge(of(source.immediate), ctx.nudge$.pipe(map(() => false)));
+    const schedule = new WatchSchedule(source, ctx.job.kind, start);
+    const cycles$ = merge(
+      of({ immediate: source.immediate, nudged: false }),
+      ctx.nudge$.pipe(map(() => ({ immediate: false, nudged: true }))),
+    );
     return cycles$.pipe(
-      switchMap((immediate) => pollCycle(ctx, source, immediate, start)),
+      switchMap(({ immediate, nudged }) => pollCycle(ctx, source, schedule, immediate, nudged)),
       takeWhile((x): x is StatusEvent => x !== DEADLINE),
       takeWhile((event) => !isJobTerminal(event.state), true),
       takeUntil(fromEvent(ctx.signal, 'abort')),
@@ -157,8 +254,9 @@ function watchByPolling(ctx: SourceContext, source: PollSource): Observable<Stat
 function pollCycle(
   ctx: SourceContext,
   source: PollSource,
+  schedule: WatchSchedule,
   immediate: boolean,
-  start: number,
+  nudged: boolean,
 ): Observable<StatusEvent | typeof DEADLINE> {
   const delayFor = (policy: BackoffPolicy, attempt: number, hintMs?: number) =>
     nextDelay(policy, attempt, {
@@ -167,10 +265,10 @@ function pollCycle(
       deadline: ctx.deadline,
       hintMs,
     });
-  const scheduled = (attempt: number, hintMs?: number) =>
-    source.delays
-      ? delayFor(fixedPolicy(source.policy, source.delays(attempt, ctx.scheduler.now() - start)), 0, hintMs)
-      : delayFor(source.policy, attempt, hintMs);
+  const scheduled = (attempt: number, hintMs?: number) => {
+    const next = schedule.policyFor(attempt, ctx.scheduler.now(), ctx.random, nudged);
+    return delayFor(next.policy, next.attempt, hintMs);
+  };
 
   const requestAfter = (
     delay: number,
@@ -191,6 +289,7 @@ function pollCycle(
     if (step === DEADLINE) return EMPTY;
     const { outcome, attempt, failures } = step;
     if (outcome.ok) {
+      schedule.observe(outcome.event);
       if (isJobTerminal(outcome.event.state)) return EMPTY;
       return requestAfter(scheduled(attempt + 1, outcome.hintMs), attempt + 1, 0);
     }

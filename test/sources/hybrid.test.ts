@@ -44,10 +44,11 @@ describe('hybrid()', () => {
   it('is named hybrid, and falls back to a slow poll by default', () => {
     const { routes } = fakeRoutes();
     expect(hybrid(routes).name).toBe('hybrid');
-    expect(HYBRID_FALLBACK_POLL).toMatchObject({
-      initialDelayMs: 30_000,
-      maxDelayMs: 300_000,
-      jitter: 'equal',
+    // Changed on purpose (issue 13): the fallback's delays are the job's age, from 90 s (5 min for batches).
+    expect(HYBRID_FALLBACK_POLL.schedules).toMatchObject({
+      response: { initialDelayMs: 90_000, growth: { share: 1 } },
+      'assistants.run': { initialDelayMs: 90_000, growth: { share: 1 } },
+      batch: { initialDelayMs: 300_000, growth: { share: 1 } },
     });
   });
 
@@ -94,10 +95,26 @@ describe('hybrid()', () => {
     push('response.in_progress');
     await vi.advanceTimersByTimeAsync(0);
     expect(t.calls).toHaveLength(1); // the webhook's own retrieve (fetch: 'always')
-    await vi.advanceTimersByTimeAsync(14_999);
+    await vi.advanceTimersByTimeAsync(89_999);
     expect(t.calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(15_001);
-    expect(t.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(t.calls.map((c) => c.at)).toEqual([10_000, 100_000]);
+  });
+
+  it('with the default fallback, polls a quiet job at ages doubling from 90 s (5 min for a batch)', async () => {
+    const { routes } = fakeRoutes();
+    const t = context(['in_progress']);
+    const rec = record(hybrid(routes, undefined, { fetch: 'never', createdJustNow: true }), t.ctx);
+    await vi.advanceTimersByTimeAsync(30 * 60_000);
+    expect(t.calls.map((c) => c.at)).toEqual([90_000, 180_000, 360_000, 720_000, 1_440_000]);
+    rec.subscription.unsubscribe();
+
+    const start = Date.now();
+    const b = context(['in_progress'], { job: { kind: 'batch', id: 'batch_1' } });
+    record(hybrid(routes, undefined, { fetch: 'never', createdJustNow: true }), b.ctx);
+    await vi.advanceTimersByTimeAsync(5 * 3600_000);
+    // Doubling up to 2 h, then every 2 h.
+    expect(b.calls.map((c) => (c.at - start) / 60_000)).toEqual([5, 10, 20, 40, 80, 160, 280]);
   });
 
   it('gets the events the hub held before the watch started', async () => {
