@@ -152,7 +152,7 @@ export function replayRun(options: ReplayRunOptions): Observable<RunSnapshot> {
             runToolCalls(input.calls, tools, onToolError, AbortSignal.any([actorSignal, stop.signal])),
         ),
         submitOutputs: fromPromise<StatusEvent, { outputs: readonly ToolOutput[] }>(answer),
-        confirmExpiry: fromPromise<StatusEvent, { job: JobRef }>(answer),
+        confirmExpiry: fromPromise<StatusEvent, { job: JobRef; expiresAt: number | null }>(answer),
         cancelJob: fromPromise<StatusEvent, { job: JobRef }>(answer),
       },
     });
