@@ -141,7 +141,8 @@ export function replayRun(options: ReplayRunOptions): Observable<RunSnapshot> {
       ...statuses.map((step) => timer(intervalMs, scheduler).pipe(map((): RunMachineEvent => observe(step)))),
       timer(intervalMs, scheduler).pipe(map((): RunMachineEvent => ({ type: 'abort', cancel: false }))),
     );
-    // With no server, the recording answers for it: a submission or an expiry check reads the last observation.
+    // With no server, the recording answers for it: a submission or an expiry check reads the last observation
+    // (so a passed expires_at is checked, and the watch goes on as the recording says).
     const answer = () =>
       last ? Promise.resolve(last) : Promise.reject(new Error('replayRun: nothing observed yet'));
     const machine = runMachine.provide({

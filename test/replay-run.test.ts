@@ -113,25 +113,26 @@ describe('replayRun: the machine by itself, with no client and no network', () =
     });
   });
 
-  it('declares expired when a recorded expires_at passes (the recording answers the confirming read)', async () => {
+  it('checks a recorded expires_at when it passes, and goes on as the recording says', async () => {
     vi.useFakeTimers({ now: 0 });
+    const values: unknown[] = [];
+    const running = { id: 'run_x', status: 'in_progress', expires_at: 3.5 };
     const done = lastValueFrom(
       replayRun({
         kind: 'assistants.run',
         // expires_at is in seconds: 3.5 s after the clock's origin, between the third and fourth reads.
-        statuses: [1, 2, 3, 4].map(() => ({ id: 'run_x', status: 'in_progress', expires_at: 3.5 })),
+        statuses: [running, running, running, running, { ...running, status: 'expired' }],
         intervalMs: 1000,
+        inspect: (e) => {
+          if (e.type === '@xstate.snapshot') values.push((e.snapshot as { value?: unknown }).value);
+        },
       }),
     );
     await vi.advanceTimersByTimeAsync(10_000);
     const last = await done;
-    expect(last).toMatchObject({
-      id: 'run_x',
-      state: 'expired',
-      status: 'in_progress',
-      done: true,
-    });
-    expect(last.note).toMatch(/expires_at .* passed; the server last said in_progress/);
+    // The confirming read is answered by the last observation (still in_progress): the watch goes on.
+    expect(values).toContainEqual({ watching: 'confirming_expiry' });
+    expect(last).toMatchObject({ id: 'run_x', state: 'expired', status: 'expired', at: 5000, done: true });
   });
 
   it('runs tool handlers on recorded tool calls, once per call id', async () => {
