@@ -33,6 +33,8 @@ export interface RunMachineContext {
   status: string | undefined;
   latest: unknown;
   source: SourceName | undefined;
+  /** The source's own word on the last observation (`StatusEvent.note`): a fallback to polling, a watchdog check. */
+  sourceNote?: string | undefined;
   /** Time of the last applied observation (the start, before the first). */
   at: number;
   startedAt: number;
@@ -119,6 +121,7 @@ function observe(context: RunMachineContext, o: StatusEvent): Partial<RunMachine
     status: o.status,
     latest: o.job,
     source: o.source,
+    sourceNote: o.note,
     at: Math.max(context.at, o.at),
     expiresAt: o.expiresAt,
   };

@@ -76,7 +76,7 @@ export {
   type PollBudgetOptions,
   type PollBudgetStats,
 } from './sources/budget.js';
-export { HYBRID_FALLBACK_POLL, type HybridOptions, hybrid } from './sources/hybrid.js';
+export { HYBRID_FALLBACK_POLL, type HybridOptions, hybrid, hybridStream } from './sources/hybrid.js';
 export { type PollOptions, type PollSource, poll } from './sources/poll.js';
 export {
   type AgeGrowth,
@@ -86,6 +86,12 @@ export {
   type PollSchedules,
   scheduleDelay,
 } from './sources/poll-schedule.js';
+export {
+  DEFAULT_RECONNECT_BACKOFF,
+  type StreamOptions,
+  type StreamSource,
+  stream,
+} from './sources/stream.js';
 export {
   type WebhookFetchPolicy,
   type WebhookSource,

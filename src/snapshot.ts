@@ -33,7 +33,14 @@ function noteFor(context: RunMachineContext, phase: WatchPhase): string | undefi
   if (context.missingHandlers.length > 0) {
     return `waiting for outputs of tools with no handler (${context.missingHandlers.join(', ')}): submit them yourself, or the run expires`;
   }
-  return undefined;
+  return context.sourceNote;
+}
+
+/** A response's `output_text` (the SDK computes it on retrieve; `stream()` keeps it as the text grows). */
+function textOf(context: RunMachineContext): string | undefined {
+  if (context.kind !== 'response') return undefined;
+  const text = (context.latest as { output_text?: unknown } | undefined)?.output_text;
+  return typeof text === 'string' ? text : undefined;
 }
 
 /** The snapshot users see, from the machine's context. A terminal one lists no work left to do. */
@@ -52,7 +59,12 @@ export function toSnapshot(context: RunMachineContext, phase: WatchPhase, calls:
     pendingToolCalls: ended ? [] : context.pendingToolCalls,
     missingHandlers: ended ? [] : context.missingHandlers,
     note: noteFor(context, phase),
+    ...withText(textOf(context)),
   };
+}
+
+function withText(text: string | undefined): { text?: string; textLength?: number } {
+  return text === undefined ? {} : { text, textLength: text.length };
 }
 
 /** What makes two snapshots different for a subscriber: a poll that reads the same status again is no news. */
@@ -64,5 +76,7 @@ export function changeKey(s: RunSnapshot): string {
     s.note,
     s.pendingToolCalls.map((c) => c.id).join(','),
     s.missingHandlers.join(','),
+    // Text as it streams in is news, though the status stays in_progress.
+    s.textLength,
   ].join('|');
 }

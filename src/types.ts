@@ -99,6 +99,12 @@ export interface StatusEvent<Job = unknown> {
   expiresAt: number | null;
   /** Tool calls the job waits for (only in `requires_action`). */
   toolCalls: readonly ToolCall[];
+  /**
+   * What the source wants the snapshot to say about how it watches, in a sentence: that `stream()` fell back to
+   * polling and why, that a silent stream was checked with a retrieve. Shown as the snapshot's `note` when nothing
+   * weightier is to be said.
+   */
+  note?: string;
 }
 
 /** Counts every HTTP request a watch makes, so snapshots can report `calls`. */
@@ -208,4 +214,11 @@ export interface RunSnapshot<Job = unknown> {
    * was stopped. Undefined when there is nothing to add.
    */
   note: string | undefined;
+  /**
+   * Responses: the output text so far (`output_text` of `job`). With `stream()` it grows as the model writes; the
+   * terminal snapshot carries the whole text. Undefined for other kinds, and before the first observation.
+   */
+  text?: string;
+  /** Responses: the length of `text`, in UTF-16 code units (`text.length`). */
+  textLength?: number;
 }

@@ -2,6 +2,7 @@ import { defer, map, merge, share } from 'rxjs';
 import type { Source } from '../types.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import { type PollOptions, poll } from './poll.js';
+import { type StreamOptions, type StreamSource, stream } from './stream.js';
 import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents, withStartRead } from './webhook.js';
 
 /** A fallback poll of one kind: every `floorMs` at first, then as often as the job is old, up to `maxDelayMs`. */
@@ -62,4 +63,18 @@ export function hybrid(
         return merge(webhook$, fallback.watch({ ...ctx, nudge$ }));
       }),
   };
+}
+
+/**
+ * The stream first, a slow poll behind it: `stream()` whose watchdog retrieves after 30 s of silence, and which
+ * falls back to the hybrid's slow poll (`HYBRID_FALLBACK_POLL`) when the response cannot stream or the stream
+ * cannot resume. For responses created with `background: true, stream: true`.
+ * @example watchRun({ client, job: { kind: 'response', id }, source: hybridStream() })
+ */
+export function hybridStream(options: Omit<StreamOptions, 'fallback'> = {}): StreamSource {
+  return stream({
+    watchdogMs: 30_000,
+    ...options,
+    fallback: poll(HYBRID_FALLBACK_POLL),
+  });
 }
