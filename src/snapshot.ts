@@ -28,7 +28,7 @@ function noteFor(context: RunMachineContext, phase: WatchPhase): string | undefi
   if (phase === 'stopped') return `stopped watching on abort; the job was last ${status}`;
   if (phase === 'done') {
     const left = unanswered(context);
-    return left ? `the job ended ${context.state} (status ${status}); ${left}` : undefined;
+    return left ? `the job ended ${context.state} (status ${status}); ${left}` : context.sourceNote;
   }
   if (context.missingHandlers.length > 0) {
     return `waiting for outputs of tools with no handler (${context.missingHandlers.join(', ')}): submit them yourself, or the run expires`;
