@@ -1,6 +1,10 @@
 import { type ActorSystem, fromEventObservable, fromPromise } from 'xstate';
 import { runMachine } from '../../machines/run.machine.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
+import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import { toStatusEvent } from '../kinds/to-status-event.js';
+import { classifySubmissionError, EXPIRY_GRACE_MS, isWaitingFor } from '../requests/index.js';
+import { retryHintMs } from '../sources/server-hint.js';
 import { runToolCalls } from '../tools.js';
 import type { JobRef, StatusEvent, ToolCall, ToolOutput } from '../types.js';
 import { PARKED, type StepContext, takeSlot, track } from './step-context.js';
@@ -94,8 +98,7 @@ const stepActors = {
         if (read.kind === 'final') handOver(step);
         return PARKED;
       }
-      const waiting =
-        read.event.state === 'requires_action' && read.event.toolCalls.some((c) => ids.includes(c.id));
+      const waiting = isWaitingFor(read.event, ids);
       if (!waiting) {
         data.submission = undefined;
         return read.event;
@@ -105,30 +108,52 @@ const stepActors = {
     }
     data.submission = { ids, fate: 'sent' };
     await step.save();
-    const sent = await stepRequest(step, `submitting tool outputs to ${label}`, () =>
-      submit(client, data.job, input.outputs, { signal: step.signal }),
-    );
-    if (sent.ok) {
+    data.calls++;
+    try {
+      const { job } = await submit(client, data.job, input.outputs, { signal: step.signal });
       data.submission = undefined;
-      return sent.event;
-    }
-    if (sent.kind === 'rate_limited') {
-      // A 429 was not processed: nothing to reconcile.
-      data.submission = undefined;
+      return toStatusEvent(adapter, job, step.now(), 'poll');
+    } catch (e) {
+      // The shared request rules sort the failure; this step acts on it with its one request spent.
+      const failure = classifySubmissionError(e, { job: data.job }, `submitting tool outputs to ${label}`);
+      if (failure.kind === 'final') {
+        step.fault = failure.error;
+        handOver(step);
+      }
+      if (failure.kind === 'not_processed') {
+        // A 429 was not processed: nothing to reconcile; every worker backs off.
+        data.submission = undefined;
+        const hint = failure.failure.headers ? retryHintMs(failure.failure.headers, step.now()) : undefined;
+        step.rateLimitMs = Math.max(step.rateLimitMs ?? 0, hint ?? 1000);
+      } else if (failure.kind === 'fate_unknown') {
+        step.transient = { hintMs: undefined };
+      }
+      // 5xx, a dropped connection, a 400 (already answered, or another): the next step reads before writing again.
       return PARKED;
     }
-    if (sent.kind === 'final' && sent.status !== 400) handOver(step);
-    // 5xx, a dropped connection, or a 400 ("already submitted", "run expired"): read first, next step.
-    step.fault = undefined;
-    return PARKED;
   }),
-  confirmExpiry: gated<{ job: JobRef; expiresAt: number | null }>(async (step) => {
+  confirmExpiry: gated<{ job: JobRef; expiresAt: number | null }>(async (step, input) => {
     const { adapter, client, data } = step;
     const read = await stepRequest(step, adapter.describe(data.job), () =>
       adapter.retrieve(client, data.job, { signal: step.signal }),
     );
     if (read.ok) return read.event;
     if (read.kind === 'final') handOver(step);
+    // As in process: `expired` without the server saying so only once it stayed unreachable past the grace.
+    if (
+      read.kind === 'transient' &&
+      input.expiresAt !== null &&
+      step.now() > input.expiresAt + EXPIRY_GRACE_MS
+    ) {
+      step.transient = undefined;
+      throw new RetriesExhaustedError(
+        `${adapter.describe(data.job)}: unreachable after expires_at`,
+        data.failures + 1,
+        {
+          job: data.job,
+        },
+      );
+    }
     return PARKED;
   }),
   cancelJob: gated<{ job: JobRef }>(async (step) => {
