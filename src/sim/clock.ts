@@ -28,6 +28,8 @@ export interface ManualClock extends SimClock {
   set(epochMs: number): Promise<void>;
   /** Callbacks waiting on the clock. */
   readonly pending: number;
+  /** Clock time of the earliest callback waiting, or undefined when none is: where a driver jumps to next. */
+  readonly nextAt: number | undefined;
 }
 
 /** How `startSimulator` keeps time: real, real × speed, or a clock you drive (see {@link createManualClock}). */
@@ -93,6 +95,9 @@ export function createManualClock(startMs: number = MANUAL_CLOCK_START): ManualC
     },
     get pending() {
       return queue.size;
+    },
+    get nextAt() {
+      return queue.peek();
     },
   };
 }

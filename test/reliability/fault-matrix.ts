@@ -1,0 +1,392 @@
+// The fault matrix (issue 9): jobs of every kind and outcome, watched through the official SDK against the
+// simulator while it injects 429s, 5xx, dropped connections and webhook drops, duplicates and reordering. Shared by
+// test/reliability/fault-matrix.sim.test.ts (a few hundred jobs) and bench/reliability.ts (1,000 per mode).
+import OpenAI from 'openai';
+import { lastValueFrom, toArray } from 'rxjs';
+import {
+  createPollBudget,
+  createWebhookHub,
+  hybrid,
+  isRunstateError,
+  type JobRef,
+  poll,
+  type RunSnapshot,
+  type Source,
+  watchRun,
+} from '../../src/index.js';
+import { adapters } from '../../src/kinds/index.js';
+import {
+  type ManualClock,
+  type Scenario,
+  type SimFaults,
+  type Simulator,
+  simScheduler,
+  startSimulator,
+} from '../../src/sim/index.js';
+import { makeWebhookSecret } from '../helpers/sign-webhook.js';
+import { listenHub } from '../helpers/webhook-server.js';
+
+/** How the jobs are watched: `poll()` each, `hybrid(hub)` each, or one shared `createPollBudget`. */
+export type MatrixMode = 'poll' | 'hybrid' | 'budget';
+
+/** One kind of job and how its script ends. */
+interface Fate {
+  kind: JobRef['kind'];
+  scenario: Scenario;
+  /** Rounds of tool calls, answered by the matrix's handlers. */
+  tools?: boolean;
+}
+
+const WORK = { dist: 'lognormal', median: 4000, sigma: 0.8, max: 30_000 } as const;
+const PHASES = { queued: [100, 1000], in_progress: WORK, validating: 500, finalizing: 500 } as const;
+const expiring = { outcome: 'expired', expiresAfterMs: 20_000, phases: { ...PHASES, in_progress: 60_000 } };
+
+/** Every kind with every outcome it can have, and runs with two rounds of tool calls. */
+export const FATES: readonly Fate[] = [
+  ...(['completed', 'failed', 'incomplete', 'cancelled'] as const).map((outcome) => ({
+    kind: 'response' as const,
+    scenario: { outcome, phases: PHASES },
+  })),
+  ...(['completed', 'failed', 'cancelled'] as const).map((outcome) => ({
+    kind: 'batch' as const,
+    scenario: { outcome, phases: PHASES },
+  })),
+  { kind: 'batch', scenario: expiring as Scenario },
+  ...(['completed', 'failed', 'incomplete', 'cancelled'] as const).map((outcome) => ({
+    kind: 'assistants.run' as const,
+    scenario: { outcome, phases: PHASES },
+  })),
+  { kind: 'assistants.run', scenario: expiring as Scenario },
+  {
+    kind: 'assistants.run',
+    tools: true,
+    scenario: {
+      outcome: 'completed',
+      phases: PHASES,
+      submitLagMs: [0, 800],
+      toolCalls: [
+        [{ name: 'get_weather', arguments: { city: 'Paris' } }],
+        [
+          { name: 'get_time', arguments: { zone: 'UTC' } },
+          { name: 'get_weather', arguments: { city: 'Oslo' } },
+        ],
+      ],
+    },
+  },
+];
+
+/** The faults of the issue's reproduction: about 20% 429s, 10% 5xx, 5% resets; webhooks lost, tripled, reordered. */
+export const MATRIX_FAULTS: SimFaults = {
+  rateLimit: { probability: 0.2, retryAfterMs: 1000 },
+  serverError: [500, 502, 503, 504].map((status) => ({ probability: 0.025, status: status as 500 })),
+  drop: { probability: 0.05 },
+  webhooks: {
+    drop: { probability: 0.1 },
+    duplicate: { probability: 0.2, copies: 2 },
+    reorder: { probability: 0.2, holdMs: 2000 },
+  },
+};
+
+/** Options of {@link runFaultMatrix}. */
+export interface MatrixOptions {
+  mode: MatrixMode;
+  jobs: number;
+  seed?: number;
+  faults?: SimFaults;
+  /** The shared budget's rpm (mode `budget`). Default 6000. */
+  rpm?: number;
+}
+
+/** How one watch ended, against what the server says. */
+export interface MatrixJob {
+  ref: JobRef;
+  /** The server's final status, mapped onto runstate's states. */
+  server: string | undefined;
+  /** The watch's terminal state, or `error:<code>` when it errored. */
+  watch: string;
+  right: boolean;
+  /** The watch ended without an outcome (an error, or `timed_out`): not wrong, but counted. */
+  unknown: boolean;
+  /** Terminal snapshots the watch emitted (must be 1, or 0 after an error). */
+  terminalSnapshots: number;
+  /** The error's message, or the terminal snapshot's note. */
+  detail: string | undefined;
+  /** Watcher's terminal snapshot time − the job's end (or the watches' start, if later), simulator clock, ms. */
+  delayMs: number | undefined;
+}
+
+/** What one matrix run found. */
+export interface MatrixReport {
+  mode: MatrixMode;
+  jobs: MatrixJob[];
+  right: number;
+  wrong: MatrixJob[];
+  unknown: number;
+  /** Watches with more than one terminal snapshot. */
+  duplicateTerminals: number;
+  /** Tool call ids whose handler ran more than once. */
+  doubleHandlerRuns: number;
+  handlerRuns: number;
+  /** Submissions the simulator processed beyond one per round it accepted. */
+  doubleSubmissions: number;
+  submissionsAccepted: number;
+  retrieves: number;
+  rateLimited: number;
+  serverErrors: number;
+  dropped: number;
+  webhooks: { dropped: number; duplicated: number; reordered: number; delivered: number };
+  wallMs: number;
+  heapGrowthBytes: number;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'expired', 'incomplete']);
+
+/** Runs one matrix: creates the jobs, sets the faults, watches every job at once, and checks each outcome. */
+export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixReport> {
+  const secret = makeWebhookSecret();
+  const hub = createWebhookHub({ secret });
+  const server = await listenHub(hub);
+  // A manual clock, moved by the driver below from one due callback to the next once nothing is in flight: a
+  // discrete-event run, as fast as the CPU allows, whose simulated times do not depend on the machine's load.
+  const sim = await startSimulator({
+    clock: 'manual',
+    seed: options.seed ?? 9,
+    webhooks: { url: server.url, secret },
+    webhookDelivery: { retryDelaysMs: [5000, 30_000] },
+  });
+  try {
+    const traffic = trackedFetch();
+    const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0, fetch: traffic.fetch });
+    const created = await createJobs(client, options.jobs);
+    sim.setFaults(options.faults ?? MATRIX_FAULTS);
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const wall = performance.now();
+    const startedAt = sim.clock.now();
+    const scheduler = simScheduler(sim.clock);
+    const budget =
+      options.mode === 'budget' ? createPollBudget({ rpm: options.rpm ?? 6000, scheduler }) : undefined;
+    const source = (): Source =>
+      options.mode === 'poll' ? poll() : options.mode === 'hybrid' ? hybrid(hub) : budget!.poll();
+    const handled = new Map<string, number>();
+    const handler = (_args: unknown, call: { id: string }) => {
+      handled.set(call.id, (handled.get(call.id) ?? 0) + 1);
+      return 'ok';
+    };
+    const tools = { get_weather: handler, get_time: handler };
+
+    let settled = 0;
+    const watching = Promise.all(
+      created.map(async ({ ref, fate }) => {
+        try {
+          const snapshots = await lastValueFrom(
+            watchRun({
+              client,
+              job: ref,
+              source: source(),
+              scheduler,
+              ...(fate.tools ? { tools } : {}),
+            }).pipe(toArray()),
+          );
+          return { ref, snapshots, error: undefined };
+        } catch (error) {
+          return { ref, snapshots: [] as RunSnapshot[], error };
+        } finally {
+          settled++;
+        }
+      }),
+    );
+    await drive(sim, traffic, () => settled === created.length);
+    const watched = await watching;
+    const wallMs = performance.now() - wall;
+    global.gc?.();
+    const heapGrowthBytes = process.memoryUsage().heapUsed - heapBefore;
+    // Every job ends by its script (a watch that gave up early leaves its job running): compare with its end.
+    await drive(sim, traffic, () => created.every(({ ref }) => sim.job(jobIdOf(ref))?.endedAt != null));
+    return report(options.mode, sim, watched, handled, { startedAt, wallMs, heapGrowthBytes });
+  } finally {
+    await sim.close();
+    await server.close();
+  }
+}
+
+async function createJobs(client: OpenAI, count: number): Promise<{ ref: JobRef; fate: Fate }[]> {
+  const assistant = await client.beta.assistants.create({ model: 'gpt-4o-mini', name: 'matrix' });
+  const jobs = new Array<{ ref: JobRef; fate: Fate }>(count);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < count; i = next++) {
+      const fate = FATES[i % FATES.length]!;
+      const metadata = { sim_scenario: JSON.stringify(fate.scenario) };
+      if (fate.kind === 'response') {
+        const r = await client.responses.create({
+          model: 'gpt-4o-mini',
+          input: `job ${i}`,
+          background: true,
+          metadata,
+        });
+        jobs[i] = { ref: { kind: 'response', id: r.id }, fate };
+      } else if (fate.kind === 'batch') {
+        const b = await client.batches.create({
+          input_file_id: 'file-matrix',
+          endpoint: '/v1/responses',
+          completion_window: '24h',
+          metadata,
+        });
+        jobs[i] = { ref: { kind: 'batch', id: b.id }, fate };
+      } else {
+        const thread = await client.beta.threads.create({});
+        const run = await client.beta.threads.runs.create(thread.id, {
+          assistant_id: assistant.id,
+          metadata,
+        });
+        jobs[i] = { ref: { kind: 'assistants.run', threadId: thread.id, runId: run.id }, fate };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return jobs;
+}
+
+const jobIdOf = (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id);
+
+/** A fetch that counts requests in flight, the body included, so the driver knows when the watchers are idle. */
+function trackedFetch() {
+  let inflight = 0;
+  let waiters: (() => void)[] = [];
+  return {
+    get inflight() {
+      return inflight;
+    },
+    /** Resolves once no request is in flight. */
+    idle: () => (inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
+    fetch: (async (input, init) => {
+      inflight++;
+      try {
+        const response = await fetch(input, init);
+        const body = await response.arrayBuffer();
+        return new Response(body, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        });
+      } finally {
+        inflight--;
+        if (inflight === 0) {
+          for (const resolve of waiters) resolve();
+          waiters = [];
+        }
+      }
+    }) as typeof fetch,
+  };
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Simulated ms the clock moves past the next due callback in one step: callbacks due within it fire in order, each
+ * at its own time, and the requests they send are answered within the step (as if the network took up to this).
+ */
+const STEP_MS = 100;
+
+/**
+ * Moves the manual clock to the next due callback (and {@link STEP_MS} on) whenever the watchers, the simulator
+ * and the hub are all idle (no request in flight, no webhook attempt due, a few quiet turns), until `done()`.
+ */
+async function drive(
+  sim: Simulator<ManualClock>,
+  traffic: { readonly inflight: number; idle(): Promise<void> },
+  done: () => boolean,
+): Promise<void> {
+  while (!done()) {
+    let quiet = 0;
+    while (quiet < 3) {
+      await sim.flushWebhooks();
+      await turn();
+      if (traffic.inflight > 0) {
+        quiet = 0;
+        await traffic.idle();
+      } else quiet++;
+    }
+    if (done()) return;
+    const next = sim.clock.nextAt;
+    if (next === undefined)
+      throw new Error('fault matrix: nothing in flight and nothing scheduled, yet not done');
+    await sim.clock.set(Math.max(next, sim.clock.now()) + STEP_MS);
+  }
+}
+
+function report(
+  mode: MatrixMode,
+  sim: Simulator<ManualClock>,
+  watched: { ref: JobRef; snapshots: RunSnapshot[]; error: unknown }[],
+  handled: Map<string, number>,
+  run: { startedAt: number; wallMs: number; heapGrowthBytes: number },
+): MatrixReport {
+  const { startedAt, wallMs, heapGrowthBytes } = run;
+  const stats = sim.stats();
+  const jobs = watched.map(({ ref, snapshots, error }): MatrixJob => {
+    const stat = stats.jobs[jobIdOf(ref)];
+    const server = stat ? adapters[ref.kind].mapStatus(stat.status) : undefined;
+    const last = snapshots.at(-1);
+    const terminalSnapshots = snapshots.filter((s) => s.done).length;
+    if (error !== undefined || !last) {
+      const code = isRunstateError(error) ? error.code : 'unexpected';
+      return {
+        ref,
+        server,
+        watch: `error:${code}`,
+        right: false,
+        unknown: true,
+        terminalSnapshots,
+        detail: error instanceof Error ? error.message : String(error),
+        delayMs: undefined,
+      };
+    }
+    const unknown = last.state === 'timed_out' || !last.done;
+    const right = !unknown && TERMINAL.has(last.state) && last.state === server;
+    // A job that ended before the watches started counts from their start.
+    const delayMs = right && stat?.endedAt != null ? last.at - Math.max(stat.endedAt, startedAt) : undefined;
+    return { ref, server, watch: last.state, right, unknown, terminalSnapshots, detail: last.note, delayMs };
+  });
+  const submit = stats.requests.byRoute['runs.submitToolOutputs'];
+  const processed = submit
+    ? Object.entries(submit.byStatus)
+        .filter(([status]) => status !== 'dropped' && status !== '429' && Number(status) < 500)
+        .reduce((n, [, count]) => n + count, 0)
+    : 0;
+  // A round is accepted when the run leaves requires_action for queued: that is one submission that landed.
+  let accepted = 0;
+  for (const job of Object.values(stats.jobs)) {
+    job.timeline.forEach((step, i) => {
+      if (step.status === 'requires_action' && job.timeline[i + 1]?.status === 'queued') accepted++;
+    });
+  }
+  const retrieves = Object.entries(stats.requests.byRoute)
+    .filter(([route]) => route.endsWith('.retrieve'))
+    .reduce((n, [, r]) => n + r.total, 0);
+  return {
+    mode,
+    jobs,
+    right: jobs.filter((j) => j.right).length,
+    wrong: jobs.filter((j) => !j.right && !j.unknown),
+    unknown: jobs.filter((j) => j.unknown).length,
+    duplicateTerminals: jobs.filter((j) => j.terminalSnapshots > 1).length,
+    doubleHandlerRuns: [...handled.values()].filter((n) => n > 1).length,
+    handlerRuns: [...handled.values()].reduce((a, b) => a + b, 0),
+    doubleSubmissions: processed - accepted,
+    submissionsAccepted: accepted,
+    retrieves,
+    rateLimited: stats.rateLimited,
+    serverErrors: stats.serverErrors,
+    dropped: stats.dropped,
+    webhooks: {
+      dropped: stats.webhooks.dropped,
+      duplicated: stats.webhooks.duplicated,
+      reordered: stats.webhooks.reordered,
+      delivered: stats.webhooks.delivered,
+    },
+    wallMs,
+    heapGrowthBytes,
+  };
+}
