@@ -49,9 +49,9 @@ export const FATES: readonly Fate[] = [
   })),
   ...(['completed', 'failed', 'cancelled'] as const).map((outcome) => ({
     kind: 'batch' as const,
-    scenario: { outcome, phases: PHASES },
+    scenario: { outcome, phases: PHASES, anyInputFile: true },
   })),
-  { kind: 'batch', scenario: expiring as Scenario },
+  { kind: 'batch', scenario: { ...expiring, anyInputFile: true } as Scenario },
   ...(['completed', 'failed', 'incomplete', 'cancelled'] as const).map((outcome) => ({
     kind: 'assistants.run' as const,
     scenario: { outcome, phases: PHASES },
@@ -75,11 +75,21 @@ export const FATES: readonly Fate[] = [
   },
 ];
 
-/** The faults of the reproduction: about 20% 429s, 10% 5xx, 5% resets; webhooks lost, tripled, reordered. */
+/**
+ * The faults of the issue's reproduction: about 20% 429s, 10% 5xx, 5% resets (and, on writes, 5xx and resets
+ * after the write landed); webhooks lost, tripled, reordered.
+ */
 export const MATRIX_FAULTS: SimFaults = {
   rateLimit: { probability: 0.2, retryAfterMs: 1000 },
-  serverError: [500, 502, 503, 504].map((status) => ({ probability: 0.025, status: status as 500 })),
-  drop: { probability: 0.05 },
+  serverError: [
+    ...[500, 502, 503, 504].map((status) => ({ probability: 0.025, status: status as 500 })),
+    // Writes whose answer is lost after they landed: the watch must find out, not guess.
+    { probability: 0.1, status: 502, afterHandling: true, routes: ['runs.submitToolOutputs', '*.cancel'] },
+  ],
+  drop: [
+    { probability: 0.05 },
+    { probability: 0.05, afterHandling: true, routes: ['runs.submitToolOutputs', '*.cancel'] },
+  ],
   webhooks: {
     drop: { probability: 0.1 },
     duplicate: { probability: 0.2, copies: 2 },
@@ -127,8 +137,14 @@ export interface MatrixReport {
   /** Tool call ids whose handler ran more than once. */
   doubleHandlerRuns: number;
   handlerRuns: number;
-  /** Submissions the simulator processed beyond one per round it accepted. */
+  /** Submissions sent for calls whose earlier submission had been answered 2xx: a watcher submitting twice. */
   doubleSubmissions: number;
+  /**
+   * Submissions the simulator refused (4xx other than 429) because the run no longer waited for those calls:
+   * resubmissions after an answer was lost (5xx or reset after the write landed, and a re-read that still showed
+   * the same calls) are refused by the API, which is what makes them safe. Counted on the simulator.
+   */
+  refusedResubmissions: number;
   submissionsAccepted: number;
   retrieves: number;
   rateLimited: number;
@@ -203,7 +219,11 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
     const heapGrowthBytes = process.memoryUsage().heapUsed - heapBefore;
     // Every job ends by its script (a watch that gave up early leaves its job running): compare with its end.
     await drive(sim, traffic, () => created.every(({ ref }) => sim.job(jobIdOf(ref))?.endedAt != null));
-    return report(options.mode, sim, watched, handled, { startedAt, wallMs, heapGrowthBytes });
+    return report(options.mode, sim, watched, handled, traffic.submissions, {
+      startedAt,
+      wallMs,
+      heapGrowthBytes,
+    });
   } finally {
     await sim.close();
     await server.close();
@@ -251,10 +271,22 @@ async function createJobs(client: OpenAI, count: number): Promise<{ ref: JobRef;
 const jobIdOf = (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id);
 
 /** A fetch that counts requests in flight, the body included, so the driver knows when the watchers are idle. */
+/** One tool-output submission as the watcher sent it: its call ids, and what came back. */
+interface Submission {
+  callIds: string;
+  /** The HTTP status, or 0 when the connection died without an answer. */
+  status: number;
+  /** Whether an earlier submission of the same calls had already been answered 2xx when this one was sent. */
+  afterSuccess: boolean;
+}
+
 function trackedFetch() {
   let inflight = 0;
   let waiters: (() => void)[] = [];
+  const submissions: Submission[] = [];
+  const landed = new Set<string>();
   return {
+    submissions,
     get inflight() {
       return inflight;
     },
@@ -262,8 +294,23 @@ function trackedFetch() {
     idle: () => (inflight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve))),
     fetch: (async (input, init) => {
       inflight++;
+      const url = String(input instanceof Request ? input.url : input);
+      let submission: Submission | undefined;
+      if (url.endsWith('/submit_tool_outputs') && typeof init?.body === 'string') {
+        const outputs = (JSON.parse(init.body) as { tool_outputs: { tool_call_id: string }[] }).tool_outputs;
+        const callIds = outputs
+          .map((o) => o.tool_call_id)
+          .sort()
+          .join(',');
+        submission = { callIds, status: 0, afterSuccess: landed.has(callIds) };
+        submissions.push(submission);
+      }
       try {
         const response = await fetch(input, init);
+        if (submission) {
+          submission.status = response.status;
+          if (response.ok) landed.add(submission.callIds);
+        }
         const body = await response.arrayBuffer();
         return new Response(body, {
           status: response.status,
@@ -321,6 +368,7 @@ function report(
   sim: Simulator<ManualClock>,
   watched: { ref: JobRef; snapshots: RunSnapshot[]; error: unknown }[],
   handled: Map<string, number>,
+  submissions: readonly Submission[],
   run: { startedAt: number; wallMs: number; heapGrowthBytes: number },
 ): MatrixReport {
   const { startedAt, wallMs, heapGrowthBytes } = run;
@@ -349,10 +397,12 @@ function report(
     const delayMs = right && stat?.endedAt != null ? last.at - Math.max(stat.endedAt, startedAt) : undefined;
     return { ref, server, watch: last.state, right, unknown, terminalSnapshots, detail: last.note, delayMs };
   });
+  // The simulator refuses (4xx) a submission to a run that no longer waits for those calls: each one is a second
+  // submission of a round (faults answer 429, 5xx or nothing). Tool runs here never expire before they are answered.
   const submit = stats.requests.byRoute['runs.submitToolOutputs'];
-  const processed = submit
+  const refused = submit
     ? Object.entries(submit.byStatus)
-        .filter(([status]) => status !== 'dropped' && status !== '429' && Number(status) < 500)
+        .filter(([status]) => Number(status) >= 400 && Number(status) < 500 && status !== '429')
         .reduce((n, [, count]) => n + count, 0)
     : 0;
   // A round is accepted when the run leaves requires_action for queued: that is one submission that landed.
@@ -374,7 +424,8 @@ function report(
     duplicateTerminals: jobs.filter((j) => j.terminalSnapshots > 1).length,
     doubleHandlerRuns: [...handled.values()].filter((n) => n > 1).length,
     handlerRuns: [...handled.values()].reduce((a, b) => a + b, 0),
-    doubleSubmissions: processed - accepted,
+    doubleSubmissions: submissions.filter((s) => s.afterSuccess).length,
+    refusedResubmissions: refused,
     submissionsAccepted: accepted,
     retrieves,
     rateLimited: stats.rateLimited,
