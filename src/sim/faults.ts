@@ -1,5 +1,5 @@
 import type { Random } from './random.js';
-import { type BucketTake, RequestBucket } from './rate-limiter.js';
+import { DEFAULT_RATE_LIMITS, type LimiterTake, RateLimiter, type RateLimits } from './rate-limiter.js';
 import { type Duration, ScenarioError, sampleDuration, validateDuration } from './scenario.js';
 
 /**
@@ -13,7 +13,10 @@ export interface FaultRule {
   routes?: readonly string[];
 }
 
-/** A 429 with `retry-after-ms`, `retry-after` and `x-ratelimit-*-requests` headers. */
+/**
+ * A 429 with `retry-after-ms` and `retry-after`. Its `x-ratelimit-*` headers are those of any answer: the limiter's
+ * true state, so an injected 429 never claims a limit the simulator does not have.
+ */
 export interface RateLimitFault extends FaultRule {
   /** Wait the 429 asks for (default 1000). */
   retryAfterMs?: number;
@@ -68,7 +71,10 @@ export interface StreamFault extends FaultRule {
 export interface HttpFaults {
   /** Injected 429s (on top of `rpm`). */
   rateLimit?: RateLimitFault | RateLimitFault[] | null;
-  /** A requests-per-minute limit across all clients; sends `x-ratelimit-*` headers on every answer. */
+  /**
+   * A requests-per-minute limit across all clients, in place of the default (`startSimulator({ rateLimits })`,
+   * else {@link DEFAULT_RATE_LIMITS}); `null` restores the default.
+   */
   rpm?: number | null;
   /** Injected 500/502/503/504. */
   serverError?: ServerErrorFault | ServerErrorFault[] | null;
@@ -144,11 +150,15 @@ export class HttpFaultState {
   private serverErrors: ArmedRule<ServerErrorFault>[] = [];
   private drops: ArmedRule<DropFault>[] = [];
   private streams: ArmedRule<StreamFault>[] = [];
-  private bucket: RequestBucket | undefined;
+  private limiter: RateLimiter | undefined;
   private latencyRoutes: (route: string) => boolean = () => false;
   private pollAfterRoutes: (route: string) => boolean = () => false;
 
-  constructor(private readonly random: Random) {}
+  constructor(
+    private readonly random: Random,
+    /** The limits in force when `rpm` is not set. */
+    private readonly limits: RateLimits = DEFAULT_RATE_LIMITS,
+  ) {}
 
   /** Replaces the keys present in `partial` (`null` or `undefined` clears one); `next` counts restart. */
   set(partial: HttpFaults): void {
@@ -164,8 +174,8 @@ export class HttpFaultState {
     if ('serverError' in partial) this.serverErrors = arm(asList(next.serverError));
     if ('drop' in partial) this.drops = arm(asList(next.drop));
     if ('stream' in partial) this.streams = arm(asList(next.stream));
-    // A new limit starts with a full bucket.
-    if ('rpm' in partial) this.bucket = undefined;
+    // A new limit starts with full buckets.
+    if ('rpm' in partial) this.limiter = undefined;
     this.latencyRoutes = routeMatcher(next.latency?.routes);
     const poll = next.pollAfterMs;
     this.pollAfterRoutes = routeMatcher(
@@ -179,12 +189,15 @@ export class HttpFaultState {
     return this.config;
   }
 
-  /** Takes a token from the `rpm` bucket at `now`; undefined when no `rpm` limit is set. */
-  takeToken(now: number): BucketTake | undefined {
-    const { rpm } = this.config;
-    if (rpm == null) return undefined;
-    this.bucket ??= new RequestBucket(rpm, now);
-    return this.bucket.take(now);
+  /** The shared rate limiter: `rpm` when set, else the simulator's limits. */
+  limiterAt(now: number): RateLimiter {
+    this.limiter ??= new RateLimiter({ ...this.limits, rpm: this.config.rpm ?? this.limits.rpm }, now);
+    return this.limiter;
+  }
+
+  /** Takes one request and `tokens` tokens from the limiter at `now`. */
+  take(tokens: number, now: number): LimiterTake {
+    return this.limiterAt(now).take(tokens, now);
   }
 
   /** Wall-clock ms to delay a request to `route` (0 for none). */

@@ -27,6 +27,8 @@ export type {
 // ── stats: job kinds and timeline steps ──────────────────────────────────────────────────────────────────────
 export type { JobKind } from './jobs/job.js';
 export type { Step } from './jobs/plan.js';
+// ── rate limits ──────────────────────────────────────────────────────────────────────────────────────────────
+export { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limiter.js';
 // ── scenarios ────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   DEFAULT_PHASES,

@@ -4,7 +4,7 @@ import { SimHttpError } from './errors.js';
 import type { HttpFaultState } from './faults.js';
 import type { IdFactory } from './ids.js';
 import type { JobRegistry } from './jobs/registry.js';
-import { formatResetDuration } from './rate-limiter.js';
+import { estimateTokens, formatResetDuration } from './rate-limiter.js';
 import type { RouteDef, SimReply } from './route.js';
 import { serveSse } from './sse.js';
 import type { RequestCounter } from './stats.js';
@@ -99,15 +99,16 @@ function authError(header: string | undefined): SimHttpError {
   return new SimHttpError(401, message, 'invalid_request_error', null, 'invalid_api_key');
 }
 
-function rateLimitError(retryAfterMs: number, limit: number, reason: string): SimHttpError {
-  return new SimHttpError(429, reason, 'requests', null, 'rate_limit_exceeded', {
+/** A 429; its `x-ratelimit-*` headers come from the limiter, like every other answer's. */
+function rateLimitError(retryAfterMs: number, type: 'requests' | 'tokens', reason: string): SimHttpError {
+  return new SimHttpError(429, reason, type, null, 'rate_limit_exceeded', {
     'retry-after-ms': String(retryAfterMs),
     'retry-after': String(Math.ceil(retryAfterMs / 1000)),
-    'x-ratelimit-limit-requests': String(limit),
-    'x-ratelimit-remaining-requests': '0',
-    'x-ratelimit-reset-requests': formatResetDuration(retryAfterMs),
   });
 }
+
+/** The API version OpenAI's answers name in `openai-version`. */
+const OPENAI_VERSION = '2020-10-01';
 
 const SERVER_ERROR_MESSAGES: Record<number, string> = {
   500: 'The server had an error while processing your request. Sorry about that!',
@@ -209,11 +210,17 @@ export function createSimServer(deps: ServerDeps): SimServer {
       counters.requests++;
       if (name.endsWith('.retrieve')) counters.retrieves++;
     }
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { 'openai-version': OPENAI_VERSION };
+    // openai-processing-ms: the server's own time, so injected latency (the network) is not in it.
+    let started = performance.now();
+    const stamp = () => {
+      headers['openai-processing-ms'] = String(Math.max(0, Math.round(performance.now() - started)));
+    };
     try {
       const raw = await readBody(req);
       const latencyMs = deps.faults.latencyFor(name);
       if (latencyMs > 0) await sleep(latencyMs);
+      started = performance.now();
       const drop = deps.faults.dropRuleFor(name);
       if (drop && !drop.afterHandling) {
         deps.counter.record(name, 'dropped');
@@ -223,24 +230,28 @@ export function createSimServer(deps: ServerDeps): SimServer {
       if (deps.apiKey !== undefined && req.headers.authorization !== `Bearer ${deps.apiKey}`) {
         throw authError(req.headers.authorization);
       }
-      const bucket = deps.faults.takeToken(deps.clock.now());
-      if (bucket) {
-        Object.assign(headers, bucket.headers);
-        if (!bucket.ok) {
-          const limit = deps.faults.current.rpm!;
-          throw rateLimitError(
-            bucket.retryAfterMs,
-            limit,
-            `Rate limit reached for requests on requests per min (RPM): Limit ${limit}, Used ${limit}, Requested 1. Please try again in ${formatResetDuration(bucket.retryAfterMs)}.`,
-          );
-        }
+      // Every authenticated answer, 200 or error, describes the limiter after this request.
+      const now = deps.clock.now();
+      const tokens = estimateTokens(name, raw.length);
+      const taken = deps.faults.take(tokens, now);
+      const limiter = deps.faults.limiterAt(now);
+      Object.assign(headers, limiter.headers(now));
+      if (!taken.ok) {
+        const per = taken.refusedBy === 'tokens' ? 'tokens per min (TPM)' : 'requests per min (RPM)';
+        const bucket = taken.refusedBy === 'tokens' ? limiter.tokens : limiter.requests;
+        const requested = taken.refusedBy === 'tokens' ? tokens : 1;
+        throw rateLimitError(
+          taken.retryAfterMs,
+          taken.refusedBy ?? 'requests',
+          `Rate limit reached for ${taken.refusedBy} on ${per}: Limit ${bucket.limit}, Used ${bucket.limit - bucket.remaining(now)}, Requested ${requested}. Please try again in ${formatResetDuration(taken.retryAfterMs)}.`,
+        );
       }
       const rateLimit = deps.faults.rateLimitFor(name);
       if (rateLimit) {
         const retryAfterMs = rateLimit.retryAfterMs ?? 1000;
         throw rateLimitError(
           retryAfterMs,
-          deps.faults.current.rpm ?? 500,
+          'requests',
           `Rate limit reached for requests (simulated). Please try again in ${formatResetDuration(retryAfterMs)}.`,
         );
       }
@@ -269,6 +280,7 @@ export function createSimServer(deps: ServerDeps): SimServer {
         const status = serverError.status ?? 500;
         throw new SimHttpError(status, SERVER_ERROR_MESSAGES[status]!, 'server_error');
       }
+      stamp();
       if (reply.sse) {
         deps.counter.record(name, 200);
         if (res.destroyed) return;
@@ -295,6 +307,7 @@ export function createSimServer(deps: ServerDeps): SimServer {
               `${SERVER_ERROR_MESSAGES[500]} (simulator: ${String(error)})`,
               'server_error',
             );
+      stamp();
       send(res, name, failure.status, failure.toBody(), { ...headers, ...failure.headers });
     }
   };

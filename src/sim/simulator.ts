@@ -17,6 +17,7 @@ import type { JobKind } from './jobs/job.js';
 import { JobRegistry } from './jobs/registry.js';
 import { responsesRoutes } from './jobs/responses.js';
 import { createRandom, deriveSeed } from './random.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limiter.js';
 import {
   DEFAULT_SCENARIO,
   OUTCOMES,
@@ -65,6 +66,12 @@ export interface SimulatorOptions {
   scenarios?: Readonly<Record<string, Scenario>>;
   /** Faults from the start; change them later with `sim.setFaults`. */
   faults?: SimFaults;
+  /**
+   * The limits every answer's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` headers describe, and that
+   * the simulator enforces with 429s (default {@link DEFAULT_RATE_LIMITS}: 10,000 rpm, 2,000,000 tpm).
+   * `faults.rpm` overrides `rpm` at runtime.
+   */
+  rateLimits?: Partial<RateLimits>;
   /** Require `Authorization: Bearer <apiKey>`; anything else gets a 401 `invalid_api_key`. */
   apiKey?: string;
   /** Webhook URLs to deliver job events to (more with `sim.registerWebhook`). */
@@ -138,7 +145,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const fixed =
     typeof pick === 'function' ? undefined : validateScenario(pick ?? DEFAULT_SCENARIO, 'scenario');
 
-  const faults = new HttpFaultState(createRandom(deriveSeed(seed, 'faults')));
+  const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  for (const [key, value] of Object.entries(rateLimits)) {
+    if (!(Number.isFinite(value) && value > 0))
+      throw new RangeError(`rateLimits.${key}: expected > 0, got ${value}`);
+  }
+  const faults = new HttpFaultState(createRandom(deriveSeed(seed, 'faults')), rateLimits);
   const webhooks = new WebhookDispatcher(
     clock,
     createIds(createRandom(deriveSeed(seed, 'webhook-ids'))),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Plan } from '../../src/sim/jobs/plan.js';
 import { createRandom } from '../../src/sim/random.js';
-import { formatResetDuration, RequestBucket } from '../../src/sim/rate-limiter.js';
+import { formatResetDuration, RateLimiter } from '../../src/sim/rate-limiter.js';
 import {
   drawOutcome,
   mergeScenario,
@@ -135,13 +135,33 @@ describe('rate limiter', () => {
     ]);
   });
 
-  it('allows a burst of rpm, then one request per 60/rpm seconds', () => {
-    const bucket = new RequestBucket(120, 0);
-    for (let i = 0; i < 120; i++) expect(bucket.take(0).ok).toBe(true);
-    const refused = bucket.take(0);
-    expect(refused).toMatchObject({ ok: false, retryAfterMs: 500 });
-    expect(refused.headers['x-ratelimit-reset-requests']).toBe('1m0s');
-    expect(bucket.take(499).ok).toBe(false);
-    expect(bucket.take(500).ok).toBe(true);
+  it('allows a burst of rpm, then one request per 60/rpm seconds; reset is always the time to a full bucket', () => {
+    const limiter = new RateLimiter({ rpm: 120, tpm: 1000 }, 0);
+    for (let i = 0; i < 120; i++) expect(limiter.take(0, 0).ok).toBe(true);
+    const refused = limiter.take(0, 0);
+    expect(refused).toMatchObject({ ok: false, refusedBy: 'requests', retryAfterMs: 500 });
+    expect(limiter.headers(0)).toMatchObject({
+      'x-ratelimit-limit-requests': '120',
+      'x-ratelimit-remaining-requests': '0',
+      'x-ratelimit-reset-requests': '1m0s',
+    });
+    expect(limiter.take(0, 499).ok).toBe(false);
+    expect(limiter.take(0, 500).ok).toBe(true);
+    // Half a minute later 60 requests are back, and the bucket is full 30 s after that.
+    expect(limiter.headers(30_500)).toMatchObject({
+      'x-ratelimit-remaining-requests': '60',
+      'x-ratelimit-reset-requests': '30s',
+    });
+  });
+
+  it('refuses a request whose tokens the tokens bucket does not have, taking nothing', () => {
+    const limiter = new RateLimiter({ rpm: 100, tpm: 1000 }, 0);
+    expect(limiter.take(900, 0).ok).toBe(true);
+    expect(limiter.take(200, 0)).toMatchObject({ ok: false, refusedBy: 'tokens', retryAfterMs: 6000 });
+    expect(limiter.headers(0)).toMatchObject({
+      'x-ratelimit-remaining-requests': '99',
+      'x-ratelimit-remaining-tokens': '100',
+      'x-ratelimit-reset-tokens': '54s',
+    });
   });
 });
