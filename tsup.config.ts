@@ -2,7 +2,13 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', 'sim/index': 'src/sim/index.ts', 'queue/index': 'src/queue/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      'sim/index': 'src/sim/index.ts',
+      'queue/index': 'src/queue/index.ts',
+      // runstate/machine: the pure run machine alone (no RxJS, no OpenAI client), for XState users and tools.
+      machine: 'machines/run.machine.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,

@@ -98,7 +98,11 @@ describe('code samples in README.md and docs/', () => {
       noEmit: true,
       skipLibCheck: true,
       baseUrl: ROOT,
-      paths: { runstate: ['src/index.ts'], 'runstate/sim': ['src/sim/index.ts'] },
+      paths: {
+        runstate: ['src/index.ts'],
+        'runstate/sim': ['src/sim/index.ts'],
+        'runstate/machine': ['machines/run.machine.ts'],
+      },
     };
     const host = ts.createCompilerHost(options);
     const readFile = host.readFile.bind(host);
