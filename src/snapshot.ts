@@ -1,4 +1,5 @@
 import type { RunMachineContext } from '../machines/run.machine.js';
+import { batchProgress } from './kinds/batch.js';
 import type { RunSnapshot } from './types.js';
 
 /** Where the watch ended, as far as the snapshot is concerned. */
@@ -60,11 +61,18 @@ export function toSnapshot(context: RunMachineContext, phase: WatchPhase, calls:
     missingHandlers: ended ? [] : context.missingHandlers,
     note: noteFor(context, phase),
     ...withText(textOf(context)),
+    ...progressOf(context),
   };
 }
 
 function withText(text: string | undefined): { text?: string; textLength?: number } {
   return text === undefined ? {} : { text, textLength: text.length };
+}
+
+/** A batch's `progress`, when its latest object has `request_counts`. */
+function progressOf(context: RunMachineContext): Pick<RunSnapshot, 'progress'> {
+  const progress = context.kind === 'batch' ? batchProgress(context.latest) : undefined;
+  return progress ? { progress } : {};
 }
 
 /** What makes two snapshots different for a subscriber: a poll that reads the same status again is no news. */
@@ -78,5 +86,7 @@ export function changeKey(s: RunSnapshot): string {
     s.missingHandlers.join(','),
     // Text as it streams in is news, though the status stays in_progress.
     s.textLength,
+    // A batch's counts moving is news, even in the same status.
+    s.progress ? `${s.progress.completed}/${s.progress.failed}/${s.progress.total}` : '',
   ].join('|');
 }

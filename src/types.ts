@@ -186,6 +186,13 @@ export interface KindAdapter<Job> {
 }
 
 /** What `watchRun` emits: the job as last seen, and where the watch stands. */
+/** A batch's progress, from its `request_counts`: requests done (`completed`, `failed`) out of `total`. */
+export interface BatchProgress {
+  completed: number;
+  failed: number;
+  total: number;
+}
+
 export interface RunSnapshot<Job = unknown> {
   /** The job id (run id, response id, batch id). */
   id: string;
@@ -221,4 +228,6 @@ export interface RunSnapshot<Job = unknown> {
   text?: string;
   /** Responses: the length of `text`, in UTF-16 code units (`text.length`). */
   textLength?: number;
+  /** A batch's progress, from its latest `request_counts`; absent for other kinds and before the first read. */
+  progress?: BatchProgress;
 }

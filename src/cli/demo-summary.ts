@@ -1,5 +1,5 @@
 import type { Simulator } from '../sim/index.js';
-import type { JobKind, JobRef, RunSnapshot, RunState } from '../types.js';
+import type { BatchProgress, JobKind, JobRef, RunSnapshot, RunState } from '../types.js';
 import type { Fate } from './demo-fates.js';
 import { shortId } from './demo-view.js';
 import { formatDuration, jobProblem, paintState, type Style, table } from './format.js';
@@ -48,6 +48,8 @@ export interface JobSummary {
   /** detectedAt − endedAt, when both are known and the watch saw the real end. */
   detectionDelayMs: number | null;
   problem: string | null;
+  /** A batch's last request counts (`snapshot.progress`), else null. */
+  progress: BatchProgress | null;
 }
 
 /** One source's row of the summary. */
@@ -93,6 +95,7 @@ function summarizeJob(job: DemoJob, sim: Simulator): JobSummary {
     detectedAt,
     detectionDelayMs: sawEnd ? detectedAt - endedAt : null,
     problem: job.error ?? jobProblem(last?.job) ?? null,
+    progress: last?.progress ?? null,
   };
 }
 

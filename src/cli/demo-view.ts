@@ -1,6 +1,14 @@
 import type { RunSnapshot } from '../types.js';
 import type { DemoJob } from './demo-summary.js';
-import { describeToolCalls, formatDuration, jobProblem, paintState, type Style, table } from './format.js';
+import {
+  describeToolCalls,
+  formatDuration,
+  jobProblem,
+  paintState,
+  progressBar,
+  type Style,
+  table,
+} from './format.js';
 
 const ID_WIDTH = 18;
 /** `requires_action`, the longest state. */
@@ -21,8 +29,10 @@ function detail(snapshot: RunSnapshot | undefined, style: Style): string {
       : style.dim('tool outputs submitted');
   }
   if (snapshot.state === 'timed_out') return style.dim(`gave up; the job is still ${snapshot.status}`);
-  if (snapshot.done) return jobProblem(snapshot.job) ?? '';
-  return '';
+  const problem = snapshot.done ? jobProblem(snapshot.job) : undefined;
+  if (problem) return problem;
+  // A batch: its requests as a bar, while it runs and at its end (a cancelled batch shows how far it got).
+  return snapshot.progress ? progressBar(style, snapshot.progress, 12) : '';
 }
 
 /** The live view's block: a header, one line per job (state, elapsed, calls, source), a progress line. */

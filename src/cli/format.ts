@@ -1,4 +1,4 @@
-import type { RunSnapshot, RunState } from '../types.js';
+import type { BatchProgress, RunSnapshot, RunState } from '../types.js';
 import type { Output } from './command.js';
 
 /** Colour helpers; each is the identity when colours are off. */
@@ -129,4 +129,21 @@ export function describeToolCalls(snapshot: RunSnapshot): string {
       return `${call.name}(${args})`;
     })
     .join(', ');
+}
+
+/**
+ * A batch's progress as a bar of `width` cells and counts: `███████░░░ 7/10 requests (1 failed)`. Completed
+ * requests fill green, failed ones red (when colours are on; the counts say it either way).
+ */
+export function progressBar(style: Style, progress: BatchProgress, width = 20): string {
+  const { completed, failed, total } = progress;
+  const done = completed + failed;
+  const cells = (n: number) => (total > 0 ? Math.round((Math.min(n, total) / total) * width) : 0);
+  const filled = cells(done);
+  const red = Math.min(filled, cells(failed));
+  const bar =
+    style.green('█'.repeat(filled - red)) +
+    style.red('█'.repeat(red)) +
+    style.dim('░'.repeat(width - filled));
+  return `${bar} ${done}/${total} requests${failed > 0 ? ` (${failed} failed)` : ''}`;
 }

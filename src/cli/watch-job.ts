@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import OpenAI from 'openai';
 import { lastValueFrom, tap } from 'rxjs';
 import { classifyRequestError, isRunstateError } from '../errors/index.js';
+import { batchProgress } from '../kinds/batch.js';
 import { adapters } from '../kinds/index.js';
 import { hybrid } from '../sources/hybrid.js';
 import { poll } from '../sources/poll.js';
@@ -17,6 +18,7 @@ import {
   formatDuration,
   jobProblem,
   paintState,
+  progressBar,
   type Style,
   timestamp,
 } from './format.js';
@@ -50,10 +52,21 @@ function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number
   return (
     s: Pick<
       RunSnapshot,
-      'state' | 'status' | 'source' | 'at' | 'calls' | 'done' | 'job' | 'pendingToolCalls' | 'missingHandlers'
+      | 'state'
+      | 'status'
+      | 'source'
+      | 'at'
+      | 'calls'
+      | 'done'
+      | 'job'
+      | 'pendingToolCalls'
+      | 'missingHandlers'
+      | 'progress'
     >,
   ) => {
-    const key = [s.state, s.status, s.pendingToolCalls.map((c) => c.id).join(','), s.done].join('|');
+    // A batch's request counts moving is a line of its own, even within one status.
+    const counts = s.progress ? `${s.progress.completed}/${s.progress.failed}/${s.progress.total}` : '';
+    const key = [s.state, s.status, s.pendingToolCalls.map((c) => c.id).join(','), s.done, counts].join('|');
     if (key === lastKey) return;
     lastKey = key;
     const problem = s.done && s.state !== 'completed' ? jobProblem(s.job) : undefined;
@@ -67,14 +80,16 @@ function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number
         done: s.done || isTerminal(s.state),
         ...(problem ? { error: problem } : {}),
         ...(s.pendingToolCalls.length ? { toolCalls: s.pendingToolCalls } : {}),
+        ...(s.progress ? { progress: s.progress } : {}),
       };
       io.stdout.write(`${JSON.stringify(line)}\n`);
       return;
     }
     const via = s.source ? ` via ${s.source}` : '';
     const calls = `${s.calls} call${s.calls === 1 ? '' : 's'}`;
+    const bar = s.progress ? `  ${progressBar(style, s.progress)}` : '';
     io.stdout.write(
-      `${style.dim(timestamp(s.at))}  ${paintState(style, s.state.padEnd(15))}  ${style.dim(`status ${s.status}${via}, ${calls}`)}\n`,
+      `${style.dim(timestamp(s.at))}  ${paintState(style, s.state.padEnd(15))}  ${style.dim(`status ${s.status}${via}, ${calls}`)}${bar}\n`,
     );
     if (s.state === 'requires_action' && s.pendingToolCalls.length > 0) {
       const expiresAt = (s.job as { expires_at?: number | null } | undefined)?.expires_at;
@@ -174,6 +189,7 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
         job: first,
         pendingToolCalls: state === 'requires_action' ? adapter.toolCalls(first) : [],
         missingHandlers: [],
+        ...(job.kind === 'batch' ? { progress: batchProgress(first) } : {}),
       };
       print(snapshot);
       if (snapshot.done) return exitCodeOf(state);

@@ -1,5 +1,5 @@
 import { defer, filter, map, type OperatorFunction } from 'rxjs';
-import type { RunState } from '../types.js';
+import type { BatchProgress, RunState } from '../types.js';
 import type { RunUpdate } from './run-update.js';
 
 /**
@@ -17,6 +17,11 @@ export interface RunProgress {
   errors: number;
   /** Jobs by their latest state; every state is present. `sum(byState) + errors === total`. */
   byState: Record<RunState, number>;
+  /**
+   * The requests of the batches among the jobs, summed from their latest `request_counts` (`snapshot.progress`):
+   * present once a batch has reported some.
+   */
+  requests?: BatchProgress;
 }
 
 const NO_JOBS: Readonly<Record<RunState, number>> = {
@@ -32,8 +37,8 @@ const NO_JOBS: Readonly<Record<RunState, number>> = {
   timed_out: 0,
 };
 
-/** A job as counted: its latest state and whether it is done, or `error`. */
-type Standing = { state: RunState; done: boolean } | 'error';
+/** A job as counted: its latest state, whether it is done and a batch's request counts; or `error`. */
+type Standing = { state: RunState; done: boolean; requests: BatchProgress | undefined } | 'error';
 
 /**
  * Counts jobs by state as their updates arrive, emitting a fresh `RunProgress` on each change of the counts
@@ -49,6 +54,7 @@ export function progress(): OperatorFunction<RunUpdate, RunProgress> {
     defer(() => {
       const standings = new Map<string, Standing>();
       const counts: RunProgress = { total: 0, done: 0, errors: 0, byState: { ...NO_JOBS } };
+      let requests: BatchProgress | undefined;
       const count = (standing: Standing | undefined, sign: 1 | -1) => {
         if (standing === undefined) return;
         if (standing === 'error') {
@@ -58,12 +64,25 @@ export function progress(): OperatorFunction<RunUpdate, RunProgress> {
         }
         counts.byState[standing.state] += sign;
         if (standing.done) counts.done += sign;
+        if (standing.requests) {
+          requests ??= { completed: 0, failed: 0, total: 0 };
+          requests.completed += sign * standing.requests.completed;
+          requests.failed += sign * standing.requests.failed;
+          requests.total += sign * standing.requests.total;
+        }
       };
       return updates$.pipe(
         filter((update) => {
           const before = standings.get(update.key);
+          // A job whose watch failed keeps no request counts: they are no longer known to be current.
           const after: Standing =
-            update.type === 'error' ? 'error' : { state: update.snapshot.state, done: update.snapshot.done };
+            update.type === 'error'
+              ? 'error'
+              : {
+                  state: update.snapshot.state,
+                  done: update.snapshot.done,
+                  requests: update.snapshot.progress,
+                };
           if (before !== undefined && sameStanding(before, after)) return false;
           if (before === undefined) counts.total++;
           count(before, -1);
@@ -71,12 +90,19 @@ export function progress(): OperatorFunction<RunUpdate, RunProgress> {
           standings.set(update.key, after);
           return true;
         }),
-        map(() => ({ ...counts, byState: { ...counts.byState } })),
+        map(() => ({
+          ...counts,
+          byState: { ...counts.byState },
+          ...(requests ? { requests: { ...requests } } : {}),
+        })),
       );
     });
 }
 
 function sameStanding(a: Standing, b: Standing): boolean {
   if (a === 'error' || b === 'error') return a === b;
-  return a.state === b.state && a.done === b.done;
+  const [x, y] = [a.requests, b.requests];
+  const sameRequests =
+    x === y || (!!x && !!y && x.completed === y.completed && x.failed === y.failed && x.total === y.total);
+  return a.state === b.state && a.done === b.done && sameRequests;
 }

@@ -1,5 +1,5 @@
 import type { Batch } from 'openai/resources/batches';
-import type { JobRef, JobState, KindAdapter } from '../types.js';
+import type { BatchProgress, JobRef, JobState, KindAdapter } from '../types.js';
 import { requestOptions, secondsToMs } from './request-options.js';
 
 // A batch has more phases than a run; they fold onto the run vocabulary so one machine serves every kind.
@@ -17,6 +17,19 @@ const STATES: Record<Batch['status'], JobState> = {
 function id(ref: JobRef): string {
   if (ref.kind !== 'batch') throw new TypeError(`not a batch: ${ref.kind}`);
   return ref.id;
+}
+
+/**
+ * A batch's progress from its `request_counts` (`completed`, `failed`, `total`), or undefined when the object
+ * carries none (a stub from a webhook, or an older server).
+ */
+export function batchProgress(job: unknown): BatchProgress | undefined {
+  const counts = (job as { request_counts?: unknown } | null | undefined)?.request_counts;
+  if (typeof counts !== 'object' || counts === null) return undefined;
+  const { completed, failed, total } = counts as Record<string, unknown>;
+  const count = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+  if (!count(completed) || !count(failed) || !count(total)) return undefined;
+  return { completed: completed as number, failed: failed as number, total: total as number };
 }
 
 /** Batch jobs (`client.batches`). */

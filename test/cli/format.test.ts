@@ -3,6 +3,8 @@ import {
   createStyle,
   formatDuration,
   jobProblem,
+  progressBar,
+  stripAnsi,
   table,
   truncate,
   visibleLength,
@@ -56,5 +58,19 @@ describe('format', () => {
       'incomplete: max_output_tokens',
     );
     expect(jobProblem({ status: 'completed' })).toBeUndefined();
+  });
+
+  it("draws a batch's progress as a bar: completed in green, failed in red, the rest dim", () => {
+    const plain = createStyle(pipe, {});
+    expect(progressBar(plain, { completed: 0, failed: 0, total: 10 }, 10)).toBe('░░░░░░░░░░ 0/10 requests');
+    expect(progressBar(plain, { completed: 5, failed: 2, total: 10 }, 10)).toBe(
+      '███████░░░ 7/10 requests (2 failed)',
+    );
+    expect(progressBar(plain, { completed: 10, failed: 0, total: 10 }, 10)).toBe('██████████ 10/10 requests');
+    // An empty batch (total 0) draws an empty bar, not NaN cells.
+    expect(progressBar(plain, { completed: 0, failed: 0, total: 0 }, 4)).toBe('░░░░ 0/0 requests');
+    const coloured = progressBar(createStyle(tty, {}), { completed: 5, failed: 2, total: 10 }, 10);
+    expect(coloured).toContain('\x1b[31m██\x1b[39m');
+    expect(stripAnsi(coloured)).toBe('███████░░░ 7/10 requests (2 failed)');
   });
 });

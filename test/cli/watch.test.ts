@@ -125,6 +125,8 @@ describe.concurrent('runstate watch', () => {
         anyInputFile: true,
         phases: { validating: 100, in_progress: 500, cancelling: 300 },
         outcome: 'cancelled',
+        requests: 8,
+        workMs: 1000,
       }),
     });
     await sim.clock.advance(2000);
@@ -137,8 +139,17 @@ describe.concurrent('runstate watch', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
+    const cancelled = (await client.batches.retrieve(b.id)).request_counts;
+    expect(cancelled?.completed).toBeGreaterThan(0);
+    // The batch's progress, as the API's request_counts say (the partial counts of a cancelled batch).
     expect(lines).toEqual([
-      expect.objectContaining({ state: 'cancelled', status: 'cancelled', done: true, calls: 1 }),
+      expect.objectContaining({
+        state: 'cancelled',
+        status: 'cancelled',
+        done: true,
+        calls: 1,
+        progress: { completed: cancelled?.completed, failed: cancelled?.failed, total: 8 },
+      }),
     ]);
   });
 

@@ -3,6 +3,12 @@ import { progress, type RunProgress } from '../../src/compose/progress.js';
 import type { RunState } from '../../src/types.js';
 import { failure, marbles, update } from './fakes.js';
 
+/** An update of a batch with its request counts. */
+const batch = (id: string, state: RunState, completed: number, failed: number, total: number) => {
+  const u = update(id, state);
+  return { ...u, snapshot: { ...u.snapshot, progress: { completed, failed, total } } };
+};
+
 const byState = (counts: Partial<Record<RunState, number>>): Record<RunState, number> => ({
   queued: 0,
   in_progress: 0,
@@ -65,6 +71,29 @@ describe('progress', () => {
       const updates = { a: update('a', 'in_progress'), s: update('a', 'in_progress', false) };
       expectObservable(cold('as|', updates).pipe(progress())).toBe('x-|', {
         x: p(1, 0, 0, { in_progress: 1 }),
+      });
+    });
+  });
+
+  it("sums the batches' request counts, emits when they move, and drops a batch whose watch failed", () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const updates = {
+        a: batch('a', 'in_progress', 0, 0, 10),
+        b: batch('b', 'in_progress', 5, 1, 20),
+        r: update('r', 'in_progress'),
+        // Same state, counts moved: an emission.
+        A: batch('a', 'in_progress', 4, 0, 10),
+        c: batch('a', 'completed', 9, 1, 10),
+        e: failure('b', new Error('retries exhausted')),
+      };
+      const requests = (completed: number, failed: number, total: number) => ({ completed, failed, total });
+      expectObservable(cold('abrAce|', updates).pipe(progress())).toBe('wxyzuv|', {
+        w: { ...p(1, 0, 0, { in_progress: 1 }), requests: requests(0, 0, 10) },
+        x: { ...p(2, 0, 0, { in_progress: 2 }), requests: requests(5, 1, 30) },
+        y: { ...p(3, 0, 0, { in_progress: 3 }), requests: requests(5, 1, 30) },
+        z: { ...p(3, 0, 0, { in_progress: 3 }), requests: requests(9, 1, 30) },
+        u: { ...p(3, 1, 0, { in_progress: 2, completed: 1 }), requests: requests(14, 2, 30) },
+        v: { ...p(3, 2, 1, { in_progress: 1, completed: 1 }), requests: requests(9, 1, 10) },
       });
     });
   });

@@ -117,11 +117,19 @@ describe('watchRuns: many jobs through the SDK and the simulator', () => {
     expect(counts.map((p) => p.done)).toEqual([...counts.map((p) => p.done)].sort((a, b) => a - b));
     const byOutcome: Partial<Record<RunState, number>> = {};
     for (const state of expected.values()) byOutcome[state] = (byOutcome[state] ?? 0) + 1;
+    // The batches' requests: the sum of their last request_counts.
+    const requests = { completed: 0, failed: 0, total: 0 };
+    for (const u of results) {
+      const p = u.type === 'snapshot' ? u.snapshot.progress : undefined;
+      for (const k of ['completed', 'failed', 'total'] as const) requests[k] += p?.[k] ?? 0;
+    }
+    expect(requests.total).toBeGreaterThan(0);
     expect(counts.at(-1)).toEqual({
       total: 33,
       done: 33,
       errors: 1,
       byState: { queued: 0, in_progress: 0, requires_action: 0, cancelling: 0, ...byOutcome },
+      requests,
     });
   });
 
