@@ -35,6 +35,11 @@ describe('responses in background mode', () => {
     // output_text is computed by the SDK from output items: proof the items have the right shape.
     expect(done.output_text).toBe('Autumn moon');
     expect(done.usage?.total_tokens).toBe(30);
+    // The spec's OutputTextContent requires logprobs (an empty array when none were asked for).
+    expect(done.output[0]).toMatchObject({
+      type: 'message',
+      content: [{ type: 'output_text', text: 'Autumn moon', annotations: [], logprobs: [] }],
+    });
   });
 
   it.each([

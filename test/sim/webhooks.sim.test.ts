@@ -79,6 +79,22 @@ describe('webhook delivery', () => {
     });
   });
 
+  it('sends nothing for a response created without background: its caller already has the answer', async () => {
+    await start();
+    const sync = await client.responses.create({ model: 'gpt-4o-mini', input: 'hi' });
+    expect(sync.status).toBe('completed');
+    const created = await backgroundResponse();
+    await sim.clock.advance(2000);
+    await sim.flushWebhooks();
+    const events = await Promise.all(
+      receiver.received.map(({ body, headers }) =>
+        client.webhooks.unwrap(body, headers as Record<string, string>, secret),
+      ),
+    );
+    expect(events.map((e) => [e.type, e.data.id])).toEqual([['response.completed', created.id]]);
+    expect(sim.stats().webhooks.events).toBe(1);
+  });
+
   it('sends response.failed|cancelled|incomplete and batch.completed|failed|expired|cancelled', async () => {
     await start();
     await backgroundResponse({ outcome: 'failed' });

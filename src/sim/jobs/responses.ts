@@ -119,8 +119,12 @@ export class ResponseJob implements SimJob {
     return TERMINAL.has(status);
   }
 
-  /** `response.completed|failed|cancelled|incomplete`, as OpenAI sends them; nothing for other statuses. */
+  /**
+   * `response.completed|failed|cancelled|incomplete`, as OpenAI sends them; nothing for other statuses, and nothing
+   * at all for a response created without `background` (its caller already has the answer).
+   */
   eventFor(step: Step): JobEvent | null {
+    if (!this.init.background) return null;
     return this.isTerminal(step.status) ? { type: `response.${step.status}`, data: { id: this.id } } : null;
   }
 
@@ -165,7 +169,7 @@ export class ResponseJob implements SimJob {
               type: 'message',
               role: 'assistant',
               status: completed ? 'completed' : 'incomplete',
-              content: [{ type: 'output_text', text, annotations: [] }],
+              content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
             },
           ]
         : [],

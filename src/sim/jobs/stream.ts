@@ -40,7 +40,7 @@ export function responseEvents(job: ResponseJob): TimedEvent[] {
     add(started, {
       type: 'response.content_part.added',
       ...at,
-      part: { type: 'output_text', text: '', annotations: [] },
+      part: { type: 'output_text', text: '', annotations: [], logprobs: [] },
     });
     for (const delta of job.deltas) {
       // A cancel (or the end) stops the text where it lands.
@@ -53,7 +53,7 @@ export function responseEvents(job: ResponseJob): TimedEvent[] {
     const text = job.textAt(end.at);
     if ((end.status === 'completed' || end.status === 'incomplete') && started !== undefined) {
       const status = end.status === 'completed' ? 'completed' : 'incomplete';
-      const part = { type: 'output_text' as const, text, annotations: [] };
+      const part = { type: 'output_text' as const, text, annotations: [], logprobs: [] };
       add(end.at, { type: 'response.output_text.done', ...at, text, logprobs: [] });
       add(end.at, { type: 'response.content_part.done', ...at, part });
       add(end.at, {
