@@ -12,6 +12,7 @@ import type { ToolErrorPolicy, ToolHandlers } from '../tools.js';
 import type { WebhookHub } from '../webhooks/hub.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
 import { encodeFault } from './fault-codec.js';
+import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
 import { runStep } from './step.js';
 import { parseWatchData } from './watch-data.js';
 import { connectHub, type HubBridge } from './webhook-bridge.js';
@@ -56,6 +57,9 @@ export interface RunWorker {
   close(): Promise<void>;
 }
 
+// No budget of our own: a limit no fleet reaches, so that a 429's manual rate limit still stops every worker.
+const UNLIMITED: LimiterOptions = { max: 1_000_000_000, duration: 60_000 };
+
 // Reads after a failure: a jittered backoff from 1 s up to 30 s.
 const RETRY_BACKOFF = resolveBackoff({ initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, jitter: 'full' });
 
@@ -80,14 +84,17 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       `createRunWorker: concurrency must be a positive integer (got ${concurrency})`,
     );
   }
-  if (options.rpm !== undefined && !(Number.isInteger(options.rpm) && options.rpm > 0)) {
-    throw new ConfigurationError(`createRunWorker: rpm must be a positive integer (got ${options.rpm})`);
+  if (options.rpm !== undefined && !(Number.isInteger(options.rpm) && options.rpm >= MIN_RPM)) {
+    throw new ConfigurationError(
+      `createRunWorker: rpm must be an integer >= ${MIN_RPM} (got ${options.rpm})`,
+    );
   }
   const now = options.now ?? Date.now;
   const speed = options.speed ?? 1;
   const random = options.random ?? Math.random;
   const poll = resolveBackoff(options.poll, DEFAULT_POLL_BACKOFF, 'poll');
   const wallMs = (clockMs: number) => Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(clockMs / speed)));
+  const scaled = (l: LimiterOptions): LimiterOptions => ({ max: l.max, duration: wallMs(l.duration) });
   const closing = new AbortController();
   let steps = 0;
 
@@ -137,7 +144,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     autorun: false,
     // A worker killed mid-step loses its lock; the stalled-job checker hands the watch to another worker.
     maxStalledCount: 10,
-    ...(options.rpm ? { limiter: { max: options.rpm, duration: wallMs(60_000) } } : {}),
+    // Always a limiter: BullMQ applies a manual rate limit (a 429's retry-after) only to a limited queue.
+    limiter: options.rpm ? scaled(limiterFor(options.rpm)) : UNLIMITED,
   });
   worker.on('error', (e) => {
     lastError = e;

@@ -15,7 +15,10 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
   it('watches a response to its end, observed from the start, and resolves result() with the terminal snapshot', async () => {
     f = await queueFixture('basic');
     await f.addWorker();
-    const job = await f.createResponse({ phases: { queued: 200, in_progress: 6000 }, outcome: 'completed' });
+    const job = await f.createResponse({
+      phases: { queued: 200, in_progress: 20_000 },
+      outcome: 'completed',
+    });
     const id = await f.runs.watch(job);
     expect(await f.runs.watch(job)).toBe(id);
     const snapshots = await lastValueFrom(f.runs.observe(job).pipe(toArray()));
