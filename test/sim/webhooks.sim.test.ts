@@ -91,7 +91,9 @@ describe('webhook delivery', () => {
         client.webhooks.unwrap(body, headers as Record<string, string>, secret),
       ),
     );
-    expect(events.map((e) => [e.type, e.data.id])).toEqual([['response.completed', created.id]]);
+    expect(events.map((e) => [e.type, (e.data as { id: string }).id])).toEqual([
+      ['response.completed', created.id],
+    ]);
     expect(sim.stats().webhooks.events).toBe(1);
   });
 
