@@ -124,13 +124,19 @@ export {
 // ── kinds ──────────────────────────────────────────────────────────────────────────────────────────────────
 export { adapters, assistantsRun, batch, response } from './kinds/index.js';
 
+// ── batches ────────────────────────────────────────────────────────────────────────────────────────────────
+export { readLines } from './batches/lines.js';
+export { type BatchResult, type BatchResultsOptions, batchResults } from './batches/results.js';
+
 // ── errors ─────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   AbortedError,
   AuthenticationError,
   BadRequestError,
+  BatchNotEndedError,
   ConfigurationError,
   isRunstateError,
+  MalformedResultLineError,
   NotFoundError,
   RetriesExhaustedError,
   RunNotCompletedError,
@@ -143,6 +149,7 @@ export {
 // ── types ──────────────────────────────────────────────────────────────────────────────────────────────────
 export type {
   ActiveState,
+  BatchProgress,
   JobKind,
   JobOf,
   JobRef,

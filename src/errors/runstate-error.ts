@@ -14,7 +14,9 @@ export type RunstateErrorCode =
   | 'aborted'
   | 'queue_unavailable'
   | 'watch_not_found'
-  | 'bad_watch_data';
+  | 'bad_watch_data'
+  | 'malformed_result_line'
+  | 'batch_not_ended';
 
 const BRAND = Symbol.for('runstate.error');
 

@@ -84,6 +84,11 @@ export interface Scenario {
   workMs?: Duration;
   /** Batches: accept an `input_file_id` that no upload made (default false: a 404 `No such File object`). */
   anyInputFile?: boolean;
+  /**
+   * Batches: 1-based numbers of output-file lines written malformed (cut off mid-object), to test readers of
+   * result files. Not something the API does on purpose; a truncated download looks like it. Default none.
+   */
+  malformedOutputLines?: readonly number[];
   /** Responses created with `stream: true`: how the reply is streamed (see {@link StreamScript}). */
   stream?: StreamScript;
 }
@@ -137,6 +142,7 @@ const SCENARIO_KEYS = [
   'responseBody',
   'workMs',
   'anyInputFile',
+  'malformedOutputLines',
 ];
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -229,6 +235,7 @@ export function validateScenario(value: unknown, path = 'scenario'): Scenario {
     responseBody,
     workMs,
     anyInputFile,
+    malformedOutputLines,
   } = value;
   if (phases !== undefined) {
     if (!isRecord(phases)) fail(`${path}.phases`, 'an object', phases);
@@ -284,6 +291,12 @@ export function validateScenario(value: unknown, path = 'scenario'): Scenario {
   if (workMs !== undefined) validateDuration(workMs, `${path}.workMs`);
   if (anyInputFile !== undefined && typeof anyInputFile !== 'boolean') {
     fail(`${path}.anyInputFile`, 'a boolean', anyInputFile);
+  }
+  if (
+    malformedOutputLines !== undefined &&
+    !(Array.isArray(malformedOutputLines) && malformedOutputLines.every((n) => isCount(n) && n >= 1))
+  ) {
+    fail(`${path}.malformedOutputLines`, 'an array of 1-based line numbers', malformedOutputLines);
   }
   return value as Scenario;
 }

@@ -102,7 +102,14 @@ export class BatchRequests {
 
   /** The output file's lines: every successful request among the first `finished`. */
   *outputLines(finished: number): Generator<string> {
-    for (let i = 0; i < finished; i++) if (!this.failures.has(i)) yield `${this.successLine(i)}\n`;
+    const malformed = new Set(this.init.scenario.malformedOutputLines ?? []);
+    let line = 0;
+    for (let i = 0; i < finished; i++) {
+      if (this.failures.has(i)) continue;
+      const text = this.successLine(i);
+      // A scripted malformed line: the object cut off halfway, as a truncated download would leave it.
+      yield malformed.has(++line) ? `${text.slice(0, text.length >> 1)}\n` : `${text}\n`;
+    }
   }
 
   /** The error file's lines: failed requests, then those that never ran because the batch `ended` early. */
