@@ -10,6 +10,11 @@ export function parseOrUsage<T>(parse: () => T): T {
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     if (!code.startsWith('ERR_PARSE_ARGS')) throw error;
+    // `--max-wait -5s`: parseArgs takes a value starting with a dash for a forgotten value, in three lines.
+    const ambiguous = /^Option '(--[\w-]+)' argument is ambiguous/.exec((error as Error).message);
+    if (ambiguous) {
+      throw new UsageError(`${ambiguous[1]} got a value starting with "-": negative values are refused`);
+    }
     const message = (error as Error).message.split(/\. (?=To specify)/)[0]!.replace(/\.$/, '');
     throw new UsageError(message);
   }

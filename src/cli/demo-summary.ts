@@ -2,7 +2,7 @@ import type { Simulator } from '../sim/index.js';
 import type { BatchProgress, JobKind, JobRef, RunSnapshot, RunState } from '../types.js';
 import type { Fate } from './demo-fates.js';
 import { shortId } from './demo-view.js';
-import { formatDuration, jobProblem, paintState, type Style, table } from './format.js';
+import { formatDuration, jobProblem, paintState, plural, type Style, table } from './format.js';
 
 /** The sources the demo compares. */
 export const DEMO_SOURCES = ['poll', 'webhook', 'hybrid'] as const;
@@ -146,7 +146,7 @@ const outcomesText = (style: Style, outcomes: Record<string, number>) =>
 /** The per-job table (plain output, where no live view showed it). */
 export function renderJobTable(summary: DemoSummary, style: Style): string[] {
   return table(
-    ['#', 'fate', 'kind', 'source', 'job', 'state', 'delay', 'retrieves'],
+    ['#', 'fate', 'kind', 'source', 'job', 'state', 'delay', 'calls'],
     summary.jobs.map((j) => [
       String(j.n),
       j.fate,
@@ -155,7 +155,7 @@ export function renderJobTable(summary: DemoSummary, style: Style): string[] {
       shortId(j.id),
       `${paintState(style, j.state)}${j.state === j.expected ? '' : style.red(` (expected ${j.expected})`)}`,
       j.detectionDelayMs === null ? '—' : formatDuration(j.detectionDelayMs),
-      String(j.retrieves),
+      String(j.calls),
     ]),
     [0, 7],
   );
@@ -166,8 +166,8 @@ export function renderSummary(summary: DemoSummary, style: Style): string[] {
   const rows = summary.sources.map((s) => [
     s.source,
     String(s.jobs),
-    String(s.retrieves),
-    (s.retrieves / s.jobs).toFixed(1),
+    String(s.calls),
+    (s.calls / s.jobs).toFixed(1),
     s.detectionDelayMs
       ? `${formatDuration(s.detectionDelayMs.mean)} / ${formatDuration(s.detectionDelayMs.max)}`
       : '—',
@@ -176,26 +176,27 @@ export function renderSummary(summary: DemoSummary, style: Style): string[] {
   const total = summary.jobs.length;
   const scripted =
     summary.asScripted === total
-      ? style.green(`${total}/${total} jobs ended as scripted.`)
-      : style.red(`${summary.asScripted}/${total} jobs ended as scripted.`);
+      ? style.green(`${total}/${plural(total, 'job')} ended as scripted.`)
+      : style.red(`${summary.asScripted}/${plural(total, 'job')} ended as scripted.`);
   return [
     style.bold(
-      `Summary: ${total} jobs in ${formatDuration(summary.wallMs)} (${formatDuration(summary.simulatedMs)} simulated at ×${summary.speed}), seed ${summary.seed}`,
+      `Summary: ${plural(total, 'job')} in ${formatDuration(summary.wallMs)} (${formatDuration(summary.simulatedMs)} simulated at ×${summary.speed}), seed ${summary.seed}`,
     ),
     '',
     ...table(
-      ['source', 'jobs', 'retrieves', 'per job', 'detection delay (mean / max)', 'outcomes'],
+      ['source', 'jobs', 'calls', 'per job', 'detection delay (mean / max)', 'outcomes'],
       rows,
       [1, 2, 3],
     ),
     '',
     scripted,
     style.dim(
-      'retrieves: as counted by the simulator. detection delay: the watch’s terminal snapshot time minus the',
+      'calls: HTTP requests each watch made (retrieves, tool-output submissions), as its snapshots count them, the',
     ),
     style.dim(
-      'simulator’s true end time, on the simulated clock: none for a timed-out job (it has not ended), and',
+      'same count as the live view. detection delay: the watch’s terminal snapshot time minus the simulator’s true',
     ),
+    style.dim('end time, on the simulated clock: none for a timed-out job (it has not ended), and'),
     style.dim(
       `local HTTP latency counts ×${summary.speed} (a 10 ms webhook round trip shows as ${formatDuration(10 * summary.speed)}).`,
     ),

@@ -5,6 +5,7 @@ import {
   formatDuration,
   jobProblem,
   paintState,
+  plural,
   progressBar,
   type Style,
   table,
@@ -70,6 +71,6 @@ export function liveLines(jobs: readonly DemoJob[], now: number, style: Style, h
 export function transitionLine(job: DemoJob, snapshot: RunSnapshot, start: number, style: Style): string {
   const t = `+${formatDuration((job.seenAt ?? snapshot.at) - start)}`.padStart(9);
   const extra = detail(snapshot, style);
-  const calls = snapshot.done ? ` (${snapshot.calls} calls)` : '';
+  const calls = snapshot.done ? ` (${plural(snapshot.calls, 'call')})` : '';
   return `${style.dim(t)}  #${String(job.n).padStart(2, '0')} ${job.source.padEnd(7)} ${shortId(job.id).padEnd(ID_WIDTH)}  ${paintState(style, snapshot.state)}${calls}${extra ? `  ${extra}` : ''}`;
 }

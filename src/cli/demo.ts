@@ -24,7 +24,7 @@ import {
   summarize,
 } from './demo-summary.js';
 import { liveLines, transitionLine } from './demo-view.js';
-import { createStyle } from './format.js';
+import { createStyle, plural } from './format.js';
 import { serve } from './http-server.js';
 import { createLiveView } from './live-view.js';
 import { INTERRUPTED_EXIT_CODE, interruption } from './signals.js';
@@ -134,7 +134,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (!json) {
       print(
         style.bold(
-          `runstate demo: ${count} jobs on the simulator at ${sim.baseURL} (seed ${seed}, clock ×${speed})`,
+          `runstate demo: ${plural(count, 'job')} on the simulator at ${sim.baseURL} (seed ${seed}, clock ×${speed})`,
         ),
       );
       print(style.dim(`webhooks: signed deliveries to ${endpoint.url}webhooks, verified by a hub`));

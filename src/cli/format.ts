@@ -46,10 +46,39 @@ export function pad(text: string, width: number, align: 'left' | 'right' = 'left
   return align === 'left' ? text + fill : fill + text;
 }
 
-/** Cuts a line to `width` columns; a cut line loses its colours rather than an escape sequence half-way. */
+// One escape sequence at a given position (sticky), for walking a line character by character.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching the escape character is the point
+const ANSI_AT = /\x1b\[[0-9;?]*[A-Za-z]/y;
+
+/**
+ * Cuts a line to `width` columns, ending it with `…`. Colours are kept: escape sequences are copied whole (they
+ * take no room), and a reset closes whatever the cut left open.
+ */
 export function truncate(line: string, width: number | undefined): string {
   if (!width || visibleLength(line) <= width) return line;
-  return `${[...stripAnsi(line)].slice(0, Math.max(0, width - 1)).join('')}…`;
+  let out = '';
+  let shown = 0;
+  let styled = false;
+  for (let i = 0; i < line.length && shown < width - 1; ) {
+    ANSI_AT.lastIndex = i;
+    const escape = ANSI_AT.exec(line);
+    if (escape) {
+      out += escape[0];
+      styled = true;
+      i += escape[0].length;
+      continue;
+    }
+    const char = String.fromCodePoint(line.codePointAt(i)!);
+    out += char;
+    i += char.length;
+    shown++;
+  }
+  return `${out}…${styled ? '\x1b[0m' : ''}`;
+}
+
+/** A count with its noun: `1 call`, `2 calls`, `0 jobs`. */
+export function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** Aligned columns with a header row; `right` lists the columns aligned to the right (numbers). */
@@ -86,16 +115,27 @@ export function formatDuration(ms: number): string {
 /** The time of an event, ISO 8601 in UTC with milliseconds. */
 export const timestamp = (epochMs: number): string => new Date(epochMs).toISOString();
 
-const TERMINAL_OK: ReadonlySet<RunState> = new Set(['completed']);
-const TERMINAL_BAD: ReadonlySet<RunState> = new Set(['failed', 'expired', 'incomplete']);
-const TERMINAL_NEUTRAL: ReadonlySet<RunState> = new Set(['cancelled', 'timed_out']);
+const COLOUR_BY_STATE: Readonly<Record<RunState, keyof Omit<Style, 'enabled'>>> = {
+  queued: 'dim',
+  in_progress: 'cyan',
+  requires_action: 'yellow',
+  cancelling: 'yellow',
+  completed: 'green',
+  failed: 'red',
+  expired: 'red',
+  incomplete: 'red',
+  cancelled: 'yellow',
+  timed_out: 'yellow',
+};
 
-/** A state in its colour: green completed, red failed/expired/incomplete, yellow cancelled/timed out/waiting. */
-export function paintState(style: Style, state: RunState | string): string {
-  if (TERMINAL_OK.has(state as RunState)) return style.green(state);
-  if (TERMINAL_BAD.has(state as RunState)) return style.red(state);
-  if (TERMINAL_NEUTRAL.has(state as RunState) || state === 'requires_action') return style.yellow(state);
-  return style.cyan(state);
+/**
+ * A state in the colour of its meaning: dim queued, cyan in progress, yellow when it waits on someone or was
+ * stopped (requires_action, cancelling, cancelled, timed out), green completed, red failed/expired/incomplete.
+ * `width` pads it with spaces after the colour, so a padded state keeps its colour.
+ */
+export function paintState(style: Style, state: RunState | string, width = 0): string {
+  const colour = COLOUR_BY_STATE[state as RunState] as keyof Omit<Style, 'enabled'> | undefined;
+  return pad(colour ? style[colour](state) : state, width);
 }
 
 interface ErrorLike {

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CliError, type CliIo, type Command, UsageError } from './command.js';
 
@@ -34,7 +34,7 @@ Usage: runstate <command> [options]
 Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}
 
-Run 'runstate <command> --help' for a command's options and examples.
+Run 'runstate <command> --help' for a command's options and examples, 'runstate --version' for the version.
 
 Examples:
   runstate demo
@@ -42,9 +42,21 @@ Examples:
   runstate sim --port 4010 --speed 10
   runstate listen --port 4242 --secret whsec_...`;
 
+/** The package's version: package.json sits two levels up from both src/cli/main.ts and dist/cli/main.js. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 /** Runs one command line (without `node` and the script) and resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${help}\n`);
     return name === undefined ? 2 : 0;

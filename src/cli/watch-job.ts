@@ -89,7 +89,7 @@ function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number
     const calls = `${s.calls} call${s.calls === 1 ? '' : 's'}`;
     const bar = s.progress ? `  ${progressBar(style, s.progress)}` : '';
     io.stdout.write(
-      `${style.dim(timestamp(s.at))}  ${paintState(style, s.state.padEnd(15))}  ${style.dim(`status ${s.status}${via}, ${calls}`)}${bar}\n`,
+      `${style.dim(timestamp(s.at))}  ${paintState(style, s.state, 15)}  ${style.dim(`status ${s.status}${via}, ${calls}`)}${bar}\n`,
     );
     if (s.state === 'requires_action' && s.pendingToolCalls.length > 0) {
       const expiresAt = (s.job as { expires_at?: number | null } | undefined)?.expires_at;

@@ -33,6 +33,22 @@ describe.concurrent('runstate demo', () => {
     expect(stdout).toMatch(/^webhook +4 +\d+/m);
     expect(stdout).toMatch(/^hybrid +4 +\d+/m);
     expect(stdout).toContain('12/12 jobs ended as scripted.');
+    // One count under one name: each job's last line says "(N calls)", and the table's calls column agrees.
+    const live = new Map(
+      [...stdout.matchAll(/#(\d\d) .*\((\d+) calls?\)/g)].map((m) => [Number(m[1]), Number(m[2])]),
+    );
+    const header = stdout
+      .split('\n')
+      .findIndex((l) => /^\s*#\s+fate\s+kind\s+source\s+job\s+state\s+delay\s+calls$/.test(l));
+    expect(header).toBeGreaterThanOrEqual(0);
+    const rows = stdout
+      .split('\n')
+      .slice(header + 1, header + 13)
+      .map((l) => /^\s*(\d+)\s.*\s(\d+)$/.exec(l)!)
+      .map((m) => [Number(m[1]), Number(m[2])] as const);
+    expect(rows).toHaveLength(12);
+    expect(new Map(rows)).toEqual(live);
+    expect(stdout).not.toMatch(/\b1 calls\b|\b1 jobs\b/);
   });
 
   it('prints a machine-readable summary with --json', async () => {
@@ -86,7 +102,9 @@ describe.concurrent('runstate demo', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('\x1b[2K');
     expect(stdout).not.toMatch(new RegExp(`${ESC}\\[\\d+(;\\d+)*m`)); // no colour (SGR) sequence
-    expect(stdout).toContain('1/1 jobs ended as scripted.');
+    expect(stdout).toContain('1/1 job ended as scripted.');
+    expect(stdout).toContain('runstate demo: 1 job on the simulator');
+    expect(stdout).toMatch(/Summary: 1 job in/);
   });
 
   it('refuses a bad option in one line, exit 2', async () => {

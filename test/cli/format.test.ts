@@ -3,6 +3,8 @@ import {
   createStyle,
   formatDuration,
   jobProblem,
+  paintState,
+  plural,
   progressBar,
   stripAnsi,
   table,
@@ -32,7 +34,34 @@ describe('format', () => {
     const red = createStyle(tty, {}).red('abcdef');
     expect(visibleLength(red)).toBe(6);
     expect(truncate(red, 10)).toBe(red);
-    expect(truncate(red, 4)).toBe('abc…');
+    // A cut line keeps its colours, and a reset closes what the cut left open.
+    expect(truncate(red, 4)).toBe('\x1b[31mabc…\x1b[0m');
+    expect(visibleLength(truncate(red, 4))).toBe(4);
+    const style = createStyle(tty, {});
+    const row = `${style.dim('#1')} ${style.green('completed')} tail`;
+    expect(truncate(row, 8)).toBe('\x1b[2m#1\x1b[22m \x1b[32mcomp…\x1b[0m');
+    expect(truncate('plain text', 6)).toBe('plain…');
+  });
+
+  it('paints each state by its meaning, padded after the colour', () => {
+    const style = createStyle(tty, {});
+    expect(paintState(style, 'completed')).toBe('\x1b[32mcompleted\x1b[39m');
+    expect(paintState(style, 'failed')).toBe('\x1b[31mfailed\x1b[39m');
+    expect(paintState(style, 'requires_action')).toBe('\x1b[33mrequires_action\x1b[39m');
+    expect(paintState(style, 'in_progress')).toBe('\x1b[36min_progress\x1b[39m');
+    expect(paintState(style, 'queued')).toBe('\x1b[2mqueued\x1b[22m');
+    // Padding once made every state cyan: the padded text matched no state.
+    expect(paintState(style, 'completed', 15)).toBe('\x1b[32mcompleted\x1b[39m      ');
+    expect(paintState(style, 'mystery')).toBe('mystery');
+  });
+
+  it('says 1 call and 2 calls', () => {
+    expect([plural(0, 'job'), plural(1, 'job'), plural(1, 'call'), plural(7, 'call')]).toEqual([
+      '0 jobs',
+      '1 job',
+      '1 call',
+      '7 calls',
+    ]);
   });
 
   it('aligns table columns, numbers to the right', () => {

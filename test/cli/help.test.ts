@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killLeftovers, runCli } from './run-cli.js';
+import { cliEnv, killLeftovers, runCli } from './run-cli.js';
 
 afterAll(killLeftovers);
 
@@ -19,6 +20,43 @@ describe.concurrent('runstate --help', () => {
     expect(stdout).toMatch(new RegExp(`^Usage: runstate ${name}`));
     expect(stdout).toContain('Options:');
     expect(stdout).toMatch(/Examples:\n {2}runstate /);
+  });
+
+  it('prints the version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const results = await Promise.all([runCli(['--version']), runCli(['-v'])]);
+    for (const { code, stdout, stderr } of results) {
+      expect(code).toBe(0);
+      expect(stderr).toBe('');
+      expect(stdout).toBe(`${version}\n`);
+    }
+  });
+
+  it('refuses negative values in one line, exit 2, as every other bad flag', async () => {
+    const cases: [string[], string][] = [
+      [
+        ['watch', '--response', 'r', '--max-wait', '-5s'],
+        'runstate watch: --max-wait got a value starting with "-": negative values are refused (see runstate watch --help)',
+      ],
+      [
+        ['sim', '--speed', '-1'],
+        'runstate sim: --speed got a value starting with "-": negative values are refused (see runstate sim --help)',
+      ],
+      [
+        ['sim', '--speed=-1'],
+        'runstate sim: --speed must be a number > 0 (got "-1") (see runstate sim --help)',
+      ],
+      [
+        ['watch', '--response', 'r', '--max-wait=-5s'],
+        'runstate watch: --max-wait must be a duration like 90s, 10m, 1h or 500ms (got "-5s") (see runstate watch --help)',
+      ],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runCli(args, cliEnv({ OPENAI_API_KEY: 'sim' }))));
+    results.forEach(({ code, stdout, stderr }, i) => {
+      expect(code).toBe(2);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(`${cases[i]![1]}\n`);
+    });
   });
 
   it('refuses an unknown command and an empty command line with exit 2', async () => {
