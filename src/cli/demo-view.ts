@@ -29,7 +29,13 @@ function detail(snapshot: RunSnapshot | undefined, style: Style): string {
       ? `answering ${describeToolCalls(snapshot)}`
       : style.dim('tool outputs submitted');
   }
-  if (snapshot.state === 'timed_out') return style.dim(`gave up; the job is still ${snapshot.status}`);
+  if (snapshot.state === 'timed_out') {
+    return style.dim(
+      snapshot.status === undefined
+        ? 'gave up before seeing the job'
+        : `gave up; the job is still ${snapshot.status}`,
+    );
+  }
   const problem = snapshot.done ? jobProblem(snapshot.job) : undefined;
   if (problem) return problem;
   // A batch: its requests as a bar, while it runs and at its end (a cancelled batch shows how far it got).

@@ -157,8 +157,11 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const onSnapshot = (job: DemoJob, snapshot: RunSnapshot) => {
       job.last = snapshot;
       job.seenAt = clock.now();
-      // The first snapshot of a watch is its initial state, before anything was observed.
-      if (!live && !json && snapshot.status !== undefined) print(transitionLine(job, snapshot, start, style));
+      // The first snapshot of a watch is its initial state, before anything was observed; the last one is printed
+      // even when nothing was (a watch that gave up first).
+      if (!live && !json && (snapshot.status !== undefined || snapshot.done)) {
+        print(transitionLine(job, snapshot, start, style));
+      }
     };
     const watches = jobs.map((job) =>
       lastValueFrom(
