@@ -22,6 +22,7 @@ export default defineConfig([
     sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
-    external: ['openai', 'rxjs', 'xstate', 'bullmq'],
+    // `runstate demo --inspect` loads the Stately inspector only when asked, from the user's own install.
+    external: ['openai', 'rxjs', 'xstate', 'bullmq', '@statelyai/inspect'],
   },
 ]);

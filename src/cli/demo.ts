@@ -12,9 +12,10 @@ import { webhookSource } from '../sources/webhook.js';
 import type { JobRef, RunSnapshot, Source } from '../types.js';
 import { watchRun } from '../watch-run.js';
 import { createWebhookHub, type WebhookHub } from '../webhooks/index.js';
-import { integer, parseOrUsage, positive } from './args.js';
+import { integer, parseOrUsage, port, positive } from './args.js';
 import type { CliIo, Command } from './command.js';
 import { createFateJob, DEMO_TOOLS, FATE_SCENARIOS, FATES } from './demo-fates.js';
+import { DEFAULT_INSPECT_PORT, type DemoInspector, startDemoInspector } from './demo-inspect.js';
 import {
   DEMO_SOURCES,
   type DemoJob,
@@ -27,14 +28,14 @@ import { liveLines, transitionLine } from './demo-view.js';
 import { createStyle, plural } from './format.js';
 import { serve } from './http-server.js';
 import { createLiveView } from './live-view.js';
-import { INTERRUPTED_EXIT_CODE, interruption } from './signals.js';
+import { aborted, INTERRUPTED_EXIT_CODE, interruption } from './signals.js';
 
 const DEFAULT_JOBS = 12;
 const DEFAULT_SPEED = 20;
 /** The watch's patience for every fate but `timed_out`, in simulated ms. */
 const MAX_WAIT_MS = 10 * 60_000;
 
-const help = `Usage: runstate demo [--jobs N] [--seed S] [--speed X] [--json]
+const help = `Usage: runstate demo [--jobs N] [--seed S] [--speed X] [--json] [--inspect [--inspect-port P] | --inspect-url URL]
 
 Starts the embedded simulator and watches a dozen jobs with mixed fates (completed, two tool calls, failed,
 expired waiting for tools, cancelled, timed out) through the poll, webhook and hybrid sources side by side:
@@ -49,11 +50,16 @@ Options:
   --seed S      seeds durations, ids and jitter (default 1)
   --speed X     simulated clock speed (default ${DEFAULT_SPEED}: 1 s of real time is ${DEFAULT_SPEED} s of job time)
   --json        print only the summary, as JSON
+  --inspect     show every watch's machine in the Stately inspector: starts its bridge on port P (default
+                ${DEFAULT_INSPECT_PORT}) and, on a terminal, opens it in the browser; the bridge stays up after the
+                summary until Ctrl-C. Needs @statelyai/inspect (npm i -D @statelyai/inspect)
+  --inspect-url URL  send to an inspector bridge already listening at URL (ws://...) instead
   -h, --help    show this help
 
 Examples:
   runstate demo
   runstate demo --jobs 18 --seed 7
+  runstate demo --inspect --speed 2
   runstate demo --json | jq '.sources[] | {source, retrieves}'`;
 
 /** Sources rotate so that each fate is watched through different sources across the dozen. */
@@ -99,6 +105,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         seed: { type: 'string' },
         speed: { type: 'string' },
         json: { type: 'boolean', default: false },
+        inspect: { type: 'boolean', default: false },
+        'inspect-port': { type: 'string' },
+        'inspect-url': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -108,6 +117,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const seed = integer('seed', values.seed, { min: 0, max: 2 ** 32 - 1 }) ?? 1;
   const speed = positive('speed', values.speed) ?? DEFAULT_SPEED;
   const json = values.json;
+  const inspectUrl = values['inspect-url'];
+  const inspectPort = port('inspect-port', values['inspect-port']) ?? DEFAULT_INSPECT_PORT;
   const live = !json && Boolean(io.stdout.isTTY);
   const style = createStyle(io.stdout, io.env);
   const print = (line = '') => io.stdout.write(`${line}\n`);
@@ -119,7 +130,19 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const hub = createWebhookHub({ secret });
   const endpoint = await serve(hub.node, { port: 0 });
   let sim: Simulator | undefined;
+  let inspector: DemoInspector | undefined;
   try {
+    if (inspectUrl !== undefined || values.inspect) {
+      const open = Boolean(io.stdout.isTTY);
+      inspector = await startDemoInspector(inspectUrl ? { url: inspectUrl } : { port: inspectPort, open });
+      if (inspector.page) {
+        (json ? io.stderr : io.stdout).write(
+          `inspector: ${inspector.page}${open ? ' (opening in your browser)' : ''}\n`,
+        );
+        // Give the page a moment to connect: the bridge replays only its last 200 events to a late page.
+        if (open) await new Promise((resolve) => setTimeout(resolve, 3_000));
+      }
+    }
     sim = await startSimulator({
       clock: { speed },
       seed,
@@ -174,6 +197,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
           scheduler,
           random: mulberry32(deriveSeed(seed, `demo-jitter:${job.n}`)),
           signal: stop.signal,
+          ...(inspector ? { inspect: inspector.inspect } : {}),
         }).pipe(tap((snapshot) => onSnapshot(job, snapshot))),
         { defaultValue: undefined },
       ).then(
@@ -199,9 +223,16 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       wallMs: Date.now() - wallStart,
       simulatedMs: clock.now() - start,
     });
+    // The bridge the demo started serves the inspector page: it stays up until Ctrl-C.
+    const served = async () => {
+      if (!inspector?.page) return 0;
+      (json ? io.stderr : io.stdout).write(`inspector: still serving ${inspector.page}; Ctrl-C to quit\n`);
+      await aborted(stop.signal);
+      return 0;
+    };
     if (json) {
       print(JSON.stringify(summary, null, 2));
-      return 0;
+      return await served();
     }
     print();
     if (!live) {
@@ -209,8 +240,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       print();
     }
     for (const line of renderSummary(summary, style)) print(line);
-    return 0;
+    return await served();
   } finally {
+    await inspector?.close();
     stop.dispose();
     await sim?.close();
     await endpoint.close();
