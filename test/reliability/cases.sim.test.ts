@@ -12,14 +12,10 @@ import {
   watchRun,
 } from '../../src/index.js';
 import { EXPIRY_GRACE_MS } from '../../src/requests/confirm-expiry.js';
-import {
-  type ManualClock,
-  type Scenario,
-  type SimFaults,
-  type Simulator,
-  startSimulator,
-} from '../../src/sim/index.js';
+import { type Scenario, type SimFaults, type Simulator, startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/scheduler.js';
+import { toolCallRegistry } from '../../src/tool-call-registry.js';
+import { type DrivenSim, drivenSim } from '../helpers/manual-driver.js';
 import { assistantAndThread, scenarioMeta, simClient } from '../helpers/sim.js';
 
 // The wrong outcomes of issue 9, items 1–6: each case is what was reproduced against the simulator, driven through
@@ -28,11 +24,7 @@ import { assistantAndThread, scenarioMeta, simClient } from '../helpers/sim.js';
 
 type RunRef = JobRef & { kind: 'assistants.run' };
 
-interface World {
-  sim: Simulator<ManualClock>;
-  client: OpenAI;
-  /** Moves the clock in `stepMs` steps, letting every request in flight finish first, until `done()`. */
-  until(done: () => boolean, stepMs?: number): Promise<void>;
+interface World extends DrivenSim {
   base(): Pick<WatchRunOptions, 'client' | 'scheduler' | 'random'>;
 }
 
@@ -44,36 +36,11 @@ afterEach(async () => {
 });
 
 async function world(faults: SimFaults = {}): Promise<World> {
-  const sim = await startSimulator({ clock: 'manual', seed: 9, faults });
-  sims.push(sim);
-  const inFlight = new Set<Promise<unknown>>();
-  const client = simClient(sim, {
-    fetch: (url, init) => {
-      const p = fetch(url, init);
-      const tracked: Promise<unknown> = p.then(
-        () => inFlight.delete(tracked),
-        () => inFlight.delete(tracked),
-      );
-      inFlight.add(tracked);
-      return p;
-    },
-  });
-  // A request that fires reaches `fetch` only after the SDK's own awaits: two turns before moving on.
-  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const driven = await drivenSim(faults);
+  sims.push(driven.sim);
   return {
-    sim,
-    client,
-    async until(done, stepMs = 100) {
-      const limit = sim.clock.now() + 2 * 60 * 60_000;
-      while (!done()) {
-        if (sim.clock.now() > limit) throw new Error('the watch did not end within 2 simulated hours');
-        if (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-        else await sim.clock.advance(stepMs);
-        await turn();
-        await turn();
-      }
-    },
-    base: () => ({ client, scheduler: simScheduler(sim.clock), random: () => 0.5 }),
+    ...driven,
+    base: () => ({ client: driven.client, scheduler: simScheduler(driven.sim.clock), random: () => 0.5 }),
   };
 }
 
@@ -314,6 +281,8 @@ describe('4. several watches of one run', () => {
     expect((waited as Run).status).toBe('completed');
     expect(handled).toBe(1);
     expect(byStatus(w.sim, 'runs.submitToolOutputs')).toEqual({ 200: 1 });
+    // The registry forgets the run with its last watch.
+    expect(toolCallRegistry.size).toBe(0);
   });
 
   it('a 400 because someone else answered means: read the run and keep watching', async () => {
