@@ -172,8 +172,7 @@ export function createSimServer(deps: ServerDeps): SimServer {
     try {
       for (const chunk of content.chunks()) {
         if (res.destroyed) return;
-        if (!res.write(chunk))
-          await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+        if (!res.write(chunk)) await drainedOrClosed(res);
       }
       res.end();
     } catch {
@@ -330,4 +329,19 @@ export function createSimServer(deps: ServerDeps): SimServer {
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * Waits until a response can take more data, or is closed. Both listeners go once either fires: a slow reader
+ * of a large file makes thousands of such waits, and a `close` listener left behind by each one piles up.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done).once('close', done);
+  });
 }
