@@ -4,9 +4,11 @@ import type { Response } from 'openai/resources/responses/responses';
 import { asyncScheduler, concat, map, Observable, type SchedulerLike, throwError, timer } from 'rxjs';
 import { createActor, fromEventObservable, fromPromise, type InspectionEvent, type Observer } from 'xstate';
 import { type RunMachineEvent, runMachine } from '../machines/run.machine.js';
+import { onAbort } from './abort-listener.js';
 import { ConfigurationError } from './errors/configuration-error.js';
 import { adapters } from './kinds/index.js';
 import { toStatusEvent } from './kinds/to-status-event.js';
+import { clockFrom } from './scheduler-clock.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { runToolCalls, type ToolErrorPolicy, type ToolHandlers } from './tools.js';
 import type { JobKind, JobRef, RunSnapshot, StatusEvent, ToolCall, ToolOutput } from './types.js';
@@ -166,10 +168,7 @@ export function replayRun(options: ReplayRunOptions): Observable<RunSnapshot> {
         maxWaitMs,
         toolNames: Object.keys(tools),
       },
-      clock: {
-        setTimeout: (fn: () => void, ms: number) => scheduler.schedule(() => fn(), ms),
-        clearTimeout: (s: { unsubscribe(): void } | undefined) => s?.unsubscribe(),
-      },
+      clock: clockFrom(scheduler),
       ...(inspect ? { inspect } : {}),
     });
 
@@ -189,14 +188,15 @@ export function replayRun(options: ReplayRunOptions): Observable<RunSnapshot> {
       },
       error: (e) => subscriber.error(e),
     });
-    const onAbort = () => actor.send({ type: 'abort', cancel: false });
+    const abort = () => actor.send({ type: 'abort', cancel: false });
     actor.start();
     const first = actor.getSnapshot();
     if (first.status === 'active') emit(toSnapshot(first.context, 'watching', 0));
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    let stopListening = () => {};
+    if (signal?.aborted) abort();
+    else if (signal) stopListening = onAbort(signal, abort);
     return () => {
-      signal?.removeEventListener('abort', onAbort);
+      stopListening();
       subscription.unsubscribe();
       actor.stop();
       stop.abort();

@@ -14,6 +14,7 @@ import { ConfigurationError } from './errors/configuration-error.js';
 import { adapters } from './kinds/index.js';
 import { withLongDelays } from './long-delay-scheduler.js';
 import { createRequestMeter } from './request-meter.js';
+import { clockFrom } from './scheduler-clock.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { poll } from './sources/poll.js';
 import { isTerminal } from './states.js';
@@ -84,14 +85,6 @@ export const DEFAULT_MAX_WAIT_MS: Readonly<Record<JobKind, number>> = {
   response: 60 * 60_000,
   batch: 25 * 60 * 60_000,
 };
-
-/** XState's clock driven by an RxJS scheduler, so one injected scheduler moves every timer of a watch. */
-function clockFrom(scheduler: SchedulerLike) {
-  return {
-    setTimeout: (fn: () => void, ms: number) => scheduler.schedule(() => fn(), ms),
-    clearTimeout: (subscription: { unsubscribe(): void } | undefined) => subscription?.unsubscribe(),
-  };
-}
 
 function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefined {
   if (!options || typeof options !== 'object')
