@@ -113,21 +113,19 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
   queue.on('error', (e) => {
     lastError = e;
   });
+  try {
+    await whenReady(queue.waitUntilReady(), connection, timeoutMs, () => lastError);
+  } catch (e) {
+    // close(), not disconnect(): BullMQ's disconnect waits for a connection that never came.
+    await queue.close().catch(() => {});
+    throw e;
+  }
+  // Created once Redis answered: a QueueEvents that never connected cannot be closed.
   const events = new QueueEvents(name, { connection });
   events.on('error', (e) => {
     lastError = e;
   });
-  try {
-    await whenReady(
-      Promise.all([queue.waitUntilReady(), events.waitUntilReady()]),
-      connection,
-      timeoutMs,
-      () => lastError,
-    );
-  } catch (e) {
-    await Promise.allSettled([queue.disconnect(), events.disconnect()]);
-    throw e;
-  }
+  await events.waitUntilReady();
   // Each observer adds listeners for the events of every job; many observers are normal, not a leak.
   events.setMaxListeners(0);
 
@@ -187,7 +185,14 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
         if (jobId === id && isSnapshot(returnvalue)) later(() => deliver(returnvalue));
       };
       const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
-        if (jobId === id) later(() => fail(failedReason));
+        if (jobId !== id) return;
+        // The job holds the reason for sure; the event's copy can be missing.
+        later(() => {
+          Job.fromId(queue, id).then(
+            (j) => fail(j?.failedReason || failedReason),
+            () => fail(failedReason),
+          );
+        });
       };
       events.on('progress', onProgress);
       events.on('completed', onCompleted);
@@ -207,9 +212,12 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
           return;
         }
         const state = await found.getState();
-        if (state === 'failed') return fail(found.failedReason);
-        if (state === 'completed' && isSnapshot(found.returnvalue)) deliver(found.returnvalue);
-        else deliver(currentSnapshot(found));
+        // The job may have ended between the two reads: read it again to get its reason or its result.
+        const ended =
+          state === 'failed' || state === 'completed' ? ((await Job.fromId(queue, id)) ?? found) : found;
+        if (state === 'failed') return fail(ended.failedReason);
+        if (state === 'completed' && isSnapshot(ended.returnvalue)) deliver(ended.returnvalue);
+        else deliver(currentSnapshot(ended));
         ready = true;
         for (const f of early.splice(0)) f();
       })().catch((e) => subscriber.error(e));

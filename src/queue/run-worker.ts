@@ -45,6 +45,11 @@ export interface RunWorkerOptions {
   speed?: number;
   /** Random source in [0, 1) for jitter. Default `Math.random`. */
   random?: () => number;
+  /**
+   * How long a step's lock lasts without renewal: a worker that died (or lost Redis) mid-step hands its watch to
+   * another worker after about this long. Default 30 000 (BullMQ's).
+   */
+  lockDurationMs?: number;
 }
 
 /** A running worker. */
@@ -144,6 +149,9 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     autorun: false,
     // A worker killed mid-step loses its lock; the stalled-job checker hands the watch to another worker.
     maxStalledCount: 10,
+    ...(options.lockDurationMs
+      ? { lockDuration: options.lockDurationMs, stalledInterval: Math.ceil(options.lockDurationMs / 2) }
+      : {}),
     // Always a limiter: BullMQ applies a manual rate limit (a 429's retry-after) only to a limited queue.
     limiter: options.rpm ? scaled(limiterFor(options.rpm)) : UNLIMITED,
   });
@@ -158,7 +166,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       () => lastError,
     );
   } catch (e) {
-    await worker.disconnect().catch(() => {});
+    // close(), not disconnect(): BullMQ's disconnect waits for a connection that never came.
+    await worker.close().catch(() => {});
     throw e;
   }
   void worker.run().catch((e) => {
