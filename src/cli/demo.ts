@@ -8,6 +8,7 @@ import { deriveSeed, mulberry32 } from '../sim/random.js';
 import { simScheduler } from '../sim/scheduler.js';
 import { hybrid } from '../sources/hybrid.js';
 import { poll } from '../sources/poll.js';
+import { stream } from '../sources/stream.js';
 import { webhookSource } from '../sources/webhook.js';
 import type { JobRef, RunSnapshot, Source } from '../types.js';
 import { watchRun } from '../watch-run.js';
@@ -38,7 +39,8 @@ const MAX_WAIT_MS = 10 * 60_000;
 const help = `Usage: runstate demo [--jobs N] [--seed S] [--speed X] [--json] [--inspect [--inspect-port P] | --inspect-url URL]
 
 Starts the embedded simulator and watches a dozen jobs with mixed fates (completed, two tool calls, failed,
-expired waiting for tools, cancelled, timed out) through the poll, webhook and hybrid sources side by side:
+expired waiting for tools, cancelled, timed out) through the poll, webhook and hybrid sources side by side,
+plus one response streamed word by word with the stream source:
 webhooks are real signed HTTP deliveries to a local hub. The simulator's clock runs X times faster than real
 time and the watches share it, so minutes of job time pass in seconds. Ends with a summary per source:
 retrieves, detection delay (terminal snapshot minus the job's true end) and outcomes.
@@ -73,6 +75,39 @@ function makeSource(name: DemoSource, hub: WebhookHub): Source {
 }
 
 const jobId = (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id);
+
+/** The demo's streamed response: a haiku written word by word, watched with `stream()`. */
+const STREAMED_SCENARIO = {
+  phases: { queued: 500 },
+  reply: 'Autumn moonlight, a worm digs silently into the chestnut.',
+  stream: { everyMs: 1500 },
+};
+
+/** What the demo saw of its streamed response. */
+interface Streamed {
+  id: string;
+  last?: RunSnapshot;
+  /** Snapshots whose text grew. */
+  textSnapshots: number;
+  error?: string;
+}
+
+/** Creates the streamed response (background + stream) and leaves the create's stream: the watch opens its own. */
+async function createStreamed(client: OpenAI): Promise<string> {
+  const events = await client.responses.create({
+    model: 'gpt-4o-mini',
+    input: 'Write a haiku',
+    background: true,
+    stream: true,
+    metadata: { sim_scenario: 'demo_streamed' },
+  });
+  let id = '';
+  for await (const event of events) {
+    if (event.type === 'response.created') id = event.response.id;
+    else break;
+  }
+  return id;
+}
 
 /** Creates `count` jobs on the simulator, fates and sources in rotation, one after the other (stable ids). */
 async function createJobs(client: OpenAI, sim: Simulator, count: number): Promise<DemoJob[]> {
@@ -146,7 +181,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     sim = await startSimulator({
       clock: { speed },
       seed,
-      scenarios: FATE_SCENARIOS,
+      scenarios: { ...FATE_SCENARIOS, demo_streamed: STREAMED_SCENARIO },
       webhooks: { url: `${endpoint.url}webhooks`, secret },
     });
     const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0 });
@@ -165,6 +200,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
 
     const jobs = await createJobs(client, sim, count);
+    const streamed: Streamed = { id: '', textSnapshots: 0 };
 
     const view = live
       ? createLiveView(io.stdout, () =>
@@ -210,7 +246,34 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         },
       ),
     );
-    await Promise.all(watches);
+    let shownText = 0;
+    // Created once the other watches run, so that it delays none of them.
+    const watchStreamed = async () => {
+      streamed.id = await createStreamed(client);
+      await lastValueFrom(
+        watchRun({
+          client,
+          job: { kind: 'response', id: streamed.id },
+          source: stream(),
+          maxWaitMs: MAX_WAIT_MS,
+          scheduler,
+          signal: stop.signal,
+        }).pipe(
+          tap((snapshot) => {
+            streamed.last = snapshot;
+            if ((snapshot.textLength ?? 0) > shownText) {
+              streamed.textSnapshots++;
+              shownText = snapshot.textLength ?? 0;
+            }
+          }),
+        ),
+        { defaultValue: undefined },
+      );
+    };
+    const streamWatch = watchStreamed().catch((error: unknown) => {
+      streamed.error = isRunstateError(error) ? `${error.code}: ${error.message}` : String(error);
+    });
+    await Promise.all([...watches, streamWatch]);
     view?.stop();
     if (stop.signal.aborted) {
       io.stderr.write('runstate demo: interrupted\n');
@@ -230,8 +293,17 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       await aborted(stop.signal);
       return 0;
     };
+    const streamSummary = {
+      id: streamed.id,
+      state: streamed.last?.state,
+      source: streamed.last?.source,
+      calls: streamed.last?.calls,
+      textSnapshots: streamed.textSnapshots,
+      text: streamed.last?.text,
+      ...(streamed.error ? { error: streamed.error } : {}),
+    };
     if (json) {
-      print(JSON.stringify(summary, null, 2));
+      print(JSON.stringify({ ...summary, streamed: streamSummary }, null, 2));
       return await served();
     }
     print();
@@ -240,6 +312,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       print();
     }
     for (const line of renderSummary(summary, style)) print(line);
+    print();
+    print(
+      style.bold(`Streamed response ${streamed.id}`) +
+        style.dim(
+          ` (stream(): ${streamSummary.state ?? 'not finished'} via ${streamSummary.source ?? '-'}, ${streamSummary.calls ?? 0} request(s), text in ${streamed.textSnapshots} snapshots)`,
+        ),
+    );
+    print(`  ${streamed.error ?? streamSummary.text ?? ''}`);
     return await served();
   } finally {
     await inspector?.close();

@@ -6,6 +6,7 @@ import { batchProgress } from '../kinds/batch.js';
 import { adapters } from '../kinds/index.js';
 import { hybrid } from '../sources/hybrid.js';
 import { poll } from '../sources/poll.js';
+import { stream } from '../sources/stream.js';
 import { webhookSource } from '../sources/webhook.js';
 import { isTerminal } from '../states.js';
 import type { RunSnapshot, RunState, Source } from '../types.js';
@@ -46,9 +47,20 @@ function networkReason(error: unknown): string {
 /** Exit code of a final state: 0 only for completed. */
 const exitCodeOf = (state: RunState) => (state === 'completed' ? 0 : 1);
 
-/** Prints transitions, as text or JSON lines. */
-function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number) {
+/** Prints transitions, as text or JSON lines; with `streaming`, also the text as it grows, and the source's notes. */
+function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number, streaming = false) {
   let lastKey: string | undefined;
+  let lastStateKey: string | undefined;
+  let printed = '';
+  let textOpen = false;
+  let lastNote: string | undefined;
+  /** The text not printed yet (all of it when the text does not continue what was printed). */
+  const newText = (text: string | undefined) => {
+    if (!text || text === printed) return '';
+    const delta = text.startsWith(printed) ? text.slice(printed.length) : text;
+    printed = text;
+    return delta;
+  };
   return (
     s: Pick<
       RunSnapshot,
@@ -62,14 +74,22 @@ function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number
       | 'pendingToolCalls'
       | 'missingHandlers'
       | 'progress'
-    >,
+      | 'text'
+      | 'textLength'
+    > & { note?: string },
   ) => {
     // A batch's request counts moving is a line of its own, even within one status.
     const counts = s.progress ? `${s.progress.completed}/${s.progress.failed}/${s.progress.total}` : '';
-    const key = [s.state, s.status, s.pendingToolCalls.map((c) => c.id).join(','), s.done, counts].join('|');
+    const stateKey = [s.state, s.status, s.pendingToolCalls.map((c) => c.id).join(','), s.done, counts].join(
+      '|',
+    );
+    const key = streaming ? `${stateKey}|${s.textLength}|${s.note}` : stateKey;
     if (key === lastKey) return;
+    const transition = stateKey !== lastStateKey;
     lastKey = key;
+    lastStateKey = stateKey;
     const problem = s.done && s.state !== 'completed' ? jobProblem(s.job) : undefined;
+    const delta = streaming ? newText(s.text) : '';
     if (json) {
       const line = {
         at: timestamp(s.at),
@@ -81,10 +101,26 @@ function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number
         ...(problem ? { error: problem } : {}),
         ...(s.pendingToolCalls.length ? { toolCalls: s.pendingToolCalls } : {}),
         ...(s.progress ? { progress: s.progress } : {}),
+        ...(streaming && s.textLength !== undefined ? { delta, textLength: s.textLength } : {}),
+        ...(streaming && s.note ? { note: s.note } : {}),
       };
       io.stdout.write(`${JSON.stringify(line)}\n`);
       return;
     }
+    // The text runs on as it comes; a transition or a note starts on a line of its own.
+    if (delta) {
+      io.stdout.write(delta);
+      textOpen = true;
+    }
+    const note = streaming && s.note !== lastNote ? s.note : undefined;
+    lastNote = s.note;
+    if (!transition && !note) return;
+    if (textOpen) {
+      io.stdout.write('\n');
+      textOpen = false;
+    }
+    if (note) io.stdout.write(style.dim(`  note: ${note}\n`));
+    if (!transition) return;
     const via = s.source ? ` via ${s.source}` : '';
     const calls = `${s.calls} call${s.calls === 1 ? '' : 's'}`;
     const bar = s.progress ? `  ${progressBar(style, s.progress)}` : '';
@@ -113,12 +149,12 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
   const adapter = adapters[job.kind];
   const what = adapter.describe(job);
   const style = createStyle(io.stdout, io.env);
-  const print = createPrinter(io, style, request.json, maxWaitMs);
+  const print = createPrinter(io, style, request.json, maxWaitMs, request.source === 'stream');
   const stop = interruption();
   setMaxListeners(20, stop.signal);
   let endpoint: Listening | undefined;
   try {
-    let source: Source = poll();
+    let source: Source = request.source === 'stream' ? stream() : poll();
     let hub: ReturnType<typeof createWebhookHub> | undefined;
     if (request.webhooks) {
       const { secret, port, host } = request.webhooks;

@@ -16,12 +16,15 @@ Options:
   --thread ID --run ID  an Assistants run (compatible servers and the simulator: OpenAI shut the
                         Assistants API down on 2026-08-26)
   --base-url URL        the API (default: OPENAI_BASE_URL, else https://api.openai.com/v1)
-  --source NAME         poll (default), webhook or hybrid (webhooks first, a slow poll as a safety net)
+  --source NAME         poll (default), webhook, hybrid (webhooks first, a slow poll as a safety net) or
+                        stream (a response created with background and stream: prints its text as it
+                        comes; other jobs, or a refused stream, fall back to polling and say so)
   --port N              webhook, hybrid: port to receive webhooks on (required)
   --host HOST           webhook, hybrid: interface to listen on (default 127.0.0.1)
   --secret whsec_...    webhook, hybrid: the endpoint's signing secret (default: OPENAI_WEBHOOK_SECRET)
   --max-wait DURATION   give up after this long, as 90s, 10m or 1h (default 10m); the job goes on
-  --json                one JSON object per transition, nothing else on stdout
+  --json                one JSON object per transition (with --source stream, per piece of text too),
+                        nothing else on stdout
   -h, --help            show this help
 
 Exit codes:
@@ -36,9 +39,10 @@ Examples:
   runstate watch --response resp_68a1...
   runstate watch --batch batch_68a1... --max-wait 24h
   runstate watch --response resp_68a1... --source hybrid --port 8080 --secret whsec_...
+  runstate watch --response resp_68a1... --source stream
   OPENAI_API_KEY=sim runstate watch --base-url http://127.0.0.1:4010/v1 --thread thread_abc --run run_abc`;
 
-const SOURCES = ['poll', 'webhook', 'hybrid'] as const;
+const SOURCES = ['poll', 'webhook', 'hybrid', 'stream'] as const;
 
 /** What `runstate watch` was asked to do, checked. */
 export interface WatchRequest {
@@ -93,9 +97,11 @@ function parse(argv: readonly string[], io: CliIo): WatchRequest {
   const job = jobRef(values);
   const sourceName = values.source as WatchRequest['source'];
   if (!SOURCES.includes(sourceName)) {
-    throw new UsageError(`--source must be poll, webhook or hybrid (got ${JSON.stringify(values.source)})`);
+    throw new UsageError(
+      `--source must be poll, webhook, hybrid or stream (got ${JSON.stringify(values.source)})`,
+    );
   }
-  const listensForWebhooks = sourceName !== 'poll';
+  const listensForWebhooks = sourceName === 'webhook' || sourceName === 'hybrid';
   const webhookPort = port('port', values.port);
   const secret = values.secret ?? io.env.OPENAI_WEBHOOK_SECRET;
   if (listensForWebhooks) {

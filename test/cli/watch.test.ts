@@ -58,7 +58,83 @@ function freePort(): Promise<number> {
   });
 }
 
+/** A response created with `stream: true`; the test leaves its stream once it has the id. */
+async function streamed(client: OpenAI, scenario: Scenario): Promise<string> {
+  const events = await client.responses.create({
+    model: 'gpt-4o-mini',
+    input: 'hi',
+    background: true,
+    stream: true,
+    metadata: meta(scenario),
+  });
+  for await (const event of events) if (event.type === 'response.created') return event.response.id;
+  throw new Error('no response.created');
+}
+
+const haiku: Scenario = {
+  phases: { queued: 0, in_progress: 2000 },
+  stream: { deltas: ['Autumn ', 'moon, ', 'a quiet ', 'pond'], everyMs: 500 },
+};
+
 describe.concurrent('runstate watch', () => {
+  it('prints the text of a streamed response as it comes with --source stream', async () => {
+    const { sim, client } = await simulator();
+    const id = await streamed(client, haiku);
+    const cli = startCli(['watch', '--base-url', sim.baseURL, '--response', id, '--source', 'stream'], keyed);
+    await cli.waitFor('stdout', transition('in_progress'));
+    await sim.clock.advance(1000);
+    await cli.waitFor('stdout', /Autumn moon, /);
+    expect(cli.stdout).not.toMatch(/quiet/);
+    await sim.clock.advance(1000);
+    const { code, stdout, stderr } = await cli.exit;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('(source stream,');
+    expect(stdout).toMatch(
+      new RegExp(`\nAutumn moon, a quiet pond\n${ISO}  completed +status completed via stream`),
+    );
+  });
+
+  it('prints one JSON line per piece of text with --source stream --json, and the note of a fallback', async () => {
+    const { sim, client } = await simulator();
+    const id = await streamed(client, haiku);
+    const cli = startCli(
+      ['watch', '--base-url', sim.baseURL, '--response', id, '--source', 'stream', '--json'],
+      keyed,
+    );
+    await cli.waitFor('stdout', /"state":"in_progress"/);
+    for (let i = 0; i < 4; i++) {
+      await sim.clock.advance(500);
+      await cli.waitFor(
+        'stdout',
+        new RegExp(`"textLength":${haiku.stream!.deltas!.slice(0, i + 1).join('').length}\\b`),
+      );
+    }
+    const { code, stdout } = await cli.exit;
+    expect(code).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.delta ?? '').join('')).toBe('Autumn moon, a quiet pond');
+    expect(lines.at(-1)).toMatchObject({ state: 'completed', source: 'stream', done: true, textLength: 25 });
+    // A plain background response cannot stream: the CLI polls it and says so.
+    const plain = await response(client, { phases: { queued: 0, in_progress: 500 } });
+    const polled = startCli(
+      ['watch', '--base-url', sim.baseURL, '--response', plain.id, '--source', 'stream', '--json'],
+      keyed,
+    );
+    await polled.waitFor('stdout', /refused to stream/);
+    await sim.clock.advance(1000);
+    const fallback = await polled.exit;
+    expect(fallback.code).toBe(0);
+    expect(JSON.parse(fallback.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      state: 'completed',
+      source: 'poll',
+      note: expect.stringMatching(/refused to stream .*: watched by polling instead/),
+    });
+  });
+
   it('prints each transition with its time and exits 0 when the job completes', async () => {
     const { sim, client } = await simulator();
     const r = await response(client, { phases: { queued: 1000, in_progress: 5000 } });
