@@ -95,7 +95,7 @@ describe.concurrent('runstate watch', () => {
     );
   });
 
-  it('prints one JSON line per piece of text with --source stream --json, and the note of a fallback', async () => {
+  it('prints one JSON line per piece of text with --source stream --json', async () => {
     const { sim, client } = await simulator();
     const id = await streamed(client, haiku);
     const cli = startCli(
@@ -118,7 +118,10 @@ describe.concurrent('runstate watch', () => {
       .map((line) => JSON.parse(line));
     expect(lines.map((l) => l.delta ?? '').join('')).toBe('Autumn moon, a quiet pond');
     expect(lines.at(-1)).toMatchObject({ state: 'completed', source: 'stream', done: true, textLength: 25 });
-    // A plain background response cannot stream: the CLI polls it and says so.
+  });
+
+  it('says in its JSON lines that a response created without stream was polled instead', async () => {
+    const { sim, client } = await simulator();
     const plain = await response(client, { phases: { queued: 0, in_progress: 500 } });
     const polled = startCli(
       ['watch', '--base-url', sim.baseURL, '--response', plain.id, '--source', 'stream', '--json'],
