@@ -308,3 +308,102 @@ describe('rejections', () => {
     ]);
   });
 });
+
+describe('run steps', () => {
+  it('lists a tool_calls step per round with its calls and outputs, then the message_creation step', async () => {
+    const { assistantId, threadId } = await start({
+      phases: FAST,
+      toolCalls: [[{ name: 'get_weather', arguments: { city: 'Paris' } }, { name: 'get_time' }]],
+      reply: 'Sunny, noon.',
+    });
+    const run = await client.beta.threads.runs.create(threadId, { assistant_id: assistantId });
+    const steps = async () =>
+      (await client.beta.threads.runs.steps.list(run.id, { thread_id: threadId, order: 'asc' })).data;
+    expect(await steps()).toEqual([]);
+    await sim.clock.advance(3000); // requires_action
+    const [waiting] = await steps();
+    const calls = (await client.beta.threads.runs.retrieve(run.id, { thread_id: threadId })).required_action!
+      .submit_tool_outputs.tool_calls;
+    expect(waiting).toMatchObject({
+      object: 'thread.run.step',
+      type: 'tool_calls',
+      status: 'in_progress',
+      run_id: run.id,
+      thread_id: threadId,
+      assistant_id: assistantId,
+      completed_at: null,
+      usage: null,
+      step_details: {
+        type: 'tool_calls',
+        tool_calls: calls.map((c) => ({
+          id: c.id,
+          type: 'function',
+          function: { ...c.function, output: null },
+        })),
+      },
+    });
+    expect(waiting!.id).toMatch(/^step_/);
+    await client.beta.threads.runs.submitToolOutputs(run.id, {
+      thread_id: threadId,
+      tool_outputs: calls.map((c) => ({ tool_call_id: c.id, output: `${c.function.name} ok` })),
+    });
+    await sim.clock.advance(1000); // queued → in_progress: the reply is being written
+    const [tools, writing] = await steps();
+    expect(tools).toMatchObject({ id: waiting!.id, status: 'completed', completed_at: expect.any(Number) });
+    expect(
+      tools!.step_details.type === 'tool_calls' &&
+        tools!.step_details.tool_calls.map((c) => c.type === 'function' && c.function.output),
+    ).toEqual(['get_weather ok', 'get_time ok']);
+    expect(writing).toMatchObject({ type: 'message_creation', status: 'in_progress' });
+    await sim.clock.advance(2000);
+    const [, written] = await steps();
+    const messages = await client.beta.threads.messages.list(threadId);
+    expect(written).toMatchObject({
+      id: writing!.id,
+      status: 'completed',
+      step_details: { type: 'message_creation', message_creation: { message_id: messages.data[0]!.id } },
+    });
+    expect(messages.data[0]).toMatchObject({ role: 'assistant', run_id: run.id });
+    const one = await client.beta.threads.runs.steps.retrieve(written!.id, {
+      thread_id: threadId,
+      run_id: run.id,
+    });
+    expect(one).toEqual(written);
+    // Newest first by default, as every list.
+    expect(
+      (await client.beta.threads.runs.steps.list(run.id, { thread_id: threadId })).data.map((s) => s.id),
+    ).toEqual([written!.id, tools!.id]);
+    const missing = await client.beta.threads.runs.steps
+      .retrieve('step_nope', { thread_id: threadId, run_id: run.id })
+      .catch((e) => e);
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
+  it('ends the open step with the run: expired waiting for outputs, failed with the last_error', async () => {
+    const { assistantId } = await start({ phases: FAST });
+    const expiring = await client.beta.threads.createAndRun({
+      assistant_id: assistantId,
+      metadata: scenarioMeta({ toolCalls: [[{ name: 'f' }]], expiresAfterMs: 10_000 }),
+    });
+    const failing = await client.beta.threads.createAndRun({
+      assistant_id: assistantId,
+      metadata: scenarioMeta({
+        outcome: 'failed',
+        error: { code: 'rate_limit_exceeded', message: 'slow down' },
+      }),
+    });
+    await sim.clock.advance(11_000);
+    const [tools] = (
+      await client.beta.threads.runs.steps.list(expiring.id, { thread_id: expiring.thread_id })
+    ).data;
+    expect(tools).toMatchObject({ type: 'tool_calls', status: 'expired', expired_at: expect.any(Number) });
+    const [message] = (
+      await client.beta.threads.runs.steps.list(failing.id, { thread_id: failing.thread_id })
+    ).data;
+    expect(message).toMatchObject({
+      type: 'message_creation',
+      status: 'failed',
+      last_error: { code: 'rate_limit_exceeded', message: 'slow down' },
+    });
+  });
+});

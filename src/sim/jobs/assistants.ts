@@ -189,6 +189,27 @@ export function assistantsRoutes(ctx: SimContext): RouteDef[] {
       },
     },
     {
+      name: 'runs.steps.list',
+      method: 'GET',
+      path: '/threads/:thread_id/runs/:run_id/steps',
+      jobParam: 'run_id',
+      handle: (req) => ({ body: paginate(run(req).steps(req.now), req.query) }),
+    },
+    {
+      name: 'runs.steps.retrieve',
+      method: 'GET',
+      path: '/threads/:thread_id/runs/:run_id/steps/:step_id',
+      jobParam: 'run_id',
+      handle: (req) => {
+        const id = req.params.step_id!;
+        const step = run(req)
+          .steps(req.now)
+          .find((s) => s.id === id);
+        if (!step) throw notFound('run step', id);
+        return { body: step };
+      },
+    },
+    {
       name: 'runs.submitToolOutputs',
       method: 'POST',
       path: '/threads/:thread_id/runs/:run_id/submit_tool_outputs',

@@ -1,11 +1,13 @@
 import type { Assistant } from 'openai/resources/beta/assistants';
 import type { RequiredActionFunctionToolCall, Run, RunStatus } from 'openai/resources/beta/threads/runs/runs';
+import type { RunStep } from 'openai/resources/beta/threads/runs/steps';
 import { badRequest } from '../errors.js';
 import type { IdFactory } from '../ids.js';
 import type { Random } from '../random.js';
 import { drawOutcome, type Outcome, type Scenario, sampleDuration, samplePhase } from '../scenario.js';
 import { type JobEvent, type SimJob, toUnix, unixIfReached } from './job.js';
 import { Plan, type Step, StepBuilder } from './plan.js';
+import { type RunStepSource, runSteps } from './run-steps.js';
 
 const TERMINAL: ReadonlySet<string> = new Set(['cancelled', 'failed', 'completed', 'incomplete', 'expired']);
 const CANCELLABLE: ReadonlySet<string> = new Set(['queued', 'in_progress', 'requires_action']);
@@ -37,7 +39,7 @@ export interface RunInit {
  * An Assistants run scripted by a scenario: queued → in_progress → (requires_action → queued → in_progress)
  * per tool round → outcome, expiring at `expires_at` whenever it has not ended by then.
  */
-export class RunJob implements SimJob {
+export class RunJob implements SimJob, RunStepSource {
   readonly kind = 'assistants.run';
   readonly id: string;
   readonly threadId: string;
@@ -52,6 +54,9 @@ export class RunJob implements SimJob {
   private readonly rounds: RequiredActionFunctionToolCall[][] = [];
   /** Rounds whose outputs were accepted (the status may still read `requires_action` for the last one). */
   private accepted = 0;
+  /** Step ids by plan index, named the first time the step is read. */
+  private readonly stepIds = new Map<number, string>();
+  private replyId: string | undefined;
 
   constructor(private readonly init: RunInit) {
     this.id = init.id;
@@ -167,6 +172,28 @@ export class RunJob implements SimJob {
       temperature: 1,
       top_p: 1,
     };
+  }
+
+  /** The run's steps at `t` (`runs.steps.list`), oldest first. */
+  steps(t: number): RunStep[] {
+    return runSteps(this, t, this.init.ids, this.stepIds);
+  }
+
+  toolCalls(round: number): readonly RequiredActionFunctionToolCall[] {
+    return this.rounds[round] ?? [];
+  }
+
+  lastError(): RunStep.LastError | null {
+    if (this.plan.final.status !== 'failed') return null;
+    const code =
+      this.init.scenario.error?.code === 'rate_limit_exceeded' ? 'rate_limit_exceeded' : 'server_error';
+    return { code, message: this.init.scenario.error?.message ?? 'Sorry, something went wrong.' };
+  }
+
+  /** The id of the reply message, named the first time a step or the thread needs it. */
+  replyMessageId(): string {
+    this.replyId ??= this.init.ids.make('msg_');
+    return this.replyId;
   }
 
   /** The reply the run adds to its thread once completed. */

@@ -17,6 +17,8 @@ export interface ThreadRecord {
 export function textMessage(
   ids: IdFactory,
   init: {
+    /** A message id named beforehand (a run's reply, which its message_creation step points to). */
+    id?: string;
     threadId: string;
     role: 'user' | 'assistant';
     text: string;
@@ -27,7 +29,7 @@ export function textMessage(
   },
 ): Message {
   return {
-    id: ids.make('msg_'),
+    id: init.id ?? ids.make('msg_'),
     object: 'thread.message',
     created_at: toUnix(init.at),
     thread_id: init.threadId,
@@ -86,6 +88,7 @@ export class ThreadStore {
       record.replied.add(run.id);
       record.messages.push(
         textMessage(this.ids, {
+          id: run.replyMessageId(),
           threadId: record.thread.id,
           role: 'assistant',
           text: run.replyText(),
