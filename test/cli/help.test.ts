@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliEnv, killLeftovers, runCli } from './run-cli.js';
@@ -20,6 +21,18 @@ describe.concurrent('runstate --help', () => {
     expect(stdout).toMatch(new RegExp(`^Usage: runstate ${name}`));
     expect(stdout).toContain('Options:');
     expect(stdout).toMatch(/Examples:\n {2}runstate /);
+  });
+
+  it('is reachable as `npx runstate` from the checkout itself, with no build', () => {
+    // `npm install` links node_modules/.bin/runstate (the prepare script); npx finds it there.
+    const root = new URL('../..', import.meta.url);
+    const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+    const out = spawnSync('npx', ['--offline', 'runstate', '--version'], {
+      cwd: root,
+      env: cliEnv(),
+      encoding: 'utf8',
+    });
+    expect([out.status, out.stdout, out.stderr]).toEqual([0, `${version}\n`, '']);
   });
 
   it('prints the version', async () => {
