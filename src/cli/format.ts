@@ -61,11 +61,11 @@ export function truncate(line: string, width: number | undefined): string {
   let styled = false;
   for (let i = 0; i < line.length && shown < width - 1; ) {
     ANSI_AT.lastIndex = i;
-    const escape = ANSI_AT.exec(line);
-    if (escape) {
-      out += escape[0];
+    const sequence = ANSI_AT.exec(line);
+    if (sequence) {
+      out += sequence[0];
       styled = true;
-      i += escape[0].length;
+      i += sequence[0].length;
       continue;
     }
     const char = String.fromCodePoint(line.codePointAt(i)!);
