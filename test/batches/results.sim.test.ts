@@ -2,7 +2,7 @@ import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import type { Response } from 'openai/resources/responses/responses';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type BatchResult, batchResults } from '../../src/batches/results.js';
 import {
   BatchNotEndedError,
@@ -10,6 +10,7 @@ import {
   RetriesExhaustedError,
 } from '../../src/errors/index.js';
 import type { ManualClock, Scenario, Simulator } from '../../src/sim/index.js';
+import { simScheduler } from '../../src/sim/scheduler.js';
 import { manualSim, scenarioMeta } from '../helpers/sim.js';
 
 // A manual clock: each test moves the batch to its end by hand, then reads its files through the official SDK.
@@ -134,6 +135,35 @@ describe('batchResults()', () => {
     await expect(
       all(batchResults(client, created.id, { maxRetries: 2, retryDelayMs: () => 1 })),
     ).rejects.toBeInstanceOf(RetriesExhaustedError);
+  });
+
+  it("waits for its retries on the given scheduler (the simulator's manual clock here)", async () => {
+    const created = await createBatch(4, {});
+    await sim.clock.advance(5000);
+    sim.setFaults({ serverError: { next: 1, routes: ['files.content'] } });
+    let lines = 0;
+    let completed = false;
+    batchResults(client, created.id, {
+      scheduler: simScheduler(sim.clock),
+      retryDelayMs: () => 60_000,
+    }).subscribe({
+      next: () => lines++,
+      complete: () => {
+        completed = true;
+      },
+    });
+    // The first download failed; the retry waits a minute of simulated time (by setTimeout, the test would time out).
+    await vi.waitFor(() =>
+      expect(sim.stats().requests.byRoute['files.content']).toMatchObject({ byStatus: { 500: 1 } }),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect([lines, completed]).toEqual([0, false]);
+    await sim.clock.advance(59_999);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(lines).toBe(0);
+    await sim.clock.advance(1);
+    await vi.waitFor(() => expect(completed).toBe(true));
+    expect(lines).toBe(4);
   });
 
   it('completes after take(5) on a 3,000-line file, without waiting for the rest (readLines cancels it)', async () => {
