@@ -175,14 +175,20 @@ function defaultBody({
   createdAtUnix,
 }: BatchRequestsInit): Record<string, unknown> {
   const text = scenario.reply ?? 'Done.';
-  const usage = { input_tokens: 8, output_tokens: 2, total_tokens: 10 };
   switch (endpoint) {
     case '/v1/responses':
+      // A whole Response, as the API writes it (the SDK's `output_text` helper is not part of the JSON).
       return {
         id: 'resp_batch',
         object: 'response',
         created_at: createdAtUnix,
         status: 'completed',
+        background: false,
+        completed_at: createdAtUnix,
+        error: null,
+        incomplete_details: null,
+        instructions: null,
+        metadata: {},
         model,
         output: [
           {
@@ -193,7 +199,20 @@ function defaultBody({
             content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
           },
         ],
-        usage,
+        parallel_tool_calls: true,
+        temperature: 1,
+        top_p: 1,
+        tool_choice: 'auto',
+        tools: [],
+        text: { format: { type: 'text' } },
+        truncation: 'disabled',
+        usage: {
+          input_tokens: 8,
+          input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+          output_tokens: 2,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: 10,
+        },
       };
     case '/v1/chat/completions':
       return {
