@@ -25,6 +25,16 @@ const COMMANDS: readonly { name: string; summary: string; load(): Promise<Comman
     summary: 'a local webhook endpoint that verifies and prints each delivery, and why it refused one',
     load: async () => (await import('./listen.js')).listenCommand,
   },
+  {
+    name: 'worker',
+    summary: 'advance durable watches from Redis (runstate/queue); run as many as you like',
+    load: async () => (await import('./worker.js')).workerCommand,
+  },
+  {
+    name: 'queue',
+    summary: 'show the durable watches of a queue by state, live',
+    load: async () => (await import('./queue.js')).queueCommand,
+  },
 ];
 
 const help = `runstate: watch asynchronous OpenAI jobs (responses, batches, assistants runs) until they end.
@@ -40,7 +50,9 @@ Examples:
   runstate demo
   OPENAI_API_KEY=sk-... runstate watch --response resp_123
   runstate sim --port 4010 --speed 10
-  runstate listen --port 4242 --secret whsec_...`;
+  runstate listen --port 4242 --secret whsec_...
+  runstate worker --redis redis://127.0.0.1:6379 --rpm 500
+  runstate queue --redis redis://127.0.0.1:6379`;
 
 /** The package's version: package.json sits two levels up from both src/cli/main.ts and dist/cli/main.js. */
 function version(): string {
