@@ -32,7 +32,7 @@ Options:
 Environment: OPENAI_API_KEY (required), OPENAI_BASE_URL.
 
 Examples:
-  OPENAI_API_KEY=sk-... runstate worker --redis redis://127.0.0.1:6379 --rpm 500 --tools ./tools.js
+  runstate worker --redis redis://127.0.0.1:6379 --rpm 500 --tools ./tools.js
   OPENAI_API_KEY=sim runstate worker --redis redis://127.0.0.1:6379 --base-url http://127.0.0.1:4010/v1`;
 
 async function loadTools(path: string | undefined): Promise<ToolHandlers> {
