@@ -66,6 +66,17 @@ describe.concurrent('runstate demo', () => {
       'timed out',
     ]);
     expect(summary.sources.map((s) => s.source)).toEqual(['poll', 'webhook', 'hybrid']);
+    // The streamed response: its whole text, over one stream connection, shown as it grew.
+    const { streamed } = summary as DemoSummary & {
+      streamed: { state: string; source: string; calls: number; text: string; textSnapshots: number };
+    };
+    expect(streamed).toMatchObject({
+      state: 'completed',
+      source: 'stream',
+      calls: 1,
+      text: 'Autumn moonlight, a worm digs silently into the chestnut.',
+    });
+    expect(streamed.textSnapshots).toBeGreaterThan(1);
     const by = Object.fromEntries(summary.sources.map((s) => [s.source, s]));
     // Polling a run that waits a minute for a human costs retrieves; webhooks fetch once per event.
     expect(by.poll!.retrieves).toBeGreaterThan(by.webhook!.retrieves);
