@@ -101,6 +101,7 @@ describe('code samples in README.md and docs/', () => {
       paths: {
         runstate: ['src/index.ts'],
         'runstate/sim': ['src/sim/index.ts'],
+        'runstate/queue': ['src/queue/index.ts'],
         'runstate/machine': ['machines/run.machine.ts'],
       },
     };
