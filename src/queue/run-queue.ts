@@ -7,6 +7,7 @@ import { changeKey, toSnapshot } from '../snapshot.js';
 import { DEFAULT_POLL_BACKOFF } from '../sources/backoff.js';
 import type { JobRef, RunSnapshot } from '../types.js';
 import { DEFAULT_MAX_WAIT_MS } from '../watch-run.js';
+import { CANCEL_TTL_MS, cancelKeyType, encodeCancel } from './cancel-request.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
 import { decodeFault } from './fault-codec.js';
 import { watchJobId } from './job-id.js';
@@ -51,6 +52,11 @@ export interface RunQueue {
   observe<Job = unknown>(job: JobRef): Observable<RunSnapshot<Job>>;
   /** The terminal snapshot (outcomes are values); rejects with the typed error of a failed watch. */
   result<Job = unknown>(job: JobRef): Promise<RunSnapshot<Job>>;
+  /**
+   * Stops a watch at its next step (at once if it sleeps); with `cancelJob: true` the worker also cancels the
+   * job on the server. The watch ends with a snapshot whose note says it was stopped. No-op for an ended watch.
+   */
+  cancel(job: JobRef, options?: { cancelJob?: boolean }): Promise<void>;
   /** Watches by state. */
   counts(): Promise<WatchCounts>;
   /** The BullMQ queue underneath (for dashboards and `obliterate` in tests). */
@@ -168,12 +174,15 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       let ready = false;
       const early: (() => void)[] = [];
 
-      const deliver = (s: RunSnapshot) => {
+      // `final`: the job completed with this snapshot (a stopped watch's is not `done`, yet it is the last).
+      const deliver = (s: RunSnapshot, final = false) => {
         if (subscriber.closed) return;
-        if (last && (last.done || s.at < last.at || changeKey(s) === changeKey(last))) return;
-        last = s;
-        subscriber.next(s as RunSnapshot<J>);
-        if (s.done) subscriber.complete();
+        const news = !last || (!last.done && s.at >= last.at && changeKey(s) !== changeKey(last));
+        if (news) {
+          last = s;
+          subscriber.next(s as RunSnapshot<J>);
+        }
+        if (s.done || final) subscriber.complete();
       };
       const fail = (reason: string | undefined) => subscriber.error(decodeFault(reason, job));
       // Events that arrive while the job itself is read wait, so the current snapshot comes first.
@@ -182,7 +191,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
         if (jobId === id && isSnapshot(data)) later(() => deliver(data));
       };
       const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
-        if (jobId === id && isSnapshot(returnvalue)) later(() => deliver(returnvalue));
+        if (jobId === id && isSnapshot(returnvalue)) later(() => deliver(returnvalue, true));
       };
       const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
         if (jobId !== id) return;
@@ -216,7 +225,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
         const ended =
           state === 'failed' || state === 'completed' ? ((await Job.fromId(queue, id)) ?? found) : found;
         if (state === 'failed') return fail(ended.failedReason);
-        if (state === 'completed' && isSnapshot(ended.returnvalue)) deliver(ended.returnvalue);
+        if (state === 'completed' && isSnapshot(ended.returnvalue)) deliver(ended.returnvalue, true);
         else deliver(currentSnapshot(ended));
         ready = true;
         for (const f of early.splice(0)) f();
@@ -244,6 +253,23 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     });
   }
 
+  async function cancel(job: JobRef, cancelOptions: { cancelJob?: boolean } = {}): Promise<void> {
+    check(job, 'cancel');
+    const id = watchJobId(job);
+    const found = await Job.fromId(queue, id);
+    if (!found) {
+      throw new WatchNotFoundError(`no durable watch for ${adapters[job.kind].describe(job)}`, { job });
+    }
+    const state = await found.getState();
+    if (state === 'completed' || state === 'failed') return;
+    // Left beside the job, not in its data: a worker may be writing the data at this very moment.
+    const redis = await queue.backend.client;
+    await redis.set(queue.toKey(cancelKeyType(id)), encodeCancel(cancelOptions.cancelJob === true), {
+      PX: CANCEL_TTL_MS,
+    });
+    if (state === 'delayed') await found.promote().catch(() => {});
+  }
+
   async function counts(): Promise<WatchCounts> {
     const c = await queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized');
     return {
@@ -260,6 +286,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     watch,
     observe,
     result,
+    cancel,
     counts,
     queue,
     close() {

@@ -10,6 +10,7 @@ import {
 } from '../sources/backoff.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../tools.js';
 import type { WebhookHub } from '../webhooks/hub.js';
+import { cancelKeyType, decodeCancel } from './cancel-request.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
 import { encodeFault } from './fault-codec.js';
 import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
@@ -111,6 +112,9 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     } catch (e) {
       throw new UnrecoverableError(encodeFault(e));
     }
+    const redis = await worker.backend.client;
+    const cancelKey = worker.toKey(cancelKeyType(String(job.id)));
+    const abort = decodeCancel(await redis.get(cancelKey));
     const result = await runStep(data, {
       client,
       tools,
@@ -121,12 +125,15 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       retry: RETRY_BACKOFF,
       save: (d) => job.updateData(d),
       signal: closing.signal,
+      ...(abort ? { abort } : {}),
     });
     const key = changeKey(result.snapshot);
     const publish = key !== data.published && result.next !== 'done';
     data.published = key;
     await job.updateData(data);
     if (publish) await job.updateProgress(result.snapshot);
+    // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
+    if (abort) await redis.del(cancelKey);
     switch (result.next) {
       case 'done':
         return result.snapshot;

@@ -91,4 +91,35 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     expect(f.sim.stats().requests.byRoute['responses.retrieve']?.total).toBe(1);
     await expect(f.runs.result(job)).rejects.toMatchObject({ code: 'not_found' });
   });
+
+  it('cancel() stops a sleeping watch at once, and with cancelJob cancels the job on the server', async () => {
+    f = await queueFixture('cancel');
+    await f.addWorker({ poll: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const stopOnly = await f.createRun({ phases: { queued: 100, in_progress: 600_000 } });
+    const cancelToo = await f.createRun({ phases: { queued: 100, in_progress: 600_000 } });
+    await f.runs.watch(stopOnly);
+    await f.runs.watch(cancelToo);
+    const firstChange = (job: typeof stopOnly) =>
+      new Promise<void>((resolve) => {
+        const sub = f.runs.observe(job).subscribe((s) => {
+          if (s.state === 'in_progress') {
+            resolve();
+            setImmediate(() => sub.unsubscribe());
+          }
+        });
+      });
+    await Promise.all([firstChange(stopOnly), firstChange(cancelToo)]);
+    await f.runs.cancel(stopOnly);
+    await f.runs.cancel(cancelToo, { cancelJob: true });
+    const [a, b] = await Promise.all([f.runs.result(stopOnly), f.runs.result(cancelToo)]);
+    expect(a.note).toContain('stopped watching');
+    expect(b.note).toContain('stopped watching');
+    expect(b.status).toBe('cancelling');
+    const id = (j: typeof stopOnly) => (j.kind === 'assistants.run' ? j.runId : '');
+    expect(f.sim.job(id(stopOnly))!.timeline.map((t) => t.status)).not.toContain('cancelling');
+    expect(f.sim.job(id(cancelToo))!.timeline.map((t) => t.status)).toContain('cancelling');
+    expect(f.sim.stats().requests.byRoute['runs.cancel']?.total).toBe(1);
+    // Stopped long before the minute-long poll would have looked again.
+    expect(a.at - f.sim.job(id(stopOnly))!.createdAt).toBeLessThan(40_000);
+  });
 });
