@@ -30,7 +30,9 @@ const workers = await Promise.all(
       rpm: 600,
       ...clock,
       // Handlers get the call id: make them idempotent (a worker that dies inside one leaves it to run again).
-      tools: { get_weather: (args, call) => JSON.stringify({ ...(args as object), sky: 'clear', call: call.id }) },
+      tools: {
+        get_weather: (args, call) => JSON.stringify({ ...(args as object), sky: 'clear', call: call.id }),
+      },
     }),
   ),
 );
