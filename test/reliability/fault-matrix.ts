@@ -13,6 +13,7 @@ import {
   type RunSnapshot,
   type Source,
   watchRun,
+  webhookSource,
 } from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
 import {
@@ -26,8 +27,11 @@ import {
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { listenHub } from '../helpers/webhook-server.js';
 
-/** How the jobs are watched: `poll()` each, `hybrid(hub)` each, or one shared `createPollBudget`. */
-export type MatrixMode = 'poll' | 'hybrid' | 'budget';
+/**
+ * How the jobs are watched: `poll()` each, `hybrid(hub)` each, one shared `createPollBudget`, or
+ * `webhookSource(hub, { fetch: 'when-needed' })` each.
+ */
+export type MatrixMode = 'poll' | 'hybrid' | 'budget' | 'webhook';
 
 /** One kind of job and how its script ends. */
 interface Fate {
@@ -105,6 +109,8 @@ export interface MatrixOptions {
   faults?: SimFaults;
   /** The shared budget's rpm (mode `budget`). Default 6000. */
   rpm?: number;
+  /** Modes `hybrid` and `webhook`: the jobs were created just now (no read at start). Default false. */
+  createdJustNow?: boolean;
 }
 
 /** How one watch ended, against what the server says. */
@@ -182,8 +188,19 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
     const scheduler = simScheduler(sim.clock);
     const budget =
       options.mode === 'budget' ? createPollBudget({ rpm: options.rpm ?? 6000, scheduler }) : undefined;
-    const source = (): Source =>
-      options.mode === 'poll' ? poll() : options.mode === 'hybrid' ? hybrid(hub) : budget!.poll();
+    const createdJustNow = options.createdJustNow ?? false;
+    const source = (): Source => {
+      switch (options.mode) {
+        case 'poll':
+          return poll();
+        case 'hybrid':
+          return hybrid(hub, undefined, { createdJustNow });
+        case 'budget':
+          return budget!.poll();
+        case 'webhook':
+          return webhookSource(hub, { fetch: 'when-needed', createdJustNow });
+      }
+    };
     const handled = new Map<string, number>();
     const handler = (_args: unknown, call: { id: string }) => {
       handled.set(call.id, (handled.get(call.id) ?? 0) + 1);

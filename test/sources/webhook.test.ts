@@ -3,6 +3,8 @@ import { filter, Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, NotFoundError } from '../../src/errors/index.js';
 import { response } from '../../src/kinds/response.js';
+import { hybrid } from '../../src/sources/hybrid.js';
+import { poll } from '../../src/sources/poll.js';
 import { webhookSource } from '../../src/sources/webhook.js';
 import type { SourceContext, StatusEvent } from '../../src/types.js';
 import type { WebhookEvent } from '../../src/webhooks/event.js';
@@ -281,6 +283,73 @@ describe('webhookSource()', () => {
     await vi.advanceTimersByTimeAsync(0);
     rec.subscription.unsubscribe();
     expect(t.calls[0]!.signal!.aborted).toBe(true);
+  });
+});
+
+describe('webhookSource(): the read at start', () => {
+  it('reads the job once when the hub knows nothing of it, then follows its events', async () => {
+    const { routes, push } = fakeRoutes();
+    const t = context(['in_progress', 'completed']);
+    const rec = record(webhookSource(routes).watch(t.ctx));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rec.events.map((e) => [e.source, e.status])).toEqual([['poll', 'in_progress']]);
+    push('response.completed');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(rec.events.map((e) => [e.source, e.status])).toEqual([
+      ['poll', 'in_progress'],
+      ['webhook', 'completed'],
+    ]);
+    expect(t.meter.count).toBe(2);
+  });
+
+  it("replays the event the hub's store kept instead of reading", async () => {
+    const { routes } = fakeRoutes();
+    const kept: WebhookEvent = {
+      id: 'evt_kept',
+      type: 'response.failed',
+      created_at: 900,
+      data: { id: 'resp_1' },
+      webhookId: 'wh_kept',
+    };
+    const asked: string[] = [];
+    const withStore: WebhookRoutes = {
+      ...routes,
+      lastEvent: async (jobId) => {
+        asked.push(jobId);
+        return kept;
+      },
+    };
+    const t = context(['completed']);
+    const rec = record(webhookSource(withStore, { fetch: 'when-needed' }).watch(t.ctx));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(asked).toEqual(['resp_1']);
+    expect(rec.events.map((e) => [e.source, e.status])).toEqual([['webhook', 'failed']]);
+    expect(rec.completed).toBe(true);
+    expect(t.meter.count).toBe(0);
+  });
+
+  it('ends with RetriesExhaustedError when the read keeps failing: whether the job ended is unknown', async () => {
+    const { routes } = fakeRoutes();
+    const t = context([{ error: apiError(503) }]);
+    const rec = record(webhookSource(routes, { retries: 2, retryDelayMs: 10 }).watch(t.ctx));
+    await vi.advanceTimersByTimeAsync(100);
+    expect(t.meter.count).toBe(3);
+    expect(rec.error).toMatchObject({ code: 'retries_exhausted', status: 503 });
+    expect(String((rec.error as Error).message)).toContain('whether the job already ended is unknown');
+  });
+
+  it('with hybrid, a failing read at start is left to the fallback poll', async () => {
+    const { routes } = fakeRoutes();
+    const t = context([{ error: apiError(503) }, { error: apiError(503) }, 'completed']);
+    const everySecond = poll({ initialDelayMs: 1000, factor: 1, maxDelayMs: 1000, jitter: 'none' });
+    const events: StatusEvent[] = [];
+    let error: unknown;
+    hybrid(routes, everySecond, { retries: 1, retryDelayMs: 10 })
+      .watch(t.ctx)
+      .subscribe({ next: (e) => events.push(e), error: (e: unknown) => (error = e) });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(error).toBeUndefined();
+    expect(events.map((e) => [e.source, e.status])).toEqual([['poll', 'completed']]);
   });
 });
 
