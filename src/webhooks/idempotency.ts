@@ -49,7 +49,7 @@ export interface MemoryIdempotencyStoreOptions {
   ttlMs?: number;
   /**
    * At most this many keys are kept; the oldest are forgotten first. Default 100 000 (about
-   * {@link MEMORY_STORE_BYTES_PER_ID} bytes each: under 20 MiB). When a key still inside its replay window must go,
+   * {@link MEMORY_STORE_BYTES_PER_ID} bytes each: about 25 MiB). When a key still inside its replay window must go,
    * deliveries signed no later than it are refused as `'unprovable'` from then on.
    */
   maxEntries?: number;
@@ -65,7 +65,7 @@ export interface MemoryIdempotencyStoreOptions {
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 72 * 60 * 60 * 1000;
 
 /** Heap per remembered id in the memory store, measured by `npm run bench:reliability` (rounded up). */
-export const MEMORY_STORE_BYTES_PER_ID = 200;
+export const MEMORY_STORE_BYTES_PER_ID = 260;
 
 interface Entry {
   expiresAt: number;

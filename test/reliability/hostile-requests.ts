@@ -100,12 +100,13 @@ export function build(kinds: readonly Kind[], secret: string, junk: readonly str
           body: hostileBody,
           headers: signWebhook({ secret, body: hostileBody, timestamp: now() - 301 - (i % 5000) }),
         };
+      // An hour ahead, not just past the tolerance: a request built now and sent a minute later must still be early.
       case 'future':
         return {
           kind,
           method: 'POST',
           body: hostileBody,
-          headers: signWebhook({ secret, body: hostileBody, timestamp: now() + 301 + (i % 5000) }),
+          headers: signWebhook({ secret, body: hostileBody, timestamp: now() + 3600 + (i % 5000) }),
         };
       case 'not_json': {
         const body = `{"id":"evt_x","data":{"id":"resp_hostile_${i}"}${noise}`;
