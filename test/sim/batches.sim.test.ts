@@ -362,7 +362,7 @@ describe('batches', () => {
 
   it('scripts a 50,000-request result file cheaply, streamed line by line', async () => {
     ({ sim, client } = await manualSim());
-    const batch = await create({ requests: 50_000, failedRequests: 500 });
+    const batch = await create({ requests: 50_000, failedRequests: 500, responseBody: { ok: true } });
     await sim.clock.advance(7000);
     const done = await client.batches.retrieve(batch.id);
     expect(done.request_counts).toEqual({ total: 50_000, completed: 49_500, failed: 500 });
