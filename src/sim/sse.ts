@@ -65,8 +65,9 @@ export function serveSse(
   };
   const drop = () => {
     stop();
-    // Let the last event reach the socket before destroying it, so the client got exactly `dropAfter` events.
-    res.write('', () => res.socket?.destroy());
+    // End the socket, not the response: what was written still goes out (the client gets exactly `dropAfter`
+    // events), then the connection closes in the middle of the chunked body, which the client sees as a drop.
+    res.socket?.end();
   };
 
   function pump(): void {
