@@ -321,7 +321,7 @@ describe.concurrent('runstate watch', () => {
       [['watch', '--response', 'r', '--source', 'hybrid'], /--port \(where webhooks arrive\) is required/],
       [
         ['watch', '--response', 'r', '--source', 'carrier-pigeon'],
-        /--source must be poll, webhook or hybrid/,
+        /--source must be poll, webhook, hybrid or stream/,
       ],
       [['watch', '--response', 'r', '--nope'], /Unknown option '--nope'/],
       [
