@@ -9,13 +9,18 @@ import type { RunUpdate } from './run-update.js';
  * { total: 20, done: 12, errors: 1, byState: { completed: 9, failed: 2, in_progress: 8, queued: 0, … } }
  */
 export interface RunProgress {
-  /** Jobs seen so far (grows as jobs arrive on the fly). */
+  /**
+   * Jobs known so far: every job of a list from the first update on, those waiting for a slot under `concurrency`
+   * included; jobs that arrived so far for an Observable.
+   */
   total: number;
+  /** Jobs known but not watched yet (waiting for a slot under `concurrency`): they count in `total` only. */
+  waiting: number;
   /** Jobs in a terminal state (`snapshot.done`), plus jobs whose watch failed: `total - done` are still going. */
   done: number;
   /** Jobs whose watch failed (`error` updates); they count in `done`, not in `byState`. */
   errors: number;
-  /** Jobs by their latest state; every state is present. `sum(byState) + errors === total`. */
+  /** Jobs by their latest state; every state is present. `sum(byState) + errors + waiting === total`. */
   byState: Record<RunState, number>;
   /**
    * The requests of the batches among the jobs, summed from their latest `request_counts` (`snapshot.progress`):
@@ -53,7 +58,8 @@ export function progress(): OperatorFunction<RunUpdate, RunProgress> {
   return (updates$) =>
     defer(() => {
       const standings = new Map<string, Standing>();
-      const counts: RunProgress = { total: 0, done: 0, errors: 0, byState: { ...NO_JOBS } };
+      const counts: RunProgress = { total: 0, waiting: 0, done: 0, errors: 0, byState: { ...NO_JOBS } };
+      let seen = 0;
       let requests: BatchProgress | undefined;
       const count = (standing: Standing | undefined, sign: 1 | -1) => {
         if (standing === undefined) return;
@@ -83,8 +89,12 @@ export function progress(): OperatorFunction<RunUpdate, RunProgress> {
                   done: update.snapshot.done,
                   requests: update.snapshot.progress,
                 };
-          if (before !== undefined && sameStanding(before, after)) return false;
-          if (before === undefined) counts.total++;
+          // `known` (from watchRuns) counts jobs still waiting for a watch; other streams count what they show.
+          const total = Math.max(update.known ?? 0, seen + (before === undefined ? 1 : 0));
+          if (before !== undefined && sameStanding(before, after) && total === counts.total) return false;
+          if (before === undefined) seen++;
+          counts.total = total;
+          counts.waiting = total - seen;
           count(before, -1);
           count(after, 1);
           standings.set(update.key, after);

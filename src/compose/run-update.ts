@@ -8,6 +8,12 @@ export interface RunSnapshotUpdate<Job = unknown> {
   /** The job as it was handed to `watchRuns`. */
   readonly job: JobRef;
   readonly snapshot: RunSnapshot<Job>;
+  /**
+   * How many distinct jobs `watchRuns` knew when it emitted this update: all of a list from the first update on
+   * (waiting ones included, under `concurrency`), and for an Observable, those that had arrived. `progress()`
+   * counts its `total` from it.
+   */
+  readonly known?: number;
 }
 
 /**
@@ -22,6 +28,8 @@ export interface RunErrorUpdate<Job = unknown> {
   readonly error: unknown;
   /** The last snapshot the watch emitted before it failed, if any. */
   readonly snapshot: RunSnapshot<Job> | undefined;
+  /** As on a snapshot update: how many distinct jobs `watchRuns` knew at this point. */
+  readonly known?: number;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface WatchEachOptions {
   concurrency?: number;
   /** Once it aborts, jobs that arrive afterwards are ignored, so the output completes when the watches end. */
   signal?: AbortSignal | undefined;
+  /** Jobs known before any arrives (a list given up front): they count in each update's `known` from the start. */
+  upfront?: readonly JobRef[];
 }
 
 /**
@@ -30,18 +32,22 @@ export interface WatchEachOptions {
  */
 export function watchEach<Job>(
   watch: (job: JobRef) => Observable<RunSnapshot<Job>>,
-  { concurrency = Number.POSITIVE_INFINITY, signal }: WatchEachOptions = {},
+  { concurrency = Number.POSITIVE_INFINITY, signal, upfront = [] }: WatchEachOptions = {},
 ): OperatorFunction<JobRef, RunUpdate<Job>> {
   return (jobs$) =>
     defer(() => {
       // A job already watched or waiting is not watched twice; once its watch has ended, giving it again
       // watches it again (how a caller retries after an error update).
       const pending = new Set<string>();
+      // Every distinct job given so far, or known up front: a waiting job is known before its watch starts.
+      const known = new Set(upfront.map(jobKey));
+      const tag = (update: RunUpdate<Job>): RunUpdate<Job> => ({ ...update, known: known.size });
       const abort$ = !signal ? NEVER : signal.aborted ? of(true) : fromEvent(signal, 'abort');
       return jobs$.pipe(
         takeUntil(abort$),
         filter((job) => {
           const key = jobKey(job);
+          known.add(key);
           if (pending.has(key)) return false;
           pending.add(key);
           return true;
@@ -54,7 +60,7 @@ export function watchEach<Job>(
             if (!released) pending.delete(key);
             released = true;
           };
-          return watchOne(watch, job, key, ended).pipe(finalize(ended));
+          return watchOne(watch, job, key, ended).pipe(map(tag), finalize(ended));
         }, concurrency),
       );
     });

@@ -1,4 +1,4 @@
-import { defer, from, type Observable, throwError } from 'rxjs';
+import { defer, from, isObservable, type Observable, throwError } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import type { JobRef, RunSnapshot } from '../types.js';
 import { type WatchRunOptions, watchRun } from '../watch-run.js';
@@ -69,10 +69,16 @@ export function watchRuns<Ref extends JobRef>(
     );
   }
   // Each update's type follows from its job's kind, which is only known per job at run time.
-  return defer(() => from(jobs as JobsInput)).pipe(
-    watchEach((job) => watchRun({ ...shared, job }) as Observable<RunSnapshot>, {
-      concurrency,
-      signal: shared.signal,
-    }),
-  ) as Observable<UpdateOf<Ref>>;
+  return defer(() => {
+    // A list is known whole before the first watch starts, so progress() can count every job from the start.
+    const list =
+      isObservable(jobs) || !(Symbol.iterator in jobs) ? undefined : [...(jobs as Iterable<JobRef>)];
+    return from(list ?? (jobs as JobsInput)).pipe(
+      watchEach((job) => watchRun({ ...shared, job }) as Observable<RunSnapshot>, {
+        concurrency,
+        signal: shared.signal,
+        upfront: list ?? [],
+      }),
+    );
+  }) as Observable<UpdateOf<Ref>>;
 }

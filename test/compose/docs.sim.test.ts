@@ -124,14 +124,18 @@ describe.concurrent('docs/composing.md samples, run against the simulator', () =
       expect((await settled).map((u) => u.type === 'snapshot' && u.snapshot.state)).toEqual(
         jobs.map((_, i) => outcomes[i % 4]),
       );
+      // Twelve jobs known up front, ten watched at a time: total is 12 from the first emission on.
+      expect(seen.map((p) => p.total)).toEqual(seen.map(() => 12));
+      expect(seen[0]!.waiting).toBe(11);
       expect(seen.at(-1)).toEqual({
         total: 12,
+        waiting: 0,
         done: 12,
         errors: 0,
         byState: expect.objectContaining({ completed: 3, failed: 3, cancelled: 3, incomplete: 3, queued: 0 }),
       });
       for (const p of seen) {
-        expect(Object.values(p.byState).reduce((a, b) => a + b) + p.errors).toBe(p.total);
+        expect(Object.values(p.byState).reduce((a, b) => a + b) + p.errors + p.waiting).toBe(p.total);
       }
     }));
 

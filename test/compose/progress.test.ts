@@ -22,10 +22,38 @@ const byState = (counts: Partial<Record<RunState, number>>): Record<RunState, nu
   timed_out: 0,
   ...counts,
 });
-const p = (total: number, done: number, errors: number, counts: Partial<Record<RunState, number>>) =>
-  ({ total, done, errors, byState: byState(counts) }) satisfies RunProgress;
+const p = (
+  total: number,
+  done: number,
+  errors: number,
+  counts: Partial<Record<RunState, number>>,
+  waiting = 0,
+) => ({ total, waiting, done, errors, byState: byState(counts) }) satisfies RunProgress;
 
 describe('progress', () => {
+  it('counts every job watchRuns knows in total, those waiting for a slot included', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      // Four jobs known up front, two watched at a time: `known` says 4 from the first update.
+      const known = (u: ReturnType<typeof update>) => ({ ...u, known: 4 });
+      const updates = {
+        a: known(update('a', 'queued')),
+        b: known(update('b', 'queued')),
+        A: known(update('a', 'completed')),
+        c: known(update('c', 'queued')),
+        B: known(update('b', 'completed')),
+        d: known(update('d', 'queued')),
+      };
+      expectObservable(cold('abAcBd|', updates).pipe(progress())).toBe('xyzuvw|', {
+        x: p(4, 0, 0, { queued: 1 }, 3),
+        y: p(4, 0, 0, { queued: 2 }, 2),
+        z: p(4, 1, 0, { queued: 1, completed: 1 }, 2),
+        u: p(4, 1, 0, { queued: 2, completed: 1 }, 1),
+        v: p(4, 2, 0, { queued: 1, completed: 2 }, 1),
+        w: p(4, 2, 0, { queued: 2, completed: 2 }, 0),
+      });
+    });
+  });
+
   it('counts jobs by their latest state and emits on each change of the counts only', () => {
     marbles().run(({ cold, expectObservable }) => {
       const updates = {

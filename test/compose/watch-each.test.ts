@@ -1,8 +1,22 @@
 import { type Observable, Subject, tap } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { watchEach } from '../../src/compose/watch-each.js';
 import type { JobRef, RunSnapshot } from '../../src/types.js';
-import { failure, marbles, ref, snap, update } from './fakes.js';
+import { failure, ref, snap, update } from './fakes.js';
+
+/** Marbles that compare updates without `known`, which has its own test below. */
+const marbles = (): TestScheduler =>
+  new TestScheduler((actual, expected) => {
+    const strip = (frames: { notification?: { value?: { known?: number } } }[]) =>
+      frames.map((f) => {
+        const value = f.notification?.value;
+        if (!value || typeof value !== 'object' || !('known' in value)) return f;
+        const { known: _, ...rest } = value;
+        return { ...f, notification: { ...f.notification, value: rest } };
+      });
+    expect(Array.isArray(actual) ? strip(actual) : actual).toEqual(expected);
+  });
 
 const jobs = { a: ref('a'), b: ref('b'), c: ref('c') };
 
@@ -13,6 +27,31 @@ const watchBy =
     watches[(job as { id: string }).id]!;
 
 describe('watchEach (the engine of watchRuns)', () => {
+  it('tags each update with how many jobs it knows: a list up front at once, arrivals as they come', () => {
+    const known: number[][] = [];
+    new TestScheduler((a, e) => expect(a).toEqual(e)).run(({ cold, flush }) => {
+      const watch = (job: JobRef) =>
+        cold('q-c|', {
+          q: snap((job as { id: string }).id, 'queued'),
+          c: snap((job as { id: string }).id, 'completed'),
+        });
+      const list = [jobs.a, jobs.b, jobs.c];
+      const upfront: number[] = [];
+      cold('abc|', jobs)
+        .pipe(watchEach(watch, { concurrency: 1, upfront: list }))
+        .subscribe((u) => upfront.push(u.known!));
+      const arriving: number[] = [];
+      cold('a-b-c|', jobs)
+        .pipe(watchEach(watch))
+        .subscribe((u) => arriving.push(u.known!));
+      flush();
+      known.push(upfront, arriving);
+    });
+    // One at a time, three known from the first update; without a list, each job counts once it has arrived.
+    expect(known[0]).toEqual([3, 3, 3, 3, 3, 3]);
+    expect(known[1]).toEqual([1, 2, 2, 3, 3, 3]);
+  });
+
   it('merges every watch into one stream of updates tagged with their job, and completes after all', () => {
     marbles().run(({ cold, expectObservable }) => {
       const watch = watchBy({

@@ -111,7 +111,7 @@ describe('watchRuns: many jobs through the SDK and the simulator', () => {
 
     // progress: one emission per change; the counts add up at every step and end on the outcomes.
     for (const p of counts) {
-      expect(Object.values(p.byState).reduce((a, b) => a + b) + p.errors).toBe(p.total);
+      expect(Object.values(p.byState).reduce((a, b) => a + b) + p.errors + p.waiting).toBe(p.total);
       expect(p.done).toBeLessThanOrEqual(p.total);
     }
     expect(counts.map((p) => p.done)).toEqual([...counts.map((p) => p.done)].sort((a, b) => a - b));
@@ -126,6 +126,7 @@ describe('watchRuns: many jobs through the SDK and the simulator', () => {
     expect(requests.total).toBeGreaterThan(0);
     expect(counts.at(-1)).toEqual({
       total: 33,
+      waiting: 0,
       done: 33,
       errors: 1,
       byState: { queued: 0, in_progress: 0, requires_action: 0, cancelling: 0, ...byOutcome },
