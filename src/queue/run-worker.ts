@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
 import type OpenAI from 'openai';
 import { ConfigurationError } from '../errors/configuration-error.js';
@@ -102,6 +103,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   const wallMs = (clockMs: number) => Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(clockMs / speed)));
   const scaled = (l: LimiterOptions): LimiterOptions => ({ max: l.max, duration: wallMs(l.duration) });
   const closing = new AbortController();
+  // Every step in flight passes this signal to its request: many listeners are expected, not a leak.
+  setMaxListeners(0, closing.signal);
   let steps = 0;
 
   const processor = async (job: Job, token?: string) => {
