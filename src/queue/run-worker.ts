@@ -15,6 +15,7 @@ import { cancelKeyType, decodeCancel } from './cancel-request.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
 import { encodeFault } from './fault-codec.js';
 import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
+import { storedForm, withFullJob } from './slim-job.js';
 import { runStep } from './step.js';
 import { parseWatchData } from './watch-data.js';
 import { connectHub, type HubBridge } from './webhook-bridge.js';
@@ -111,7 +112,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     steps++;
     let data: ReturnType<typeof parseWatchData>;
     try {
-      data = parseWatchData(job.data, String(job.id));
+      // The stored machine keeps a slim object; the full one comes back from the published snapshot.
+      data = withFullJob(parseWatchData(job.data, String(job.id)), job.progress);
     } catch (e) {
       throw new UnrecoverableError(encodeFault(e));
     }
@@ -126,14 +128,14 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       random,
       poll,
       retry: RETRY_BACKOFF,
-      save: (d) => job.updateData(d),
+      save: (d) => job.updateData(storedForm(d)),
       signal: closing.signal,
       ...(abort ? { abort } : {}),
     });
     const key = changeKey(result.snapshot);
     const publish = key !== data.published && result.next !== 'done';
     data.published = key;
-    await job.updateData(data);
+    await job.updateData(storedForm(data));
     if (publish) await job.updateProgress(result.snapshot);
     // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
     if (abort) await redis.del(cancelKey);

@@ -1,7 +1,9 @@
+import { Job } from 'bullmq';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRunstateError } from '../../src/index.js';
 import { watchJobId } from '../../src/queue/index.js';
+import { SLIM } from '../../src/queue/slim-job.js';
 import { type QueueFixture, queueFixture } from './fixture.js';
 
 let f: QueueFixture;
@@ -21,12 +23,30 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     });
     const id = await f.runs.watch(job);
     expect(await f.runs.watch(job)).toBe(id);
-    const snapshots = await lastValueFrom(f.runs.observe(job).pipe(toArray()));
+    const observed = lastValueFrom(f.runs.observe(job).pipe(toArray()));
+    // Idle between steps, the watch stores a slim object (what it decides from), not the full Response.
+    let stored: { machine?: { context: { latest?: Record<string, unknown> } } } | undefined;
+    while (!stored?.machine?.context.latest) {
+      await new Promise((r) => setTimeout(r, 50));
+      stored = (await Job.fromId(f.runs.queue, id))?.data;
+    }
+    const latest = stored.machine!.context.latest!;
+    expect(latest).toMatchObject({ id: job.id, object: 'response', [SLIM]: true });
+    expect(latest).not.toHaveProperty('model');
+    expect(latest).not.toHaveProperty('output');
+    const snapshots = await observed;
     expect(snapshots[0]!.state).toBe('queued');
     expect(snapshots.map((s) => s.state)).toContain('in_progress');
     const last = snapshots.at(-1)!;
     expect(last).toMatchObject({ state: 'completed', status: 'completed', done: true });
-    expect((last.job as { status: string }).status).toBe('completed');
+    // The snapshots observe() and result() deliver carry the full object.
+    expect(last.job).toMatchObject({
+      status: 'completed',
+      model: expect.any(String),
+      output: expect.any(Array),
+    });
+    expect(last.job).not.toHaveProperty(SLIM);
+    expect(snapshots.find((s) => s.state === 'in_progress')!.job).toHaveProperty('model');
     // Every request the watch counted reached the server: reads only, one per step.
     expect(last.calls).toBe(f.sim.job(last.id)!.retrieves);
     expect(await f.runs.result(job)).toEqual(last);
@@ -49,6 +69,9 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     expect(b).toMatchObject({ state: 'incomplete', done: true });
     expect(c).toMatchObject({ state: 'timed_out', done: true });
     expect(c!.note).toContain('may still be running');
+    // Ended by the deadline, maybe without a read: the full Run comes back from the published snapshot.
+    expect(c!.job).toMatchObject({ object: 'thread.run', model: expect.any(String) });
+    expect(c!.job).not.toHaveProperty(SLIM);
   });
 
   it('answers tool calls once, with the call id, and the simulator sees one submission', async () => {
