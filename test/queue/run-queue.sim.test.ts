@@ -31,7 +31,7 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
       stored = (await Job.fromId(f.runs.queue, id))?.data;
     }
     const latest = stored.machine!.context.latest!;
-    expect(latest).toMatchObject({ id: job.id, object: 'response', [SLIM]: true });
+    expect(latest).toMatchObject({ id: (job as { id: string }).id, object: 'response', [SLIM]: true });
     expect(latest).not.toHaveProperty('model');
     expect(latest).not.toHaveProperty('output');
     const snapshots = await observed;
