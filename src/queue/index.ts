@@ -21,3 +21,4 @@ export { createRunWorker, type RunWorker, type RunWorkerOptions } from './run-wo
 export type { WatchData } from './watch-data.js';
 // ── webhooks ────────────────────────────────────────────────────────────────────────────────────────────────
 export { connectHub, type HubBridge } from './webhook-bridge.js';
+export type { QueueWebhookFetch } from './webhook-inbox.js';

@@ -19,6 +19,7 @@ import { storedForm, withFullJob } from './slim-job.js';
 import { runStep } from './step.js';
 import { parseWatchData } from './watch-data.js';
 import { connectHub, type HubBridge } from './webhook-bridge.js';
+import { decodeInbox, inboxKeyType, type QueueWebhookFetch } from './webhook-inbox.js';
 
 /** Options of {@link createRunWorker}. */
 export interface RunWorkerOptions {
@@ -38,6 +39,13 @@ export interface RunWorkerOptions {
   concurrency?: number;
   /** A webhook hub: its verified events make the watch of their job step now, whichever worker holds it. */
   hub?: WebhookHub;
+  /**
+   * What a step does with the webhook events handed to its watch (by this worker's hub or any `connectHub`):
+   * `'always'` (default, as `webhookSource`) reads the job, so the terminal snapshot carries the full object;
+   * `'when-needed'` applies a terminal event without a read (0 retrieves; no output or usage in the snapshot),
+   * and reads for any other event.
+   */
+  webhookFetch?: QueueWebhookFetch;
   /** The poll schedule. Default: 500 ms ×1.5 up to 5 s. */
   poll?: BackoffOptions;
   /** Give up with a `QueueUnavailableError` when Redis is not reachable within this many ms. Default 5000. */
@@ -82,7 +90,7 @@ const RETRY_BACKOFF = resolveBackoff({ initialDelayMs: 1000, factor: 2, maxDelay
 export async function createRunWorker(options: RunWorkerOptions): Promise<RunWorker> {
   const name = options?.name ?? DEFAULT_QUEUE_NAME;
   checkConnection(options?.connection, name, 'createRunWorker');
-  const { connection, client, tools = {}, onToolError = 'report', hub } = options;
+  const { connection, client, tools = {}, onToolError = 'report', hub, webhookFetch = 'always' } = options;
   if (!client || typeof client !== 'object' || !('baseURL' in client)) {
     throw new ConfigurationError('createRunWorker needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
   }
@@ -95,6 +103,11 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   if (options.rpm !== undefined && !(Number.isInteger(options.rpm) && options.rpm >= MIN_RPM)) {
     throw new ConfigurationError(
       `createRunWorker: rpm must be an integer >= ${MIN_RPM} (got ${options.rpm})`,
+    );
+  }
+  if (webhookFetch !== 'always' && webhookFetch !== 'when-needed') {
+    throw new ConfigurationError(
+      `createRunWorker: webhookFetch must be 'always' or 'when-needed' (got ${JSON.stringify(webhookFetch)})`,
     );
   }
   const now = options.now ?? Date.now;
@@ -120,6 +133,9 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const redis = await worker.backend.client;
     const cancelKey = worker.toKey(cancelKeyType(String(job.id)));
     const abort = decodeCancel(await redis.get(cancelKey));
+    // Webhook events left by a bridge since the last step; removed only once the step persisted what they did.
+    const inboxKey = worker.toKey(inboxKeyType(String(job.id)));
+    const inbox = await redis.lrange(inboxKey, 0, -1);
     const result = await runStep(data, {
       client,
       tools,
@@ -131,6 +147,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       save: (d) => job.updateData(storedForm(d)),
       signal: closing.signal,
       ...(abort ? { abort } : {}),
+      webhooks: decodeInbox(inbox),
+      webhookFetch,
     });
     const key = changeKey(result.snapshot);
     const publish = key !== data.published && result.next !== 'done';
@@ -139,6 +157,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     if (publish) await job.updateProgress(result.snapshot);
     // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
     if (abort) await redis.del(cancelKey);
+    // Only the events this step took: one a bridge added meanwhile stays for the next step.
+    if (inbox.length > 0) await redis.ltrim(inboxKey, inbox.length, -1);
     switch (result.next) {
       case 'done':
         return result.snapshot;
@@ -150,6 +170,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         throw Worker.RateLimitError();
       case 'wait':
         await job.moveToDelayed(Date.now() + wallMs(result.delayMs), token);
+        // A bridge that saw this watch active left its event without promoting: step again now for it.
+        if ((await redis.llen(inboxKey)) > 0) await job.promote().catch(() => {});
         throw new DelayedError();
     }
   };

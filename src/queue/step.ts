@@ -1,14 +1,17 @@
 import type OpenAI from 'openai';
 import { createActor } from 'xstate';
 import { adapters } from '../kinds/index.js';
+import { toStatusEvent } from '../kinds/to-status-event.js';
 import { toSnapshot } from '../snapshot.js';
 import { type BackoffPolicy, nextDelay } from '../sources/backoff.js';
+import { announcedJob } from '../sources/webhook.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../tools.js';
 import type { RunSnapshot } from '../types.js';
 import { type StepContext, settle, takeSlot } from './step-context.js';
 import { attachStep, stepMachine } from './step-machine.js';
 import { stepRequest } from './step-request.js';
 import type { WatchData } from './watch-data.js';
+import { appliedStatus, type InboxEvent, type QueueWebhookFetch } from './webhook-inbox.js';
 
 /** What a step needs besides the watch's data. */
 export interface StepOptions {
@@ -26,6 +29,10 @@ export interface StepOptions {
   signal: AbortSignal;
   /** Stop the watch (`cancel: true`: and cancel the job) before anything else. */
   abort?: { cancel: boolean };
+  /** Verified webhook events left for this watch since its last step, oldest first. */
+  webhooks?: readonly InboxEvent[];
+  /** Which of them are applied without a read (see {@link QueueWebhookFetch}). Default `'always'`: none. */
+  webhookFetch?: QueueWebhookFetch;
 }
 
 /** How a step ended: what the worker tells BullMQ. */
@@ -97,7 +104,15 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
   });
   actor.start();
   if (options.abort) actor.send({ type: 'abort', cancel: options.abort.cancel });
-  actor.send({ type: 'tick', at: options.now() });
+  // Before the tick: each event happened before now. A terminal one ends the watch here, so the step reads
+  // nothing; duplicates and stale events fall to the machine's rules, as in process.
+  for (const event of options.webhooks ?? []) {
+    const status = appliedStatus(adapter, event, options.webhookFetch ?? 'always');
+    if (status === undefined) continue;
+    actor.send(toStatusEvent(adapter, announcedJob(data.job, status), event.at, 'webhook'));
+  }
+  // A terminal event may have ended the machine already: a stopped actor takes no tick.
+  if (actor.getSnapshot().status === 'active') actor.send({ type: 'tick', at: options.now() });
   await settle(step);
 
   let read = false;

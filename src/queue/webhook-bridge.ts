@@ -4,10 +4,14 @@ import type { JobKind, JobRef } from '../types.js';
 import { eventJobId, type WebhookEvent } from '../webhooks/event.js';
 import type { WebhookHub } from '../webhooks/hub.js';
 import { watchJobId } from './job-id.js';
+import { encodeInboxEvent, INBOX_TTL_MS, inboxKeyType } from './webhook-inbox.js';
 
 /** A hub wired to a queue: counters, and a way to unwire it. */
 export interface HubBridge {
-  /** `promoted`: events that made a sleeping watch step now (or found it already due); `dropped`: no watch. */
+  /**
+   * `promoted`: events handed to a watch (left beside its job, which steps now or is already due or stepping);
+   * `dropped`: no watch.
+   */
   stats(): { promoted: number; dropped: number };
   close(): Promise<void>;
 }
@@ -23,7 +27,9 @@ function candidates(event: WebhookEvent): JobRef[] {
 
 /**
  * Hands each verified event of a webhook hub to the durable watch of its job, in whichever process the hub
- * runs: a sleeping watch is promoted, so some worker steps it now and reads the job. The hub already delivers
+ * runs: the event is left beside the watch's job (a list its next step takes), and a sleeping watch is
+ * promoted, so some worker steps it now. That step applies a terminal event without reading the job, or reads
+ * it, as the worker's `webhookFetch` says. The hub already delivers
  * each `webhook-id` once (share its idempotency store in Redis across instances). Events for jobs nobody
  * watches are counted and dropped.
  */
@@ -36,8 +42,18 @@ export function connectHub(hub: WebhookHub, name: string, connection: Connection
 
   async function route(event: WebhookEvent): Promise<void> {
     for (const ref of candidates(event)) {
-      const job = await Job.fromId(queue, watchJobId(ref));
+      const id = watchJobId(ref);
+      const job = await Job.fromId(queue, id);
       if (!job) continue;
+      // Left before the state is read: a worker that moves the watch to delayed reads the list after, so either
+      // it sees this event or this bridge sees the watch delayed (and promotes it); the event never waits a poll.
+      const redis = await queue.backend.client;
+      const key = queue.toKey(inboxKeyType(id));
+      await redis
+        .multi()
+        .runCommand('rpush', [key, encodeInboxEvent(event)])
+        .runCommand('pexpire', [key, INBOX_TTL_MS])
+        .exec();
       const state = await job.getState();
       if (state === 'delayed') {
         // Another instance may promote it first; BullMQ then says it is not delayed, which is just as good.
@@ -49,6 +65,8 @@ export function connectHub(hub: WebhookHub, name: string, connection: Connection
         promoted++;
         return;
       }
+      // The watch ended: nobody will take the event.
+      await redis.del(key);
     }
     dropped++;
   }

@@ -283,7 +283,8 @@ function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> 
   });
 }
 
-function announcedJob(ref: JobRef, status: string): AnnouncedJob {
+/** The job as a webhook announced it: what a webhook-fed watch applies when it does not read the job. */
+export function announcedJob(ref: JobRef, status: string): AnnouncedJob {
   switch (ref.kind) {
     case 'assistants.run':
       return { id: ref.runId, object: 'thread.run', thread_id: ref.threadId, status, announced: true };

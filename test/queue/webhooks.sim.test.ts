@@ -1,6 +1,8 @@
+import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWebhookHub } from '../../src/index.js';
-import { connectHub, type HubBridge } from '../../src/queue/index.js';
+import { createWebhookHub, type JobRef } from '../../src/index.js';
+import { connectHub, type HubBridge, type QueueWebhookFetch, watchJobId } from '../../src/queue/index.js';
+import { inboxKeyType } from '../../src/queue/webhook-inbox.js';
 import { generateWebhookSecret } from '../../src/sim/index.js';
 import { listenHub } from '../helpers/webhook-server.js';
 import { type QueueFixture, queueFixture, REDIS } from './fixture.js';
@@ -13,46 +15,84 @@ afterEach(async () => {
   await f?.close();
 });
 
-describe('runstate/queue: webhooks from any instance', () => {
-  it('ends a watch stepped by worker B with a webhook posted to instance A, once per delivery, and drops the unwatched', async () => {
-    f = await queueFixture('webhooks');
-    // Instance A: a web server with the hub, wired to the queue; it runs no worker.
-    const secret = generateWebhookSecret();
-    const hub = createWebhookHub({ secret, now: () => f.sim.clock.now() });
-    const server = await listenHub(hub);
-    const bridge: HubBridge = connectHub(hub, f.name, REDIS);
-    cleanup.push(
-      () => server.close(),
-      () => bridge.close(),
-    );
-    f.sim.registerWebhook(server.url, secret);
-    f.sim.setFaults({ webhooks: { duplicate: { probability: 1 } } });
-    // Instance B: a worker that would otherwise look again only after a minute.
-    await f.addWorker({ poll: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+/**
+ * Instance A: a web server with the hub, wired to the queue; it runs no worker. Instance B: a worker that would
+ * otherwise look again only after a minute. Every webhook is delivered twice.
+ */
+async function instances(label: string, webhookFetch: QueueWebhookFetch | undefined): Promise<HubBridge> {
+  f = await queueFixture(label);
+  const secret = generateWebhookSecret();
+  const hub = createWebhookHub({ secret, now: () => f.sim.clock.now() });
+  const server = await listenHub(hub);
+  const bridge = connectHub(hub, f.name, REDIS);
+  cleanup.push(
+    () => server.close(),
+    () => bridge.close(),
+  );
+  f.sim.registerWebhook(server.url, secret);
+  f.sim.setFaults({ webhooks: { duplicate: { probability: 1 } } });
+  await f.addWorker({
+    poll: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    ...(webhookFetch ? { webhookFetch } : {}),
+  });
+  return bridge;
+}
 
-    const watched = await f.createResponse({
-      phases: { queued: 100, in_progress: 20_000 },
-      outcome: 'completed',
-    });
+/** Watches `job` until it ends; `before` is the simulator's retrieve count once the watch saw it running. */
+async function watchToEnd(job: JobRef) {
+  await f.runs.watch(job);
+  const running = await firstValueFrom(f.runs.observe(job).pipe(filter((s) => s.state === 'in_progress')));
+  const before = f.sim.job(running.id)!.retrieves;
+  const last = await f.runs.result(job);
+  const stats = f.sim.job(last.id)!;
+  // Ended by the webhook: long before the minute-long poll would have looked again.
+  expect(last.at - stats.createdAt).toBeLessThan(40_000);
+  // A webhook's time is its created_at, in whole seconds: at most a second before the job ended.
+  expect(last.at).toBeGreaterThanOrEqual(Math.floor(stats.endedAt! / 1000) * 1000);
+  // Every request the watch made reached the simulator, and no other.
+  expect(last.calls).toBe(stats.retrieves);
+  return { last, before, retrieves: stats.retrieves };
+}
+
+const scenario = { phases: { queued: 10, in_progress: 20_000 }, outcome: 'completed' } as const;
+
+describe('runstate/queue: webhooks from any instance', () => {
+  it("applies a terminal webhook posted to instance A in worker B's step with 0 retrieves (webhookFetch: 'when-needed'), once per delivery, and drops the unwatched", async () => {
+    const bridge = await instances('webhooks-applied', 'when-needed');
+    const watched = await f.createResponse(scenario);
     const unwatched = await f.createResponse({
       phases: { queued: 100, in_progress: 3_000 },
       outcome: 'failed',
     });
-    await f.runs.watch(watched);
-    const last = await f.runs.result(watched);
-    expect(last).toMatchObject({ state: 'completed', done: true });
-    const created = f.sim.job(last.id)!.createdAt;
-    // Ended by the webhook: long before the minute-long poll would have looked again.
-    expect(last.at - created).toBeLessThan(40_000);
-    expect(last.at - created).toBeGreaterThanOrEqual(20_100);
-    expect(f.sim.job(last.id)!.retrieves).toBeLessThanOrEqual(2);
+
+    const { last, before, retrieves } = await watchToEnd(watched);
+    expect(last).toMatchObject({ state: 'completed', status: 'completed', source: 'webhook', done: true });
+    // The event, not a read: the job in the snapshot is the one the webhook announced.
+    expect(last.job).toMatchObject({ announced: true, status: 'completed' });
+    expect(before).toBeGreaterThanOrEqual(1);
+    expect(retrieves - before).toBe(0);
 
     await f.sim.flushWebhooks();
     await new Promise((r) => setTimeout(r, 100));
     const unwatchedId = unwatched.kind === 'response' ? unwatched.id : '';
     expect(f.sim.job(unwatchedId)!.status).toBe('failed');
-    // Every event was delivered twice; the hub passed each on once: one promoted, one dropped (nobody watches it).
+    // Every event was delivered twice; the hub passed each on once: one handed over, one dropped (nobody watches it).
     expect(f.sim.stats().webhooks.duplicated).toBeGreaterThanOrEqual(2);
     expect(bridge.stats()).toEqual({ promoted: 1, dropped: 1 });
+    // The step removed the event it applied: nothing is left beside the ended watch.
+    const redis = await f.runs.queue.backend.client;
+    expect(await redis.llen(f.runs.queue.toKey(inboxKeyType(watchJobId(watched))))).toBe(0);
+  });
+
+  it('reads the job once for a terminal webhook by default (webhookFetch: always), so the snapshot carries the full object', async () => {
+    const bridge = await instances('webhooks-read', undefined);
+    const watched = await f.createResponse(scenario);
+
+    const { last, before, retrieves } = await watchToEnd(watched);
+    expect(last).toMatchObject({ state: 'completed', status: 'completed', source: 'poll', done: true });
+    expect(last.job).toMatchObject({ object: 'response', status: 'completed' });
+    expect(last.job).not.toHaveProperty('announced');
+    expect(retrieves - before).toBe(1);
+    expect(bridge.stats()).toEqual({ promoted: 1, dropped: 0 });
   });
 });
