@@ -21,6 +21,12 @@ afterEach(async () => {
   f = undefined;
 });
 
+const OUTAGE_MS = 10_000;
+
+// ioredis reconnects after BullMQ's default backoff, e^n seconds up to 20 s: after a 10 s outage the next try can
+// come 20 s later. A short, capped backoff reconnects within a second of Redis coming back.
+const RECONNECT = { retryStrategy: (times: number) => Math.min(250 * times, 1_000) };
+
 const codeOf = (e: unknown) => (isRunstateError(e) ? e.code : e);
 
 describe('runstate/queue: bad input and faults', () => {
@@ -91,7 +97,7 @@ describe('runstate/queue: bad input and faults', () => {
     expect(f.sim.stats().requests.total).toBe(0);
   });
 
-  it('goes on with every watch after Redis was unreachable for a while mid-run', async () => {
+  it('goes on with every watch after Redis was unreachable for 10 s mid-run, each ending as scripted', async () => {
     const redis = await startPrivateRedis();
     cleanup.push(() => redis.stop());
     const proxy = await startCuttableProxy(redis.port);
@@ -99,7 +105,7 @@ describe('runstate/queue: bad input and faults', () => {
     const speed = 20;
     const sim: Simulator = await startSimulator({ clock: { speed }, seed: 9 });
     cleanup.push(() => sim.close());
-    const connection = { host: '127.0.0.1', port: proxy.port };
+    const connection = { host: '127.0.0.1', port: proxy.port, ...RECONNECT };
     const now = () => sim.clock.now();
     const name = uniqueQueueName('outage');
     const runs: RunQueue = await createRunQueue({ connection, name, now, speed });
@@ -110,14 +116,19 @@ describe('runstate/queue: bad input and faults', () => {
       workers.push(await createRunWorker({ connection, name, client, now, speed, lockDurationMs: 2_000 }));
     }
     cleanup.push(() => Promise.all(workers.map((w) => w.close())));
+    // Jobs that end every 2 s of wall time (40 s of clock): the first before the cut, most during the outage,
+    // the last about when Redis comes back.
     const jobs: JobRef[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 7; i++) {
       const r = await client.responses.create({
         model: 'gpt-4o-mini',
         input: 'hi',
         background: true,
         metadata: {
-          sim_scenario: JSON.stringify({ phases: { queued: 100, in_progress: 20_000 + i * 10_000 } }),
+          sim_scenario: JSON.stringify({
+            phases: { queued: 100, in_progress: 5_000 + i * 40_000 },
+            outcome: i % 2 === 0 ? 'completed' : 'failed',
+          }),
         },
       });
       jobs.push({ kind: 'response', id: r.id });
@@ -126,10 +137,26 @@ describe('runstate/queue: bad input and faults', () => {
     const results = Promise.all(jobs.map((j) => runs.result(j)));
     await new Promise((r) => setTimeout(r, 400));
     await proxy.cut();
-    await new Promise((r) => setTimeout(r, 3_000));
+    const cutAt = sim.clock.now();
+    // No CPU spent: 10 s of wall time with every connection to Redis refused.
+    await new Promise((r) => setTimeout(r, OUTAGE_MS));
     await proxy.restore();
+    const restoredAt = sim.clock.now();
     const ends = await results;
-    expect(ends.map((s) => s.state)).toEqual(jobs.map(() => 'completed'));
-    expect(await runs.counts()).toMatchObject({ completed: 6, failed: 0 });
+    const scripted = jobs.map((_, i) => (i % 2 === 0 ? 'completed' : 'failed'));
+    expect(ends.map((s) => s.state)).toEqual(scripted);
+    for (const s of ends) {
+      const job = sim.job(s.id)!;
+      // The outcome the server has, seen no earlier than the job ended there.
+      expect(s.status).toBe(job.status);
+      expect(s.at).toBeGreaterThanOrEqual(job.endedAt!);
+    }
+    // Most jobs ended while no worker could reach Redis: their watches learnt it after the reconnect.
+    const during = ends.filter((s) => {
+      const endedAt = sim.job(s.id)!.endedAt!;
+      return endedAt > cutAt && endedAt < restoredAt;
+    });
+    expect(during.length).toBeGreaterThanOrEqual(3);
+    expect(await runs.counts()).toMatchObject({ completed: 7, failed: 0, waiting: 0, delayed: 0, active: 0 });
   });
 });
