@@ -1,7 +1,10 @@
 // Benchmark: durable watches on BullMQ. N background responses watched by W `runstate worker` processes against
 // a simulator limited to RPM requests per minute (one worker SIGKILLed halfway), against the same N watched in
 // one process by watchRuns + createPollBudget at the same limit (the baseline, measured in the same run).
-// Run: npm run bench:queue [-- --jobs 10000 --workers 4 --rpm 1200 --speed 20]. Needs Redis on 127.0.0.1:6379.
+// Before that, an idle phase at each size of --idle (default 1000,10000): Redis bytes per idle watch, the worker's
+// heap with N idle watches, and its CPU per step beyond the retrieve (bench/lib/queue-idle-worker.ts).
+// Run: npm run bench:queue [-- --jobs 10000 --workers 4 --rpm 1200 --speed 20 --idle 1000,10000 (--idle-only)].
+// Needs Redis on 127.0.0.1:6379.
 // Only a run with --write updates docs/benchmarks.md.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -36,24 +39,34 @@ const SCENARIO: Scenario = {
   outcome: { completed: 8, failed: 1, incomplete: 1 },
 };
 
-async function simulator(origin: number): Promise<{ sim: Simulator; client: OpenAI; jobs: JobRef[] }> {
+/** For the idle phase: jobs that stay in progress for an hour, so every watch sleeps between steps. */
+const IDLE_SCENARIO: Scenario = {
+  phases: { queued: 1000, in_progress: 3_600_000 },
+  outcome: 'completed',
+};
+
+async function simulator(
+  origin: number,
+  n = JOBS,
+  idle = false,
+): Promise<{ sim: Simulator; client: OpenAI; jobs: JobRef[] }> {
   const sim = await startSimulator({
-    clock: createScaledClock(SPEED, origin),
+    clock: idle ? undefined : createScaledClock(SPEED, origin),
     seed: SEED,
-    scenario: SCENARIO,
+    scenario: idle ? IDLE_SCENARIO : SCENARIO,
   });
   const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0 });
   const jobs: JobRef[] = [];
   // Created before the limit is set, so creating costs no budget.
-  for (let i = 0; i < JOBS; i += 50) {
+  for (let i = 0; i < n; i += 50) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(50, JOBS - i) }, () =>
+      Array.from({ length: Math.min(50, n - i) }, () =>
         client.responses.create({ model: 'gpt-4o-mini', input: 'hi', background: true }),
       ),
     );
     jobs.push(...batch.map((r) => ({ kind: 'response' as const, id: r.id })));
   }
-  sim.setFaults({ rpm: RPM });
+  if (!idle) sim.setFaults({ rpm: RPM });
   return { sim, client, jobs };
 }
 
@@ -165,11 +178,81 @@ async function queued() {
   return result;
 }
 
+type Measure = { heapUsed: number; cpuUs: number; steps: number };
+
+/**
+ * N watches stepped once each by one worker process, then idle (delayed ten minutes): Redis bytes per idle watch
+ * (INFO used_memory delta ÷ N), the worker's heap after a full GC, and its CPU per step, against the CPU of the
+ * same N retrieves made alone by the same process and client.
+ */
+async function idlePhase(n: number) {
+  const { sim, jobs } = await simulator(Date.now(), n, true);
+  const name = `runstate-bench-idle-${process.pid}-${n}`;
+  const redis = new Redis(REDIS);
+  const runs = await createRunQueue({ connection: REDIS, name });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', 'bench/lib/queue-idle-worker.ts', name, sim.baseURL],
+    { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+  const ask = <T>(message: object) =>
+    new Promise<T>((resolve) => {
+      child.once('message', (m) => resolve(m as T));
+      child.send(message);
+    });
+  await new Promise((resolve) => child.once('message', resolve));
+  const empty = await ask<Measure>({ type: 'measure' });
+  const before = await usedMemory(redis);
+  for (let i = 0; i < jobs.length; i += 200)
+    await Promise.all(jobs.slice(i, i + 200).map((j) => runs.watch(j)));
+  let stepped: Measure;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    stepped = await ask<Measure>({ type: 'measure' });
+    const c = await runs.counts();
+    if (stepped.steps - empty.steps >= n && c.delayed === n) break;
+  }
+  const idleBytes = ((await usedMemory(redis)) - before) / n;
+  const steps = stepped.steps - empty.steps;
+  const cpuPerStepUs = (stepped.cpuUs - empty.cpuUs) / steps;
+  const retrieve = await ask<{ cpuUs: number }>({
+    type: 'retrieve',
+    ids: jobs.map((j) => (j as { id: string }).id),
+  });
+  const cpuPerRetrieveUs = retrieve.cpuUs / n;
+  child.send({ type: 'close' });
+  await new Promise((resolve) => child.once('exit', resolve));
+  await runs.queue.obliterate({ force: true });
+  await runs.close();
+  redis.disconnect();
+  await sim.close();
+  return {
+    n,
+    idleBytes,
+    heapEmpty: empty.heapUsed,
+    heapIdle: stepped.heapUsed,
+    steps,
+    cpuPerStepUs,
+    cpuPerRetrieveUs,
+  };
+}
+
+const IDLE_SIZES = (args.includes('--idle') ? args[args.indexOf('--idle') + 1]! : '1000,10000')
+  .split(',')
+  .map(Number);
+const idle = [];
+for (const n of IDLE_SIZES) {
+  idle.push(await idlePhase(n));
+  console.log('idle', idle.at(-1));
+}
+if (args.includes('--idle-only')) process.exit(0);
 const base = await baseline();
 console.log('baseline', base);
 const q = await queued();
 console.log('queue', q);
 const kib = (b: number) => `${(b / 1024).toFixed(2)} KiB`;
+const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`;
 const body = `Command: \`npm run bench:queue -- --jobs ${JOBS} --workers ${WORKERS} --rpm ${RPM} --speed ${SPEED}\`
 (${JOBS} background responses, about a minute each, simulator clock ×${SPEED}; one worker SIGKILLed when half the
 watches had ended).
@@ -180,7 +263,19 @@ watches had ended).
 | watches ended as the server says | ${q.correct}/${JOBS} (lost: ${q.lost}) | ${base.correct}/${JOBS} | all |
 | wall time | ${(q.wallMs / 1000).toFixed(1)} s (${(q.wallMs / base.wallMs).toFixed(2)}× the baseline) | ${(base.wallMs / 1000).toFixed(1)} s | ≤ 1.2× |
 | Redis memory per watch, just added | ${kib(q.watchBytes)} | n/a | |
-| Redis memory per watch, peak while they ran (INFO used_memory delta ÷ watches) | ${kib(q.peakBytes)} | n/a | ≤ 4 KiB |
+| Redis memory per watch, peak while they ran (INFO used_memory delta ÷ watches) | ${kib(q.peakBytes)} | n/a | |
+
+Idle phase (\`--idle ${IDLE_SIZES.join(',')}\`): N watches of jobs that stay in progress, stepped once each by one
+worker process (concurrency 200, no rate limit), then all delayed; measured once every watch had stepped and slept.
+
+| N idle watches | Redis memory per idle watch (INFO used_memory delta ÷ N; goal ≤ 4 KiB) | worker heap after GC, idle (with no watch) | worker CPU per step | CPU per retrieve alone | CPU per step beyond the retrieve |
+| --- | --- | --- | --- | --- | --- |
+${idle
+  .map(
+    (r) =>
+      `| ${r.n.toLocaleString('en')} | ${kib(r.idleBytes)} | ${mib(r.heapIdle)} (${mib(r.heapEmpty)}) | ${ms(r.cpuPerStepUs)} | ${ms(r.cpuPerRetrieveUs)} | ${ms(r.cpuPerStepUs - r.cpuPerRetrieveUs)} |`,
+  )
+  .join('\n')}
 `;
 if (args.includes('--write')) writeDocSection(`${ROOT}docs/benchmarks.md`, 'Queue', 'bench:queue', body);
 console.log(body);
