@@ -117,7 +117,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   const wallMs = (clockMs: number) => Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(clockMs / speed)));
   const scaled = (l: LimiterOptions): LimiterOptions => ({ max: l.max, duration: wallMs(l.duration) });
   const closing = new AbortController();
-  // Every step in flight passes this signal to its request: many listeners are expected, not a leak.
+  // Every step in flight listens to this signal (one listener each, removed when the step ends): not a leak.
   setMaxListeners(0, closing.signal);
   let steps = 0;
 
@@ -136,6 +136,11 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     // Webhook events left by a bridge since the last step; removed only once the step persisted what they did.
     const inboxKey = worker.toKey(inboxKeyType(String(job.id)));
     const inbox = await redis.lrange(inboxKey, 0, -1);
+    // A signal of this step's own, dropped with it: the openai SDK never removes the listener it adds to a
+    // request's signal, so a worker-long signal would keep every request of every step alive (heap grew with steps).
+    const stepAbort = new AbortController();
+    const onClose = () => stepAbort.abort();
+    closing.signal.addEventListener('abort', onClose, { once: true });
     const result = await runStep(data, {
       client,
       tools,
@@ -145,11 +150,11 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       poll,
       retry: RETRY_BACKOFF,
       save: (d) => job.updateData(storedForm(d)),
-      signal: closing.signal,
+      signal: stepAbort.signal,
       ...(abort ? { abort } : {}),
       webhooks: decodeInbox(inbox),
       webhookFetch,
-    });
+    }).finally(() => closing.signal.removeEventListener('abort', onClose));
     const key = changeKey(result.snapshot);
     const publish = key !== data.published && result.next !== 'done';
     data.published = key;
