@@ -16,7 +16,7 @@ import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenRe
 import { encodeFault } from './fault-codec.js';
 import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
 import { storedForm, withFullJob } from './slim-job.js';
-import { runStep } from './step.js';
+import { runStep, type StepResult } from './step.js';
 import { parseWatchData } from './watch-data.js';
 import { connectHub, type HubBridge } from './webhook-bridge.js';
 import { decodeInbox, inboxKeyType, type QueueWebhookFetch } from './webhook-inbox.js';
@@ -141,20 +141,25 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const stepAbort = new AbortController();
     const onClose = () => stepAbort.abort();
     closing.signal.addEventListener('abort', onClose, { once: true });
-    const result = await runStep(data, {
-      client,
-      tools,
-      onToolError,
-      now,
-      random,
-      poll,
-      retry: RETRY_BACKOFF,
-      save: (d) => job.updateData(storedForm(d)),
-      signal: stepAbort.signal,
-      ...(abort ? { abort } : {}),
-      webhooks: decodeInbox(inbox),
-      webhookFetch,
-    }).finally(() => closing.signal.removeEventListener('abort', onClose));
+    let result: StepResult;
+    try {
+      result = await runStep(data, {
+        client,
+        tools,
+        onToolError,
+        now,
+        random,
+        poll,
+        retry: RETRY_BACKOFF,
+        save: (d) => job.updateData(storedForm(d)),
+        signal: stepAbort.signal,
+        ...(abort ? { abort } : {}),
+        webhooks: decodeInbox(inbox),
+        webhookFetch,
+      });
+    } finally {
+      closing.signal.removeEventListener('abort', onClose);
+    }
     const key = changeKey(result.snapshot);
     const publish = key !== data.published && result.next !== 'done';
     data.published = key;
