@@ -9,6 +9,12 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Vitest's default is one worker less than the cores: one file at a time on these 2-core machines. Most files
+    // spend their time waiting (a simulator clock, child processes, Redis), so three files at a time keep both cores
+    // busy.
+    maxWorkers: 3,
+    // Bundles the CLI once for the tests that start it as a child process.
+    globalSetup: ['test/setup/cli-bundle.ts'],
     reporters: jsonReport ? ['default', 'json'] : ['default'],
     ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
   },

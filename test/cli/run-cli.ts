@@ -1,10 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 /** The repository root: the CLI runs from there, as `npm start` does. */
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** `node --import tsx src/cli/main.ts`: the CLI from source, as a real child process. */
-const NODE_ARGS = ['--import', 'tsx', 'src/cli/main.ts'];
+/**
+ * `node <src/cli/main.ts bundled>`: the CLI from source, as a real child process. The bundle is made once per run
+ * (test/setup/cli-bundle.ts), so a start does not compile the sources through tsx again; `npx runstate` through
+ * tsx has its own test (help.test.ts).
+ */
+const nodeArgs = (args: readonly string[]): string[] => [
+  // A command given a TypeScript module to load (`worker --tools tools.ts`) needs tsx registered, as bin/runstate.js
+  // registers it in a checkout.
+  ...(args.some((a) => /\.[cm]?ts$/.test(a)) ? ['--import', 'tsx'] : []),
+  inject('cliEntry'),
+];
 
 /** The test process's environment without anything that would change what the CLI does. */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -104,7 +114,11 @@ function track(child: ChildProcess): CliProcess {
 /** Starts `runstate <args>` with pipes for stdout and stderr (not a terminal). */
 export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()): CliProcess {
   return track(
-    spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(process.execPath, [...nodeArgs(args), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
 }
 
@@ -119,7 +133,7 @@ export function runCli(args: readonly string[], env?: NodeJS.ProcessEnv): Promis
  */
 export function runCliInTerminal(args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<Exit> {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const commandLine = [process.execPath, ...NODE_ARGS, ...args].map(quote).join(' ');
+  const commandLine = [process.execPath, ...nodeArgs(args), ...args].map(quote).join(' ');
   return track(
     spawn('script', ['-qfec', commandLine, '/dev/null'], {
       cwd: ROOT,
