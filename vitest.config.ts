@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // CI asks for a JSON report too, to print a plain "N passed, N failed" closing line.
@@ -9,10 +10,10 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
-    // Vitest's default is one worker less than the cores: one file at a time on these 2-core machines. Most files
-    // spend their time waiting (a simulator clock, child processes, Redis), so three files at a time keep both cores
-    // busy.
-    maxWorkers: 3,
+    // Vitest's default is one worker less than the cores: one file at a time on a 2-core machine. Most files spend
+    // their time waiting (a simulator clock, child processes, Redis), so at least three files at a time keep two
+    // cores busy.
+    maxWorkers: Math.max(3, availableParallelism() - 1),
     // Bundles the CLI once for the tests that start it as a child process.
     globalSetup: ['test/setup/cli-bundle.ts'],
     reporters: jsonReport ? ['default', 'json'] : ['default'],
