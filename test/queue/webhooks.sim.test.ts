@@ -2,7 +2,7 @@ import { filter, firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookHub, type JobRef } from '../../src/index.js';
 import { connectHub, type HubBridge, type QueueWebhookFetch, watchJobId } from '../../src/queue/index.js';
-import { inboxKeyType } from '../../src/queue/webhook-inbox.js';
+import { encodeInboxEvent, inboxKeyType } from '../../src/queue/webhook-inbox.js';
 import { generateWebhookSecret } from '../../src/sim/index.js';
 import { listenHub } from '../helpers/webhook-server.js';
 import { type QueueFixture, queueFixture, REDIS } from './fixture.js';
@@ -94,5 +94,40 @@ describe('runstate/queue: webhooks from any instance', () => {
     expect(last.job).not.toHaveProperty('announced');
     expect(retrieves - before).toBe(1);
     expect(bridge.stats()).toEqual({ promoted: 1, dropped: 0 });
+  });
+
+  it('steps again at once for an event left while its watch was stepping (no promote could reach it)', async () => {
+    f = await queueFixture('webhooks-active');
+    await f.addWorker({ poll: { initialDelayMs: 60_000, maxDelayMs: 60_000 } });
+    // Each read takes 300 ms of wall time: long enough to leave an event while the step is active.
+    f.sim.setFaults({ latency: { ms: 300, routes: ['responses.retrieve'] } });
+    const watched = await f.createResponse({
+      phases: { queued: 10, in_progress: 600_000 },
+      outcome: 'completed',
+    });
+    await f.runs.watch(watched);
+    const id = watchJobId(watched);
+    const jobId = watched.kind === 'response' ? watched.id : '';
+    while ((await f.runs.queue.getJobState(id)) !== 'active' || f.sim.job(jobId)!.retrieves < 1) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // What a bridge does when it finds the watch active: it leaves the event and promotes nothing.
+    const redis = await f.runs.queue.backend.client;
+    const event = { id: 'evt_1', type: 'response.in_progress', created_at: 1, data: { id: jobId } };
+    await redis.runCommand('rpush', [
+      f.runs.queue.toKey(inboxKeyType(id)),
+      encodeInboxEvent({ ...event, webhookId: 'wh_1' }),
+    ]);
+    // The worker finds it after the step and steps again now, not after the minute-long poll (3 s of wall time).
+    const started = Date.now();
+    while (f.sim.job(jobId)!.retrieves < 2 && Date.now() - started < 2_500) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(f.sim.job(jobId)!.retrieves).toBe(2);
+    // Once that step saved what it did, it removed the event it took.
+    while ((await f.runs.queue.getJobState(id)) !== 'delayed' && Date.now() - started < 5_000) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(await redis.llen(f.runs.queue.toKey(inboxKeyType(id)))).toBe(0);
   });
 });
