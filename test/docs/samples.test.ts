@@ -116,8 +116,11 @@ describe('code samples in README.md and docs/', () => {
       return sample ? ts.createSourceFile(f, sample.code, lang) : getSourceFile(f, lang, onError, create);
     };
     const program = ts.createProgram([...virtual.keys()], options, host);
-    const problems = ts
-      .getPreEmitDiagnostics(program)
+    // The samples' own diagnostics only: the checker still reads every declaration they reach, but does not check
+    // the bodies of src/ (npm run typecheck does), which is most of the work.
+    const problems = [...virtual.keys()]
+      .map((f) => program.getSourceFile(f)!)
+      .flatMap((f) => [...program.getSyntacticDiagnostics(f), ...program.getSemanticDiagnostics(f)])
       .filter((d) => d.file && virtual.has(d.file.fileName))
       .map((d) => {
         const sample = virtual.get(d.file!.fileName)!;
