@@ -76,6 +76,9 @@ function expected(sim: Simulator, jobs: JobRef[], ends: RunSnapshot[]): number {
   return ends.filter((s, i) => s.done && s.status === sim.job((jobs[i] as { id: string }).id)!.status).length;
 }
 
+/** Retrieves the simulator answered: how many reads it took to see every job end. */
+const reads = (sim: Simulator) => sim.stats().requests.byRoute['responses.retrieve']?.total ?? 0;
+
 async function baseline() {
   const { sim, client, jobs } = await simulator(Date.now());
   const scheduler = simScheduler(sim.clock);
@@ -90,7 +93,12 @@ async function baseline() {
     if (u.snapshot) last.set(u.key, u.snapshot);
   }
   const ends = jobs.map((j) => last.get((j as { id: string }).id)!).filter(Boolean);
-  const result = { wallMs, rateLimited: sim.stats().rateLimited, correct: expected(sim, jobs, ends) };
+  const result = {
+    wallMs,
+    rateLimited: sim.stats().rateLimited,
+    correct: expected(sim, jobs, ends),
+    reads: reads(sim),
+  };
   await sim.close();
   return result;
 }
@@ -169,6 +177,7 @@ async function queued() {
     rateLimited: sim.stats().rateLimited,
     correct: expected(sim, jobs, ends),
     lost: jobs.length - counts.completed,
+    reads: reads(sim),
     watchBytes: (afterWatch - before) / jobs.length,
     peakBytes: peakMemory / jobs.length,
   };
@@ -264,6 +273,7 @@ watches had ended).
 | 429s from the simulator | ${q.rateLimited} | ${base.rateLimited} | 0 |
 | watches ended as the server says | ${q.correct}/${JOBS} (lost: ${q.lost}) | ${base.correct}/${JOBS} | all |
 | wall time | ${(q.wallMs / 1000).toFixed(1)} s (${(q.wallMs / base.wallMs).toFixed(2)}× the baseline) | ${(base.wallMs / 1000).toFixed(1)} s | ≤ 1.2× |
+| retrieves made (per watch) | ${q.reads} (${(q.reads / JOBS).toFixed(2)}) | ${base.reads} (${(base.reads / JOBS).toFixed(2)}) | |
 | Redis memory per watch, just added | ${kib(q.watchBytes)} | n/a | |
 | Redis memory per watch, peak while they ran (INFO used_memory delta ÷ watches) | ${kib(q.peakBytes)} | n/a | |
 
