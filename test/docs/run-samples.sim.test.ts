@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type DocSample, docSamples, ROOT } from '../helpers/doc-samples.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 // Inside node_modules, so that the samples resolve `openai` as a user's project would.
 const DIR = join(ROOT, 'node_modules', '.cache', 'runstate-doc-samples');
 
@@ -12,23 +12,11 @@ const DIR = join(ROOT, 'node_modules', '.cache', 'runstate-doc-samples');
  * imports, only of openai and runstate) that starts the simulator and closes it. samples.test.ts compiles every
  * sample; these also run.
  */
-function runnable(): { name: string; code: string }[] {
-  const docs = readdirSync(join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`);
-  return ['README.md', ...docs].flatMap((file) => {
-    const text = readFileSync(join(ROOT, file), 'utf8');
-    const found: { name: string; code: string }[] = [];
-    const fence = /^```(ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm;
-    for (let m = fence.exec(text); m; m = fence.exec(text)) {
-      const code = m[3]!;
-      const modules = [...code.matchAll(/from '([^']+)'/g)].map((i) => i[1]!);
-      const whole = /^import /m.test(code) && /startSimulator\(/.test(code) && /sim\.close\(\)/.test(code);
-      if (m[2]?.includes('nocheck') || !whole) continue;
-      if (!modules.every((name) => ['openai', 'runstate', 'runstate/sim'].includes(name))) continue;
-      found.push({ name: `${file}:${text.slice(0, m.index).split('\n').length}`, code });
-    }
-    return found;
+function runnable(): DocSample[] {
+  return docSamples().filter(({ code }) => {
+    const modules = [...code.matchAll(/from '([^']+)'/g)].map((i) => i[1]!);
+    const whole = /^import /m.test(code) && /startSimulator\(/.test(code) && /sim\.close\(\)/.test(code);
+    return whole && modules.every((name) => ['openai', 'runstate', 'runstate/sim'].includes(name));
   });
 }
 

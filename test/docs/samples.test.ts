@@ -1,27 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = join(import.meta.dirname, '..', '..');
-
-/** Every ```ts block of README.md and docs/*.md, named by file and line. A block fenced ```ts nocheck is prose. */
-function samples(): { name: string; code: string }[] {
-  const docs = readdirSync(join(ROOT, 'docs'))
-    .filter((f) => f.endsWith('.md'))
-    .map((f) => `docs/${f}`);
-  return ['README.md', ...docs].flatMap((file) => {
-    const text = readFileSync(join(ROOT, file), 'utf8');
-    const found: { name: string; code: string }[] = [];
-    const fence = /^```(ts|typescript)([^\n]*)\n([\s\S]*?)^```/gm;
-    for (let m = fence.exec(text); m; m = fence.exec(text)) {
-      if (m[2]?.includes('nocheck')) continue;
-      const line = text.slice(0, m.index).split('\n').length;
-      found.push({ name: `${file}:${line}`, code: m[3]! });
-    }
-    return found;
-  });
-}
+import { ROOT, docSamples as samples } from '../helpers/doc-samples.js';
 
 /** Type-only exports leave no runtime key: their names are read from the public entry points. */
 function typeNames(file: string): string[] {
