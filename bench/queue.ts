@@ -250,7 +250,9 @@ async function idlePhase(n: number) {
 
 const IDLE_SIZES = (args.includes('--idle') ? args[args.indexOf('--idle') + 1]! : '1000,10000')
   .split(',')
-  .map(Number);
+  .map(Number)
+  // --idle 0 skips the idle phase.
+  .filter((n) => n > 0);
 const idle = [];
 for (const n of IDLE_SIZES) {
   idle.push(await idlePhase(n));

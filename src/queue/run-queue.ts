@@ -9,6 +9,7 @@ import type { JobRef, RunSnapshot } from '../types.js';
 import { DEFAULT_MAX_WAIT_MS } from '../watch-run.js';
 import { CANCEL_TTL_MS, cancelKeyType, encodeCancel } from './cancel-request.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
+import { routeByJob } from './event-router.js';
 import { decodeFault } from './fault-codec.js';
 import { watchJobId } from './job-id.js';
 import { jobProblem, newWatchData, type WatchData } from './watch-data.js';
@@ -132,8 +133,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     lastError = e;
   });
   await events.waitUntilReady();
-  // Each observer adds listeners for the events of every job; many observers are normal, not a leak.
-  events.setMaxListeners(0);
+  const router = routeByJob(events);
 
   const check = (job: JobRef, who: string) => {
     const problem = jobProblem(job);
@@ -187,25 +187,23 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       const fail = (reason: string | undefined) => subscriber.error(decodeFault(reason, job));
       // Events that arrive while the job itself is read wait, so the current snapshot comes first.
       const later = (f: () => void) => (ready ? f() : early.push(f));
-      const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
-        if (jobId === id && isSnapshot(data)) later(() => deliver(data));
-      };
-      const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
-        if (jobId === id && isSnapshot(returnvalue)) later(() => deliver(returnvalue, true));
-      };
-      const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => {
-        if (jobId !== id) return;
+      const stops = [
+        router.on('progress', id, ({ data }) => {
+          if (isSnapshot(data)) later(() => deliver(data));
+        }),
+        router.on('completed', id, ({ returnvalue }) => {
+          if (isSnapshot(returnvalue)) later(() => deliver(returnvalue, true));
+        }),
         // The job holds the reason for sure; the event's copy can be missing.
-        later(() => {
-          Job.fromId(queue, id).then(
-            (j) => fail(j?.failedReason || failedReason),
-            () => fail(failedReason),
-          );
-        });
-      };
-      events.on('progress', onProgress);
-      events.on('completed', onCompleted);
-      events.on('failed', onFailed);
+        router.on('failed', id, ({ failedReason }) =>
+          later(() => {
+            Job.fromId(queue, id).then(
+              (j) => fail(j?.failedReason || failedReason),
+              () => fail(failedReason),
+            );
+          }),
+        ),
+      ];
 
       (async () => {
         const found = await Job.fromId(queue, id);
@@ -232,9 +230,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       })().catch((e) => subscriber.error(e));
 
       return () => {
-        events.off('progress', onProgress);
-        events.off('completed', onCompleted);
-        events.off('failed', onFailed);
+        for (const stop of stops) stop();
       };
     });
   }

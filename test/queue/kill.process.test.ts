@@ -8,10 +8,10 @@ import { cliEnv, killLeftovers, startCli } from '../cli/run-cli.js';
 import { assistantAndThread, scenarioMeta, simClient } from '../helpers/sim.js';
 import { REDIS, uniqueQueueName } from './fixture.js';
 
-// Three `runstate worker` processes share the watches; one is SIGKILLed mid-run. The full size (hundreds of
-// jobs, four workers) is in bench/queue.ts; this is the same check, small enough for the suite.
+// Three `runstate worker` processes share 300 watches of every kind and outcome; one is SIGKILLed mid-run. The
+// benchmark (bench/queue.ts) does the same with 10,000 watches and four workers.
 const SPEED = 20;
-const JOBS_PER_KIND = 8;
+const JOBS_PER_KIND = 100;
 
 let cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
