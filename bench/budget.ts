@@ -2,10 +2,8 @@
 // independent pollers (the seed's loop on the SDK's own retries) and by runstate's shared budget.
 // Run: npm run bench:budget [-- --runs 1000 --speed 10 --heavy]. Only the default run (1000 runs, ×10, the lognormal
 // workload) writes docs/benchmarks.md; --heavy watches a heavy-tailed workload instead.
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
-import { lastValueFrom, type SchedulerLike } from 'rxjs';
+import { lastValueFrom } from 'rxjs';
 import {
   createPollBudget,
   type PollBudgetOptions,
@@ -14,10 +12,9 @@ import {
   type Source,
   watchRun,
 } from '../src/index.js';
-import { createScaledClock, type SimClock, type SimFaults, simScheduler } from '../src/sim/index.js';
 import type { Scenario } from '../src/sim/scenario.js';
-import type { SimOp, SimReport } from './lib/budget-sim-process.js';
 import { writeDocSection } from './lib/doc-markers.js';
+import { type SimHandle, type SimReport, startSimProcess } from './lib/sim-handle.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -41,58 +38,6 @@ const SCENARIO: Scenario = {
   },
 };
 const TERMINAL = new Set(['completed', 'failed', 'cancelled', 'incomplete', 'expired']);
-
-// ── the simulator, in a child process ────────────────────────────────────────────────────────────────────────
-
-interface SimHandle {
-  baseURL: string;
-  clock: SimClock;
-  scheduler: SchedulerLike;
-  faults(faults: SimFaults): Promise<void>;
-  report(): Promise<SimReport>;
-  close(): Promise<void>;
-}
-
-async function startSim(): Promise<SimHandle> {
-  const origin = Date.now();
-  const child: ChildProcess = fork(
-    fileURLToPath(new URL('./lib/budget-sim-process.ts', import.meta.url)),
-    [String(origin), String(SPEED), String(SEED), JSON.stringify(SCENARIO)],
-    { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-  );
-  const pending = new Map<number, (result: unknown) => void>();
-  let nextId = 0;
-  const baseURL = await new Promise<string>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`simulator process exited (${code})`)));
-    child.on('message', (m: { ready?: boolean; baseURL?: string; id?: number; result?: unknown }) => {
-      if (m.ready) resolve(m.baseURL!);
-      else pending.get(m.id!)?.(m.result);
-    });
-  });
-  child.removeAllListeners('exit');
-  const call = <T>(request: SimOp) =>
-    new Promise<T>((resolve) => {
-      const id = nextId++;
-      pending.set(id, (result) => {
-        pending.delete(id);
-        resolve(result as T);
-      });
-      child.send({ ...request, id });
-    });
-  const clock = createScaledClock(SPEED, origin);
-  return {
-    baseURL,
-    clock,
-    scheduler: simScheduler(clock),
-    faults: (faults) => call<void>({ op: 'faults', faults }),
-    report: () => call<SimReport>({ op: 'stats' }),
-    close: async () => {
-      await call<void>({ op: 'close' });
-      await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
-    },
-  };
-}
 
 /** Creates the runs (background responses) before the rate limit is set, so creating costs no budget. */
 async function createJobs(sim: SimHandle): Promise<string[]> {
@@ -195,7 +140,7 @@ interface Row {
 }
 
 async function measure(name: string, run: (sim: SimHandle, ids: string[]) => Promise<Seen[]>, note = '') {
-  const sim = await startSim();
+  const sim = await startSimProcess({ speed: SPEED, seed: SEED, scenario: SCENARIO });
   try {
     const ids = await createJobs(sim);
     await sim.faults({ rpm: RPM });

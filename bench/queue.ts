@@ -13,9 +13,10 @@ import OpenAI from 'openai';
 import { lastValueFrom, toArray } from 'rxjs';
 import { createPollBudget, type JobRef, type RunSnapshot, watchRuns } from '../src/index.js';
 import { createRunQueue } from '../src/queue/index.js';
-import { createScaledClock, type Simulator, simScheduler, startSimulator } from '../src/sim/index.js';
+import { type Simulator, startSimulator } from '../src/sim/index.js';
 import type { Scenario } from '../src/sim/scenario.js';
 import { writeDocSection } from './lib/doc-markers.js';
+import { type SimHandle, type SimReport, startSimProcess } from './lib/sim-handle.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -45,21 +46,9 @@ const IDLE_SCENARIO: Scenario = {
   outcome: 'completed',
 };
 
-async function simulator(
-  origin: number,
-  n = JOBS,
-  idle = false,
-): Promise<{ sim: Simulator; client: OpenAI; jobs: JobRef[] }> {
-  const sim = await startSimulator({
-    clock: idle ? undefined : createScaledClock(SPEED, origin),
-    seed: SEED,
-    scenario: idle ? IDLE_SCENARIO : SCENARIO,
-    // The idle phase measures steps, not a limit: no 429 while it creates, steps and retrieves.
-    ...(idle ? { rateLimits: { rpm: 1_000_000 } } : {}),
-  });
-  const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0 });
+/** Creates N background responses, before the limit is set so that creating costs no budget. */
+async function createJobs(client: OpenAI, n: number): Promise<JobRef[]> {
   const jobs: JobRef[] = [];
-  // Created before the limit is set, so creating costs no budget.
   for (let i = 0; i < n; i += 50) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(50, n - i) }, () =>
@@ -68,20 +57,37 @@ async function simulator(
     );
     jobs.push(...batch.map((r) => ({ kind: 'response' as const, id: r.id })));
   }
-  if (!idle) sim.setFaults({ rpm: RPM });
+  return jobs;
+}
+
+/**
+ * The simulator in a process of its own (it stands for OpenAI's servers: its CPU is not the watchers'), with N jobs
+ * created and the limit set.
+ */
+async function limitedSimulator(): Promise<{ sim: SimHandle; client: OpenAI; jobs: JobRef[] }> {
+  const sim = await startSimProcess({ speed: SPEED, seed: SEED, scenario: SCENARIO });
+  const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0 });
+  const jobs = await createJobs(client, JOBS);
+  await sim.faults({ rpm: RPM });
   return { sim, client, jobs };
 }
 
-function expected(sim: Simulator, jobs: JobRef[], ends: RunSnapshot[]): number {
-  return ends.filter((s, i) => s.done && s.status === sim.job((jobs[i] as { id: string }).id)!.status).length;
+/** For the idle phase: in this process, unscaled, with no limit (it measures steps, not a budget). */
+async function idleSimulator(n: number): Promise<{ sim: Simulator; jobs: JobRef[] }> {
+  const sim = await startSimulator({ seed: SEED, scenario: IDLE_SCENARIO, rateLimits: { rpm: 1_000_000 } });
+  const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0 });
+  return { sim, jobs: await createJobs(client, n) };
 }
 
-/** Retrieves the simulator answered: how many reads it took to see every job end. */
-const reads = (sim: Simulator) => sim.stats().requests.byRoute['responses.retrieve']?.total ?? 0;
+/** Watches whose last snapshot is terminal with the status the server has. */
+function expected(report: SimReport, jobs: JobRef[], ends: RunSnapshot[]): number {
+  return ends.filter((s, i) => s.done && s.status === report.jobs[(jobs[i] as { id: string }).id]?.status)
+    .length;
+}
 
 async function baseline() {
-  const { sim, client, jobs } = await simulator(Date.now());
-  const scheduler = simScheduler(sim.clock);
+  const { sim, client, jobs } = await limitedSimulator();
+  const { scheduler } = sim;
   const budget = createPollBudget({ rpm: RPM, scheduler });
   const started = Date.now();
   const updates = await lastValueFrom(
@@ -93,11 +99,12 @@ async function baseline() {
     if (u.snapshot) last.set(u.key, u.snapshot);
   }
   const ends = jobs.map((j) => last.get((j as { id: string }).id)!).filter(Boolean);
+  const report = await sim.report();
   const result = {
     wallMs,
-    rateLimited: sim.stats().rateLimited,
-    correct: expected(sim, jobs, ends),
-    reads: reads(sim),
+    rateLimited: report.rateLimited,
+    correct: expected(report, jobs, ends),
+    reads: report.retrieves,
   };
   await sim.close();
   return result;
@@ -109,8 +116,7 @@ async function usedMemory(redis: Redis): Promise<number> {
 }
 
 async function queued() {
-  const origin = Date.now();
-  const { sim, jobs } = await simulator(origin);
+  const { sim, jobs } = await limitedSimulator();
   const name = `runstate-bench-${process.pid}`;
   const redis = new Redis(REDIS);
   const runs = await createRunQueue({ connection: REDIS, name, now: () => sim.clock.now(), speed: SPEED });
@@ -135,7 +141,7 @@ async function queued() {
         '--speed',
         String(SPEED),
         '--origin',
-        String(origin),
+        String(sim.origin),
         '--lock-ms',
         '5000',
       ],
@@ -172,12 +178,13 @@ async function queued() {
   const ends = await results;
   const wallMs = Date.now() - started;
   const counts = await runs.counts();
+  const report = await sim.report();
   const result = {
     wallMs,
-    rateLimited: sim.stats().rateLimited,
-    correct: expected(sim, jobs, ends),
+    rateLimited: report.rateLimited,
+    correct: expected(report, jobs, ends),
     lost: jobs.length - counts.completed,
-    reads: reads(sim),
+    reads: report.retrieves,
     watchBytes: (afterWatch - before) / jobs.length,
     peakBytes: peakMemory / jobs.length,
   };
@@ -197,7 +204,7 @@ type Measure = { heapUsed: number; cpuUs: number; steps: number };
  * same N retrieves made alone by the same process and client.
  */
 async function idlePhase(n: number) {
-  const { sim, jobs } = await simulator(Date.now(), n, true);
+  const { sim, jobs } = await idleSimulator(n);
   const name = `runstate-bench-idle-${process.pid}-${n}`;
   const redis = new Redis(REDIS);
   const runs = await createRunQueue({ connection: REDIS, name });

@@ -1,5 +1,6 @@
-// The simulator of bench/budget.ts, in a child process so that it has its own CPU: started with
-// `fork(this file, [origin, speed, seed, scenario JSON])`, answers { id, op } messages with { id, result }.
+// The simulator of the benchmarks, in a child process so that it has its own CPU (as OpenAI's servers would):
+// started by startSimProcess (sim-handle.ts) with `fork(this file, [origin, speed, seed, scenario JSON])`, it
+// answers { id, op } messages with { id, result }.
 
 import { createScaledClock } from '../../src/sim/clock.js';
 import { type SimFaults, startSimulator } from '../../src/sim/index.js';
@@ -16,7 +17,7 @@ export interface SimReport {
   requests: number;
   retrieves: number;
   rateLimited: number;
-  jobs: Record<string, { endedAt: number | null; retrieves: number }>;
+  jobs: Record<string, { status: string; endedAt: number | null; retrieves: number }>;
 }
 
 const [origin, speed, seed, scenario] = process.argv.slice(2);
@@ -37,7 +38,7 @@ process.on('message', async (message: SimRequest) => {
       const stats = sim.stats();
       const jobs: SimReport['jobs'] = {};
       for (const [id, job] of Object.entries(stats.jobs))
-        jobs[id] = { endedAt: job.endedAt, retrieves: job.retrieves };
+        jobs[id] = { status: job.status, endedAt: job.endedAt, retrieves: job.retrieves };
       const report: SimReport = {
         now: stats.now,
         requests: stats.requests.total,
