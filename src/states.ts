@@ -1,5 +1,19 @@
 import type { JobState, JobTerminalState, RunState, TerminalState } from './types.js';
 
+/** Every state at zero: the start of a count by state in which every state is present. */
+export const NO_STATES: Readonly<Record<RunState, number>> = {
+  queued: 0,
+  in_progress: 0,
+  requires_action: 0,
+  cancelling: 0,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+  expired: 0,
+  incomplete: 0,
+  timed_out: 0,
+};
+
 /** The statuses after which a job never changes, as runstate's states, in a stable order. */
 export const JOB_TERMINAL_STATES: readonly JobTerminalState[] = [
   'completed',

@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { isRunstateError } from '../errors/runstate-error.js';
 import { createRunQueue, type WatchCounts } from '../queue/index.js';
+import { JOB_TERMINAL_STATES } from '../states.js';
+import type { ActiveState, TerminalState } from '../types.js';
 import { integer, parseOrUsage } from './args.js';
 import { CliError, type CliIo, type Command } from './command.js';
 import { redisFlag } from './redis-url.js';
@@ -8,8 +10,9 @@ import { interruption } from './signals.js';
 
 const help = `Usage: runstate queue --redis URL [options]
 
-Shows the durable watches of a queue (runstate/queue) by state, live: sleeping until their next step
-(delayed), due (waiting), stepping (active), ended (completed), and failed with a typed error.
+Shows the durable watches of a queue (runstate/queue) by state, live: those going on by the state of their
+job at their last step (starting: not stepped yet), those ended by outcome (stopped: by cancel(); errors:
+a typed error such as a 404), and their steps: sleeping (delayed), due (waiting), running (active).
 On a terminal the line updates in place; piped, a line is printed each time the counts change.
 
 Options:
@@ -24,9 +27,25 @@ Examples:
   runstate queue --redis redis://127.0.0.1:6379
   runstate queue --redis redis://127.0.0.1:6379 --once --json`;
 
+const GOING: readonly ActiveState[] = ['queued', 'in_progress', 'requires_action', 'cancelling'];
+const ENDED: readonly TerminalState[] = [...JOB_TERMINAL_STATES, 'timed_out'];
+
+/** `total (a 1, b 2)`, naming only what is not zero. */
+function group(pairs: readonly (readonly [string, number])[]): string {
+  const total = pairs.reduce((n, [, k]) => n + k, 0);
+  const named = pairs.filter(([, k]) => k > 0).map(([name, k]) => `${name} ${k}`);
+  return named.length > 0 ? `${total} (${named.join(', ')})` : String(total);
+}
+
 function line(c: WatchCounts, json: boolean): string {
   if (json) return JSON.stringify(c);
-  return `delayed ${c.delayed}  waiting ${c.waiting}  active ${c.active}  completed ${c.completed}  failed ${c.failed}`;
+  const going = group([['starting', c.starting], ...GOING.map((s) => [s, c.byState[s]] as const)]);
+  const ended = group([
+    ...ENDED.map((s) => [s, c.byState[s]] as const),
+    ['stopped', c.stopped],
+    ['errors', c.errors],
+  ]);
+  return `watching ${going}  ended ${ended}  steps: delayed ${c.delayed} waiting ${c.waiting} active ${c.active}`;
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -61,11 +80,16 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       last = text;
       if (values.once) return 0;
       const slept = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => resolve(true), interval);
-        stop.signal.addEventListener('abort', () => {
+        // One listener at a time: one left behind per look would pile up (and warn) on a long watch.
+        const onStop = () => {
           clearTimeout(timer);
           resolve(false);
-        });
+        };
+        const timer = setTimeout(() => {
+          stop.signal.removeEventListener('abort', onStop);
+          resolve(true);
+        }, interval);
+        stop.signal.addEventListener('abort', onStop, { once: true });
       });
       if (!slept) break;
     }

@@ -1,4 +1,5 @@
 import { defer, filter, map, type OperatorFunction } from 'rxjs';
+import { NO_STATES } from '../states.js';
 import type { BatchProgress, RunState } from '../types.js';
 import type { RunUpdate } from './run-update.js';
 
@@ -29,19 +30,6 @@ export interface RunProgress {
   requests?: BatchProgress;
 }
 
-const NO_JOBS: Readonly<Record<RunState, number>> = {
-  queued: 0,
-  in_progress: 0,
-  requires_action: 0,
-  cancelling: 0,
-  completed: 0,
-  failed: 0,
-  cancelled: 0,
-  expired: 0,
-  incomplete: 0,
-  timed_out: 0,
-};
-
 /** A job as counted: its latest state, whether it is done and a batch's request counts; or `error`. */
 type Standing = { state: RunState; done: boolean; requests: BatchProgress | undefined } | 'error';
 
@@ -58,7 +46,7 @@ export function progress(): OperatorFunction<RunUpdate, RunProgress> {
   return (updates$) =>
     defer(() => {
       const standings = new Map<string, Standing>();
-      const counts: RunProgress = { total: 0, waiting: 0, done: 0, errors: 0, byState: { ...NO_JOBS } };
+      const counts: RunProgress = { total: 0, waiting: 0, done: 0, errors: 0, byState: { ...NO_STATES } };
       let seen = 0;
       let requests: BatchProgress | undefined;
       const count = (standing: Standing | undefined, sign: 1 | -1) => {

@@ -5,13 +5,15 @@ import { WatchNotFoundError } from '../errors/watch-not-found-error.js';
 import { adapters } from '../kinds/index.js';
 import { changeKey, toSnapshot } from '../snapshot.js';
 import { DEFAULT_POLL_BACKOFF } from '../sources/backoff.js';
-import type { JobRef, RunSnapshot } from '../types.js';
+import { NO_STATES } from '../states.js';
+import type { JobRef, RunSnapshot, RunState } from '../types.js';
 import { DEFAULT_MAX_WAIT_MS } from '../watch-run.js';
 import { CANCEL_TTL_MS, cancelKeyType, encodeCancel } from './cancel-request.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
 import { routeByJob } from './event-router.js';
 import { decodeFault } from './fault-codec.js';
 import { watchJobId } from './job-id.js';
+import { stateTally } from './state-tally.js';
 import { jobProblem, newWatchData, type WatchData } from './watch-data.js';
 
 /** Options of {@link createRunQueue}. */
@@ -34,14 +36,28 @@ export interface QueueWatchOptions {
   maxWaitMs?: number;
 }
 
-/** Watches by BullMQ state: `delayed` sleep until their next step, `waiting` are due, `active` are stepping. */
+/**
+ * Watches by state: by the state of their job (`byState`, as `watchRuns(...).pipe(progress())` counts them), and by
+ * the state of their BullMQ job (`delayed` sleep until their next step, `waiting` are due, `active` are stepping).
+ */
 export interface WatchCounts {
+  /**
+   * Every state present. A watch going on counts in the state its job had at its last step; an ended watch in its
+   * terminal state. Ended watches count from the queue's creation, while BullMQ removes ended jobs after a day.
+   */
+  byState: Record<RunState, number>;
+  /** Watches no worker has stepped yet (not in `byState`). */
+  starting: number;
+  /** Watches stopped by `cancel()` before their job ended (not in `byState`). */
+  stopped: number;
+  /** Watches ended with a typed error: 404, 401, poisoned data (not in `byState`). */
+  errors: number;
   waiting: number;
   delayed: number;
   active: number;
-  /** Ended: the terminal snapshot is kept (`result`, `observe`). */
+  /** Ended jobs BullMQ still keeps, with their terminal snapshot (`result`, `observe`). */
   completed: number;
-  /** Ended with a typed error (404, 401, poisoned data). */
+  /** Ended with a typed error, kept by BullMQ. */
   failed: number;
 }
 
@@ -134,6 +150,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
   });
   await events.waitUntilReady();
   const router = routeByJob(events);
+  const tally = stateTally(await queue.backend.client, (type) => queue.toKey(type));
 
   const check = (job: JobRef, who: string) => {
     const problem = jobProblem(job);
@@ -267,11 +284,31 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
   }
 
   async function counts(): Promise<WatchCounts> {
-    const c = await queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized');
+    const [c, t] = await Promise.all([
+      queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized'),
+      tally.read(),
+    ]);
+    const byState: Record<RunState, number> = { ...NO_STATES };
+    let going = 0;
+    for (const [state, n] of Object.entries(t.live)) {
+      if (state in byState) byState[state as RunState] += n;
+      going += n;
+    }
+    for (const [outcome, n] of Object.entries(t.ended)) {
+      if (outcome in byState) byState[outcome as RunState] += n;
+    }
+    const waiting = (c.waiting ?? 0) + (c.prioritized ?? 0);
+    const delayed = c.delayed ?? 0;
+    const active = c.active ?? 0;
     return {
-      waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
-      delayed: c.delayed ?? 0,
-      active: c.active ?? 0,
+      byState,
+      // Two reads, not one snapshot: while watches step, this can be off by the few that moved in between.
+      starting: Math.max(0, waiting + delayed + active - going),
+      stopped: t.ended.stopped ?? 0,
+      errors: t.ended.error ?? 0,
+      waiting,
+      delayed,
+      active,
       completed: c.completed ?? 0,
       failed: c.failed ?? 0,
     };

@@ -16,6 +16,7 @@ import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenRe
 import { encodeFault } from './fault-codec.js';
 import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
 import { storedForm, withFullJob } from './slim-job.js';
+import { watchOutcome as outcome, type StateTally, stateTally } from './state-tally.js';
 import { runStep, type StepResult } from './step.js';
 import { parseWatchData } from './watch-data.js';
 import { connectHub, type HubBridge } from './webhook-bridge.js';
@@ -121,21 +122,30 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   setMaxListeners(0, closing.signal);
   let steps = 0;
 
+  // Set once Redis answered, before the worker runs its first step.
+  let tally: StateTally;
+
   const processor = async (job: Job, token?: string) => {
     steps++;
+    const id = String(job.id);
     let data: ReturnType<typeof parseWatchData>;
     try {
       // The stored machine keeps a slim object; the full one comes back from the published snapshot.
-      data = withFullJob(parseWatchData(job.data, String(job.id)), job.progress);
+      data = withFullJob(parseWatchData(job.data, id), job.progress);
     } catch (e) {
+      await tally.endUnread(id, 'error');
       throw new UnrecoverableError(encodeFault(e));
     }
     const redis = await worker.backend.client;
-    const cancelKey = worker.toKey(cancelKeyType(String(job.id)));
-    const abort = decodeCancel(await redis.get(cancelKey));
+    const cancelKey = worker.toKey(cancelKeyType(id));
     // Webhook events left by a bridge since the last step; removed only once the step persisted what they did.
-    const inboxKey = worker.toKey(inboxKeyType(String(job.id)));
-    const inbox = await redis.lrange(inboxKey, 0, -1);
+    const inboxKey = worker.toKey(inboxKeyType(id));
+    const [cancelRequest, inbox] = await Promise.all([redis.get(cancelKey), redis.lrange(inboxKey, 0, -1)]);
+    const abort = decodeCancel(cancelRequest);
+    // On the tally from its first step, before it can end: only a watch on it counts when it ends (state-tally.ts).
+    const stepped = data.machine !== undefined;
+    const before = data.poll.state;
+    if (!stepped) await tally.move(id, 'queued');
     // A signal of this step's own, dropped with it: the openai SDK never removes the listener it adds to a
     // request's signal, so a worker-long signal would keep every request of every step alive (heap grew with steps).
     const stepAbort = new AbortController();
@@ -165,6 +175,9 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     data.published = key;
     await job.updateData(storedForm(data));
     if (publish) await job.updateProgress(result.snapshot);
+    // After the data: a step run again after a crash restores the ended machine and cannot count it twice.
+    if (result.next === 'done' || result.next === 'fault') await tally.end(id, outcome(result));
+    else if (!stepped || result.snapshot.state !== before) await tally.move(id, result.snapshot.state);
     // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
     if (abort) await redis.del(cancelKey);
     // Only the events this step took: one a bridge added meanwhile stays for the next step.
@@ -214,6 +227,13 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     await worker.close().catch(() => {});
     throw e;
   }
+  tally = stateTally(await worker.backend.client, (type) => worker.toKey(type));
+  // A step that failed for good without a typed error (its attempts spent, e.g. Redis lost again and again) leaves
+  // the tally too; `end` is idempotent, so the typed faults the processor already counted change nothing.
+  worker.on('failed', (job) => {
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1))
+      void tally.end(String(job.id), 'error').catch(() => {});
+  });
   void worker.run().catch((e) => {
     lastError = e;
   });

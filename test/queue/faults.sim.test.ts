@@ -95,6 +95,7 @@ describe('runstate/queue: bad input and faults', () => {
     expect((error as Error).message).toContain('stored data is not a runstate watch');
     expect((await f.runs.queue.getJob(watchJobId(job)))?.attemptsMade).toBe(1);
     expect(f.sim.stats().requests.total).toBe(0);
+    expect(await f.runs.counts()).toMatchObject({ errors: 1, failed: 1, starting: 0 });
   });
 
   it('goes on with every watch after Redis was unreachable for 10 s mid-run, each ending as scripted', async () => {

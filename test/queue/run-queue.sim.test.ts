@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { isRunstateError } from '../../src/index.js';
 import { watchJobId } from '../../src/queue/index.js';
 import { SLIM } from '../../src/queue/slim-job.js';
+import { NO_STATES } from '../../src/states.js';
 import { type QueueFixture, queueFixture } from './fixture.js';
 
 let f: QueueFixture;
@@ -34,6 +35,10 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     expect(latest).toMatchObject({ id: (job as { id: string }).id, object: 'response', [SLIM]: true });
     expect(latest).not.toHaveProperty('model');
     expect(latest).not.toHaveProperty('output');
+    // Stepping or stepped: counted by the state its job had at its last step.
+    const mid = await f.runs.counts();
+    expect(mid).toMatchObject({ starting: 0, byState: expect.objectContaining({ completed: 0 }) });
+    expect(mid.byState.queued + mid.byState.in_progress).toBe(1);
     const snapshots = await observed;
     expect(snapshots[0]!.state).toBe('queued');
     expect(snapshots.map((s) => s.state)).toContain('in_progress');
@@ -52,7 +57,14 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     expect(await f.runs.result(job)).toEqual(last);
     // A late observer gets the terminal snapshot, read from the job, and completes.
     expect(await lastValueFrom(f.runs.observe(job).pipe(toArray()))).toEqual([last]);
-    expect(await f.runs.counts()).toMatchObject({ completed: 1, failed: 0, active: 0, delayed: 0 });
+    expect(await f.runs.counts()).toMatchObject({
+      completed: 1,
+      failed: 0,
+      active: 0,
+      delayed: 0,
+      starting: 0,
+      byState: { ...NO_STATES, completed: 1 },
+    });
   });
 
   it('ends every outcome as a value, and a run past its deadline as timed_out', async () => {
@@ -72,6 +84,18 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     // Ended by the deadline, maybe without a read: the full Run comes back from the published snapshot.
     expect(c!.job).toMatchObject({ object: 'thread.run', model: expect.any(String) });
     expect(c!.job).not.toHaveProperty(SLIM);
+    expect(await f.runs.counts()).toMatchObject({
+      starting: 0,
+      stopped: 0,
+      errors: 0,
+      byState: { ...NO_STATES, failed: 1, incomplete: 1, timed_out: 1 },
+    });
+  });
+
+  it('counts a watch no worker has stepped as starting', async () => {
+    f = await queueFixture('starting');
+    await f.runs.watch(await f.createResponse({ phases: quick, outcome: 'completed' }));
+    expect(await f.runs.counts()).toMatchObject({ starting: 1, byState: NO_STATES, completed: 0 });
   });
 
   it('answers tool calls once, with the call id, and the simulator sees one submission', async () => {
@@ -113,6 +137,7 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     expect(bull?.attemptsMade).toBe(1);
     expect(f.sim.stats().requests.byRoute['responses.retrieve']?.total).toBe(1);
     await expect(f.runs.result(job)).rejects.toMatchObject({ code: 'not_found' });
+    expect(await f.runs.counts()).toMatchObject({ errors: 1, failed: 1, starting: 0, byState: NO_STATES });
   });
 
   it('cancel() stops a sleeping watch at once, and with cancelJob cancels the job on the server', async () => {
@@ -144,5 +169,6 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     expect(f.sim.stats().requests.byRoute['runs.cancel']?.total).toBe(1);
     // Stopped long before the minute-long poll would have looked again.
     expect(a.at - f.sim.job(id(stopOnly))!.createdAt).toBeLessThan(40_000);
+    expect(await f.runs.counts()).toMatchObject({ stopped: 2, completed: 2, byState: NO_STATES });
   });
 });

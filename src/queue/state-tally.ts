@@ -1,0 +1,83 @@
+import type { RedisClient } from 'bullmq';
+import { isTerminal } from '../states.js';
+import type { RunSnapshot, TerminalState } from '../types.js';
+
+// Two hashes beside the queue's keys (so `obliterate` removes them with it): each watch going on, by job id, with
+// the state of its job at its last step; and the number of watches in each state, with `ended:<outcome>` counters.
+const LIVE = 'runstate-live';
+const TALLY = 'runstate-tally';
+const COMMAND = 'runstateTally';
+
+// One script, so that moving a watch and counting it are one atomic change, and doing it twice changes nothing:
+// a step that BullMQ runs again after a crash records what the first run recorded, and an ended watch counts once
+// (only the call that removes its live entry counts the outcome).
+// KEYS: live, tally. ARGV: job id, state or outcome, 'end' when the watch ended ('end-unread': see endUnread).
+const LUA = `
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if ARGV[3] == 'end' or ARGV[3] == 'end-unread' then
+  if old then
+    redis.call('HDEL', KEYS[1], ARGV[1])
+    redis.call('HINCRBY', KEYS[2], old, -1)
+  end
+  if old or ARGV[3] == 'end-unread' then redis.call('HINCRBY', KEYS[2], 'ended:' .. ARGV[2], 1) end
+  return 0
+end
+if old == ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if old then redis.call('HINCRBY', KEYS[2], old, -1) end
+redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+return 1
+`;
+
+/** How a watch ended, for the tally: its terminal state, `stopped` by `cancel()`, or `error` (a typed error). */
+export type WatchOutcome = TerminalState | 'stopped' | 'error';
+
+/** The outcome of a step that ended its watch. */
+export function watchOutcome(result: { next: 'done' | 'fault'; snapshot: RunSnapshot }): WatchOutcome {
+  if (result.next === 'fault') return 'error';
+  return isTerminal(result.snapshot.state) ? result.snapshot.state : 'stopped';
+}
+
+/** Where the tally of one queue lives. */
+export interface StateTally {
+  /** Records that the watch of `jobId` is going on in `state`. */
+  move(jobId: string, state: string): Promise<void>;
+  /** Records that the watch ended with `outcome`; a second call for the same watch changes nothing. */
+  end(jobId: string, outcome: WatchOutcome): Promise<void>;
+  /**
+   * Records that a watch whose data could not be read ended with `outcome`, counted even if it never stepped.
+   * Not idempotent: a worker that dies between this and BullMQ failing the job makes the retry count it again.
+   */
+  endUnread(jobId: string, outcome: WatchOutcome): Promise<void>;
+  /** Watches going on by state, and ended watches by outcome. */
+  read(): Promise<{ live: Record<string, number>; ended: Record<string, number> }>;
+}
+
+/** The tally of the queue whose keys `toKey` makes, on `redis` (a BullMQ connection). */
+export function stateTally(redis: RedisClient, toKey: (type: string) => string): StateTally {
+  redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: LUA });
+  const keys = [toKey(LIVE), toKey(TALLY)];
+  return {
+    async move(jobId, state) {
+      await redis.runCommand(COMMAND, [...keys, jobId, state, '']);
+    },
+    async end(jobId, outcome) {
+      await redis.runCommand(COMMAND, [...keys, jobId, outcome, 'end']);
+    },
+    async endUnread(jobId, outcome) {
+      await redis.runCommand(COMMAND, [...keys, jobId, outcome, 'end-unread']);
+    },
+    async read() {
+      const all = await redis.hgetall(keys[1]!);
+      const live: Record<string, number> = {};
+      const ended: Record<string, number> = {};
+      for (const [field, value] of Object.entries(all)) {
+        const n = Number(value);
+        if (field.startsWith('ended:')) ended[field.slice('ended:'.length)] = n;
+        // A state left at 0 once every watch moved on is not worth a line.
+        else if (n > 0) live[field] = n;
+      }
+      return { live, ended };
+    },
+  };
+}

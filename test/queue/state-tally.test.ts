@@ -1,0 +1,32 @@
+import { Queue } from 'bullmq';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stateTally } from '../../src/queue/state-tally.js';
+import { REDIS, uniqueQueueName } from './fixture.js';
+
+const queue = new Queue(uniqueQueueName('tally'), { connection: REDIS });
+afterAll(async () => {
+  await queue.obliterate({ force: true });
+  await queue.close();
+});
+
+// Against the real Redis: what must hold is the Lua script's, run twice as a step after a crash would run it.
+describe('stateTally', () => {
+  it('moves a watch between states and counts its end once, however often each is recorded', async () => {
+    const tally = stateTally(await queue.backend.client, (type) => queue.toKey(type));
+    await tally.move('a', 'queued');
+    await tally.move('b', 'queued');
+    await tally.move('a', 'in_progress');
+    await tally.move('a', 'in_progress');
+    expect(await tally.read()).toEqual({ live: { queued: 1, in_progress: 1 }, ended: {} });
+
+    await tally.end('a', 'completed');
+    await tally.end('a', 'completed');
+    // A step run again after the end restores the ended machine: it records the end, never a state.
+    expect(await tally.read()).toEqual({ live: { queued: 1 }, ended: { completed: 1 } });
+
+    // Data that could not be read: counted although the watch never stepped.
+    await tally.endUnread('c', 'error');
+    await tally.end('b', 'stopped');
+    expect(await tally.read()).toEqual({ live: {}, ended: { completed: 1, error: 1, stopped: 1 } });
+  });
+});
