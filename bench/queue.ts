@@ -189,7 +189,7 @@ async function queued() {
     peakBytes: peakMemory / jobs.length,
   };
   for (const w of workers.slice(1)) w.kill('SIGTERM');
-  await runs.queue.obliterate({ force: true });
+  await runs.obliterate();
   await runs.close();
   redis.disconnect();
   await sim.close();
@@ -240,7 +240,7 @@ async function idlePhase(n: number) {
   const cpuPerRetrieveUs = retrieve.cpuUs / n;
   child.send({ type: 'close' });
   await new Promise((resolve) => child.once('exit', resolve));
-  await runs.queue.obliterate({ force: true });
+  await runs.obliterate();
   await runs.close();
   redis.disconnect();
   await sim.close();
@@ -274,8 +274,8 @@ const kib = (b: number) => `${(b / 1024).toFixed(2)} KiB`;
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`;
 const body = `Command: \`npm run bench:queue -- --jobs ${JOBS} --workers ${WORKERS} --rpm ${RPM} --speed ${SPEED}\`
-(${JOBS} background responses, about a minute each, simulator clock ×${SPEED}; one worker SIGKILLed when half the
-watches had ended).
+(${JOBS} background responses, about a minute each, simulator clock ×${SPEED}, the simulator in a process of its
+own; one worker SIGKILLed when half the watches had ended).
 
 | figure | ${WORKERS} worker processes (runstate/queue) | one process: watchRuns + createPollBudget | goal |
 | --- | --- | --- | --- |

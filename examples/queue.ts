@@ -64,7 +64,7 @@ try {
   console.log(await runs.counts());
 } finally {
   await Promise.all(workers.map((w) => w.close()));
-  await runs.queue.obliterate({ force: true });
+  await runs.obliterate();
   await runs.close();
   await sim.close();
 }

@@ -1,6 +1,7 @@
+import { RUNSTATE_KEY_PREFIX } from './job-id.js';
 /** The Redis key (under the queue's own prefix) where `cancel()` leaves a stop request for a watch's next step. */
 export function cancelKeyType(watchId: string): string {
-  return `runstate-cancel:${watchId}`;
+  return `${RUNSTATE_KEY_PREFIX}cancel:${watchId}`;
 }
 
 /** What a stop request says: stop watching, and with `cancelJob` cancel the job too. */

@@ -12,3 +12,9 @@ export function watchJobId(job: JobRef): string {
   const key = jobKey(job).replace(/%/g, '%25').replace(/:/g, '%3A');
   return `${job.kind}.${key}`;
 }
+
+/**
+ * How every key runstate keeps beside BullMQ's begins, under the queue's prefix (`bull:<name>:runstate-…`):
+ * BullMQ's job ids are kinds followed by a dot, so no job key can take this shape.
+ */
+export const RUNSTATE_KEY_PREFIX = 'runstate-';

@@ -12,7 +12,7 @@ import { CANCEL_TTL_MS, cancelKeyType, encodeCancel } from './cancel-request.js'
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
 import { routeByJob } from './event-router.js';
 import { decodeFault } from './fault-codec.js';
-import { watchJobId } from './job-id.js';
+import { RUNSTATE_KEY_PREFIX, watchJobId } from './job-id.js';
 import { stateTally } from './state-tally.js';
 import { jobProblem, newWatchData, type WatchData } from './watch-data.js';
 
@@ -76,7 +76,12 @@ export interface RunQueue {
   cancel(job: JobRef, options?: { cancelJob?: boolean }): Promise<void>;
   /** Watches by state. */
   counts(): Promise<WatchCounts>;
-  /** The BullMQ queue underneath (for dashboards and `obliterate` in tests). */
+  /**
+   * Removes the queue and every watch in it, going on or ended, with runstate's keys beside BullMQ's (the tally,
+   * stop requests, webhook events left for a step). For tests and teardown; close the workers first.
+   */
+  obliterate(): Promise<void>;
+  /** The BullMQ queue underneath (for dashboards). */
   readonly queue: Queue;
   /** Closes every connection. */
   close(): Promise<void>;
@@ -314,6 +319,21 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     };
   }
 
+  async function obliterate(): Promise<void> {
+    await queue.obliterate({ force: true });
+    // BullMQ deletes the keys it knows; runstate's share the queue's prefix and a name of their own.
+    const redis = await queue.backend.client;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, {
+        MATCH: queue.toKey(`${RUNSTATE_KEY_PREFIX}*`),
+        COUNT: 1000,
+      });
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
   let closing: Promise<void> | undefined;
   return {
     watch,
@@ -321,6 +341,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     result,
     cancel,
     counts,
+    obliterate,
     queue,
     close() {
       closing ??= Promise.all([events.close(), queue.close()]).then(() => {});

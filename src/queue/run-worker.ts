@@ -80,6 +80,12 @@ const UNLIMITED: LimiterOptions = { max: 1_000_000_000, duration: 60_000 };
 // Reads after a failure: a jittered backoff from 1 s up to 30 s.
 const RETRY_BACKOFF = resolveBackoff({ initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, jitter: 'full' });
 
+/** Records where a step left its watch: ended with its outcome, or in a new state (`moved`). */
+function tallyStep(tally: StateTally, id: string, result: StepResult, moved: boolean) {
+  if (result.next === 'done' || result.next === 'fault') return tally.end(id, outcome(result));
+  return moved ? tally.move(id, result.snapshot.state) : undefined;
+}
+
 /**
  * Starts a worker that advances durable watches: each step restores the watch from its job, makes at most one
  * request, persists, and sleeps as a delayed job. Run as many as you like, on as many machines; BullMQ hands a
@@ -140,12 +146,15 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const cancelKey = worker.toKey(cancelKeyType(id));
     // Webhook events left by a bridge since the last step; removed only once the step persisted what they did.
     const inboxKey = worker.toKey(inboxKeyType(id));
-    const [cancelRequest, inbox] = await Promise.all([redis.get(cancelKey), redis.lrange(inboxKey, 0, -1)]);
-    const abort = decodeCancel(cancelRequest);
-    // On the tally from its first step, before it can end: only a watch on it counts when it ends (state-tally.ts).
     const stepped = data.machine !== undefined;
     const before = data.poll.state;
-    if (!stepped) await tally.move(id, 'queued');
+    const [cancelRequest, inbox] = await Promise.all([
+      redis.get(cancelKey),
+      redis.lrange(inboxKey, 0, -1),
+      // On the tally from its first step, before it can end: only a watch on it counts when it ends.
+      stepped ? undefined : tally.move(id, 'queued'),
+    ]);
+    const abort = decodeCancel(cancelRequest);
     // A signal of this step's own, dropped with it: the openai SDK never removes the listener it adds to a
     // request's signal, so a worker-long signal would keep every request of every step alive (heap grew with steps).
     const stepAbort = new AbortController();
@@ -174,10 +183,11 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const publish = key !== data.published && result.next !== 'done';
     data.published = key;
     await job.updateData(storedForm(data));
-    if (publish) await job.updateProgress(result.snapshot);
-    // After the data: a step run again after a crash restores the ended machine and cannot count it twice.
-    if (result.next === 'done' || result.next === 'fault') await tally.end(id, outcome(result));
-    else if (!stepped || result.snapshot.state !== before) await tally.move(id, result.snapshot.state);
+    await Promise.all([
+      publish ? job.updateProgress(result.snapshot) : undefined,
+      // After the data: a step run again after a crash restores the ended machine and cannot count it twice.
+      tallyStep(tally, id, result, !stepped || result.snapshot.state !== before),
+    ]);
     // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
     if (abort) await redis.del(cancelKey);
     // Only the events this step took: one a bridge added meanwhile stays for the next step.

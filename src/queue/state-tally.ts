@@ -1,11 +1,12 @@
 import type { RedisClient } from 'bullmq';
 import { isTerminal } from '../states.js';
 import type { RunSnapshot, TerminalState } from '../types.js';
+import { RUNSTATE_KEY_PREFIX } from './job-id.js';
 
-// Two hashes beside the queue's keys (so `obliterate` removes them with it): each watch going on, by job id, with
+// Two hashes beside the queue's keys (RunQueue.obliterate removes them with it): each watch going on, by job id, with
 // the state of its job at its last step; and the number of watches in each state, with `ended:<outcome>` counters.
-const LIVE = 'runstate-live';
-const TALLY = 'runstate-tally';
+const LIVE = `${RUNSTATE_KEY_PREFIX}live`;
+const TALLY = `${RUNSTATE_KEY_PREFIX}tally`;
 const COMMAND = 'runstateTally';
 
 // One script, so that moving a watch and counting it are one atomic change, and doing it twice changes nothing:

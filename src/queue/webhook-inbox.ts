@@ -1,6 +1,7 @@
 import { isJobTerminal } from '../states.js';
 import type { KindAdapter } from '../types.js';
 import type { WebhookEvent } from '../webhooks/event.js';
+import { RUNSTATE_KEY_PREFIX } from './job-id.js';
 
 /**
  * What a worker does with a verified webhook event about a watch, like `webhookSource({ fetch })`:
@@ -24,7 +25,7 @@ export interface InboxEvent {
 
 /** The Redis key (under the queue's own prefix) of the list of events waiting for a watch's next step. */
 export function inboxKeyType(watchId: string): string {
-  return `runstate-webhooks:${watchId}`;
+  return `${RUNSTATE_KEY_PREFIX}webhooks:${watchId}`;
 }
 
 /** How long events wait for their watch's next step; a watch sleeps minutes at most between steps. */

@@ -72,7 +72,7 @@ export async function queueFixture(
     },
     async close() {
       await Promise.all(workers.map((w) => w.close()));
-      await runs.queue.obliterate({ force: true });
+      await runs.obliterate();
       await runs.close();
       await sim.close();
     },

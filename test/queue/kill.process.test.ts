@@ -41,7 +41,7 @@ describe('runstate/queue: worker processes', () => {
       speed: SPEED,
     });
     cleanup.push(async () => {
-      await runs.queue.obliterate({ force: true });
+      await runs.obliterate();
       await runs.close();
     });
     const terminal = new Map<string, number>();

@@ -171,4 +171,26 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     expect(a.at - f.sim.job(id(stopOnly))!.createdAt).toBeLessThan(40_000);
     expect(await f.runs.counts()).toMatchObject({ stopped: 2, completed: 2, byState: NO_STATES });
   });
+
+  it("obliterate() removes every key of the queue, runstate's beside BullMQ's", async () => {
+    f = await queueFixture('obliterate');
+    await f.addWorker();
+    const job = await f.createResponse({ phases: quick, outcome: 'completed' });
+    await f.runs.watch(job);
+    await f.runs.result(job);
+    await f.runs.watch({ kind: 'response', id: 'resp_never_stepped' });
+    await f.runs.cancel({ kind: 'response', id: 'resp_never_stepped' });
+    const redis = await f.runs.queue.backend.client;
+    const keys = async () => (await redis.scan('0', { MATCH: `bull:${f.name}:*`, COUNT: 10_000 }))[1].sort();
+    expect(await keys()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/:runstate-tally$/),
+        expect.stringMatching(/:runstate-cancel:/),
+      ]),
+    );
+    for (const w of f.workers) await w.close();
+    await f.runs.obliterate();
+    // All gone but BullMQ's rate-limit window, which expires on its own (its obliterate leaves it too).
+    expect((await keys()).filter((k) => !k.endsWith(':limiter'))).toEqual([]);
+  });
 });

@@ -5,7 +5,8 @@ import { REDIS, uniqueQueueName } from './fixture.js';
 
 const queue = new Queue(uniqueQueueName('tally'), { connection: REDIS });
 afterAll(async () => {
-  await queue.obliterate({ force: true });
+  const redis = await queue.backend.client;
+  await redis.del(queue.toKey('runstate-live'), queue.toKey('runstate-tally'));
   await queue.close();
 });
 
