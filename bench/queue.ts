@@ -3,7 +3,8 @@
 // one process by watchRuns + createPollBudget at the same limit (the baseline, measured in the same run).
 // Before that, an idle phase at each size of --idle (default 1000,10000): Redis bytes per idle watch, the worker's
 // heap with N idle watches, and its CPU per step beyond the retrieve (bench/lib/queue-idle-worker.ts).
-// Run: npm run bench:queue [-- --jobs 10000 --workers 4 --rpm 1200 --speed 20 --idle 1000,10000 (--idle-only)].
+// Run: npm run bench:queue [-- --jobs 10000 --workers 4 --rpm 1200 --speed 20 --idle 1000,10000 (--idle-only)];
+// --idle 0 skips the idle phase.
 // Needs Redis on 127.0.0.1:6379.
 // Only a run with --write updates docs/benchmarks.md.
 import { type ChildProcess, spawn } from 'node:child_process';

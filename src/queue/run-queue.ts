@@ -10,7 +10,7 @@ import type { JobRef, RunSnapshot, RunState } from '../types.js';
 import { DEFAULT_MAX_WAIT_MS } from '../watch-run.js';
 import { CANCEL_TTL_MS, cancelKeyType, encodeCancel } from './cancel-request.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
-import { routeByJob } from './event-router.js';
+import { gapCheckFromNow, routeByJob } from './event-router.js';
 import { decodeFault } from './fault-codec.js';
 import { RUNSTATE_KEY_PREFIX, watchJobId } from './job-id.js';
 import { stateTally } from './state-tally.js';
@@ -148,13 +148,15 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     await queue.close().catch(() => {});
     throw e;
   }
+  // Where the QueueEvents starts reading, taken just before it starts: a gap check errs toward a reread.
+  const gaps = await gapCheckFromNow(await queue.backend.client, queue.keys.events!);
   // Created once Redis answered: a QueueEvents that never connected cannot be closed.
   const events = new QueueEvents(name, { connection });
   events.on('error', (e) => {
     lastError = e;
   });
   await events.waitUntilReady();
-  const router = routeByJob(events);
+  const router = routeByJob(events, gaps);
   const tally = stateTally(await queue.backend.client, (type) => queue.toKey(type));
 
   const check = (job: JobRef, who: string) => {
@@ -227,15 +229,14 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
         ),
       ];
 
-      (async () => {
+      // The job itself, at subscribe and again whenever events may have been lost (event-router.ts).
+      const read = async () => {
         const found = await Job.fromId(queue, id);
         if (!found) {
           subscriber.error(
             new WatchNotFoundError(
               `no durable watch for ${adapters[job.kind].describe(job)}: call watch() first`,
-              {
-                job,
-              },
+              { job },
             ),
           );
           return;
@@ -247,9 +248,19 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
         if (state === 'failed') return fail(ended.failedReason);
         if (state === 'completed' && isSnapshot(ended.returnvalue)) deliver(ended.returnvalue, true);
         else deliver(currentSnapshot(ended));
-        ready = true;
-        for (const f of early.splice(0)) f();
-      })().catch((e) => subscriber.error(e));
+      };
+      stops.push(
+        router.onGap(() => {
+          if (ready && !subscriber.closed) read().catch((e) => subscriber.error(e));
+        }),
+      );
+      read().then(
+        () => {
+          ready = true;
+          for (const f of early.splice(0)) f();
+        },
+        (e) => subscriber.error(e),
+      );
 
       return () => {
         for (const stop of stops) stop();
@@ -344,6 +355,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     obliterate,
     queue,
     close() {
+      router.close();
       closing ??= Promise.all([events.close(), queue.close()]).then(() => {});
       return closing;
     },

@@ -1,3 +1,5 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRunstateError, type JobRef } from '../../src/index.js';
 import {
@@ -159,5 +161,86 @@ describe('runstate/queue: bad input and faults', () => {
     });
     expect(during.length).toBeGreaterThanOrEqual(3);
     expect(await runs.counts()).toMatchObject({ completed: 7, failed: 0, waiting: 0, delayed: 0, active: 0 });
+  });
+  it('ends every observer after it was cut from Redis while the capped event stream rolled over', async () => {
+    const redis = await startPrivateRedis();
+    cleanup.push(() => redis.stop());
+    const proxy = await startCuttableProxy(redis.port);
+    cleanup.push(() => proxy.close());
+    const speed = 20;
+    const sim: Simulator = await startSimulator({ clock: { speed }, seed: 11 });
+    cleanup.push(() => sim.close());
+    const now = () => sim.clock.now();
+    const name = uniqueQueueName('gap');
+    // The observer reaches Redis through the proxy; the worker directly, so it goes on during the cut.
+    const runs = await createRunQueue({
+      connection: { host: '127.0.0.1', port: proxy.port, ...RECONNECT },
+      name,
+      now,
+      speed,
+    });
+    cleanup.push(() => runs.close());
+    const direct = { host: '127.0.0.1', port: redis.port };
+    // A cap of 20 events (BullMQ trims whole stream nodes of 100): a few hundred events roll it over.
+    const capped = new Queue(name, { connection: direct, streams: { events: { maxLen: 20 } } });
+    await capped.waitUntilReady();
+    cleanup.push(() => capped.close());
+    const plain = new Redis(redis.port);
+    cleanup.push(async () => plain.disconnect());
+    while ((await plain.hget(capped.keys.meta!, 'opts.maxLenEvents')) !== '20') {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const simulated = simClient(sim);
+    const worker = await createRunWorker({
+      connection: direct,
+      name,
+      client: simulated,
+      now,
+      speed,
+      concurrency: 50,
+    });
+    cleanup.push(() => worker.close());
+
+    const jobs: JobRef[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = await simulated.responses.create({
+        model: 'gpt-4o-mini',
+        input: 'hi',
+        background: true,
+        metadata: {
+          sim_scenario: JSON.stringify({
+            phases: { queued: 100, in_progress: 8_000 + i * 500 },
+            outcome: i % 2 === 0 ? 'completed' : 'failed',
+          }),
+        },
+      });
+      jobs.push({ kind: 'response', id: r.id });
+    }
+    for (const job of jobs) await runs.watch(job);
+    const seen: string[][] = jobs.map(() => []);
+    const ends = Promise.all(
+      jobs.map(
+        (job, i) =>
+          new Promise<string>((resolve, reject) =>
+            runs.observe(job).subscribe({
+              next: (s) => seen[i]!.push(s.state),
+              error: reject,
+              complete: () => resolve(seen[i]!.at(-1)!),
+            }),
+          ),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    await proxy.cut();
+    // Every job ends while the observer cannot read: hundreds of events, most trimmed before it reads again.
+    while (!jobs.every((j) => sim.job((j as { id: string }).id)!.endedAt)) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const stream = await plain.xlen(capped.keys.events!);
+    await proxy.restore();
+    expect(await ends).toEqual(jobs.map((_, i) => (i % 2 === 0 ? 'completed' : 'failed')));
+    // The stream kept fewer events than the steps made while the observer was away.
+    expect(stream).toBeLessThan(worker.stats().steps);
   });
 });
