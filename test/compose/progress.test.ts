@@ -1,5 +1,6 @@
 import { describe, it } from 'vitest';
 import { progress, type RunProgress } from '../../src/compose/progress.js';
+import { NO_STATES } from '../../src/states.js';
 import type { RunState } from '../../src/types.js';
 import { failure, marbles, update } from './fakes.js';
 
@@ -10,16 +11,7 @@ const batch = (id: string, state: RunState, completed: number, failed: number, t
 };
 
 const byState = (counts: Partial<Record<RunState, number>>): Record<RunState, number> => ({
-  queued: 0,
-  in_progress: 0,
-  requires_action: 0,
-  cancelling: 0,
-  completed: 0,
-  failed: 0,
-  cancelled: 0,
-  expired: 0,
-  incomplete: 0,
-  timed_out: 0,
+  ...NO_STATES,
   ...counts,
 });
 const p = (

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import type OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRunstateError, type JobRef } from '../../src/index.js';
 import {
@@ -28,6 +29,41 @@ const OUTAGE_MS = 10_000;
 // ioredis reconnects after BullMQ's default backoff, e^n seconds up to 20 s: after a 10 s outage the next try can
 // come 20 s later. A short, capped backoff reconnects within a second of Redis coming back.
 const RECONNECT = { retryStrategy: (times: number) => Math.min(250 * times, 1_000) };
+
+/** The outcome of the i-th job `alternatingResponses` makes. */
+const outcomeOf = (i: number) => (i % 2 === 0 ? 'completed' : 'failed');
+
+/** N background responses that end completed and failed in turn, the i-th after `inProgressMs(i)` of clock. */
+async function alternatingResponses(client: OpenAI, n: number, inProgressMs: (i: number) => number) {
+  const jobs: JobRef[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await client.responses.create({
+      model: 'gpt-4o-mini',
+      input: 'hi',
+      background: true,
+      metadata: {
+        sim_scenario: JSON.stringify({
+          phases: { queued: 100, in_progress: inProgressMs(i) },
+          outcome: outcomeOf(i),
+        }),
+      },
+    });
+    jobs.push({ kind: 'response', id: r.id });
+  }
+  return jobs;
+}
+
+/** A private Redis behind a proxy that can cut it, and a simulator at ×20; all removed after the test. */
+async function outageBench(seed: number) {
+  const redis = await startPrivateRedis();
+  cleanup.push(() => redis.stop());
+  const proxy = await startCuttableProxy(redis.port);
+  cleanup.push(() => proxy.close());
+  const speed = 20;
+  const sim: Simulator = await startSimulator({ clock: { speed }, seed });
+  cleanup.push(() => sim.close());
+  return { redis, proxy, sim, speed };
+}
 
 const codeOf = (e: unknown) => (isRunstateError(e) ? e.code : e);
 
@@ -101,13 +137,7 @@ describe('runstate/queue: bad input and faults', () => {
   });
 
   it('goes on with every watch after Redis was unreachable for 10 s mid-run, each ending as scripted', async () => {
-    const redis = await startPrivateRedis();
-    cleanup.push(() => redis.stop());
-    const proxy = await startCuttableProxy(redis.port);
-    cleanup.push(() => proxy.close());
-    const speed = 20;
-    const sim: Simulator = await startSimulator({ clock: { speed }, seed: 9 });
-    cleanup.push(() => sim.close());
+    const { proxy, sim, speed } = await outageBench(9);
     const connection = { host: '127.0.0.1', port: proxy.port, ...RECONNECT };
     const now = () => sim.clock.now();
     const name = uniqueQueueName('outage');
@@ -121,21 +151,7 @@ describe('runstate/queue: bad input and faults', () => {
     cleanup.push(() => Promise.all(workers.map((w) => w.close())));
     // Jobs that end every 2 s of wall time (40 s of clock): the first before the cut, most during the outage,
     // the last about when Redis comes back.
-    const jobs: JobRef[] = [];
-    for (let i = 0; i < 7; i++) {
-      const r = await client.responses.create({
-        model: 'gpt-4o-mini',
-        input: 'hi',
-        background: true,
-        metadata: {
-          sim_scenario: JSON.stringify({
-            phases: { queued: 100, in_progress: 5_000 + i * 40_000 },
-            outcome: i % 2 === 0 ? 'completed' : 'failed',
-          }),
-        },
-      });
-      jobs.push({ kind: 'response', id: r.id });
-    }
+    const jobs = await alternatingResponses(client, 7, (i) => 5_000 + i * 40_000);
     await Promise.all(jobs.map((j) => runs.watch(j)));
     const results = Promise.all(jobs.map((j) => runs.result(j)));
     await new Promise((r) => setTimeout(r, 400));
@@ -146,7 +162,7 @@ describe('runstate/queue: bad input and faults', () => {
     await proxy.restore();
     const restoredAt = sim.clock.now();
     const ends = await results;
-    const scripted = jobs.map((_, i) => (i % 2 === 0 ? 'completed' : 'failed'));
+    const scripted = jobs.map((_, i) => outcomeOf(i));
     expect(ends.map((s) => s.state)).toEqual(scripted);
     for (const s of ends) {
       const job = sim.job(s.id)!;
@@ -162,14 +178,9 @@ describe('runstate/queue: bad input and faults', () => {
     expect(during.length).toBeGreaterThanOrEqual(3);
     expect(await runs.counts()).toMatchObject({ completed: 7, failed: 0, waiting: 0, delayed: 0, active: 0 });
   });
+
   it('ends every observer after it was cut from Redis while the capped event stream rolled over', async () => {
-    const redis = await startPrivateRedis();
-    cleanup.push(() => redis.stop());
-    const proxy = await startCuttableProxy(redis.port);
-    cleanup.push(() => proxy.close());
-    const speed = 20;
-    const sim: Simulator = await startSimulator({ clock: { speed }, seed: 11 });
-    cleanup.push(() => sim.close());
+    const { redis, proxy, sim, speed } = await outageBench(11);
     const now = () => sim.clock.now();
     const name = uniqueQueueName('gap');
     // The observer reaches Redis through the proxy; the worker directly, so it goes on during the cut.
@@ -201,21 +212,7 @@ describe('runstate/queue: bad input and faults', () => {
     });
     cleanup.push(() => worker.close());
 
-    const jobs: JobRef[] = [];
-    for (let i = 0; i < 40; i++) {
-      const r = await simulated.responses.create({
-        model: 'gpt-4o-mini',
-        input: 'hi',
-        background: true,
-        metadata: {
-          sim_scenario: JSON.stringify({
-            phases: { queued: 100, in_progress: 8_000 + i * 500 },
-            outcome: i % 2 === 0 ? 'completed' : 'failed',
-          }),
-        },
-      });
-      jobs.push({ kind: 'response', id: r.id });
-    }
+    const jobs = await alternatingResponses(simulated, 40, (i) => 8_000 + i * 500);
     for (const job of jobs) await runs.watch(job);
     const seen: string[][] = jobs.map(() => []);
     const ends = Promise.all(
@@ -239,7 +236,7 @@ describe('runstate/queue: bad input and faults', () => {
     await new Promise((r) => setTimeout(r, 500));
     const stream = await plain.xlen(capped.keys.events!);
     await proxy.restore();
-    expect(await ends).toEqual(jobs.map((_, i) => (i % 2 === 0 ? 'completed' : 'failed')));
+    expect(await ends).toEqual(jobs.map((_, i) => outcomeOf(i)));
     // The stream kept fewer events than the steps made while the observer was away.
     expect(stream).toBeLessThan(worker.stats().steps);
   });
