@@ -109,15 +109,18 @@ async function createStreamed(client: OpenAI): Promise<string> {
   return id;
 }
 
-/** Creates `count` jobs on the simulator, fates and sources in rotation, one after the other (stable ids). */
-async function createJobs(client: OpenAI, sim: Simulator, count: number): Promise<DemoJob[]> {
+/**
+ * Creates `count` jobs on the simulator, fates and sources in rotation, one after the other (stable ids), and
+ * yields each as soon as it exists: its watch starts before the next job is created, so no job runs unwatched
+ * while the others are made (the clock runs ×speed meanwhile).
+ */
+async function* createJobs(client: OpenAI, sim: Simulator, count: number): AsyncGenerator<DemoJob> {
   const assistant = await client.beta.assistants.create({ model: 'gpt-4o-mini', name: 'runstate demo' });
-  const jobs: DemoJob[] = [];
   for (let i = 0; i < count; i++) {
     const fate = FATES[i % FATES.length]!;
     const ref = await createFateJob(client, fate, assistant.id);
     const id = jobId(ref);
-    jobs.push({
+    yield {
       n: i + 1,
       fate,
       source: sourceFor(i),
@@ -126,9 +129,8 @@ async function createJobs(client: OpenAI, sim: Simulator, count: number): Promis
       id,
       createdAt: sim.job(id)?.createdAt ?? sim.clock.now(),
       finished: false,
-    });
+    };
   }
-  return jobs;
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -199,7 +201,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       print();
     }
 
-    const jobs = await createJobs(client, sim, count);
+    const jobs: DemoJob[] = [];
     const streamed: Streamed = { id: '', textSnapshots: 0 };
 
     const view = live
@@ -222,7 +224,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         print(transitionLine(job, snapshot, start, style));
       }
     };
-    const watches = jobs.map((job) =>
+    const startWatch = (job: DemoJob) =>
       lastValueFrom(
         watchRun({
           client,
@@ -244,8 +246,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
           job.error = isRunstateError(error) ? `${error.code}: ${error.message}` : String(error);
           job.finished = true;
         },
-      ),
-    );
+      );
+    const watches: Promise<void>[] = [];
+    for await (const job of createJobs(client, sim, count)) {
+      jobs.push(job);
+      watches.push(startWatch(job));
+    }
     let shownText = 0;
     // Created once the other watches run, so that it delays none of them.
     const watchStreamed = async () => {
