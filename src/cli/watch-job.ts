@@ -13,19 +13,11 @@ import type { RunSnapshot, RunState, Source } from '../types.js';
 import { watchRun } from '../watch-run.js';
 import { createWebhookHub } from '../webhooks/index.js';
 import { CliError, type CliIo, UsageError } from './command.js';
-import {
-  createStyle,
-  describeToolCalls,
-  formatDuration,
-  jobProblem,
-  paintState,
-  progressBar,
-  type Style,
-  timestamp,
-} from './format.js';
+import { createStyle, formatDuration } from './format.js';
 import { type Listening, serve } from './http-server.js';
 import { INTERRUPTED_EXIT_CODE, interruption } from './signals.js';
 import type { WatchRequest } from './watch.js';
+import { createPrinter } from './watch-printer.js';
 
 /** How long the first retrieve may take before the server counts as unreachable. */
 const FIRST_ANSWER_TIMEOUT_MS = 30_000;
@@ -46,101 +38,6 @@ function networkReason(error: unknown): string {
 
 /** Exit code of a final state: 0 only for completed. */
 const exitCodeOf = (state: RunState) => (state === 'completed' ? 0 : 1);
-
-/** Prints transitions, as text or JSON lines; with `streaming`, also the text as it grows, and the source's notes. */
-function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs: number, streaming = false) {
-  let lastKey: string | undefined;
-  let lastStateKey: string | undefined;
-  let printed = '';
-  let textOpen = false;
-  let lastNote: string | undefined;
-  /** The text not printed yet (all of it when the text does not continue what was printed). */
-  const newText = (text: string | undefined) => {
-    if (!text || text === printed) return '';
-    const delta = text.startsWith(printed) ? text.slice(printed.length) : text;
-    printed = text;
-    return delta;
-  };
-  return (
-    s: Pick<
-      RunSnapshot,
-      | 'state'
-      | 'status'
-      | 'source'
-      | 'at'
-      | 'calls'
-      | 'done'
-      | 'job'
-      | 'pendingToolCalls'
-      | 'missingHandlers'
-      | 'progress'
-      | 'text'
-      | 'textLength'
-    > & { note?: string },
-  ) => {
-    // A batch's request counts moving is a line of its own, even within one status.
-    const counts = s.progress ? `${s.progress.completed}/${s.progress.failed}/${s.progress.total}` : '';
-    const stateKey = [s.state, s.status, s.pendingToolCalls.map((c) => c.id).join(','), s.done, counts].join(
-      '|',
-    );
-    const key = streaming ? `${stateKey}|${s.textLength}|${s.note}` : stateKey;
-    if (key === lastKey) return;
-    const transition = stateKey !== lastStateKey;
-    lastKey = key;
-    lastStateKey = stateKey;
-    const problem = s.done && s.state !== 'completed' ? jobProblem(s.job) : undefined;
-    const delta = streaming ? newText(s.text) : '';
-    if (json) {
-      const line = {
-        at: timestamp(s.at),
-        state: s.state,
-        status: s.status,
-        source: s.source ?? null,
-        calls: s.calls,
-        done: s.done || isTerminal(s.state),
-        ...(problem ? { error: problem } : {}),
-        ...(s.pendingToolCalls.length ? { toolCalls: s.pendingToolCalls } : {}),
-        ...(s.progress ? { progress: s.progress } : {}),
-        ...(streaming && s.textLength !== undefined ? { delta, textLength: s.textLength } : {}),
-        ...(streaming && s.note ? { note: s.note } : {}),
-      };
-      io.stdout.write(`${JSON.stringify(line)}\n`);
-      return;
-    }
-    // The text runs on as it comes; a transition or a note starts on a line of its own.
-    if (delta) {
-      io.stdout.write(delta);
-      textOpen = true;
-    }
-    const note = streaming && s.note !== lastNote ? s.note : undefined;
-    lastNote = s.note;
-    if (!transition && !note) return;
-    if (textOpen) {
-      io.stdout.write('\n');
-      textOpen = false;
-    }
-    if (note) io.stdout.write(style.dim(`  note: ${note}\n`));
-    if (!transition) return;
-    const via = s.source ? ` via ${s.source}` : '';
-    const calls = `${s.calls} call${s.calls === 1 ? '' : 's'}`;
-    const bar = s.progress ? `  ${progressBar(style, s.progress)}` : '';
-    io.stdout.write(
-      `${style.dim(timestamp(s.at))}  ${paintState(style, s.state, 15)}  ${style.dim(`status ${s.status}${via}, ${calls}`)}${bar}\n`,
-    );
-    if (s.state === 'requires_action' && s.pendingToolCalls.length > 0) {
-      const expiresAt = (s.job as { expires_at?: number | null } | undefined)?.expires_at;
-      const until = expiresAt ? ` before it expires at ${timestamp(expiresAt * 1000)}` : '';
-      io.stdout.write(`  waiting for tool outputs: ${describeToolCalls(s as RunSnapshot)}\n`);
-      io.stdout.write(style.dim(`  runstate watch runs no tools: submit the outputs yourself${until}\n`));
-    }
-    if (problem) io.stdout.write(`  ${style.red('error:')} ${problem}\n`);
-    if (s.state === 'timed_out') {
-      io.stdout.write(
-        `  gave up after ${formatDuration(maxWaitMs)}; the job is still ${s.status} (wait longer with --max-wait)\n`,
-      );
-    }
-  };
-}
 
 /** Watches the job of a checked `runstate watch` command line, printing each transition; resolves to the exit code. */
 export async function watchJob(request: WatchRequest, io: CliIo): Promise<number> {

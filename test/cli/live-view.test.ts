@@ -1,19 +1,6 @@
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Output } from '../../src/cli/command.js';
 import { createLiveView, type LiveView } from '../../src/cli/live-view.js';
-
-function terminal(columns: number, rows: number) {
-  let written = '';
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      written += String(chunk);
-      done();
-    },
-  }) as Output;
-  Object.assign(stream, { isTTY: true, columns, rows });
-  return { stream, output: () => written };
-}
+import { terminal } from '../helpers/terminal.js';
 
 let view: LiveView | undefined;
 afterEach(() => view?.stop());
