@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { type ConnectionOptions, DelayedError, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type ConnectionOptions, DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type OpenAI from 'openai';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { changeKey } from '../snapshot.js';
@@ -130,6 +130,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
 
   // Set once Redis answered, before the worker runs its first step.
   let tally: StateTally;
+  // BullMQ 6 sets a manual rate limit through the queue (Worker.rateLimit is deprecated): one connection more.
+  let limits: Queue;
 
   const processor = async (job: Job, token?: string) => {
     steps++;
@@ -199,7 +201,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         throw new UnrecoverableError(encodeFault(result.error));
       case 'rate_limited':
         // BullMQ's manual rate limit: the whole queue waits, not only this worker.
-        await worker.rateLimit(wallMs(result.delayMs));
+        await limits.rateLimit(wallMs(result.delayMs));
         throw Worker.RateLimitError();
       case 'wait':
         await job.moveToDelayed(Date.now() + wallMs(result.delayMs), token);
@@ -238,6 +240,10 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     throw e;
   }
   tally = stateTally(await worker.backend.client, (type) => worker.toKey(type));
+  limits = new Queue(name, { connection, skipMetasUpdate: true });
+  limits.on('error', (e) => {
+    lastError = e;
+  });
   // A step that failed for good without a typed error (its attempts spent, e.g. Redis lost again and again) leaves
   // the tally too; `end` is idempotent, so the typed faults the processor already counted change nothing.
   worker.on('failed', (job) => {
@@ -257,6 +263,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       closed ??= (async () => {
         await bridge?.close();
         await worker.close();
+        await limits.close();
         closing.abort();
       })();
       return closed;
