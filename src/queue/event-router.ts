@@ -57,6 +57,9 @@ async function streamEnds(redis: RedisClient, key: string): Promise<[string, str
   return redis.runCommand(ENDS, [key]);
 }
 
+/** The least time between two rereads of every observed job (see routeByJob). */
+const REREAD_SPACING_MS = 10_000;
+
 /** Stream ids (`<ms>-<seq>`) in order. */
 function idBefore(a: string, b: string): boolean {
   const [am = 0, as = 0] = a.split('-').map(Number);
@@ -73,8 +76,8 @@ function idBefore(a: string, b: string): boolean {
  * from Redis while workers go on) skips what was trimmed, and an observer that misses its job's `completed`
  * would wait forever. So the router keeps the id of the last event read and, every second, the stream's oldest
  * id: when the oldest is past the last id read a second ago, entries may have gone unread, and every observer
- * reads its job again. A queue adding more than its cap in a second makes that happen without a loss: a reread,
- * not an error.
+ * reads its job again (at most once every 10 s). A queue adding more than its cap in a second causes such rereads
+ * without any loss: a reread, not an error.
  */
 export function routeByJob(events: QueueEvents, gaps?: GapCheck): JobEventRouter {
   const routes = new Map<keyof JobEvents, Map<string, Set<Handler<never>>>>();
@@ -94,15 +97,22 @@ export function routeByJob(events: QueueEvents, gaps?: GapCheck): JobEventRouter
   if (gaps) {
     let readBefore = gaps.readFrom;
     let checking = false;
+    let gap = false;
+    let rereadAt = Number.NEGATIVE_INFINITY;
     timer = setInterval(async () => {
       if (checking) return;
       checking = true;
       try {
         const [oldest] = await streamEnds(gaps.redis, gaps.eventsKey);
-        if (oldest && idBefore(readBefore, oldest)) {
+        if (oldest && idBefore(readBefore, oldest)) gap = true;
+        readBefore = lastRead ?? readBefore;
+        // At most one reread per REREAD_SPACING_MS: a queue adding more than the cap every second would otherwise
+        // have every observer read its job every second.
+        if (gap && Date.now() - rereadAt >= REREAD_SPACING_MS) {
+          gap = false;
+          rereadAt = Date.now();
           for (const h of [...gapHandlers]) h();
         }
-        readBefore = lastRead ?? readBefore;
       } catch {
         // Redis unreachable: the next look, once it is back, compares with the same position.
       } finally {
