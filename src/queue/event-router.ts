@@ -101,6 +101,12 @@ export function routeByJob(events: QueueEvents, gaps?: GapCheck): JobEventRouter
     let rereadAt = Number.NEGATIVE_INFINITY;
     timer = setInterval(async () => {
       if (checking) return;
+      if (gapHandlers.size === 0) {
+        // No observer to reread for: a later one reads its job when it subscribes. No Redis call either.
+        readBefore = lastRead ?? readBefore;
+        gap = false;
+        return;
+      }
       checking = true;
       try {
         const [oldest] = await streamEnds(gaps.redis, gaps.eventsKey);
