@@ -187,8 +187,14 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     await job.updateData(storedForm(data));
     await Promise.all([
       publish ? job.updateProgress(result.snapshot) : undefined,
-      // After the data: a step run again after a crash restores the ended machine and cannot count it twice.
-      tallyStep(tally, id, result, !stepped || result.snapshot.state !== before),
+      // After the data: a step run again after a crash restores the ended machine and cannot count it twice. A
+      // step BullMQ runs again (stalled, or retried) may follow one that saved its data but not its state here.
+      tallyStep(
+        tally,
+        id,
+        result,
+        !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
+      ),
     ]);
     // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
     if (abort) await redis.del(cancelKey);
