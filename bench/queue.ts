@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { lastValueFrom, toArray } from 'rxjs';
 import { createPollBudget, type JobRef, type RunSnapshot, watchRuns } from '../src/index.js';
-import { createRunQueue } from '../src/queue/index.js';
+import { createRunQueue, watchJobId } from '../src/queue/index.js';
 import { type Simulator, startSimulator } from '../src/sim/index.js';
 import type { Scenario } from '../src/sim/scenario.js';
 import { writeDocSection } from './lib/doc-markers.js';
@@ -232,6 +232,10 @@ async function idlePhase(n: number) {
     if (stepped.steps - empty.steps >= n && c.delayed === n) break;
   }
   const idleBytes = ((await usedMemory(redis)) - before) / n;
+  // What of it is BullMQ's event stream (capped, shared by the queue's watches) and what one watch's job hash holds.
+  const streamBytes = Number(await redis.memory('USAGE', runs.queue.keys.events!));
+  const jobBytes = Number(await redis.memory('USAGE', runs.queue.toKey(watchJobId(jobs[0]!)), 'SAMPLES', 0));
+  const streamEvents = await redis.xlen(runs.queue.keys.events!);
   const steps = stepped.steps - empty.steps;
   const cpuPerStepUs = (stepped.cpuUs - empty.cpuUs) / steps;
   const retrieve = await ask<{ cpuUs: number }>({
@@ -248,6 +252,9 @@ async function idlePhase(n: number) {
   return {
     n,
     idleBytes,
+    streamBytes,
+    streamEvents,
+    jobBytes,
     heapEmpty: empty.heapUsed,
     heapIdle: stepped.heapUsed,
     steps,
@@ -290,12 +297,12 @@ own; one worker SIGKILLed when half the watches had ended).
 Idle phase (\`--idle ${IDLE_SIZES.join(',')}\`): N watches of jobs that stay in progress, stepped once each by one
 worker process (concurrency 200, no rate limit), then all delayed; measured once every watch had stepped and slept.
 
-| N idle watches | Redis memory per idle watch (INFO used_memory delta ÷ N; goal ≤ 4 KiB) | worker heap after GC, idle (with no watch) | worker CPU per step | CPU per retrieve alone | CPU per step beyond the retrieve |
-| --- | --- | --- | --- | --- | --- |
+| N idle watches | Redis memory per idle watch (INFO used_memory delta ÷ N; goal ≤ 4 KiB) | of which: one watch's job hash; BullMQ's event stream ÷ N (its events) | worker heap after GC, idle (with no watch) | worker CPU per step | CPU per retrieve alone | CPU per step beyond the retrieve |
+| --- | --- | --- | --- | --- | --- | --- |
 ${idle
   .map(
     (r) =>
-      `| ${r.n.toLocaleString('en')} | ${kib(r.idleBytes)} | ${mib(r.heapIdle)} (${mib(r.heapEmpty)}) | ${ms(r.cpuPerStepUs)} | ${ms(r.cpuPerRetrieveUs)} | ${ms(r.cpuPerStepUs - r.cpuPerRetrieveUs)} |`,
+      `| ${r.n.toLocaleString('en')} | ${kib(r.idleBytes)} | ${kib(r.jobBytes)}; ${kib(r.streamBytes / r.n)} (${r.streamEvents.toLocaleString('en')}) | ${mib(r.heapIdle)} (${mib(r.heapEmpty)}) | ${ms(r.cpuPerStepUs)} | ${ms(r.cpuPerRetrieveUs)} | ${ms(r.cpuPerStepUs - r.cpuPerRetrieveUs)} |`,
   )
   .join('\n')}
 `;
