@@ -199,6 +199,7 @@ class BudgetLoop {
   private timerAt = Number.POSITIVE_INFINITY;
   private pumping = false;
   private again = false;
+  private soon: Subscription | undefined;
 
   constructor(
     private readonly rpm: number,
@@ -227,7 +228,7 @@ class BudgetLoop {
         w.nudged = true;
         this.restart(w, false);
       });
-      this.restart(w, source.immediate);
+      this.restart(w, source.immediate, true);
       return () => this.drop(w);
     });
   }
@@ -250,14 +251,24 @@ class BudgetLoop {
     return this.scheduler!.now();
   }
 
-  /** Starts the watch's schedule over from attempt 0 (or with one immediate request). */
-  private restart(w: Watch, immediate: boolean): void {
+  /**
+   * Starts the watch's schedule over from attempt 0 (or with one immediate request). A new watch (`later`) spends
+   * tokens once the code subscribing it lets go of the event loop: subscribing thousands of watches in one go holds
+   * the loop while the clock runs, and tokens taken meanwhile at the budget's pace would leave together afterwards,
+   * one burst the server's bucket cannot absorb (429s).
+   */
+  private restart(w: Watch, immediate: boolean, later = false): void {
     if (w.phase === DONE) return;
     this.unschedule(w);
     w.failures = 0;
     w.attempt = immediate ? -1 : 0;
     this.schedule(w, immediate ? 0 : this.scheduled(w, 0, undefined));
-    this.pump();
+    if (!later) this.pump();
+    else
+      this.soon ??= this.scheduler!.schedule(() => {
+        this.soon = undefined;
+        this.pump();
+      });
   }
 
   /** The delay before schedule attempt `attempt`: the kind's schedule, or the custom `delays`, as in poll(). */

@@ -182,6 +182,23 @@ describe('budget source: one loop for every watch', () => {
     }
   });
 
+  it('spends only its burst once a loop that subscribed many watches lets go, however long the loop held on', async () => {
+    const budget = createPollBudget({ rpm: 600, burst: 10 });
+    // One synchronous loop subscribes 1,000 watches and holds the event loop for 100 s of the clock: requests issued
+    // meanwhile could only leave together once it let go.
+    const watches = Array.from({ length: 1000 }, () => {
+      vi.setSystemTime(Date.now() + 100);
+      return watchWith(budget, ['in_progress'], every(60_000, { immediate: true }));
+    });
+    const issuedDuringLoop = budget.stats().requests;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(issuedDuringLoop).toBe(0);
+    expect(watches.filter((w) => w.times().length > 0)).toHaveLength(10);
+    // Then at the budget's pace: 10 a second.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(budget.stats().requests).toBe(20);
+  });
+
   /** X takes the only token at 0 (then waits an hour); A polls every 8 s (due 8 s); B every 1 s, due 9.5 s. */
   async function contest(priority?: 'lag' | 'relative') {
     const budget = createPollBudget({ rpm: 6, burst: 1, ...(priority ? { priority } : {}) }); // a token every 10 s
@@ -306,7 +323,8 @@ describe('budget source: rate-limit signals from the server', () => {
     const low = createPollBudget({ rpm: 6000, burst: 100 });
     const few = { ...headers, 'x-ratelimit-remaining-requests': '3', 'x-ratelimit-reset-requests': '1m0s' };
     watchWith(low, [{ status: 'in_progress', headers: few }], every(1000, { immediate: true }));
-    expect(low.stats().tokens).toBe(99);
+    // A new watch spends once its subscriber lets go of the event loop.
+    expect(low.stats().tokens).toBe(100);
     await vi.advanceTimersByTimeAsync(0);
     expect(low.stats().tokens).toBe(3);
   });
