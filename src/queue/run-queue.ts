@@ -105,13 +105,19 @@ function initialSnapshot(data: WatchData): RunSnapshot {
   };
 }
 
+// A snapshot, not a worker's progress notice (`{ state }`), which has no `done`.
 const isSnapshot = (v: unknown): v is RunSnapshot =>
-  typeof v === 'object' && v !== null && typeof (v as RunSnapshot).state === 'string';
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as RunSnapshot).state === 'string' &&
+  typeof (v as RunSnapshot).done === 'boolean';
 
 /** The watch's current snapshot, read from the job itself (the event stream is capped; the job is not). */
 function currentSnapshot(job: Job): RunSnapshot {
-  if (isSnapshot(job.progress)) return job.progress;
   const data = job.data as WatchData;
+  if (isSnapshot(data.snapshot)) return data.snapshot;
+  // Stored by a worker of an earlier version, which published the whole snapshot as progress.
+  if (isSnapshot(job.progress)) return job.progress;
   const machine = data.machine as { context?: Parameters<typeof toSnapshot>[0] } | undefined;
   if (machine?.context) return toSnapshot(machine.context, 'watching', data.calls);
   return initialSnapshot(data);
@@ -179,8 +185,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       // Faults are unrecoverable (typed); anything else (Redis lost mid-step) is retried.
       attempts: 50,
       backoff: { type: 'fixed', delay: 1000 },
-      removeOnComplete: { age: 24 * 3600, count: 100_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+      // How long ended watches stay is the workers' setting (RETENTION), not written into every job.
     });
     return id;
   }
@@ -212,9 +217,13 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       // Events that arrive while the job itself is read wait, so the current snapshot comes first.
       const later = (f: () => void) => (ready ? f() : early.push(f));
       const stops = [
-        router.on('progress', id, ({ data }) => {
-          if (isSnapshot(data)) later(() => deliver(data));
-        }),
+        // A progress event says the snapshot changed; the snapshot, with its full API object, is in the job.
+        router.on('progress', id, ({ data }) =>
+          later(() => {
+            if (isSnapshot(data)) deliver(data);
+            else read().catch((e) => subscriber.error(e));
+          }),
+        ),
         router.on('completed', id, ({ returnvalue }) => {
           if (isSnapshot(returnvalue)) later(() => deliver(returnvalue, true));
         }),

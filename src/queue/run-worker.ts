@@ -10,6 +10,7 @@ import {
   resolveBackoff,
 } from '../sources/backoff.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../tools.js';
+import type { RunSnapshot } from '../types.js';
 import type { WebhookHub } from '../webhooks/hub.js';
 import { cancelKeyType, decodeCancel } from './cancel-request.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from './connection.js';
@@ -77,8 +78,22 @@ export interface RunWorker {
 // No budget of our own: a limit no fleet reaches, so that a 429's manual rate limit still stops every worker.
 const UNLIMITED: LimiterOptions = { max: 1_000_000_000, duration: 60_000 };
 
+/**
+ * How long ended watches stay in Redis: a day for a terminal snapshot (`result()` and `observe()` answer from it),
+ * a week for a typed error. A worker's setting rather than each job's, so that no job stores it.
+ */
+const RETENTION = {
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
 // Reads after a failure: a jittered backoff from 1 s up to 30 s.
 const RETRY_BACKOFF = resolveBackoff({ initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, jitter: 'full' });
+
+/** What a progress event carries: that the watch's snapshot changed, and to what state (for dashboards). */
+function progressNotice(s: RunSnapshot): { state: string } {
+  return { state: s.state };
+}
 
 /** Records where a step left its watch: ended with its outcome, or in a new state (`moved`). */
 function tallyStep(tally: StateTally, id: string, result: StepResult, moved: boolean) {
@@ -139,7 +154,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     let data: ReturnType<typeof parseWatchData>;
     try {
       // The stored machine keeps a slim object; the full one comes back from the published snapshot.
-      data = withFullJob(parseWatchData(job.data, id), job.progress);
+      const parsed = parseWatchData(job.data, id);
+      data = withFullJob(parsed, parsed.snapshot ?? job.progress);
     } catch (e) {
       await tally.endUnread(id, 'error');
       throw new UnrecoverableError(encodeFault(e));
@@ -182,11 +198,13 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       closing.signal.removeEventListener('abort', onClose);
     }
     const key = changeKey(result.snapshot);
-    const publish = key !== data.published && result.next !== 'done';
-    data.published = key;
+    const publish =
+      result.next !== 'done' && (data.snapshot === undefined || changeKey(data.snapshot) !== key);
+    if (publish) data.snapshot = result.snapshot;
     await job.updateData(storedForm(data));
     await Promise.all([
-      publish ? job.updateProgress(result.snapshot) : undefined,
+      // A notice, not the snapshot: BullMQ copies each progress into the event stream (observe reads the job).
+      publish ? job.updateProgress(progressNotice(result.snapshot)) : undefined,
       // After the data: a step run again after a crash restores the ended machine and cannot count it twice. A
       // step BullMQ runs again (stalled, or retried) may follow one that saved its data but not its state here.
       tallyStep(
@@ -227,6 +245,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     ...(options.lockDurationMs
       ? { lockDuration: options.lockDurationMs, stalledInterval: Math.ceil(options.lockDurationMs / 2) }
       : {}),
+    ...RETENTION,
     // Always a limiter: BullMQ applies a manual rate limit (a 429's retry-after) only to a limited queue.
     limiter: options.rpm ? scaled(limiterFor(options.rpm)) : UNLIMITED,
   });

@@ -1,6 +1,6 @@
 import { WatchDataError } from '../errors/watch-data-error.js';
 import { adapters } from '../kinds/index.js';
-import type { JobRef, RunState } from '../types.js';
+import type { JobRef, RunSnapshot, RunState } from '../types.js';
 import type { PersistedWatch } from '../watch-run.js';
 
 /**
@@ -29,8 +29,12 @@ export interface WatchData {
    * not land (`retry`).
    */
   submission?: { ids: string[]; fate: 'sent' | 'retry' };
-  /** The change key of the last published snapshot, so a step that changes nothing publishes nothing. */
-  published?: string;
+  /**
+   * The last published snapshot, with the full API object (kept once: the machine keeps a slim one); a step that
+   * changes nothing of it publishes nothing. Here rather than in the job's progress, whose every update BullMQ
+   * copies into the capped event stream: the progress event carries only a notice of the change.
+   */
+  snapshot?: RunSnapshot;
 }
 
 /** The data of a new watch: no machine yet, the first step creates it. */
@@ -80,6 +84,9 @@ export function parseWatchData(raw: unknown, id: string): WatchData {
     if (!isRecord(raw.outputs) || Object.values(raw.outputs).some((o) => typeof o !== 'string')) {
       throw fail('outputs');
     }
+  }
+  if (raw.snapshot !== undefined) {
+    if (!isRecord(raw.snapshot) || typeof raw.snapshot.state !== 'string') throw fail('snapshot');
   }
   if (raw.submission !== undefined) {
     const s = raw.submission;

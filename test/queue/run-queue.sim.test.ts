@@ -1,11 +1,12 @@
 import { Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRunstateError } from '../../src/index.js';
 import { watchJobId } from '../../src/queue/index.js';
 import { SLIM } from '../../src/queue/slim-job.js';
 import { NO_STATES } from '../../src/states.js';
-import { type QueueFixture, queueFixture } from './fixture.js';
+import { type QueueFixture, queueFixture, REDIS } from './fixture.js';
 
 let f: QueueFixture;
 afterEach(async () => {
@@ -55,6 +56,16 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     // Every request the watch counted reached the server: reads only, one per step.
     expect(last.calls).toBe(f.sim.job(last.id)!.retrieves);
     expect(await f.runs.result(job)).toEqual(last);
+    // The capped event stream carries notices of change; the full object is stored once, in the job.
+    const redis = new Redis(REDIS);
+    const events = await redis.xrange(f.runs.queue.keys.events!, '-', '+');
+    redis.disconnect();
+    const notices = events
+      .map(([, fields]) => Object.fromEntries(fields.flatMap((v, i) => (i % 2 ? [] : [[v, fields[i + 1]]]))))
+      .filter((e) => e.event === 'progress' && e.jobId === id)
+      .map((e) => JSON.parse(e.data!));
+    expect(notices.length).toBeGreaterThanOrEqual(1);
+    for (const n of notices) expect(n).toEqual({ state: expect.any(String) });
     // A late observer gets the terminal snapshot, read from the job, and completes.
     expect(await lastValueFrom(f.runs.observe(job).pipe(toArray()))).toEqual([last]);
     expect(await f.runs.counts()).toMatchObject({
