@@ -13,14 +13,10 @@ import {
   watchRun,
 } from '../src/index.js';
 import type { Scenario } from '../src/sim/scenario.js';
+import { args, option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
 import { type SimHandle, type SimReport, startSimProcess } from './lib/sim-handle.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const RUNS = option('runs', 1000);
 const RPM = 600;
 /** Simulator clock speed: 10 simulated minutes take one minute of wall clock. */

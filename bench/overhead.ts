@@ -7,16 +7,12 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { generateWebhookSecret, signWebhook } from '../src/sim/index.js';
+import { option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
 import { bundle } from './lib/overhead-bundle.js';
 import type { StepCost } from './lib/overhead-ingest-cpu.js';
 import type { IngestMode } from './lib/overhead-ingest-server.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const ROUNDS = option('rounds', 4);
 const AMOUNT = option('amount', 20_000);
 const CONNECTIONS = 10;

@@ -16,14 +16,10 @@ import { createPollBudget, type JobRef, type RunSnapshot, watchRuns } from '../s
 import { createRunQueue, watchJobId } from '../src/queue/index.js';
 import { type Simulator, startSimulator } from '../src/sim/index.js';
 import type { Scenario } from '../src/sim/scenario.js';
+import { args, option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
 import { type SimHandle, type SimReport, startSimProcess } from './lib/sim-handle.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const JOBS = option('jobs', 10_000);
 const WORKERS = option('workers', 4);
 const RPM = option('rpm', 1200);

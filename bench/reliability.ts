@@ -15,13 +15,9 @@ import {
   runFaultMatrix,
 } from '../test/reliability/fault-matrix.js';
 import { type Built, build, HOSTILE, type Kind, MAX_BODY } from '../test/reliability/hostile-requests.js';
+import { option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const JOBS = option('jobs', 1000);
 const HOSTILE_REQUESTS = option('hostile', 10_000);
 const VALID = Math.round(HOSTILE_REQUESTS / 10);

@@ -17,13 +17,9 @@ import {
   webhookSource,
 } from '../src/index.js';
 import { generateWebhookSecret, type Scenario, type SimFaults, startSimulator } from '../src/sim/index.js';
+import { option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
 
-const args = process.argv.slice(2);
-const option = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
 const JOBS = option('jobs', 100);
 /** Watches in flight at once: enough to overlap, few enough that one process does not delay its own events. */
 const CONCURRENCY = option('concurrency', 10);
