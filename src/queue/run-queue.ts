@@ -217,11 +217,16 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       // Events that arrive while the job itself is read wait, so the current snapshot comes first.
       const later = (f: () => void) => (ready ? f() : early.push(f));
       const stops = [
-        // A progress event says the snapshot changed; the snapshot, with its full API object, is in the job.
+        // A progress event says the snapshot changed; the snapshot, with its full API object, is in the job. One
+        // read of it: how the job ends comes by its own event (completed, failed), not from its state here.
         router.on('progress', id, ({ data }) =>
           later(() => {
             if (isSnapshot(data)) deliver(data);
-            else read().catch((e) => subscriber.error(e));
+            else
+              Job.fromId(queue, id).then(
+                (j) => j && deliver(currentSnapshot(j)),
+                (e) => subscriber.error(e),
+              );
           }),
         ),
         router.on('completed', id, ({ returnvalue }) => {
