@@ -20,7 +20,8 @@ for file in package/dist/index.js package/dist/index.cjs package/dist/sim/index.
 done
 # The sources stay out: the installed command must run the build, not need tsx.
 ! grep -q '^package/src/' <<<"$listing" || { echo "pack smoke: $tarball ships src/" >&2; exit 1; }
-# The peers at the versions this checkout uses, which its own install put in the npm cache.
+# The peers at the versions this checkout uses, which its own install put in the npm cache. A plain install, as a
+# user makes it: no --legacy-peer-deps, so a peer range that refuses this openai major fails here (ERESOLVE).
 version() { node -p "require('$root/node_modules/$1/package.json').version"; }
 consumer=$work/consumer
 mkdir -p "$consumer/src"

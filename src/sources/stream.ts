@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import { APIError } from 'openai';
 import type { Response, ResponseOutputItem, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import {
   defer,
@@ -408,7 +409,17 @@ function streamResponse(
         (e: unknown) => {
           if (closed || connection !== controller || ctx.signal.aborted) return;
           connection = undefined;
-          onError(e, progressed);
+          const seq = errorEventSequence(e);
+          if (seq === undefined) {
+            onError(e, progressed);
+            return;
+          }
+          // The stream's own `error` event (the job failing), which openai 7 throws where openai 6 yields it: the
+          // events after it (`response.failed`) are read by resuming right after it.
+          lastSeq = Math.max(lastSeq ?? seq, seq);
+          failures = 0;
+          disconnect();
+          connect();
         },
       );
     }
@@ -416,4 +427,16 @@ function streamResponse(
     connect();
     return finish;
   });
+}
+
+/**
+ * The `sequence_number` of a stream's `error` event when `e` is that event thrown by the SDK (openai 7 throws an
+ * `APIError` carrying the event, with no HTTP status), else undefined: a real request failure.
+ */
+function errorEventSequence(e: unknown): number | undefined {
+  if (!(e instanceof APIError) || e.status !== undefined) return undefined;
+  const event = e.error as { type?: unknown; sequence_number?: unknown } | undefined;
+  return event?.type === 'error' && typeof event.sequence_number === 'number'
+    ? event.sequence_number
+    : undefined;
 }

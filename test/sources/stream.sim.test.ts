@@ -10,6 +10,7 @@ import { hybridStream } from '../../src/sources/hybrid.js';
 import { poll } from '../../src/sources/poll.js';
 import { type StreamOptions, stream } from '../../src/sources/stream.js';
 import type { JobRef, SourceContext, StatusEvent } from '../../src/types.js';
+import { CONNECTIONS_THROUGH_ERROR_EVENT } from '../helpers/sdk.js';
 import { manualSim, scenarioMeta } from '../helpers/sim.js';
 import { seededRandom } from '../helpers/source-context.js';
 
@@ -151,13 +152,14 @@ describe('stream()', () => {
   });
 
   it.each([
-    ['failed', { outcome: 'failed' }, deltas.slice(0, 6).join('')],
-    ['incomplete', { outcome: 'incomplete' }, deltas.slice(0, 6).join('')],
-  ] as const)('ends %s with the text written before the end', async (state, outcome, text) => {
+    // A failed response's stream has an `error` event before `response.failed`: see CONNECTIONS_THROUGH_ERROR_EVENT.
+    ['failed', { outcome: 'failed' }, deltas.slice(0, 6).join(''), CONNECTIONS_THROUGH_ERROR_EVENT],
+    ['incomplete', { outcome: 'incomplete' }, deltas.slice(0, 6).join(''), 1],
+  ] as const)('ends %s with the text written before the end', async (state, outcome, text, calls) => {
     await start();
     const w = watch(await createStreamed({ ...paced, ...outcome }));
     await drive(w.ended);
-    expect(w.last()).toMatchObject({ state, status: state, source: 'stream', done: true, text, calls: 1 });
+    expect(w.last()).toMatchObject({ state, status: state, source: 'stream', done: true, text, calls });
   });
 
   it('ends cancelled: the stream ends with no final event, and one retrieve says why', async () => {

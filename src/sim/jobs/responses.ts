@@ -147,8 +147,10 @@ export class ResponseJob implements SimJob {
     // An incomplete response keeps the text it wrote; a completed one has all of it.
     const written = completed || status === 'incomplete';
     const text = completed ? this.text : this.textAt(t);
-    return {
+    const response: SimResponse = {
       id: this.id,
+      // openai 7 types it (null: the implicit Standard processing); openai 6 does not know it.
+      access_programs: null,
       object: 'response',
       created_at: toUnix(this.createdAt),
       status,
@@ -191,8 +193,12 @@ export class ResponseJob implements SimJob {
           }
         : undefined,
     };
+    return response;
   }
 }
+
+/** A `Response` as both SDK majors type it: openai 7 adds `access_programs`, which openai 6 lacks. */
+type SimResponse = Omit<Response, 'access_programs'> & { access_programs: null };
 
 function responseError(scenario: Scenario): ResponseError {
   return {
