@@ -12,7 +12,7 @@ import {
   type Source,
   watchRun,
 } from '../src/index.js';
-import type { Scenario } from '../src/sim/scenario.js';
+import type { Scenario } from '../src/sim/scenario/scenario.js';
 import { args, option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
 import { type SimHandle, type SimReport, startSimProcess } from './lib/sim-handle.js';

@@ -356,7 +356,7 @@ Where the bytes of one watch go (bisected: each part alone, then together):
 ${bisectTable}
 
 So \`watchRun\` + \`poll()\` ≈ per-watch \`provide\` + actor + \`poll()\` source + RxJS shell
-(${kib(part('provide') + part('actor-shared-machine') + part('poll-source') + part('rx-shell'))} summed, ${kib(watchPoll.bytesPerWatch)} measured). Findings for the owners of \`src/watch-run.ts\` and
+(${kib(part('provide') + part('actor-shared-machine') + part('poll-source') + part('rx-shell'))} summed, ${kib(watchPoll.bytesPerWatch)} measured). Findings for the owners of \`src/watch/watch-run.ts\` and
 \`machines/\` (not changed here), largest first:
 
 1. **\`runMachine.provide({ actors })\` for every watch: ${kib(part('provide'))}** (${pct(part('provide'))} of a watch, and most of the

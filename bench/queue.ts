@@ -15,7 +15,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { createPollBudget, type JobRef, type RunSnapshot, watchRuns } from '../src/index.js';
 import { createRunQueue, watchJobId } from '../src/queue/index.js';
 import { type Simulator, startSimulator } from '../src/sim/index.js';
-import type { Scenario } from '../src/sim/scenario.js';
+import type { Scenario } from '../src/sim/scenario/scenario.js';
 import { args, option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
 import { type SimHandle, type SimReport, startSimProcess } from './lib/sim-handle.js';

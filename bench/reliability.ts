@@ -5,7 +5,7 @@
 // and the "Webhook read at start" section of docs/benchmarks.md.
 import { cpus } from 'node:os';
 import { createWebhookHub, memoryIdempotencyStore, type WebhookHub } from '../src/index.js';
-import { mulberry32 } from '../src/sim/random.js';
+import { mulberry32 } from '../src/sim/scenario/random.js';
 import { makeWebhookSecret } from '../test/helpers/sign-webhook.js';
 import { listenHub } from '../test/helpers/webhook-server.js';
 import {

@@ -3,7 +3,7 @@
 // 50 for `minSamples: 20`) on the strategies benchmark's runs. About a minute; prints a markdown table.
 // Run: npx tsx bench/strategies-tuning.ts
 
-import { deriveSeed, mulberry32 } from '../src/sim/random.js';
+import { deriveSeed, mulberry32 } from '../src/sim/scenario/random.js';
 import {
   adaptivePoll,
   createDurationModel,

@@ -4,7 +4,7 @@
 // Run: npm run bench:strategies [-- --no-sim]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { deriveSeed, mulberry32 } from '../src/sim/random.js';
+import { deriveSeed, mulberry32 } from '../src/sim/scenario/random.js';
 import {
   type AdaptivePollSource,
   adaptivePoll,

@@ -6,7 +6,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import { isRunstateError, tool, watchRun } from '../src/index.js';
 import { startSimulator } from '../src/sim/index.js';
-import { simScheduler } from '../src/sim/scheduler.js';
+import { simScheduler } from '../src/sim/time/scheduler.js';
 
 // Speed 20: the scripted ~6 s of run take ~0.3 s of wall time.
 const sim = await startSimulator({

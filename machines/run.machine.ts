@@ -1,5 +1,5 @@
 import { assign, emit, fromEventObservable, fromPromise, setup } from 'xstate';
-import { JOB_TERMINAL_STATES } from '../src/states.js';
+import { JOB_TERMINAL_STATES } from '../src/model/states.js';
 import type {
   JobKind,
   JobRef,
@@ -9,7 +9,7 @@ import type {
   StatusEvent,
   ToolCall,
   ToolOutput,
-} from '../src/types.js';
+} from '../src/model/types.js';
 
 /** What the machine is created with. Times are epoch ms, handed in so the machine never reads a clock. */
 export interface RunMachineInput {

@@ -10,8 +10,13 @@ export {
 } from '../machines/run.machine.js';
 
 // ── watch ──────────────────────────────────────────────────────────────────────────────────────────────────
-export { type ReplayRunOptions, type ReplayStep, replayRun, type ScriptedStatus } from './replay-run.js';
-export type { StandardSchemaV1 } from './standard-schema.js';
+export {
+  type ReplayRunOptions,
+  type ReplayStep,
+  replayRun,
+  type ScriptedStatus,
+} from './watch/replay-run.js';
+export type { StandardSchemaV1 } from './tools/standard-schema.js';
 export {
   type SchemaTool,
   type ToolCallContext,
@@ -19,9 +24,14 @@ export {
   type ToolHandler,
   type ToolHandlers,
   tool,
-} from './tools.js';
-export { waitForRun } from './wait-for-run.js';
-export { DEFAULT_MAX_WAIT_MS, type PersistedWatch, type WatchRunOptions, watchRun } from './watch-run.js';
+} from './tools/tools.js';
+export { waitForRun } from './watch/wait-for-run.js';
+export {
+  DEFAULT_MAX_WAIT_MS,
+  type PersistedWatch,
+  type WatchRunOptions,
+  watchRun,
+} from './watch/watch-run.js';
 
 // ── compose ────────────────────────────────────────────────────────────────────────────────────────────────
 export {
@@ -168,4 +178,4 @@ export type {
   TerminalState,
   ToolCall,
   ToolOutput,
-} from './types.js';
+} from './model/types.js';

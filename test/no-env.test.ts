@@ -2,7 +2,7 @@ import { lastValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookHub, watchRun } from '../src/index.js';
 import { startSimulator } from '../src/sim/index.js';
-import { simScheduler } from '../src/sim/scheduler.js';
+import { simScheduler } from '../src/sim/time/scheduler.js';
 import { makeWebhookSecret, signWebhook } from './helpers/sign-webhook.js';
 import { scenarioMeta, simClient } from './helpers/sim.js';
 

@@ -6,9 +6,9 @@ import { createActor, fromEventObservable } from 'xstate';
 import { runMachine } from '../../machines/run.machine.js';
 import { createPollBudget, createWebhookHub, poll, watchRun, webhookSource } from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
-import { createRequestMeter } from '../../src/request-meter.js';
-import type { JobRef, SourceContext, StatusEvent } from '../../src/types.js';
-import { attachWatch, watchMachine } from '../../src/watch-actors.js';
+import type { JobRef, SourceContext, StatusEvent } from '../../src/model/types.js';
+import { createRequestMeter } from '../../src/requests/request-meter.js';
+import { attachWatch, watchMachine } from '../../src/watch/watch-actors.js';
 
 const [mode = 'watch-poll', count = '10000'] = process.argv.slice(2);
 const N = Number(count);
@@ -36,7 +36,7 @@ async function seedLoop(id: string): Promise<string | undefined> {
   }
 }
 
-// Parts of one watch, for bisecting (what watchRun builds per subscription; see src/watch-run.ts).
+// Parts of one watch, for bisecting (what watchRun builds per subscription; see src/watch/watch-run.ts).
 const input = (id: string) => ({
   job: { kind: 'response', id } as const,
   kind: 'response' as const,

@@ -4,7 +4,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SchedulerLike } from 'rxjs';
 import { createScaledClock, type SimClock, type SimFaults, simScheduler } from '../../src/sim/index.js';
-import type { Scenario } from '../../src/sim/scenario.js';
+import type { Scenario } from '../../src/sim/scenario/scenario.js';
 import type { SimOp, SimReport } from './sim-process.js';
 
 export type { SimReport } from './sim-process.js';

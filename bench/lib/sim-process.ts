@@ -2,9 +2,9 @@
 // started by startSimProcess (sim-handle.ts) with `fork(this file, [origin, speed, seed, scenario JSON])`, it
 // answers { id, op } messages with { id, result }.
 
-import { createScaledClock } from '../../src/sim/clock.js';
 import { type SimFaults, startSimulator } from '../../src/sim/index.js';
-import type { Scenario } from '../../src/sim/scenario.js';
+import type { Scenario } from '../../src/sim/scenario/scenario.js';
+import { createScaledClock } from '../../src/sim/time/clock.js';
 
 /** What the benchmark asks of the simulator process. */
 export type SimOp = { op: 'faults'; faults: SimFaults } | { op: 'stats' } | { op: 'close' };

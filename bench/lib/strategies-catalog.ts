@@ -2,6 +2,8 @@
  * The strategies the benchmark compares, each replayed in virtual time with the functions the real sources use
  * (`nextDelay` for backoff schedules, `adaptiveDelay` / `nextPollAt` for the learned and the oracle plans).
  */
+
+import type { JobKind } from '../../src/model/types.js';
 import {
   type AdaptivePollSource,
   adaptiveDelay,
@@ -12,7 +14,6 @@ import { type BackoffPolicy, nextDelay, resolveBackoff } from '../../src/sources
 import { HYBRID_FALLBACK_POLL } from '../../src/sources/hybrid.js';
 import { poll } from '../../src/sources/poll.js';
 import { type PollSchedule, scheduleDelay } from '../../src/sources/poll-schedule.js';
-import type { JobKind } from '../../src/types.js';
 import { type DelayFn, replayFixed, replayPolling, type Strategy } from './strategies-replay.js';
 
 /** The seed's loop: retrieve at create, then 0.5 s ×1.5 capped at 5 s, no jitter (its 60 s timeout left out). */

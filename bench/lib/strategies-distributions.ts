@@ -1,4 +1,4 @@
-import { createRandom, deriveSeed, type Random } from '../../src/sim/random.js';
+import { createRandom, deriveSeed, type Random } from '../../src/sim/scenario/random.js';
 
 /** A distribution of job durations the strategies benchmark draws from (whole ms, like the simulator). */
 export interface DurationDistribution {

@@ -4,7 +4,7 @@
  * the last poll that saw it running and the one that saw it end, narrowed by whole-second server timestamps).
  */
 
-import { deriveSeed, mulberry32 } from '../../src/sim/random.js';
+import { deriveSeed, mulberry32 } from '../../src/sim/scenario/random.js';
 import {
   type AdaptivePollSource,
   createDurationModel,

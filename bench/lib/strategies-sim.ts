@@ -5,11 +5,11 @@
  */
 import OpenAI from 'openai';
 import { lastValueFrom } from 'rxjs';
+import type { Source } from '../../src/model/types.js';
 import { startSimulator } from '../../src/sim/index.js';
-import { deriveSeed, mulberry32 } from '../../src/sim/random.js';
-import { simScheduler } from '../../src/sim/scheduler.js';
-import type { Source } from '../../src/types.js';
-import { watchRun } from '../../src/watch-run.js';
+import { deriveSeed, mulberry32 } from '../../src/sim/scenario/random.js';
+import { simScheduler } from '../../src/sim/time/scheduler.js';
+import { watchRun } from '../../src/watch/watch-run.js';
 import type { Strategy } from './strategies-replay.js';
 
 /** One strategy through the simulator and through the replay. */

@@ -6,7 +6,7 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { MalformedResultLineError } from '../errors/malformed-result-line-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
-import type { JobRef } from '../types.js';
+import type { JobRef } from '../model/types.js';
 import { readLines } from './lines.js';
 
 /**

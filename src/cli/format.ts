@@ -1,4 +1,4 @@
-import type { BatchProgress, RunSnapshot, RunState } from '../types.js';
+import type { BatchProgress, RunSnapshot, RunState } from '../model/types.js';
 import type { Output } from './command.js';
 
 /** Colour helpers; each is the identity when colours are off. */

@@ -7,33 +7,33 @@ const COMMANDS: readonly { name: string; summary: string; load(): Promise<Comman
   {
     name: 'demo',
     summary: 'watch a dozen simulated jobs through poll, webhook and hybrid sources, then compare them',
-    load: async () => (await import('./demo.js')).demoCommand,
+    load: async () => (await import('./demo/demo.js')).demoCommand,
   },
   {
     name: 'watch',
     summary:
       'watch one real job (response, batch, assistants run) until it ends; exit 0 only if it completed',
-    load: async () => (await import('./watch.js')).watchCommand,
+    load: async () => (await import('./watch/watch.js')).watchCommand,
   },
   {
     name: 'sim',
     summary: 'run the OpenAI-compatible simulator standalone (scenarios, faults, webhooks)',
-    load: async () => (await import('./sim.js')).simCommand,
+    load: async () => (await import('./sim/sim.js')).simCommand,
   },
   {
     name: 'listen',
     summary: 'a local webhook endpoint that verifies and prints each delivery, and why it refused one',
-    load: async () => (await import('./listen.js')).listenCommand,
+    load: async () => (await import('./listen/listen.js')).listenCommand,
   },
   {
     name: 'worker',
     summary: 'advance durable watches from Redis (runstate/queue); run as many as you like',
-    load: async () => (await import('./worker.js')).workerCommand,
+    load: async () => (await import('./worker/worker.js')).workerCommand,
   },
   {
     name: 'queue',
     summary: 'show the durable watches of a queue by state, live',
-    load: async () => (await import('./queue.js')).queueCommand,
+    load: async () => (await import('./queue/queue.js')).queueCommand,
   },
 ];
 

@@ -1,4 +1,4 @@
-import type { JobRef } from '../types.js';
+import type { JobRef } from '../model/types.js';
 
 /**
  * The key `watchRuns` tags a job with: its id (run id, response id, batch id), the same as `snapshot.id`.

@@ -1,6 +1,6 @@
 import { defer, filter, map, type OperatorFunction } from 'rxjs';
-import { NO_STATES } from '../states.js';
-import type { BatchProgress, RunState } from '../types.js';
+import { NO_STATES } from '../model/states.js';
+import type { BatchProgress, RunState } from '../model/types.js';
 import type { RunUpdate } from './run-update.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { JobKind, JobRef, JobTypes, RunSnapshot } from '../types.js';
+import type { JobKind, JobRef, JobTypes, RunSnapshot } from '../model/types.js';
 
 /** A snapshot of one job in a composed stream, tagged with the job it belongs to. */
 export interface RunSnapshotUpdate<Job = unknown> {

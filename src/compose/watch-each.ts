@@ -12,7 +12,7 @@ import {
   of,
   takeUntil,
 } from 'rxjs';
-import type { JobRef, RunSnapshot } from '../types.js';
+import type { JobRef, RunSnapshot } from '../model/types.js';
 import { jobKey } from './job-key.js';
 import type { RunUpdate } from './run-update.js';
 

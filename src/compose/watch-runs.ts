@@ -1,7 +1,7 @@
 import { defer, from, isObservable, type Observable, throwError } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
-import type { JobRef, RunSnapshot } from '../types.js';
-import { type WatchRunOptions, watchRun } from '../watch-run.js';
+import type { JobRef, RunSnapshot } from '../model/types.js';
+import { type WatchRunOptions, watchRun } from '../watch/watch-run.js';
 import type { UpdateOf } from './run-update.js';
 import { watchEach } from './watch-each.js';
 

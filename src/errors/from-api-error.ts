@@ -1,5 +1,5 @@
 import { APIError } from 'openai';
-import type { JobRef } from '../types.js';
+import type { JobRef } from '../model/types.js';
 import { AuthenticationError } from './authentication-error.js';
 import { BadRequestError } from './bad-request-error.js';
 import { NotFoundError } from './not-found-error.js';

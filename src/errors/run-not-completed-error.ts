@@ -1,4 +1,4 @@
-import type { RunSnapshot } from '../types.js';
+import type { RunSnapshot } from '../model/types.js';
 import { RunstateError } from './runstate-error.js';
 
 /** `waitForRun` rejects with this when the job ended in anything but `completed` (failed, expired, timed_out...). */

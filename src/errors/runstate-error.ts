@@ -1,4 +1,4 @@
-import type { JobRef } from '../types.js';
+import type { JobRef } from '../model/types.js';
 
 /** Stable machine-readable error codes. */
 export type RunstateErrorCode =

@@ -1,5 +1,5 @@
 import type { Run } from 'openai/resources/beta/threads/runs/runs';
-import type { JobRef, JobState, KindAdapter, ToolCall } from '../types.js';
+import type { JobRef, JobState, KindAdapter, ToolCall } from '../model/types.js';
 import { requestOptions, secondsToMs } from './request-options.js';
 
 const STATES: Record<Run['status'], JobState> = {

@@ -1,5 +1,5 @@
 import type { Batch } from 'openai/resources/batches';
-import type { BatchProgress, JobRef, JobState, KindAdapter } from '../types.js';
+import type { BatchProgress, JobRef, JobState, KindAdapter } from '../model/types.js';
 import { requestOptions, secondsToMs } from './request-options.js';
 
 // A batch has more phases than a run; they fold onto the run vocabulary so one machine serves every kind.

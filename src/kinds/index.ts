@@ -1,4 +1,4 @@
-import type { JobKind, KindAdapter } from '../types.js';
+import type { JobKind, KindAdapter } from '../model/types.js';
 import { assistantsRun } from './assistants-run.js';
 import { batch } from './batch.js';
 import { response } from './response.js';

@@ -1,5 +1,5 @@
 import type { Response } from 'openai/resources/responses/responses';
-import type { JobRef, JobState, KindAdapter } from '../types.js';
+import type { JobRef, JobState, KindAdapter } from '../model/types.js';
 import { requestOptions } from './request-options.js';
 
 const STATES: Record<string, JobState> = {

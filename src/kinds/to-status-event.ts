@@ -1,4 +1,4 @@
-import type { KindAdapter, SourceName, StatusEvent } from '../types.js';
+import type { KindAdapter, SourceName, StatusEvent } from '../model/types.js';
 
 /** Normalizes one API object, observed at `at` by `source`, into the event every source emits. */
 export function toStatusEvent<Job>(

@@ -6,7 +6,7 @@ import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { isRunstateError, RunstateError, type RunstateErrorCode } from '../errors/runstate-error.js';
 import { ToolHandlerError } from '../errors/tool-handler-error.js';
 import { WatchDataError } from '../errors/watch-data-error.js';
-import type { JobRef } from '../types.js';
+import type { JobRef } from '../model/types.js';
 
 /**
  * A watch's fault as BullMQ's `failedReason`: `<code>: <message>`, readable in any dashboard, and turned back

@@ -15,10 +15,10 @@ export {
   type RunQueue,
   type RunQueueOptions,
   type WatchCounts,
-} from './run-queue.js';
-// ── worker ──────────────────────────────────────────────────────────────────────────────────────────────────
-export { createRunWorker, type RunWorker, type RunWorkerOptions } from './run-worker.js';
+} from './queue/run-queue.js';
 export type { WatchData } from './watch-data.js';
 // ── webhooks ────────────────────────────────────────────────────────────────────────────────────────────────
-export { connectHub, type HubBridge } from './webhook-bridge.js';
-export type { QueueWebhookFetch } from './webhook-inbox.js';
+export { connectHub, type HubBridge } from './webhooks/webhook-bridge.js';
+export type { QueueWebhookFetch } from './webhooks/webhook-inbox.js';
+// ── worker ──────────────────────────────────────────────────────────────────────────────────────────────────
+export { createRunWorker, type RunWorker, type RunWorkerOptions } from './worker/run-worker.js';

@@ -1,5 +1,5 @@
 import { jobKey } from '../compose/job-key.js';
-import type { JobRef } from '../types.js';
+import type { JobRef } from '../model/types.js';
 
 /**
  * The BullMQ job id of a durable watch: the job's key (`snapshot.id`), which makes `watch()` idempotent.

@@ -1,6 +1,6 @@
 import type { RedisClient } from 'bullmq';
-import { isTerminal } from '../states.js';
-import type { RunSnapshot, TerminalState } from '../types.js';
+import { isTerminal } from '../model/states.js';
+import type { RunSnapshot, TerminalState } from '../model/types.js';
 import { RUNSTATE_KEY_PREFIX } from './job-id.js';
 
 // Two hashes beside the queue's keys (RunQueue.obliterate removes them with it): each watch going on, by job id, with

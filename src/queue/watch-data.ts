@@ -1,7 +1,7 @@
 import { WatchDataError } from '../errors/watch-data-error.js';
 import { adapters } from '../kinds/index.js';
-import type { JobRef, RunSnapshot, RunState } from '../types.js';
-import type { PersistedWatch } from '../watch-run.js';
+import type { JobRef, RunSnapshot, RunState } from '../model/types.js';
+import type { PersistedWatch } from '../watch/watch-run.js';
 
 /**
  * A durable watch as data: what its BullMQ job holds between steps. Any worker restores the watch from it, so

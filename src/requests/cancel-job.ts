@@ -1,7 +1,7 @@
 import { classifyRequestError } from '../errors/from-api-error.js';
+import type { StatusEvent } from '../model/types.js';
 import type { BackoffPolicy } from '../sources/backoff.js';
 import { DEFAULT_RETRY_BACKOFF } from '../sources/poll.js';
-import type { StatusEvent } from '../types.js';
 import { abortedError, type RequestDeps, send, sleep } from './request-deps.js';
 import { exhaustedError, retryDelay, retryRead } from './retry-read.js';
 

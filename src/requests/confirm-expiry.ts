@@ -1,4 +1,4 @@
-import type { StatusEvent } from '../types.js';
+import type { StatusEvent } from '../model/types.js';
 import type { RequestDeps } from './request-deps.js';
 import { retryRead } from './retry-read.js';
 

@@ -2,8 +2,8 @@ import type OpenAI from 'openai';
 import type { SchedulerLike } from 'rxjs';
 import { AbortedError } from '../errors/aborted-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
+import type { CallOptions, JobRef, KindAdapter, RequestMeter, StatusEvent } from '../model/types.js';
 import { MAX_TIMER_MS } from '../sources/backoff.js';
-import type { CallOptions, JobRef, KindAdapter, RequestMeter, StatusEvent } from '../types.js';
 
 /**
  * What the shared request rules need to talk about one job. A `SourceContext` has every field, so a source's

@@ -1,9 +1,9 @@
 import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import type { StatusEvent } from '../model/types.js';
 import { type BackoffPolicy, nextDelay } from '../sources/backoff.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF } from '../sources/poll.js';
 import { retryHintMs } from '../sources/server-hint.js';
-import type { StatusEvent } from '../types.js';
 import { type AdapterCall, abortedError, type RequestDeps, send, sleep } from './request-deps.js';
 
 /** Options of {@link retryRead}. Every field has a default. */

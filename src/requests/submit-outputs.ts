@@ -2,9 +2,9 @@ import { APIError } from 'openai';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import type { RunstateError } from '../errors/runstate-error.js';
+import type { StatusEvent, ToolOutput } from '../model/types.js';
 import type { BackoffPolicy } from '../sources/backoff.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF } from '../sources/poll.js';
-import type { StatusEvent, ToolOutput } from '../types.js';
 import { abortedError, type RequestDeps, send, sleep } from './request-deps.js';
 import { exhaustedError, retryDelay, retryRead, type TransientFailure } from './retry-read.js';
 

@@ -1,10 +1,10 @@
-import type { SimClock } from './clock.js';
-import type { FileStore } from './files.js';
+import type { FileStore } from './files/files.js';
 import type { IdFactory } from './ids.js';
 import type { JobKind } from './jobs/job.js';
 import type { JobRegistry } from './jobs/registry.js';
-import type { Random } from './random.js';
-import type { Scenario } from './scenario.js';
+import type { Random } from './scenario/random.js';
+import type { Scenario } from './scenario/scenario.js';
+import type { SimClock } from './time/clock.js';
 
 /** What every endpoint handler shares: the clock, ids, jobs, files, and how a new job gets its script and dice. */
 export interface SimContext {

@@ -1,4 +1,4 @@
-import type { Random } from './random.js';
+import type { Random } from './scenario/random.js';
 
 /** Makes OpenAI-looking ids (`run_…`, `resp_…`, `batch_…`) from a seeded stream, so a seed replays them. */
 export interface IdFactory {

@@ -12,7 +12,7 @@ export {
   MANUAL_CLOCK_START,
   type ManualClock,
   type SimClock,
-} from './clock.js';
+} from './time/clock.js';
 // ── faults ───────────────────────────────────────────────────────────────────────────────────────────────────
 export type {
   DropFault,
@@ -23,12 +23,12 @@ export type {
   RateLimitFault,
   ServerErrorFault,
   StreamFault,
-} from './faults.js';
+} from './server/faults.js';
 // ── stats: job kinds and timeline steps ──────────────────────────────────────────────────────────────────────
 export type { JobKind } from './jobs/job.js';
 export type { Step } from './jobs/plan.js';
 // ── rate limits ──────────────────────────────────────────────────────────────────────────────────────────────
-export { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limiter.js';
+export { DEFAULT_RATE_LIMITS, type RateLimits } from './server/rate-limiter.js';
 // ── scenarios ────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   DEFAULT_PHASES,
@@ -41,11 +41,11 @@ export {
   type StreamScript,
   type ToolCallSpec,
   validateScenario,
-} from './scenario.js';
+} from './scenario/scenario.js';
 // ── clock, watcher side: an RxJS scheduler on the simulator clock ────────────────────────────────────────────
-export { simScheduler } from './scheduler.js';
+export { simScheduler } from './time/scheduler.js';
 // ── webhooks: signing ────────────────────────────────────────────────────────────────────────────────────────
-export { generateWebhookSecret, signWebhook } from './signing.js';
+export { generateWebhookSecret, signWebhook } from './delivery/signing.js';
 // ── simulator ────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   type ScenarioPicker,
@@ -55,7 +55,7 @@ export {
   startSimulator,
 } from './simulator.js';
 // ── stats ────────────────────────────────────────────────────────────────────────────────────────────────────
-export type { JobStats, RouteStats, SimStats } from './stats.js';
+export type { JobStats, RouteStats, SimStats } from './server/stats.js';
 // ── webhooks: delivery ───────────────────────────────────────────────────────────────────────────────────────
 export type {
   WebhookAttempt,
@@ -67,4 +67,4 @@ export type {
   WebhookFaultRule,
   WebhookFaults,
   WebhookStats,
-} from './webhooks.js';
+} from './delivery/webhooks.js';

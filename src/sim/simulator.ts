@@ -1,23 +1,21 @@
 import type { AddressInfo } from 'node:net';
-import {
-  type ClockOption,
-  createManualClock,
-  type ManualClock,
-  resolveClock,
-  type SimClock,
-} from './clock.js';
 import type { SimContext } from './context.js';
-import { badRequest } from './errors.js';
-import { HttpFaultState, type HttpFaults } from './faults.js';
-import { FileStore, filesRoutes } from './files.js';
+import {
+  type WebhookDelivery,
+  type WebhookDeliveryOptions,
+  WebhookDispatcher,
+  type WebhookEndpoint,
+  type WebhookEndpointOptions,
+  type WebhookFaults,
+} from './delivery/webhooks.js';
+import { FileStore, filesRoutes } from './files/files.js';
 import { createIds } from './ids.js';
-import { assistantsRoutes } from './jobs/assistants.js';
-import { batchesRoutes } from './jobs/batches.js';
+import { assistantsRoutes } from './jobs/assistants-run/assistants.js';
+import { batchesRoutes } from './jobs/batch/batches.js';
 import type { JobKind } from './jobs/job.js';
 import { JobRegistry } from './jobs/registry.js';
-import { responsesRoutes } from './jobs/responses.js';
-import { createRandom, deriveSeed } from './random.js';
-import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limiter.js';
+import { responsesRoutes } from './jobs/response/responses.js';
+import { createRandom, deriveSeed } from './scenario/random.js';
 import {
   DEFAULT_SCENARIO,
   OUTCOMES,
@@ -27,17 +25,19 @@ import {
   type Scenario,
   ScenarioError,
   validateScenario,
-} from './scenario.js';
-import { createSimServer } from './server.js';
-import { type JobStats, jobStats, RequestCounter, type SimStats } from './stats.js';
+} from './scenario/scenario.js';
+import { badRequest } from './server/errors.js';
+import { HttpFaultState, type HttpFaults } from './server/faults.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './server/rate-limiter.js';
+import { createSimServer } from './server/server.js';
+import { type JobStats, jobStats, RequestCounter, type SimStats } from './server/stats.js';
 import {
-  type WebhookDelivery,
-  type WebhookDeliveryOptions,
-  WebhookDispatcher,
-  type WebhookEndpoint,
-  type WebhookEndpointOptions,
-  type WebhookFaults,
-} from './webhooks.js';
+  type ClockOption,
+  createManualClock,
+  type ManualClock,
+  resolveClock,
+  type SimClock,
+} from './time/clock.js';
 
 /** Chooses the scenario of each new job (before `metadata.sim_scenario` overrides it). */
 export type ScenarioPicker = (job: {

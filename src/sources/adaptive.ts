@@ -1,7 +1,7 @@
 import { defer, tap } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
-import { isJobTerminal } from '../states.js';
-import type { JobRef, Source, StatusEvent } from '../types.js';
+import { isJobTerminal } from '../model/states.js';
+import type { JobRef, Source, StatusEvent } from '../model/types.js';
 import { type BackoffOptions, type BackoffPolicy, DEFAULT_POLL_BACKOFF, nextDelay } from './backoff.js';
 import type { DurationModel } from './duration-model.js';
 import { ageOffset } from './job-age.js';

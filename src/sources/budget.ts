@@ -1,8 +1,8 @@
 import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
-import { DueHeap } from '../due-heap.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
-import { isJobTerminal } from '../states.js';
-import type { SourceContext, StatusEvent } from '../types.js';
+import { DueHeap } from '../internal/due-heap.js';
+import { isJobTerminal } from '../model/states.js';
+import type { SourceContext, StatusEvent } from '../model/types.js';
 import { MAX_TIMER_MS, nextDelay } from './backoff.js';
 import {
   exhausted,

@@ -1,5 +1,5 @@
 import { defer, map, merge, share } from 'rxjs';
-import type { Source } from '../types.js';
+import type { Source } from '../model/types.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import { type PollOptions, poll } from './poll.js';
 import { type StreamOptions, type StreamSource, stream } from './stream.js';

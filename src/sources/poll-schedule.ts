@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors/configuration-error.js';
-import type { JobKind } from '../types.js';
+import type { JobKind } from '../model/types.js';
 import {
   type BackoffOptions,
   type BackoffPolicy,

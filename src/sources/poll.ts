@@ -19,8 +19,8 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
-import { isJobTerminal } from '../states.js';
-import type { Fetched, JobKind, Source, SourceContext, StatusEvent } from '../types.js';
+import { isJobTerminal } from '../model/states.js';
+import type { Fetched, JobKind, Source, SourceContext, StatusEvent } from '../model/types.js';
 import {
   type BackoffOptions,
   type BackoffPolicy,

@@ -16,8 +16,8 @@ import {
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
-import { isJobTerminal } from '../states.js';
-import type { Source, SourceContext, StatusEvent } from '../types.js';
+import { isJobTerminal } from '../model/states.js';
+import type { Source, SourceContext, StatusEvent } from '../model/types.js';
 import {
   type BackoffOptions,
   type BackoffPolicy,

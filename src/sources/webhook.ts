@@ -17,8 +17,8 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
-import { isJobTerminal } from '../states.js';
-import type { JobRef, Source, SourceContext, StatusEvent } from '../types.js';
+import { isJobTerminal } from '../model/states.js';
+import type { JobRef, Source, SourceContext, StatusEvent } from '../model/types.js';
 import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 

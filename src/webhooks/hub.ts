@@ -3,7 +3,7 @@ import { type Observable, Subject } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import type { WebhookVerificationError } from '../errors/webhook-verification-error.js';
 import { adapters } from '../kinds/index.js';
-import { isJobTerminal } from '../states.js';
+import { isJobTerminal } from '../model/states.js';
 import { eventJobId, type WebhookEvent } from './event.js';
 import { toWebHandler } from './handler.js';
 import { type IdempotencyStore, memoryIdempotencyStore } from './idempotency.js';

@@ -10,7 +10,7 @@ import {
   RetriesExhaustedError,
 } from '../../src/errors/index.js';
 import type { ManualClock, Scenario, Simulator } from '../../src/sim/index.js';
-import { simScheduler } from '../../src/sim/scheduler.js';
+import { simScheduler } from '../../src/sim/time/scheduler.js';
 import { manualSim, scenarioMeta } from '../helpers/sim.js';
 
 // A manual clock: each test moves the batch to its end by hand, then reads its files through the official SDK.

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
 import type { RunSnapshotUpdate, RunUpdate } from '../../src/compose/run-update.js';
-import type { JobRef, RunSnapshot, RunState } from '../../src/types.js';
+import type { JobRef, RunSnapshot, RunState } from '../../src/model/types.js';
 
 /** A TestScheduler asserting with vitest's deep equality. */
 export const marbles = (): TestScheduler =>

@@ -11,7 +11,7 @@ import {
   watchRuns,
 } from '../../src/index.js';
 import { type Simulator, startSimulator } from '../../src/sim/index.js';
-import { simScheduler } from '../../src/sim/scheduler.js';
+import { simScheduler } from '../../src/sim/time/scheduler.js';
 import { simClient } from '../helpers/sim.js';
 import { createJob } from './sim-jobs.js';
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
 import { progress, type RunProgress } from '../../src/compose/progress.js';
-import { NO_STATES } from '../../src/states.js';
-import type { RunState } from '../../src/types.js';
+import { NO_STATES } from '../../src/model/states.js';
+import type { RunState } from '../../src/model/types.js';
 import { failure, marbles, update } from './fakes.js';
 
 /** An update of a batch with its request counts. */

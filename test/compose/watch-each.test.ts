@@ -2,7 +2,7 @@ import { type Observable, Subject, tap } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { watchEach } from '../../src/compose/watch-each.js';
-import type { JobRef, RunSnapshot } from '../../src/types.js';
+import type { JobRef, RunSnapshot } from '../../src/model/types.js';
 import { failure, ref, snap, update } from './fakes.js';
 
 /** Marbles that compare updates without `known`, which has its own test below. */

@@ -15,7 +15,7 @@ import {
 } from '../../src/index.js';
 import type { Scenario, Simulator } from '../../src/sim/index.js';
 import { startSimulator } from '../../src/sim/index.js';
-import { simScheduler } from '../../src/sim/scheduler.js';
+import { simScheduler } from '../../src/sim/time/scheduler.js';
 import { simClient } from '../helpers/sim.js';
 import { createJob, loggingClient, maxOverlap, QUICK } from './sim-jobs.js';
 

@@ -1,8 +1,6 @@
 import type OpenAI from 'openai';
 import { APIError, APIUserAbortError } from 'openai';
 import { asyncScheduler, type SchedulerLike, Subject, type Subscription } from 'rxjs';
-import { createRequestMeter } from '../../src/request-meter.js';
-import { mulberry32 } from '../../src/sim/random.js';
 import type {
   JobRef,
   JobState,
@@ -11,7 +9,9 @@ import type {
   Source,
   SourceContext,
   StatusEvent,
-} from '../../src/types.js';
+} from '../../src/model/types.js';
+import { createRequestMeter } from '../../src/requests/request-meter.js';
+import { mulberry32 } from '../../src/sim/scenario/random.js';
 
 /** The smallest job object the fake adapter reads. */
 export interface FakeJob {

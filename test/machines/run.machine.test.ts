@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AnyStateNode, createActor, fromEventObservable, fromPromise } from 'xstate';
 import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import { type RunMachineEvent, type RunMachineInput, runMachine } from '../../machines/run.machine.js';
-import type { JobState, StatusEvent, ToolCall } from '../../src/types.js';
+import type { JobState, StatusEvent, ToolCall } from '../../src/model/types.js';
 
 const input: RunMachineInput = {
   job: { kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' },

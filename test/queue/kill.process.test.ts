@@ -1,10 +1,10 @@
 import { QueueEvents } from 'bullmq';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { JobRef } from '../../src/index.js';
+import { NO_STATES } from '../../src/model/states.js';
 import { createRunQueue, type RunQueue } from '../../src/queue/index.js';
-import { createScaledClock } from '../../src/sim/clock.js';
 import { type Outcome, type Scenario, type Simulator, startSimulator } from '../../src/sim/index.js';
-import { NO_STATES } from '../../src/states.js';
+import { createScaledClock } from '../../src/sim/time/clock.js';
 import { cliEnv, killLeftovers, startCli } from '../cli/run-cli.js';
 import { assistantAndThread, scenarioMeta, simClient } from '../helpers/sim.js';
 import { REDIS, uniqueQueueName } from './fixture.js';

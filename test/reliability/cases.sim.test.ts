@@ -13,8 +13,8 @@ import {
 } from '../../src/index.js';
 import { EXPIRY_GRACE_MS } from '../../src/requests/confirm-expiry.js';
 import { type Scenario, type SimFaults, type Simulator, startSimulator } from '../../src/sim/index.js';
-import { simScheduler } from '../../src/sim/scheduler.js';
-import { toolCallRegistry } from '../../src/tool-call-registry.js';
+import { simScheduler } from '../../src/sim/time/scheduler.js';
+import { toolCallRegistry } from '../../src/tools/tool-call-registry.js';
 import { type DrivenSim, drivenSim } from '../helpers/manual-driver.js';
 import { assistantAndThread, scenarioMeta, simClient } from '../helpers/sim.js';
 

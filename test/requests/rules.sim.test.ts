@@ -1,15 +1,15 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assistantsRun } from '../../src/kinds/index.js';
-import { createRequestMeter } from '../../src/request-meter.js';
+import type { JobRef, StatusEvent } from '../../src/model/types.js';
 import { cancelJob } from '../../src/requests/cancel-job.js';
 import { confirmExpiry } from '../../src/requests/confirm-expiry.js';
 import type { RequestDeps } from '../../src/requests/request-deps.js';
+import { createRequestMeter } from '../../src/requests/request-meter.js';
 import { retryRead } from '../../src/requests/retry-read.js';
 import { classifySubmissionError, isWaitingFor, submitOutputs } from '../../src/requests/submit-outputs.js';
 import type { SimFaults, Simulator } from '../../src/sim/index.js';
-import { simScheduler } from '../../src/sim/scheduler.js';
-import type { JobRef, StatusEvent } from '../../src/types.js';
+import { simScheduler } from '../../src/sim/time/scheduler.js';
 import { type DrivenSim, drivenSim } from '../helpers/manual-driver.js';
 import { assistantAndThread, scenarioMeta } from '../helpers/sim.js';
 

@@ -3,20 +3,20 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import type { CursorPageResponse } from 'openai/core/pagination';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import type { StoredFile } from '../../src/sim/files.js';
+import type { WebhookEvent } from '../../src/sim/delivery/webhooks.js';
+import type { StoredFile } from '../../src/sim/files/files.js';
 import {
   generateWebhookSecret,
   type ManualClock,
   type Simulator,
   startSimulator,
 } from '../../src/sim/index.js';
-import type { BatchRequestLine } from '../../src/sim/jobs/batch-requests.js';
-import type { BatchJob } from '../../src/sim/jobs/batches.js';
+import type { RunJob } from '../../src/sim/jobs/assistants-run/run.js';
+import type { ThreadRecord, textMessage } from '../../src/sim/jobs/assistants-run/threads.js';
+import type { BatchRequestLine } from '../../src/sim/jobs/batch/batch-requests.js';
+import type { BatchJob } from '../../src/sim/jobs/batch/batches.js';
 import type { ListPage } from '../../src/sim/jobs/list.js';
-import type { ResponseJob } from '../../src/sim/jobs/responses.js';
-import type { RunJob } from '../../src/sim/jobs/run.js';
-import type { ThreadRecord, textMessage } from '../../src/sim/jobs/threads.js';
-import type { WebhookEvent } from '../../src/sim/webhooks.js';
+import type { ResponseJob } from '../../src/sim/jobs/response/responses.js';
 import { scenarioMeta } from '../helpers/sim.js';
 import { loadSchemas, violations } from './openapi-check.js';
 

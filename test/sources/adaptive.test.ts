@@ -1,6 +1,7 @@
 import type { Subscription } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError } from '../../src/errors/index.js';
+import type { Source, SourceContext, StatusEvent } from '../../src/model/types.js';
 import {
   adaptivePoll,
   createDurationModel,
@@ -11,7 +12,6 @@ import {
   serverDurationMs,
 } from '../../src/sources/adaptive.js';
 import { backoffSchedule } from '../../src/sources/backoff.js';
-import type { Source, SourceContext, StatusEvent } from '../../src/types.js';
 import { type Reply, seededRandom, testSourceContext } from '../helpers/source-context.js';
 
 // Virtual time: vitest's fake timers drive asyncScheduler (see poll.test.ts).

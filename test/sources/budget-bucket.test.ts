@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DueHeap } from '../../src/due-heap.js';
-import { formatResetDuration } from '../../src/sim/rate-limiter.js';
+import { DueHeap } from '../../src/internal/due-heap.js';
+import { formatResetDuration } from '../../src/sim/server/rate-limiter.js';
 import { parseGoDuration, readRequestLimitHeaders } from '../../src/sources/rate-limit-headers.js';
 import { TokenBucket } from '../../src/sources/token-bucket.js';
 

@@ -1,10 +1,10 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, NotFoundError, RetriesExhaustedError } from '../../src/errors/index.js';
+import type { SourceContext } from '../../src/model/types.js';
 import { backoffSchedule } from '../../src/sources/backoff.js';
 import { createPollBudget, type PollBudget } from '../../src/sources/budget.js';
 import { type PollOptions, poll } from '../../src/sources/poll.js';
-import type { SourceContext } from '../../src/types.js';
 import { apiError, type Reply, record, seededRandom, testSourceContext } from '../helpers/source-context.js';
 
 // Virtual time: vitest's fake timers drive asyncScheduler (the budget adopts the watches' scheduler) and the fake

@@ -1,9 +1,9 @@
 import { filter, Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { response } from '../../src/kinds/response.js';
+import type { SourceContext, StatusEvent } from '../../src/model/types.js';
 import { HYBRID_FALLBACK_POLL, hybrid } from '../../src/sources/hybrid.js';
 import { poll } from '../../src/sources/poll.js';
-import type { SourceContext, StatusEvent } from '../../src/types.js';
 import type { WebhookEvent } from '../../src/webhooks/event.js';
 import { createWebhookHub, type WebhookRoutes } from '../../src/webhooks/hub.js';
 import { makeWebhookSecret, signWebhook, webhookEventBody } from '../helpers/sign-webhook.js';

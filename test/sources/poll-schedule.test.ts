@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError } from '../../src/errors/index.js';
+import type { JobRef, Source, SourceContext } from '../../src/model/types.js';
 import { backoffSchedule, DEFAULT_POLL_BACKOFF } from '../../src/sources/backoff.js';
 import { createPollBudget } from '../../src/sources/budget.js';
 import { poll } from '../../src/sources/poll.js';
 import { DEFAULT_POLL_SCHEDULES, scheduleDelay } from '../../src/sources/poll-schedule.js';
-import type { JobRef, Source, SourceContext } from '../../src/types.js';
 import { record, seededRandom, testSourceContext } from '../helpers/source-context.js';
 
 // Virtual time: vitest's fake timers drive asyncScheduler's timers and clock (Date.now).

@@ -3,11 +3,11 @@ import { type Observable, type SchedulerAction, type SchedulerLike, Subject, Sub
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuthenticationError, NotFoundError } from '../../src/errors/index.js';
 import { batch, response } from '../../src/kinds/index.js';
-import { createRequestMeter } from '../../src/request-meter.js';
+import type { JobRef, KindAdapter, SourceContext, StatusEvent } from '../../src/model/types.js';
+import { createRequestMeter } from '../../src/requests/request-meter.js';
 import type { ManualClock, Simulator } from '../../src/sim/index.js';
 import { backoffSchedule } from '../../src/sources/backoff.js';
 import { type PollOptions, poll } from '../../src/sources/poll.js';
-import type { JobRef, KindAdapter, SourceContext, StatusEvent } from '../../src/types.js';
 import { manualSim, scenarioMeta, simClient } from '../helpers/sim.js';
 import { seededRandom } from '../helpers/source-context.js';
 

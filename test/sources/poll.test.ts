@@ -8,9 +8,9 @@ import {
   NotFoundError,
   RetriesExhaustedError,
 } from '../../src/errors/index.js';
+import type { SourceContext } from '../../src/model/types.js';
 import { backoffSchedule, resolveBackoff } from '../../src/sources/backoff.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF, poll } from '../../src/sources/poll.js';
-import type { SourceContext } from '../../src/types.js';
 import { apiError, type Reply, record, seededRandom, testSourceContext } from '../helpers/source-context.js';
 
 // Virtual time: vitest's fake timers drive asyncScheduler's timers and clock (Date.now), and

@@ -3,9 +3,9 @@ import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { asyncScheduler, NEVER } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { response } from '../../src/kinds/response.js';
-import { createRequestMeter } from '../../src/request-meter.js';
+import type { SourceContext, StatusEvent } from '../../src/model/types.js';
+import { createRequestMeter } from '../../src/requests/request-meter.js';
 import { stream } from '../../src/sources/stream.js';
-import type { SourceContext, StatusEvent } from '../../src/types.js';
 import { seededRandom } from '../helpers/source-context.js';
 
 // Pure logic of stream(): a fake client whose server ignores starting_after and replays every event from the

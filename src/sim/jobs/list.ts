@@ -1,4 +1,4 @@
-import { badRequest } from '../errors.js';
+import { badRequest } from '../server/errors.js';
 
 /** A cursor page as OpenAI's list endpoints return it (the SDK's `CursorPage`). */
 export interface ListPage<T> {

@@ -1,4 +1,4 @@
-import type { SimClock } from '../clock.js';
+import type { SimClock } from '../time/clock.js';
 import type { SimJob } from './job.js';
 import type { Step } from './plan.js';
 

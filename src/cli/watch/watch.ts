@@ -1,0 +1,150 @@
+import { parseArgs } from 'node:util';
+import type { JobRef } from '../../model/types.js';
+import { webhookSecretProblem } from '../../webhooks/secret.js';
+import { duration, parseOrUsage, port, required } from '../args.js';
+import { CliError, type CliIo, type Command, UsageError } from '../command.js';
+
+const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
+
+const help = `Usage: runstate watch (--response ID | --batch ID | --thread ID --run ID) [options]
+
+Watches one job until it ends, printing each transition with its time. Prints the error of a failed job.
+
+Options:
+  --response ID         a response created with background: true
+  --batch ID            a batch
+  --thread ID --run ID  an Assistants run (compatible servers and the simulator: OpenAI shut the
+                        Assistants API down on 2026-08-26)
+  --base-url URL        the API (default: OPENAI_BASE_URL, else https://api.openai.com/v1)
+  --source NAME         poll (default), webhook, hybrid (webhooks first, a slow poll as a safety net) or
+                        stream (a response created with background and stream: prints its text as it
+                        comes; other jobs, or a refused stream, fall back to polling and say so)
+  --port N              webhook, hybrid: port to receive webhooks on (required)
+  --host HOST           webhook, hybrid: interface to listen on (default 127.0.0.1)
+  --secret whsec_...    webhook, hybrid: the endpoint's signing secret (default: OPENAI_WEBHOOK_SECRET)
+  --max-wait DURATION   give up after this long, as 90s, 10m or 1h (default 10m); the job goes on
+  --json                one JSON object per transition (with --source stream, per piece of text too),
+                        nothing else on stdout
+  -h, --help            show this help
+
+Exit codes:
+  0  the job completed
+  1  it failed, was cancelled, expired, ended incomplete, or --max-wait passed first
+  2  usage error, missing or refused API key, job not found, server unreachable
+  130  interrupted (Ctrl-C); the job goes on
+
+Environment: OPENAI_API_KEY (required), OPENAI_BASE_URL, OPENAI_WEBHOOK_SECRET, NO_COLOR.
+
+Examples:
+  runstate watch --response resp_68a1...
+  runstate watch --batch batch_68a1... --max-wait 24h
+  runstate watch --response resp_68a1... --source hybrid --port 8080 --secret whsec_...
+  runstate watch --response resp_68a1... --source stream
+  OPENAI_API_KEY=sim runstate watch --base-url http://127.0.0.1:4010/v1 --thread thread_abc --run run_abc`;
+
+const SOURCES = ['poll', 'webhook', 'hybrid', 'stream'] as const;
+
+/** What `runstate watch` was asked to do, checked. */
+export interface WatchRequest {
+  job: JobRef;
+  apiKey: string;
+  baseURL: string | undefined;
+  source: (typeof SOURCES)[number];
+  /** For the webhook and hybrid sources. */
+  webhooks: { port: number; host: string; secret: string } | undefined;
+  maxWaitMs: number;
+  json: boolean;
+}
+
+function jobRef(values: { response?: string; batch?: string; thread?: string; run?: string }): JobRef {
+  const given = [
+    values.response && '--response',
+    values.batch && '--batch',
+    (values.thread || values.run) && '--thread/--run',
+  ].filter(Boolean);
+  if (given.length === 0)
+    throw new UsageError('say which job: --response ID, --batch ID, or --thread ID --run ID');
+  if (given.length > 1) throw new UsageError(`one job at a time: got ${given.join(' and ')}`);
+  if (values.response) return { kind: 'response', id: values.response };
+  if (values.batch) return { kind: 'batch', id: values.batch };
+  if (!values.thread || !values.run)
+    throw new UsageError('an Assistants run needs both --thread ID and --run ID');
+  return { kind: 'assistants.run', threadId: values.thread, runId: values.run };
+}
+
+/** Reads and checks the command line and the environment; throws a one-line `UsageError` or `CliError`. */
+function parse(argv: readonly string[], io: CliIo): WatchRequest {
+  const { values } = parseOrUsage(() =>
+    parseArgs({
+      args: [...argv],
+      options: {
+        response: { type: 'string' },
+        batch: { type: 'string' },
+        thread: { type: 'string' },
+        run: { type: 'string' },
+        'base-url': { type: 'string' },
+        source: { type: 'string', default: 'poll' },
+        port: { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        secret: { type: 'string' },
+        'max-wait': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }),
+  );
+  const job = jobRef(values);
+  const sourceName = values.source as WatchRequest['source'];
+  if (!SOURCES.includes(sourceName)) {
+    throw new UsageError(
+      `--source must be poll, webhook, hybrid or stream (got ${JSON.stringify(values.source)})`,
+    );
+  }
+  const listensForWebhooks = sourceName === 'webhook' || sourceName === 'hybrid';
+  const webhookPort = port('port', values.port);
+  const secret = values.secret ?? io.env.OPENAI_WEBHOOK_SECRET;
+  if (listensForWebhooks) {
+    required(webhookPort, `--source ${sourceName}: --port (where webhooks arrive)`);
+    required(secret, `--source ${sourceName}: --secret (or OPENAI_WEBHOOK_SECRET)`);
+    const problem = webhookSecretProblem(secret);
+    if (problem) {
+      throw new UsageError(
+        `${values.secret !== undefined ? '--secret' : 'OPENAI_WEBHOOK_SECRET'} ${problem}`,
+      );
+    }
+  }
+  const baseURL = values['base-url'];
+  if (baseURL !== undefined && !URL.canParse(baseURL)) {
+    throw new UsageError(
+      `--base-url must be a URL like http://127.0.0.1:4010/v1 (got ${JSON.stringify(baseURL)})`,
+    );
+  }
+  const maxWaitMs = duration('max-wait', values['max-wait']) ?? DEFAULT_MAX_WAIT_MS;
+  // The one place runstate reads the key: the library itself never does.
+  const apiKey = io.env.OPENAI_API_KEY;
+  if (!apiKey) {
+    throw new CliError(
+      'OPENAI_API_KEY is not set: export your API key (against the simulator any value works, e.g. OPENAI_API_KEY=sim)',
+    );
+  }
+  return {
+    job,
+    apiKey,
+    baseURL,
+    source: sourceName,
+    webhooks: listensForWebhooks ? { port: webhookPort!, host: values.host, secret: secret! } : undefined,
+    maxWaitMs,
+    json: values.json,
+  };
+}
+
+/** `runstate watch`. The SDK and the watch machinery load only once the command line is known to be right. */
+export const watchCommand: Command = {
+  help,
+  async run(argv, io) {
+    const request = parse(argv, io);
+    const { watchJob } = await import('./watch-job.js');
+    return watchJob(request, io);
+  },
+};

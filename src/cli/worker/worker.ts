@@ -1,0 +1,119 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import OpenAI from 'openai';
+import { isRunstateError } from '../../errors/runstate-error.js';
+import { createRunWorker } from '../../queue/index.js';
+import { createScaledClock } from '../../sim/time/clock.js';
+import type { ToolHandlers } from '../../tools/tools.js';
+import { integer, parseOrUsage, positive } from '../args.js';
+import { CliError, type CliIo, type Command, UsageError } from '../command.js';
+import { redisFlag } from '../redis-url.js';
+import { aborted, interruption } from '../signals.js';
+
+const help = `Usage: runstate worker --redis URL [options]
+
+Runs a worker that advances durable watches (runstate/queue): each step restores a watch from Redis, makes
+at most one request to the API, saves it, and sleeps until its next step. Run as many as you like, on as many
+machines; a watch whose worker dies is taken over by another. Stops on Ctrl-C or SIGTERM after its steps end.
+
+Options:
+  --redis URL        Redis, redis://[user:password@]host[:port][/db] (required)
+  --name NAME        queue name (default runstate)
+  --rpm N            the organisation's requests per minute, shared by every worker of the queue
+  --concurrency N    steps at once in this worker (default 10)
+  --tools MODULE     a module whose exports are tool handlers by name (default export or named exports)
+  --base-url URL     API base URL (default: OPENAI_BASE_URL, else OpenAI's)
+  --lock-ms N        a step's lock; a dead worker's watches move on after about this long (default 30000)
+  --speed N          with a sped-up simulator: clock ms per real ms (and --origin, the clock's origin, epoch ms)
+  --origin MS
+  -h, --help         show this help
+
+Environment: OPENAI_API_KEY (required), OPENAI_BASE_URL.
+
+Examples:
+  runstate worker --redis redis://127.0.0.1:6379 --rpm 500 --tools ./tools.js
+  OPENAI_API_KEY=sim runstate worker --redis redis://127.0.0.1:6379 --base-url http://127.0.0.1:4010/v1`;
+
+async function loadTools(path: string | undefined): Promise<ToolHandlers> {
+  if (path === undefined) return {};
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(`--tools ${path}: cannot load it (${(error as Error).message})`);
+  }
+  const exports =
+    module.default && typeof module.default === 'object'
+      ? (module.default as Record<string, unknown>)
+      : module;
+  const tools = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function'));
+  if (Object.keys(tools).length === 0) throw new CliError(`--tools ${path}: exports no handler functions`);
+  return tools as ToolHandlers;
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseOrUsage(() =>
+    parseArgs({
+      args: [...argv],
+      options: {
+        redis: { type: 'string' },
+        name: { type: 'string', default: 'runstate' },
+        rpm: { type: 'string' },
+        concurrency: { type: 'string' },
+        tools: { type: 'string' },
+        'base-url': { type: 'string' },
+        'lock-ms': { type: 'string' },
+        speed: { type: 'string' },
+        origin: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }),
+  );
+  const connection = redisFlag(values.redis);
+  const apiKey = io.env.OPENAI_API_KEY;
+  if (!apiKey) {
+    throw new UsageError(
+      'OPENAI_API_KEY is not set: export your API key (against the simulator any value works, e.g. OPENAI_API_KEY=sim)',
+    );
+  }
+  const baseURL = values['base-url'] ?? io.env.OPENAI_BASE_URL;
+  const client = new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}) });
+  const speed = positive('speed', values.speed);
+  const origin = integer('origin', values.origin, { min: 0 });
+  const clock = speed === undefined ? undefined : createScaledClock(speed, origin ?? Date.now());
+  const rpm = integer('rpm', values.rpm, { min: 2 });
+  const concurrency = integer('concurrency', values.concurrency, { min: 1, max: 10_000 });
+  const lockDurationMs = integer('lock-ms', values['lock-ms'], { min: 100 });
+  const tools = await loadTools(values.tools);
+
+  const stop = interruption();
+  try {
+    const worker = await createRunWorker({
+      connection,
+      name: values.name,
+      client,
+      tools,
+      ...(rpm === undefined ? {} : { rpm }),
+      ...(concurrency === undefined ? {} : { concurrency }),
+      ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
+      ...(clock ? { now: () => clock.now(), speed } : {}),
+    }).catch((error: unknown) => {
+      if (isRunstateError(error)) throw new CliError(error.message, 1);
+      throw error;
+    });
+    io.stdout.write(
+      `worker ready: queue ${values.name} on ${connection.host}:${connection.port}${rpm ? `, ${rpm} rpm shared` : ''}\n`,
+    );
+    await aborted(stop.signal);
+    await worker.close();
+    io.stdout.write(`worker stopped after ${worker.stats().steps} steps\n`);
+    return 0;
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** `runstate worker`: advance durable watches from Redis. */
+export const workerCommand: Command = { help, run };

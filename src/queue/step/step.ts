@@ -1,0 +1,175 @@
+import type OpenAI from 'openai';
+import { createActor } from 'xstate';
+import { adapters } from '../../kinds/index.js';
+import { toStatusEvent } from '../../kinds/to-status-event.js';
+import type { RunSnapshot } from '../../model/types.js';
+import { type BackoffPolicy, nextDelay } from '../../sources/backoff.js';
+import { announcedJob } from '../../sources/webhook.js';
+import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
+import { toSnapshot } from '../../watch/snapshot.js';
+import type { WatchData } from '../watch-data.js';
+import { appliedStatus, type InboxEvent, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
+import { type StepContext, settle, takeSlot } from './step-context.js';
+import { attachStep, stepMachine } from './step-machine.js';
+import { stepRequest } from './step-request.js';
+
+/** What a step needs besides the watch's data. */
+export interface StepOptions {
+  client: OpenAI;
+  tools: ToolHandlers;
+  onToolError: ToolErrorPolicy;
+  /** Epoch ms, the same clock the simulator or the API keeps. */
+  now(): number;
+  random(): number;
+  poll: BackoffPolicy;
+  /** Delays after a failed read (5xx, network). */
+  retry: BackoffPolicy;
+  /** Writes the data to the job (tool outputs are saved as soon as they exist). */
+  save(data: WatchData): Promise<void>;
+  signal: AbortSignal;
+  /** Stop the watch (`cancel: true`: and cancel the job) before anything else. */
+  abort?: { cancel: boolean };
+  /** Verified webhook events left for this watch since its last step, oldest first. */
+  webhooks?: readonly InboxEvent[];
+  /** Which of them are applied without a read (see {@link QueueWebhookFetch}). Default `'always'`: none. */
+  webhookFetch?: QueueWebhookFetch;
+}
+
+/** How a step ended: what the worker tells BullMQ. */
+export type StepResult =
+  /** Terminal: the job completes with this snapshot. */
+  | { next: 'done'; snapshot: RunSnapshot }
+  /** Step again after `delayMs` (clock ms). */
+  | { next: 'wait'; delayMs: number; snapshot: RunSnapshot }
+  /** A 429: every worker waits `delayMs`, then this step runs again. */
+  | { next: 'rate_limited'; delayMs: number; snapshot: RunSnapshot }
+  /** The watch cannot know the outcome (401, 403, 404, a throwing handler with `onToolError: 'fail'`). */
+  | { next: 'fault'; error: unknown; snapshot: RunSnapshot };
+
+// A step keeps time with ticks only: timers would outlive nothing, since the actor lives for one step.
+const NO_TIMERS = { setTimeout: () => 0, clearTimeout: () => {} };
+
+// States that wait on an actor's request or the tool handlers; in any other active state the step reads the job.
+const INVOKING = ['running_tools', 'submitting', 'confirming_expiry', 'stopping'];
+
+function isInvoking(value: unknown): boolean {
+  const json = JSON.stringify(value);
+  return INVOKING.some((name) => json.includes(`"${name}"`));
+}
+
+/**
+ * One step of a durable watch: restore the machine from the data, let time arrive as a tick, make at most one
+ * request (a read, or the request an actor of the machine is waiting for), apply it, and say when to step
+ * again. The caller persists `data`, which the step updated in place.
+ */
+export async function runStep(data: WatchData, options: StepOptions): Promise<StepResult> {
+  const adapter = adapters[data.job.kind];
+  let saving: Promise<void> = Promise.resolve();
+  const step: StepContext = {
+    client: options.client,
+    adapter,
+    tools: options.tools,
+    onToolError: options.onToolError,
+    data,
+    now: options.now,
+    // One write at a time, in order: concurrent handlers each record their output.
+    save: () => {
+      saving = saving.catch(() => {}).then(() => options.save(data));
+      return saving;
+    },
+    signal: options.signal,
+    slotUsed: false,
+    parked: false,
+    rateLimitMs: undefined,
+    transient: undefined,
+    fault: undefined,
+    busy: new Set(),
+  };
+  const actor = createActor(stepMachine, {
+    input: {
+      job: data.job,
+      kind: data.job.kind,
+      jobId: adapter.jobId(data.job),
+      startedAt: data.startedAt,
+      maxWaitMs: data.maxWaitMs,
+      toolNames: Object.keys(options.tools),
+    },
+    ...(data.machine ? { snapshot: data.machine } : {}),
+    clock: NO_TIMERS,
+  });
+  attachStep(actor.system, step);
+  let nudged = false;
+  actor.on('nudge', () => {
+    nudged = true;
+  });
+  actor.start();
+  if (options.abort) actor.send({ type: 'abort', cancel: options.abort.cancel });
+  // Before the tick: each event happened before now. A terminal one ends the watch here, so the step reads
+  // nothing; duplicates and stale events fall to the machine's rules, as in process.
+  for (const event of options.webhooks ?? []) {
+    const status = appliedStatus(adapter, event, options.webhookFetch ?? 'always');
+    if (status === undefined) continue;
+    actor.send(toStatusEvent(adapter, announcedJob(data.job, status), event.at, 'webhook'));
+  }
+  // A terminal event may have ended the machine already: a stopped actor takes no tick.
+  if (actor.getSnapshot().status === 'active') actor.send({ type: 'tick', at: options.now() });
+  await settle(step);
+
+  let read = false;
+  const resting = () => actor.getSnapshot().status === 'active' && !isInvoking(actor.getSnapshot().value);
+  if (resting() && takeSlot(step)) {
+    const outcome = await stepRequest(step, adapter.describe(data.job), () =>
+      adapter.retrieve(options.client, data.job, { signal: options.signal }),
+    );
+    if (outcome.ok) {
+      read = true;
+      actor.send(outcome.event);
+      await settle(step);
+    }
+  }
+
+  const s = actor.getSnapshot();
+  data.machine = actor.getPersistedSnapshot();
+  actor.stop();
+  await saving.catch(() => {});
+
+  const done = s.status === 'done';
+  const snapshot = toSnapshot(
+    s.context,
+    !done ? 'watching' : s.value === 'stopped' ? 'stopped' : 'done',
+    data.calls,
+  );
+  if (done && s.value === 'faulted') return { next: 'fault', error: s.context.fault, snapshot };
+  if (done) return { next: 'done', snapshot };
+  if (step.fault) return { next: 'fault', error: step.fault, snapshot };
+
+  if (s.context.state !== data.poll.state || nudged) data.poll = { attempt: 0, state: s.context.state };
+  else if (read) data.poll = { ...data.poll, attempt: data.poll.attempt + 1 };
+  if (step.transient) data.failures++;
+  else if (read) data.failures = 0;
+
+  if (step.rateLimitMs !== undefined) return { next: 'rate_limited', delayMs: step.rateLimitMs, snapshot };
+  const now = options.now();
+  const { deadlineAt, expiresAt } = s.context;
+  let delayMs: number;
+  if (step.transient) {
+    delayMs = nextDelay(options.retry, data.failures - 1, {
+      random: options.random,
+      now,
+      deadline: deadlineAt,
+      hintMs: step.transient.hintMs,
+    });
+  } else if (step.parked) {
+    // An actor waits for its request: the next step makes it at once.
+    delayMs = 0;
+  } else {
+    delayMs = nextDelay(options.poll, data.poll.attempt, {
+      random: options.random,
+      now,
+      deadline: deadlineAt,
+    });
+  }
+  // Wake up at the expiry, so it is noticed on time (the deadline is already a bound of nextDelay).
+  if (expiresAt !== null && expiresAt > now) delayMs = Math.min(delayMs, expiresAt - now);
+  return { next: 'wait', delayMs, snapshot };
+}

@@ -1,0 +1,90 @@
+import { type ConnectionOptions, Job, Queue } from 'bullmq';
+import { adapters } from '../../kinds/index.js';
+import type { JobKind, JobRef } from '../../model/types.js';
+import { eventJobId, type WebhookEvent } from '../../webhooks/event.js';
+import type { WebhookHub } from '../../webhooks/hub.js';
+import { watchJobId } from '../job-id.js';
+import { encodeInboxEvent, INBOX_TTL_MS, inboxKeyType } from './webhook-inbox.js';
+
+/** A hub wired to a queue: counters, and a way to unwire it. */
+export interface HubBridge {
+  /**
+   * `promoted`: events handed to a watch (left beside its job, which steps now or is already due or stepping);
+   * `dropped`: no watch.
+   */
+  stats(): { promoted: number; dropped: number };
+  close(): Promise<void>;
+}
+
+/** The watches an event could be about: one per kind that recognises its type. */
+function candidates(event: WebhookEvent): JobRef[] {
+  const id = eventJobId(event);
+  if (id === undefined) return [];
+  return (Object.keys(adapters) as JobKind[])
+    .filter((kind) => adapters[kind].webhookStatus(event.type) !== undefined)
+    .map((kind): JobRef => (kind === 'assistants.run' ? { kind, threadId: '', runId: id } : { kind, id }));
+}
+
+/**
+ * Hands each verified event of a webhook hub to the durable watch of its job, in whichever process the hub
+ * runs: the event is left beside the watch's job (a list its next step takes), and a sleeping watch is
+ * promoted, so some worker steps it now. That step applies a terminal event without reading the job, or reads
+ * it, as the worker's `webhookFetch` says. The hub already delivers
+ * each `webhook-id` once (share its idempotency store in Redis across instances). Events for jobs nobody
+ * watches are counted and dropped.
+ */
+export function connectHub(hub: WebhookHub, name: string, connection: ConnectionOptions): HubBridge {
+  const queue = new Queue(name, { connection });
+  queue.on('error', () => {});
+  let promoted = 0;
+  let dropped = 0;
+  const pending = new Set<Promise<void>>();
+
+  async function route(event: WebhookEvent): Promise<void> {
+    for (const ref of candidates(event)) {
+      const id = watchJobId(ref);
+      const job = await Job.fromId(queue, id);
+      if (!job) continue;
+      // Left before the state is read: a worker that moves the watch to delayed reads the list after, so either
+      // it sees this event or this bridge sees the watch delayed (and promotes it); the event never waits a poll.
+      const redis = await queue.backend.client;
+      const key = queue.toKey(inboxKeyType(id));
+      await redis
+        .multi()
+        .runCommand('rpush', [key, encodeInboxEvent(event)])
+        .runCommand('pexpire', [key, INBOX_TTL_MS])
+        .exec();
+      const state = await job.getState();
+      if (state === 'delayed') {
+        // Another instance may promote it first; BullMQ then says it is not delayed, which is just as good.
+        await job.promote().catch(() => {});
+        promoted++;
+        return;
+      }
+      if (state === 'waiting' || state === 'active' || state === 'prioritized') {
+        promoted++;
+        return;
+      }
+      // The watch ended: nobody will take the event.
+      await redis.del(key);
+    }
+    dropped++;
+  }
+
+  const subscription = hub.events$.subscribe((event) => {
+    const p = route(event).catch(() => {
+      dropped++;
+    });
+    pending.add(p);
+    p.then(() => pending.delete(p));
+  });
+
+  return {
+    stats: () => ({ promoted, dropped }),
+    async close() {
+      subscription.unsubscribe();
+      await Promise.allSettled([...pending]);
+      await queue.close();
+    },
+  };
+}

@@ -1,0 +1,297 @@
+import { setMaxListeners } from 'node:events';
+import { type ConnectionOptions, DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import type OpenAI from 'openai';
+import { ConfigurationError } from '../../errors/configuration-error.js';
+import type { RunSnapshot } from '../../model/types.js';
+import {
+  type BackoffOptions,
+  DEFAULT_POLL_BACKOFF,
+  MAX_TIMER_MS,
+  resolveBackoff,
+} from '../../sources/backoff.js';
+import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
+import { changeKey } from '../../watch/snapshot.js';
+import type { WebhookHub } from '../../webhooks/hub.js';
+import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from '../connection.js';
+import { encodeFault } from '../fault-codec.js';
+import { cancelKeyType, decodeCancel } from '../queue/cancel-request.js';
+import { watchOutcome as outcome, type StateTally, stateTally } from '../state-tally.js';
+import { runStep, type StepResult } from '../step/step.js';
+import { parseWatchData } from '../watch-data.js';
+import { connectHub, type HubBridge } from '../webhooks/webhook-bridge.js';
+import { decodeInbox, inboxKeyType, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
+import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
+import { storedForm, withFullJob } from './slim-job.js';
+
+/** Options of {@link createRunWorker}. */
+export interface RunWorkerOptions {
+  /** Redis: `{ host, port }` or an ioredis instance (with `maxRetriesPerRequest: null`). */
+  connection: ConnectionOptions;
+  /** The queue's name, as given to `createRunQueue`. Default `'runstate'`. */
+  name?: string;
+  /** The OpenAI client every step uses; runstate never reads OPENAI_API_KEY itself. */
+  client: OpenAI;
+  /** Handlers for `requires_action` tool calls, by tool name. They receive the call id: make them idempotent. */
+  tools?: ToolHandlers;
+  /** What a throwing handler does: `'report'` (default) or `'fail'`. */
+  onToolError?: ToolErrorPolicy;
+  /** The organisation's requests per minute, shared by every worker of the queue (BullMQ's global limiter). */
+  rpm?: number;
+  /** Steps this worker runs at once. Default 10. */
+  concurrency?: number;
+  /** A webhook hub: its verified events make the watch of their job step now, whichever worker holds it. */
+  hub?: WebhookHub;
+  /**
+   * What a step does with the webhook events handed to its watch (by this worker's hub or any `connectHub`):
+   * `'always'` (default, as `webhookSource`) reads the job, so the terminal snapshot carries the full object;
+   * `'when-needed'` applies a terminal event without a read (0 retrieves; no output or usage in the snapshot),
+   * and reads for any other event.
+   */
+  webhookFetch?: QueueWebhookFetch;
+  /** The poll schedule. Default: 500 ms ×1.5 up to 5 s. */
+  poll?: BackoffOptions;
+  /** Give up with a `QueueUnavailableError` when Redis is not reachable within this many ms. Default 5000. */
+  connectTimeoutMs?: number;
+  /** Epoch ms clock (the API's; a sped-up simulator's in tests). Default `Date.now`. */
+  now?: () => number;
+  /** Clock ms per wall-clock ms, when `now` runs faster than real time. Default 1. */
+  speed?: number;
+  /** Random source in [0, 1) for jitter. Default `Math.random`. */
+  random?: () => number;
+  /**
+   * How long a step's lock lasts without renewal: a worker that died (or lost Redis) mid-step hands its watch to
+   * another worker after about this long. Default 30 000 (BullMQ's).
+   */
+  lockDurationMs?: number;
+}
+
+/** A running worker. */
+export interface RunWorker {
+  /** The BullMQ worker underneath. */
+  readonly worker: Worker;
+  /** Steps run, and webhook events routed or dropped, since start. */
+  stats(): { steps: number; webhooks: { promoted: number; dropped: number } };
+  /** Finishes the steps in flight and closes every connection. */
+  close(): Promise<void>;
+}
+
+// No budget of our own: a limit no fleet reaches, so that a 429's manual rate limit still stops every worker.
+const UNLIMITED: LimiterOptions = { max: 1_000_000_000, duration: 60_000 };
+
+/**
+ * How long ended watches stay in Redis: a day for a terminal snapshot (`result()` and `observe()` answer from it),
+ * a week for a typed error. A worker's setting rather than each job's, so that no job stores it.
+ */
+const RETENTION = {
+  removeOnComplete: { age: 24 * 3600, count: 100_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+// Reads after a failure: a jittered backoff from 1 s up to 30 s.
+const RETRY_BACKOFF = resolveBackoff({ initialDelayMs: 1000, factor: 2, maxDelayMs: 30_000, jitter: 'full' });
+
+/** What a progress event carries: that the watch's snapshot changed, and to what state (for dashboards). */
+function progressNotice(s: RunSnapshot): { state: string } {
+  return { state: s.state };
+}
+
+/** Records where a step left its watch: ended with its outcome, or in a new state (`moved`). */
+function tallyStep(tally: StateTally, id: string, result: StepResult, moved: boolean) {
+  if (result.next === 'done' || result.next === 'fault') return tally.end(id, outcome(result));
+  return moved ? tally.move(id, result.snapshot.state) : undefined;
+}
+
+/**
+ * Starts a worker that advances durable watches: each step restores the watch from its job, makes at most one
+ * request, persists, and sleeps as a delayed job. Run as many as you like, on as many machines; BullMQ hands a
+ * watch whose worker died to another one.
+ *
+ * @example
+ * const worker = await createRunWorker({ connection, client: new OpenAI(), rpm: 500, tools: { get_weather } });
+ */
+export async function createRunWorker(options: RunWorkerOptions): Promise<RunWorker> {
+  const name = options?.name ?? DEFAULT_QUEUE_NAME;
+  checkConnection(options?.connection, name, 'createRunWorker');
+  const { connection, client, tools = {}, onToolError = 'report', hub, webhookFetch = 'always' } = options;
+  if (!client || typeof client !== 'object' || !('baseURL' in client)) {
+    throw new ConfigurationError('createRunWorker needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
+  }
+  const concurrency = options.concurrency ?? 10;
+  if (!(Number.isInteger(concurrency) && concurrency > 0)) {
+    throw new ConfigurationError(
+      `createRunWorker: concurrency must be a positive integer (got ${concurrency})`,
+    );
+  }
+  if (options.rpm !== undefined && !(Number.isInteger(options.rpm) && options.rpm >= MIN_RPM)) {
+    throw new ConfigurationError(
+      `createRunWorker: rpm must be an integer >= ${MIN_RPM} (got ${options.rpm})`,
+    );
+  }
+  if (webhookFetch !== 'always' && webhookFetch !== 'when-needed') {
+    throw new ConfigurationError(
+      `createRunWorker: webhookFetch must be 'always' or 'when-needed' (got ${JSON.stringify(webhookFetch)})`,
+    );
+  }
+  const now = options.now ?? Date.now;
+  const speed = options.speed ?? 1;
+  const random = options.random ?? Math.random;
+  const poll = resolveBackoff(options.poll, DEFAULT_POLL_BACKOFF, 'poll');
+  const wallMs = (clockMs: number) => Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(clockMs / speed)));
+  const scaled = (l: LimiterOptions): LimiterOptions => ({ max: l.max, duration: wallMs(l.duration) });
+  const closing = new AbortController();
+  // Every step in flight listens to this signal (one listener each, removed when the step ends): not a leak.
+  setMaxListeners(0, closing.signal);
+  let steps = 0;
+
+  // Set once Redis answered, before the worker runs its first step.
+  let tally: StateTally;
+  // BullMQ 6 sets a manual rate limit through the queue (Worker.rateLimit is deprecated): one connection more.
+  let limits: Queue;
+
+  const processor = async (job: Job, token?: string) => {
+    steps++;
+    const id = String(job.id);
+    let data: ReturnType<typeof parseWatchData>;
+    try {
+      // The stored machine keeps a slim object; the full one comes back from the published snapshot.
+      const parsed = parseWatchData(job.data, id);
+      data = withFullJob(parsed, parsed.snapshot ?? job.progress);
+    } catch (e) {
+      await tally.endUnread(id, 'error');
+      throw new UnrecoverableError(encodeFault(e));
+    }
+    const redis = await worker.backend.client;
+    const cancelKey = worker.toKey(cancelKeyType(id));
+    // Webhook events left by a bridge since the last step; removed only once the step persisted what they did.
+    const inboxKey = worker.toKey(inboxKeyType(id));
+    const stepped = data.machine !== undefined;
+    const before = data.poll.state;
+    const [cancelRequest, inbox] = await Promise.all([
+      redis.get(cancelKey),
+      redis.lrange(inboxKey, 0, -1),
+      // On the tally from its first step, before it can end: only a watch on it counts when it ends.
+      stepped ? undefined : tally.move(id, 'queued'),
+    ]);
+    const abort = decodeCancel(cancelRequest);
+    // A signal of this step's own, dropped with it: the openai SDK never removes the listener it adds to a
+    // request's signal, so a worker-long signal would keep every request of every step alive (heap grew with steps).
+    const stepAbort = new AbortController();
+    const onClose = () => stepAbort.abort();
+    closing.signal.addEventListener('abort', onClose, { once: true });
+    let result: StepResult;
+    try {
+      result = await runStep(data, {
+        client,
+        tools,
+        onToolError,
+        now,
+        random,
+        poll,
+        retry: RETRY_BACKOFF,
+        save: (d) => job.updateData(storedForm(d)),
+        signal: stepAbort.signal,
+        ...(abort ? { abort } : {}),
+        webhooks: decodeInbox(inbox),
+        webhookFetch,
+      });
+    } finally {
+      closing.signal.removeEventListener('abort', onClose);
+    }
+    const key = changeKey(result.snapshot);
+    const publish =
+      result.next !== 'done' && (data.snapshot === undefined || changeKey(data.snapshot) !== key);
+    if (publish) data.snapshot = result.snapshot;
+    await job.updateData(storedForm(data));
+    await Promise.all([
+      // A notice, not the snapshot: BullMQ copies each progress into the event stream (observe reads the job).
+      publish ? job.updateProgress(progressNotice(result.snapshot)) : undefined,
+      // After the data: a step run again after a crash restores the ended machine and cannot count it twice. A
+      // step BullMQ runs again (stalled, or retried) may follow one that saved its data but not its state here.
+      tallyStep(
+        tally,
+        id,
+        result,
+        !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
+      ),
+    ]);
+    // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
+    if (abort) await redis.del(cancelKey);
+    // Only the events this step took: one a bridge added meanwhile stays for the next step.
+    if (inbox.length > 0) await redis.ltrim(inboxKey, inbox.length, -1);
+    switch (result.next) {
+      case 'done':
+        return result.snapshot;
+      case 'fault':
+        throw new UnrecoverableError(encodeFault(result.error));
+      case 'rate_limited':
+        // BullMQ's manual rate limit: the whole queue waits, not only this worker.
+        await limits.rateLimit(wallMs(result.delayMs));
+        throw Worker.RateLimitError();
+      case 'wait':
+        await job.moveToDelayed(Date.now() + wallMs(result.delayMs), token);
+        // A bridge that saw this watch active left its event without promoting: step again now for it.
+        if ((await redis.llen(inboxKey)) > 0) await job.promote().catch(() => {});
+        throw new DelayedError();
+    }
+  };
+
+  let lastError: unknown;
+  const worker = new Worker(name, processor, {
+    connection,
+    concurrency,
+    autorun: false,
+    // A worker killed mid-step loses its lock; the stalled-job checker hands the watch to another worker.
+    maxStalledCount: 10,
+    ...(options.lockDurationMs
+      ? { lockDuration: options.lockDurationMs, stalledInterval: Math.ceil(options.lockDurationMs / 2) }
+      : {}),
+    ...RETENTION,
+    // Always a limiter: BullMQ applies a manual rate limit (a 429's retry-after) only to a limited queue.
+    limiter: options.rpm ? scaled(limiterFor(options.rpm)) : UNLIMITED,
+  });
+  worker.on('error', (e) => {
+    lastError = e;
+  });
+  try {
+    await whenReady(
+      worker.waitUntilReady(),
+      connection,
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      () => lastError,
+    );
+  } catch (e) {
+    // close(), not disconnect(): BullMQ's disconnect waits for a connection that never came.
+    await worker.close().catch(() => {});
+    throw e;
+  }
+  tally = stateTally(await worker.backend.client, (type) => worker.toKey(type));
+  limits = new Queue(name, { connection, skipMetasUpdate: true });
+  limits.on('error', (e) => {
+    lastError = e;
+  });
+  // A step that failed for good without a typed error (its attempts spent, e.g. Redis lost again and again) leaves
+  // the tally too; `end` is idempotent, so the typed faults the processor already counted change nothing.
+  worker.on('failed', (job) => {
+    if (job && job.attemptsMade >= (job.opts.attempts ?? 1))
+      void tally.end(String(job.id), 'error').catch(() => {});
+  });
+  void worker.run().catch((e) => {
+    lastError = e;
+  });
+  const bridge: HubBridge | undefined = hub ? connectHub(hub, worker.name, connection) : undefined;
+
+  let closed: Promise<void> | undefined;
+  return {
+    worker,
+    stats: () => ({ steps, webhooks: bridge?.stats() ?? { promoted: 0, dropped: 0 } }),
+    close() {
+      closed ??= (async () => {
+        await bridge?.close();
+        await worker.close();
+        await limits.close();
+        closing.abort();
+      })();
+      return closed;
+    },
+  };
+}
