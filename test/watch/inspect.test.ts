@@ -55,7 +55,12 @@ async function driveUntil(sim: Simulator<ManualClock>, done: Promise<unknown>): 
       settled = true;
     },
   );
-  for (let i = 0; i < 2_000 && !settled; i++) await sim.clock.advance(50);
+  for (let i = 0; i < 2_000 && !settled; i++) {
+    await sim.clock.advance(50);
+    // A poll the advance fired is an HTTP round trip: let it reach the server before time moves on, or a slower
+    // runtime (seen on Node 24) answers it a whole phase late.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   await done;
 }
 

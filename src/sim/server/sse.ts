@@ -32,6 +32,9 @@ export interface SseReply {
   from: number;
 }
 
+/** Real ms between a dropped stream's last event and its close: time for the client to read what came. */
+const DROP_GRACE_MS = 20;
+
 /** An SSE frame as OpenAI writes it: `event:` then one JSON `data:` line. */
 export function formatSse(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -67,7 +70,11 @@ export function serveSse(
     stop();
     // End the socket, not the response: what was written still goes out (the client gets exactly `dropAfter`
     // events), then the connection closes in the middle of the chunked body, which the client sees as a drop.
-    res.socket?.end();
+    // Not at once: a fetch body that errors discards what it received and was not read yet (WHATWG streams clear
+    // their queue on error), so the close waits until the events are flushed and the client had a moment to
+    // read them (Node 24's fetch lost the last two of four events otherwise).
+    const socket = res.socket;
+    res.write('', () => setTimeout(() => socket?.end(), DROP_GRACE_MS));
   };
 
   function pump(): void {
