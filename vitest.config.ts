@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 // CI asks for a JSON report too, to print a plain "N passed, N failed" closing line.
 const jsonReport = process.env.VITEST_JSON_REPORT;
@@ -8,6 +9,23 @@ const jsonReport = process.env.VITEST_JSON_REPORT;
 const SIM = 'test/**/*.sim.test.ts';
 const REDIS = 'test/**/*.redis.test.ts';
 const PROCESS = 'test/**/*.process.test.ts';
+
+/**
+ * Vitest queues the projects in name order (process, redis, sim, unit), each longest file first. unit's longest
+ * file (docs/samples, ~20 s of compiling) then starts last and the run waits for it. The sim project's 29 files,
+ * none of them long, go last instead, to fill the workers to the end: on the per-file times of a full run, the
+ * whole takes what one longest-first queue over every file takes, where name order takes 8 % more.
+ */
+const PROJECT_ORDER = ['process', 'redis', 'unit', 'sim'];
+
+/** Vitest's own order (failed first, then longest first) inside each project; the projects in PROJECT_ORDER. */
+class ProjectOrder extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (spec: TestSpecification) => PROJECT_ORDER.indexOf(spec.project.name);
+    // Array sort is stable: each project keeps the order Vitest gave its files.
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -22,6 +40,7 @@ export default defineConfig({
     // their time waiting (a simulator clock, child processes, Redis), so at least three files at a time keep two
     // cores busy. The projects share these workers: they run together, in one report.
     maxWorkers: Math.max(3, availableParallelism() - 1),
+    sequence: { sequencer: ProjectOrder },
     reporters: jsonReport ? ['default', 'json'] : ['default'],
     ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
     // One project per thing a test needs, so `vitest run --project unit` needs nothing running and bundles nothing.
