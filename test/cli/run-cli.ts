@@ -7,7 +7,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /**
  * `node <src/cli/main.ts bundled>`: the CLI from source, as a real child process. The bundle is made once per run
  * (test/setup/cli-bundle.ts), so a start does not compile the sources through tsx again; `npx runstate` through
- * tsx has its own test (help.test.ts).
+ * tsx has its own test (help.process.test.ts).
  */
 const nodeArgs = (args: readonly string[]): string[] => [
   // A command given a TypeScript module to load (`worker --tools tools.ts`) needs tsx registered, as bin/runstate.js

@@ -5,7 +5,7 @@ import { createPrinter } from '../../../src/cli/watch/watch-printer.js';
 import type { RunSnapshot } from '../../../src/model/types.js';
 import { terminal } from '../../helpers/terminal.js';
 
-// Output formatting only: a recording stream stands in for the terminal (watch.test.ts runs the real command).
+// Output formatting only: a recording stream stands in for the terminal (watch.process.test.ts runs the real command).
 const AT = Date.parse('2026-12-02T00:00:00.000Z');
 
 function batchAt(

@@ -3,7 +3,7 @@ import type { QueueEvents } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { routeByJob } from '../../../src/queue/observe/event-router.js';
 
-// Pure routing logic: an EventEmitter stands in for BullMQ's QueueEvents (the real one is in run-queue.sim.test.ts).
+// Pure routing logic: an EventEmitter stands in for BullMQ's QueueEvents (the real one is in run-queue.redis.test.ts).
 describe('routeByJob', () => {
   it("hands an event to its job's handlers only, with one listener per event type", () => {
     const events = new EventEmitter();
