@@ -64,7 +64,7 @@ export interface RunWorkerOptions {
   /**
    * The poll schedule.
    *
-   * @defaultValue 500 ms ×1.5 up to 5 s
+   * @defaultValue `DEFAULT_POLL_BACKOFF`: 500 ms ×1.5 up to 5 s, no jitter
    */
   poll?: BackoffOptions;
   /**
