@@ -6,10 +6,15 @@ export default defineConfig([
       index: 'src/index.ts',
       'sim/index': 'src/sim/index.ts',
       'queue/index': 'src/queue/index.ts',
-      // runstate/machine: the pure run machine alone (no RxJS, no OpenAI client), for XState users and tools.
-      machine: 'machines/run.machine.ts',
+      // runstate/machine: the pure run machine and its types (no RxJS, no OpenAI client), for XState users and tools.
+      'machine/index': 'src/machine/index.ts',
+      'polling/index': 'src/polling/index.ts',
+      'webhooks/index': 'src/webhooks/index.ts',
     },
     format: ['esm', 'cjs'],
+    // Entries share chunks in CommonJS too (tsup splits only ESM by default): without it each .cjs entry holds its
+    // own copy of the modules it uses, and `require('runstate').runMachine !== require('runstate/machine').runMachine`.
+    splitting: true,
     dts: true,
     sourcemap: true,
     clean: true,

@@ -4,8 +4,8 @@
 // Run: npm run bench:reliability [-- --jobs 1000 --hostile 10000]. Only the default sizes write docs/reliability.md
 // and the "Webhook read at start" section of docs/benchmarks.md.
 import { cpus } from 'node:os';
-import { createWebhookHub, memoryIdempotencyStore, type WebhookHub } from '../src/index.js';
 import { mulberry32 } from '../src/sim/scenario/random.js';
+import { createWebhookHub, memoryIdempotencyStore, type WebhookHub } from '../src/webhooks/index.js';
 import { makeWebhookSecret } from '../test/helpers/sign-webhook.js';
 import { listenHub } from '../test/helpers/webhook-server.js';
 import {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package as a user gets it: `npm pack` (prepack builds dist/), installed into a fresh project from the local
 # npm cache, a consumer compiled with tsc under moduleResolution node16 and node10, run against the simulator
-# (ESM and CommonJS), and `npx runstate --version`. Run by .ci/run after `npm test`; `npm run test:pack` by hand.
+# (ESM and CommonJS), every subpath imported and sharing one copy of what two entries export, and
+# `npx runstate --version`. Run by .ci/run after `npm test`; `npm run test:pack` by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -28,24 +29,45 @@ mkdir -p "$consumer/src"
 cd "$consumer"
 printf '{ "name": "consumer", "private": true, "type": "module" }\n' > package.json
 npm install --prefer-offline --no-audit --no-fund --ignore-scripts --loglevel=error \
-  "$work/$tarball" "openai@$(version openai)" "rxjs@$(version rxjs)" "xstate@$(version xstate)" >/dev/null
+  "$work/$tarball" "openai@$(version openai)" "rxjs@$(version rxjs)" "xstate@$(version xstate)" \
+  "bullmq@$(version bullmq)" >/dev/null
 
 cat > src/consumer.ts <<'TS'
 import OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import type { Response } from 'openai/resources/responses/responses';
-import { type RunSnapshot, type StandardSchemaV1, tool, waitForRun, watchRun } from 'runstate';
-import { runMachine } from 'runstate/machine';
+import * as root from 'runstate';
+import { type RunSnapshot, tool, waitForRun, watchRun } from 'runstate';
+import { runMachine, type StatusEvent } from 'runstate/machine';
+import { DEFAULT_POLL_SCHEDULES, type PollSchedule, scheduleDelay } from 'runstate/polling';
+import { watchJobId } from 'runstate/queue';
 import { startSimulator } from 'runstate/sim';
+import { createWebhookHub, type IdempotencyStore, memoryIdempotencyStore } from 'runstate/webhooks';
 
 // Types follow the job's kind, as they do in the repository's own type tests.
 export function typed(client: OpenAI): Promise<Batch> {
   watchRun({ client, job: { kind: 'response', id: 'resp_1' } }).subscribe((s: RunSnapshot<Response>) => s.job?.id);
-  const text: StandardSchemaV1<unknown, string> = {
-    '~standard': { version: 1, vendor: 'x', validate: (value) => ({ value: String(value) }) },
+  const text = {
+    '~standard': {
+      version: 1 as const,
+      vendor: 'x',
+      validate: (value: unknown) => ({ value: String(value) }),
+      types: { input: undefined as unknown, output: '' },
+    },
   };
   tool(text, (s) => s.toUpperCase());
   return waitForRun({ client, job: { kind: 'batch', id: 'batch_1' } });
+}
+
+// Every subpath loads, and an entry re-exporting another's module hands out the very same object: the CommonJS
+// build once held a second runMachine in runstate/machine.
+export function entries(): string {
+  const response: PollSchedule = DEFAULT_POLL_SCHEDULES.response;
+  const store: IdempotencyStore = memoryIdempotencyStore();
+  const event: StatusEvent['type'] = 'status';
+  const loaded = [scheduleDelay(response, 0, 0, () => 0.5) > 0, typeof store.claim, event, typeof watchJobId];
+  const shared = root.runMachine === runMachine && root.createWebhookHub === createWebhookHub;
+  return `${loaded.join(' ')} ${shared ? 'shared' : 'duplicated'}`;
 }
 
 export async function run(): Promise<string> {
@@ -54,7 +76,7 @@ export async function run(): Promise<string> {
     const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim' });
     const r = await client.responses.create({ model: 'gpt-4o-mini', input: 'hi', background: true });
     const done = await waitForRun({ client, job: { kind: 'response', id: r.id } });
-    return `${done.status} ${typeof runMachine.transition}`;
+    return `${done.status} ${typeof runMachine.transition} ${entries()}`;
   } finally {
     await sim.close();
   }
@@ -70,12 +92,13 @@ echo '{ "type": "commonjs" }' > out/cjs/package.json
 
 esm=$(node out/esm/main.js)
 cjs=$(node -e "require('./out/cjs/consumer.js').run().then((s) => console.log(s))")
-[ "$esm" = "completed function" ] || { echo "pack smoke: ESM consumer printed '$esm'" >&2; exit 1; }
-[ "$cjs" = "completed function" ] || { echo "pack smoke: CommonJS consumer printed '$cjs'" >&2; exit 1; }
+printed='completed function true function status function shared'
+[ "$esm" = "$printed" ] || { echo "pack smoke: ESM consumer printed '$esm', not '$printed'" >&2; exit 1; }
+[ "$cjs" = "$printed" ] || { echo "pack smoke: CommonJS consumer printed '$cjs', not '$printed'" >&2; exit 1; }
 
 expected=$(node -p "require('$root/package.json').version")
 got=$(npx --offline runstate --version)
 [ "$got" = "$expected" ] || { echo "pack smoke: npx runstate --version printed '$got', not $expected" >&2; exit 1; }
 npx --offline runstate --help | grep -q '^Usage: runstate <command>'
 
-echo "pack smoke: $tarball installed, compiled (node16, node10), run (ESM, CJS), runstate $got ($(($(date +%s) - started)) s)"
+echo "pack smoke: $tarball installed, compiled (node16, node10), run (ESM, CJS), every entry shared, runstate $got ($(($(date +%s) - started)) s)"

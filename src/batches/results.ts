@@ -32,16 +32,30 @@ export interface BatchResult<Body = unknown> {
 
 /** Options of {@link batchResults}. */
 export interface BatchResultsOptions {
-  /** Which files to read, in this order. Default both: `['output', 'error']`. */
+  /**
+   * Which files to read, in this order.
+   *
+   * @defaultValue `['output', 'error']` (both)
+   */
   files?: readonly ('output' | 'error')[];
   /**
    * Retries of a download that failed transiently (429, 5xx, network, a cut connection), each resuming after the
-   * lines already emitted, before `RetriesExhaustedError`. Default 3.
+   * lines already emitted, before `RetriesExhaustedError`.
+   *
+   * @defaultValue `3`
    */
   maxRetries?: number;
-  /** Wait before retry n (0-based), in ms. Default `1000 · 2^n`. */
+  /**
+   * Wait before retry n (0-based), in ms.
+   *
+   * @defaultValue `1000 · 2^n`
+   */
   retryDelayMs?: (retry: number) => number;
-  /** Schedules the retry waits (inject a virtual-time scheduler in tests). Default: `setTimeout`. */
+  /**
+   * Schedules the retry waits (inject a virtual-time scheduler in tests).
+   *
+   * @defaultValue `setTimeout`
+   */
   scheduler?: SchedulerLike;
 }
 

@@ -14,7 +14,9 @@ export interface FirstCompletedOptions {
    * Keep watching the other jobs to their end after the winner (their updates are not emitted here: read them
    * upstream, with `tap` or a shared source). The winner is emitted at once and the output completes with the
    * source, so consume it with `subscribe` or `lastValueFrom` (`firstValueFrom` would unsubscribe and stop the
-   * watches). Default false: the source is unsubscribed at once, which stops every other watch and its polling.
+   * watches). Without it, the source is unsubscribed at once, which stops every other watch and its polling.
+   *
+   * @defaultValue `false`
    */
   keepWatching?: boolean;
 }

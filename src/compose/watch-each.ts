@@ -18,7 +18,11 @@ import type { RunUpdate } from './run-update.js';
 
 /** Options of {@link watchEach}. */
 export interface WatchEachOptions {
-  /** Most watches subscribed at once; the others wait, first come first served. Default: Infinity. */
+  /**
+   * Most watches subscribed at once; the others wait, first come first served.
+   *
+   * @defaultValue `Infinity`
+   */
   concurrency?: number;
   /** Once it aborts, jobs that arrive afterwards are ignored, so the output completes when the watches end. */
   signal?: AbortSignal | undefined;

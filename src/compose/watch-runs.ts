@@ -13,8 +13,10 @@ import { watchEach } from './watch-each.js';
  */
 export interface WatchRunsOptions extends Omit<WatchRunOptions, 'job'> {
   /**
-   * Most jobs watched at once; the others wait their turn in arrival order (as `mergeMap`'s concurrency).
-   * Default: Infinity. A waiting job is not polled at all, so this bounds the request rate too.
+   * Most jobs watched at once; the others wait their turn in arrival order (as `mergeMap`'s concurrency). A
+   * waiting job is not polled at all, so this bounds the request rate too.
+   *
+   * @defaultValue `Infinity`
    */
   concurrency?: number;
 }

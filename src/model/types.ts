@@ -185,7 +185,6 @@ export interface KindAdapter<Job> {
   webhookStatus(type: string): string | undefined;
 }
 
-/** What `watchRun` emits: the job as last seen, and where the watch stands. */
 /** A batch's progress, from its `request_counts`: requests done (`completed`, `failed`) out of `total`. */
 export interface BatchProgress {
   completed: number;
@@ -193,6 +192,7 @@ export interface BatchProgress {
   total: number;
 }
 
+/** What `watchRun` emits: the job as last seen, and where the watch stands. */
 export interface RunSnapshot<Job = unknown> {
   /** The job id (run id, response id, batch id). */
   id: string;

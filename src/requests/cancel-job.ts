@@ -7,9 +7,17 @@ import { exhaustedError, retryDelay, retryRead } from './retry-read.js';
 
 /** Options of {@link cancelJob}. */
 export interface CancelJobOptions {
-  /** Cancel requests sent at most (429s and unanswered ones included). Default 4. */
+  /**
+   * Cancel requests sent at most (429s and unanswered ones included).
+   *
+   * @defaultValue `4`
+   */
   maxAttempts?: number;
-  /** The schedule of retries. Default: 1 s, ×2, capped at 30 s, full jitter. */
+  /**
+   * The schedule of retries.
+   *
+   * @defaultValue 1 s, ×2, capped at 30 s, full jitter
+   */
   backoff?: BackoffPolicy;
 }
 

@@ -13,7 +13,12 @@ export const EXPIRY_GRACE_MS = 2 * 60_000;
 export interface ConfirmExpiryOptions {
   /** The job's `expires_at`, epoch ms. */
   expiresAt: number;
-  /** Default {@link EXPIRY_GRACE_MS}. */
+  /**
+   * How long after `expires_at` (or after now, when later) the server may stay unreachable before the read gives
+   * up and the job is `expired` unconfirmed.
+   *
+   * @defaultValue {@link EXPIRY_GRACE_MS}
+   */
   graceMs?: number;
 }
 

@@ -8,18 +8,36 @@ import { type AdapterCall, abortedError, type RequestDeps, send, sleep } from '.
 
 /** Options of {@link retryRead}. Every field has a default. */
 export interface RetryReadOptions {
-  /** Names the read in errors. Default: `adapter.describe(job)` ("run run_abc on thread thread_xyz"). */
+  /**
+   * Names the read in errors.
+   *
+   * @defaultValue `adapter.describe(job)` ("run run_abc on thread thread_xyz")
+   */
   what?: string;
-  /** The read. Default: `adapter.retrieve`. Any call that changes nothing on the server may go here. */
+  /**
+   * The read. Any call that changes nothing on the server may go here.
+   *
+   * @defaultValue `adapter.retrieve`
+   */
   read?: AdapterCall;
   /**
-   * Transient failures in a row (429, 408, 409, 5xx, network) retried before giving up. Default 8, as `poll()`;
-   * `Infinity` leaves the bound to `until`.
+   * Transient failures in a row (429, 408, 409, 5xx, network) retried before giving up; `Infinity` leaves the
+   * bound to `until`.
+   *
+   * @defaultValue `8`, as `poll()`
    */
   maxRetries?: number;
-  /** Epoch ms on `deps.scheduler`: no retry starts at or after it. Default: none. */
+  /**
+   * Epoch ms on `deps.scheduler`: no retry starts at or after it.
+   *
+   * @defaultValue none
+   */
   until?: number;
-  /** The retry schedule. Default: 1 s, ×2, capped at 30 s, full jitter (as `poll()`'s retries). */
+  /**
+   * The retry schedule.
+   *
+   * @defaultValue 1 s, ×2, capped at 30 s, full jitter (as `poll()`'s retries)
+   */
   backoff?: BackoffPolicy;
 }
 

@@ -14,12 +14,22 @@ export interface SubmitOutputsOptions {
   outputs: readonly ToolOutput[];
   /**
    * Epoch ms on `deps.scheduler` after which retrying is pointless: the earlier of the run's `expires_at` and the
-   * watch's deadline. No retry starts at or after it. Default: none (429s are then retried until the signal aborts).
+   * watch's deadline. No retry starts at or after it.
+   *
+   * @defaultValue none: 429s are then retried until the signal aborts
    */
   until?: number;
-  /** How many times a submission whose fate was unknown (5xx, dropped connection) is read about and re-sent. Default 8. */
+  /**
+   * How many times a submission whose fate was unknown (5xx, dropped connection) is read about and re-sent.
+   *
+   * @defaultValue `8`
+   */
   maxUnknown?: number;
-  /** The schedule of retries. Default: 1 s, ×2, capped at 30 s, full jitter. */
+  /**
+   * The schedule of retries.
+   *
+   * @defaultValue 1 s, ×2, capped at 30 s, full jitter
+   */
   backoff?: BackoffPolicy;
 }
 

@@ -35,17 +35,31 @@ export {
 /** Options of {@link adaptivePoll}: the delay target, how jobs are grouped, and poll's retry settings. */
 export interface AdaptivePollOptions extends DelayTarget, Pick<PollOptions, 'maxRetries' | 'retryBackoff'> {
   /**
-   * The group a job's duration is learned in, from its ref and (after the first retrieve) its API object. Default
-   * {@link durationKey}: the kind, plus the model (responses), the assistant (runs) or the endpoint (batches).
-   * Before the first retrieve, and while a group has too few durations, the kind's group (`key(job, undefined)`)
-   * plans instead.
+   * The group a job's duration is learned in, from its ref and (after the first retrieve) its API object. Before
+   * the first retrieve, and while a group has too few durations, the kind's group (`key(job, undefined)`) plans
+   * instead.
+   *
+   * @defaultValue {@link durationKey}: the kind, plus the model (responses), the assistant (runs) or the endpoint
+   * (batches)
    */
   key?: (job: JobRef, latest: unknown) => string;
-  /** The schedule until the model knows enough (and the floor of every delay). Default: `poll()`'s. */
+  /**
+   * The schedule until the model knows enough (and the floor of every delay).
+   *
+   * @defaultValue `poll()`'s
+   */
   cold?: BackoffOptions;
-  /** Record the durations of the jobs this source sees end. Default true. */
+  /**
+   * Record the durations of the jobs this source sees end.
+   *
+   * @defaultValue `true`
+   */
   learn?: boolean;
-  /** For a fallback beside webhooks: the share of terminal webhooks lost (see `PlanOptions`). Default 1. */
+  /**
+   * For a fallback beside webhooks: the share of terminal webhooks lost (see `PlanOptions`).
+   *
+   * @defaultValue `1`
+   */
   webhookLoss?: number;
 }
 

@@ -8,16 +8,40 @@ import { ConfigurationError } from '../errors/configuration-error.js';
  */
 export type Jitter = 'none' | 'full' | 'equal';
 
-/** Options of an exponential backoff policy; every field has a default. */
+/**
+ * Options of an exponential backoff policy. Every field has a default: the poll schedule's
+ * ({@link DEFAULT_POLL_BACKOFF}) unless the option that takes it says otherwise (retries, reconnects).
+ */
 export interface BackoffOptions {
-  /** Base delay of attempt 0, in ms (> 0). */
+  /**
+   * Base delay of attempt 0, in ms (> 0).
+   *
+   * @defaultValue `500`
+   */
   initialDelayMs?: number;
-  /** Growth of the base per attempt (≥ 1). */
+  /**
+   * Growth of the base per attempt (≥ 1).
+   *
+   * @defaultValue `1.5`
+   */
   factor?: number;
-  /** Cap of the base, in ms (≥ initialDelayMs). Jitter still applies at the cap. */
+  /**
+   * Cap of the base, in ms (≥ initialDelayMs). Jitter still applies at the cap.
+   *
+   * @defaultValue `5000`
+   */
   maxDelayMs?: number;
+  /**
+   * How each delay is spread around its base (see {@link Jitter}).
+   *
+   * @defaultValue `'none'`
+   */
   jitter?: Jitter;
-  /** No delay is ever shorter, so jitter cannot make a tight loop. Default: `min(initialDelayMs, 100)`. */
+  /**
+   * No delay is ever shorter, so jitter cannot make a tight loop.
+   *
+   * @defaultValue `min(initialDelayMs, 100)`
+   */
   minDelayMs?: number;
 }
 
@@ -31,10 +55,10 @@ export const MAX_TIMER_MS = 2_147_483_647;
 export const DEFAULT_MIN_DELAY_MS = 100;
 
 /** The poll schedule by default: the seed's numbers (0.5 s, ×1.5, capped at 5 s), no jitter. */
-// No jitter by default: measured in bench/strategies.ts (docs/benchmarks.md), full jitter costs 19-95% more
-// retrieves than the seed's loop for a lower p95, while 'none' is no worse than the seed on both, on every
-// distribution. Polls of jobs created at different times do not march in step; retries after failures keep
-// full jitter (DEFAULT_RETRY_BACKOFF), and fleets on one client share createPollBudget.
+// No jitter by default: in bench/strategies.ts full jitter costs retrieves for a lower p95, while 'none' is no
+// worse than the seed's loop on either count (figures: docs/benchmarks.md, "Why the defaults are what they are").
+// Polls of jobs created at different times do not march in step; retries after failures keep full jitter
+// (DEFAULT_RETRY_BACKOFF), and fleets on one client share createPollBudget.
 export const DEFAULT_POLL_BACKOFF: BackoffPolicy = {
   initialDelayMs: 500,
   factor: 1.5,
@@ -102,9 +126,17 @@ export function baseDelay(policy: BackoffPolicy, attempt: number): number {
 export interface DelayInput {
   /** Random source in [0, 1); called at most once per delay, and only by the jittered modes. */
   random: () => number;
-  /** Current time, epoch ms (the same clock as `deadline`). Default 0. */
+  /**
+   * Current time, epoch ms (the same clock as `deadline`).
+   *
+   * @defaultValue `0`
+   */
   now?: number;
-  /** Epoch ms after which nothing may be scheduled. Default: none. */
+  /**
+   * Epoch ms after which nothing may be scheduled.
+   *
+   * @defaultValue none
+   */
   deadline?: number;
   /** A server hint (`openai-poll-after-ms`, `retry-after`...): a lower bound in ms. Ignored unless ≥ 0. */
   hintMs?: number | undefined;
@@ -148,11 +180,23 @@ function unit(random: () => number): number {
 export interface ScheduleOptions {
   /** The same random source the poll source would get. */
   random: () => number;
-  /** Epoch ms of the subscription. Default 0. */
+  /**
+   * Epoch ms of the subscription.
+   *
+   * @defaultValue `0`
+   */
   start?: number;
-  /** No poll at or after this time (the watch's deadline, or a horizon). Default: none. */
+  /**
+   * No poll at or after this time (the watch's deadline, or a horizon).
+   *
+   * @defaultValue none
+   */
   until?: number;
-  /** Stop after this many polls. Default 10 000. */
+  /**
+   * Stop after this many polls.
+   *
+   * @defaultValue `10_000`
+   */
   maxPolls?: number;
   /** Poll once at `start` before the first delay (`poll({ immediate: true })`). */
   immediate?: boolean;

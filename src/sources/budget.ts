@@ -21,26 +21,31 @@ export interface PollBudgetOptions {
   /** Requests per minute that every watch of this budget may spend together (> 0). */
   rpm: number;
   /**
-   * Requests that may go out at once after a quiet spell (≥ 1). Default: one second's worth, `ceil(rpm / 60)`, so
-   * that no 60-second window holds more than `rpm + burst` requests, and the server's bucket keeps room for
-   * requests that do not go through the budget (creates, submissions). `burst: rpm` spends a server bucket that
-   * is full at the start (as OpenAI's and the simulator's are) at once: faster detection when many watches start
-   * together (docs/benchmarks.md, Budget), up to twice `rpm` in the first minute.
+   * Requests that may go out at once after a quiet spell (≥ 1). The default keeps every 60-second window under
+   * `rpm + burst` requests, and leaves room in the server's bucket for requests that do not go through the budget
+   * (creates, submissions). `burst: rpm` spends a server bucket that is full at the start (as OpenAI's and the
+   * simulator's are) at once: faster detection when many watches start together (docs/benchmarks.md, Budget), up
+   * to twice `rpm` in the first minute.
+   *
+   * @defaultValue one second's worth, `ceil(rpm / 60)`
    */
   burst?: number;
   /**
-   * Clock of the bucket and of the one timer. Default: the scheduler of the first watch that subscribes (the
-   * `scheduler` given to `watchRun`, `asyncScheduler` by default).
+   * Clock of the bucket and of the one timer.
+   *
+   * @defaultValue the scheduler of the first watch that subscribes (the `scheduler` given to `watchRun`)
    */
   scheduler?: SchedulerLike;
   /**
    * Which due watch gets the next token when the budget is short. Nudged watches always go first (tool outputs
    * were just submitted, or another source saw a change: a change is likely now). Then:
-   * - `'lag'` (default): the watch whose poll is most overdue, in ms: every schedule is stretched by the same lag.
+   * - `'lag'`: the watch whose poll is most overdue, in ms: every schedule is stretched by the same lag.
    * - `'relative'`: the most overdue relative to its own interval (`lag / interval`): every schedule is stretched in
    *   proportion, so watches on short intervals keep more of their pace. Meant for schedules whose intervals say
    *   how likely a change is (learned durations). With the default backoff the two rules measured the same within
    *   run-to-run noise (docs/benchmarks.md, Budget).
+   *
+   * @defaultValue `'lag'`
    */
   priority?: BudgetPriority;
 }

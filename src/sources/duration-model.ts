@@ -3,18 +3,24 @@ import { type DurationSample, type PlanOptions, type PollPlan, planPolls } from 
 
 /** Options of {@link createDurationModel}. */
 export interface DurationModelOptions {
-  /** Durations kept per key: the most recent ones, so the model follows drift. Default 500. */
+  /**
+   * Durations kept per key: the most recent ones, so the model follows drift.
+   *
+   * @defaultValue `500`
+   */
   capacity?: number;
   /**
-   * Durations a key needs before {@link DurationModel.plan} answers for it. Default 100: from fewer, a p95 is
-   * mostly noise (after 50 jobs, the worst of six learned batch plans saw 5% of batches 38% late instead of 10%:
-   * bench/strategies-tuning.ts).
+   * Durations a key needs before {@link DurationModel.plan} answers for it: from fewer, a p95 is mostly noise
+   * (docs/benchmarks.md, "Why the defaults are what they are").
+   *
+   * @defaultValue `100`
    */
   minSamples?: number;
   /**
-   * Caution of plans made from few durations (see `PlanOptions.caution`). Default 1.5: at 1, one of six learned
-   * plans skipped a thin stretch of the tail and tripled its p95; at 2, the bimodal distribution costs 1.4× the
-   * oracle's retrieves (bench/strategies-tuning.ts).
+   * Caution of plans made from few durations (see `PlanOptions.caution`): less lets a learned plan skip a thin
+   * stretch of the tail, more costs retrieves (docs/benchmarks.md, "Why the defaults are what they are").
+   *
+   * @defaultValue `1.5`
    */
   caution?: number;
   /** Durations to start from, by key (from {@link DurationModel.toJSON} of an earlier process). */

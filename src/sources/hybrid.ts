@@ -21,9 +21,8 @@ const sameAsAge = (floorMs: number, maxDelayMs: number) =>
  * half of it: 90 s for runs and responses, 5 minutes for batches. Delays stop growing at 1 h (runs, responses)
  * and 2 h (batches).
  */
-// Measured in bench/strategies.ts with 5% of webhooks lost: 0.05-0.19 retrieves per job on the short
-// distributions and 2.6 on batches (the goals are 0.3 and 3). A 60 s first delay costs 0.32 on the bimodal one; a
-// 2 min first delay for batches costs 3.9.
+// Chosen in bench/strategies.ts with 5% of webhooks lost: the first delays are the shortest that keep the fallback
+// within its retrieve goals on every distribution (figures: docs/benchmarks.md, "Why the defaults are what they are").
 export const HYBRID_FALLBACK_POLL = {
   schedules: {
     'assistants.run': sameAsAge(90_000, 60 * 60_000),

@@ -7,11 +7,23 @@ import { ConfigurationError } from '../errors/configuration-error.js';
  * when that is longer.
  */
 export interface DelayTarget {
-  /** Absolute allowance in ms (≥ 0). Default 2000. */
+  /**
+   * Absolute allowance in ms (≥ 0).
+   *
+   * @defaultValue `2000`
+   */
   targetDelayMs?: number;
-  /** Relative allowance: a fraction of the job's duration (≥ 0). Default 0.1. */
+  /**
+   * Relative allowance: a fraction of the job's duration (≥ 0).
+   *
+   * @defaultValue `0.1`
+   */
   targetDelay?: number;
-  /** Share of jobs that must be seen on target, in (0, 1]: 0.95 makes the targets p95 delays. Default 0.95. */
+  /**
+   * Share of jobs that must be seen on target, in (0, 1]: 0.95 makes the targets p95 delays.
+   *
+   * @defaultValue `0.95`
+   */
   coverage?: number;
 }
 
@@ -36,23 +48,31 @@ export interface PlanOptions extends DelayTarget {
   /**
    * Share of terminal webhooks that never arrive, for a fallback poll beside webhooks (`hybrid`): a poll then only
    * happens while the job runs, or after a lost webhook, and the target applies to the jobs whose webhook was
-   * lost. Default 1: plain polling, no webhooks.
+   * lost.
+   *
+   * @defaultValue `1`: plain polling, no webhooks
    */
   webhookLoss?: number;
-  /** No two polls closer than this, in ms (poll's `minDelayMs`). Default 100. */
+  /**
+   * No two polls closer than this, in ms (poll's `minDelayMs`).
+   *
+   * @defaultValue `100`
+   */
   minGapMs?: number;
   /**
    * Caution about the samples being few, in standard errors: the share of jobs a gap between two polls sees late is
    * counted as `m + caution · √(m(1−m)/n) + caution²/2n` for `m` observed in `n` samples, so a plan does not bet
-   * on a stretch of the tail that a few hundred samples happen to leave thin. 0 (default) for the oracle; the
-   * model uses 1.5.
+   * on a stretch of the tail that a few hundred samples happen to leave thin. The model uses 1.5.
+   *
+   * @defaultValue `0`, for the oracle
    */
   caution?: number;
   /**
    * For interval samples: the share of each interval's mass spread evenly over it; the rest goes where the other
    * samples say jobs end (Turnbull's self-consistency EM). 0 trusts the other samples entirely, and a plan that
    * polls late then never learns that jobs end early; 1 blurs every mode to the width of the polls that saw it.
-   * Default {@link DEFAULT_SPREAD}.
+   *
+   * @defaultValue {@link DEFAULT_SPREAD}
    */
   spread?: number;
 }

@@ -24,7 +24,11 @@ export interface AgeGrowth {
 
 /** Options of one kind's poll schedule: a backoff, and optionally a delay that grows with the job's age. */
 export interface PollScheduleOptions extends BackoffOptions {
-  /** Each delay is at least this share of the job's age. Default: none. */
+  /**
+   * Each delay is at least this share of the job's age.
+   *
+   * @defaultValue none
+   */
   growth?: AgeGrowth;
 }
 
@@ -41,14 +45,13 @@ export type PollSchedules = Readonly<Record<JobKind, PollSchedule>>;
  * The schedules `poll()` uses when given no schedule option, by kind. Cold defaults: nothing is learned.
  * - Runs and responses: the seed's numbers (0.5 s, ×1.5, capped at 5 s, no jitter), then, past 167 s (where 3%
  *   of the age passes 5 s), 3% of the job's age, up to 1 minute. Shorter jobs are polled exactly as before.
- * - Batches: every 10 s, then 15% of the batch's age, up to 30 minutes. A batch of median 20 minutes costs
- *   about 28 retrieves instead of about 400, seen within 15% of its duration (docs/benchmarks.md).
+ * - Batches: every 10 s, then 15% of the batch's age, up to 30 minutes: a small share of the retrieves the seed's
+ *   loop makes, each batch seen within a fixed share of its duration (docs/benchmarks.md).
  */
-// Measured in bench/strategies.ts: 3% starts at 167 s, past the short distributions' jobs, which keep their figures
-// (4% nudged the lognormal p95 a ms above the seed's through its 3 jobs in 10,000 longer than 125 s; 5% raised
-// the bimodal p95 by 70 ms). 15% of the age gives a 14% p95
-// relative delay on batches (the issue allows 20%); the 10 s floor saves the 6 retrieves a 2 s floor makes in the
-// first minute, when a batch is still validating; the 30 min cap keeps a day-long batch's delay bounded.
+// Chosen in bench/strategies.ts: 3% starts past the short distributions' jobs, which keep the seed's figures (a
+// larger share reached them); 15% of the age keeps batches under the relative-delay goal; the 10 s floor spares the
+// retrieves of the first minute, when a batch is still validating; the 30 min cap keeps a day-long batch's delay
+// bounded. Figures: docs/benchmarks.md, "Why the defaults are what they are".
 export const DEFAULT_POLL_SCHEDULES: PollSchedules = {
   'assistants.run': {
     backoff: DEFAULT_POLL_BACKOFF,

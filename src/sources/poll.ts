@@ -59,8 +59,9 @@ export interface PollOptions extends BackoffOptions {
   growth?: AgeGrowth;
   /**
    * The schedule of each kind when no other schedule option is given; kinds left out keep the default.
-   * Default {@link DEFAULT_POLL_SCHEDULES}: the seed's backoff for runs and responses (slowing down past about 3 minutes),
-   * 15% of the job's age for batches.
+   *
+   * @defaultValue {@link DEFAULT_POLL_SCHEDULES}: the seed's backoff for runs and responses (slowing down past
+   * about 3 minutes), 15% of the job's age for batches
    */
   schedules?: Partial<Record<JobKind, PollScheduleOptions>>;
   /**
@@ -70,12 +71,22 @@ export interface PollOptions extends BackoffOptions {
   delays?: PollDelays;
   /**
    * Retries allowed after a transient failure (429, 408, 409, 5xx, network) before the watch errors with
-   * `RetriesExhaustedError`; counts consecutive failures only, a success resets it. Default 8.
+   * `RetriesExhaustedError`; counts consecutive failures only, a success resets it.
+   *
+   * @defaultValue `8`
    */
   maxRetries?: number;
-  /** The schedule of those retries. Default: 1 s, ×2, capped at 30 s, full jitter. */
+  /**
+   * The schedule of those retries.
+   *
+   * @defaultValue 1 s, ×2, capped at 30 s, full jitter
+   */
   retryBackoff?: BackoffOptions;
-  /** Retrieve once at subscription, before the first delay (the seed's loop did). Default false. */
+  /**
+   * Retrieve once at subscription, before the first delay (the seed's loop did).
+   *
+   * @defaultValue `false`
+   */
   immediate?: boolean;
 }
 

@@ -31,19 +31,35 @@ import { poll } from './poll.js';
 export interface StreamOptions {
   /**
    * Silence (ms) after which the source retrieves the response to check on it, then reconnects. A response aborted
-   * right after `response.created` can stay `queued` for good; this is how the watch notices. Default 30 000.
+   * right after `response.created` can stay `queued` for good; this is how the watch notices.
+   *
+   * @defaultValue `30_000`
    */
   watchdogMs?: number;
   /**
    * Delays before reconnecting after a connection that brought nothing new failed (a connection that brought events
-   * and then dropped is resumed at once). Default 250 ms, ×2, capped at 10 s, full jitter.
+   * and then dropped is resumed at once).
+   *
+   * @defaultValue `DEFAULT_RECONNECT_BACKOFF`: 250 ms, ×2, capped at 10 s, full jitter
    */
   reconnect?: BackoffOptions;
-  /** Connections in a row that fail without bringing anything new before the source falls back. Default 8. */
+  /**
+   * Connections in a row that fail without bringing anything new before the source falls back.
+   *
+   * @defaultValue `8`
+   */
   maxReconnects?: number;
-  /** Least time (ms) between two events that only add text: 100 by default, so at most 10 a second. */
+  /**
+   * Least time (ms) between two events that only add text.
+   *
+   * @defaultValue `100`, so at most 10 a second
+   */
   textIntervalMs?: number;
-  /** What watches the job when it cannot stream (batches, runs, a refused or failing stream). Default `poll()`. */
+  /**
+   * What watches the job when it cannot stream (batches, runs, a refused or failing stream).
+   *
+   * @defaultValue `poll()`
+   */
   fallback?: Source;
 }
 

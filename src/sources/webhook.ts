@@ -25,7 +25,7 @@ import type { WebhookRoutes } from '../webhooks/hub.js';
 /**
  * When the webhook source retrieves the job after an event (a webhook only says that a job changed: its payload is
  * `{ id, type, created_at, data: { id } }`):
- * - `always` (default): one retrieve per event, so every snapshot carries the full object (output, usage,
+ * - `always` (the default): one retrieve per event, so every snapshot carries the full object (output, usage,
  *   `last_error`);
  * - `when-needed`: retrieve only for a non-terminal status (`requires_action` needs the tool calls, active states
  *   carry `expires_at`); a terminal event yields an {@link AnnouncedJob}, so a job ends with 0 retrieves;
@@ -35,17 +35,31 @@ export type WebhookFetchPolicy = 'always' | 'when-needed' | 'never';
 
 /** Options of {@link webhookSource}. */
 export interface WebhookSourceOptions {
-  /** Default `always`. */
+  /**
+   * When to retrieve the job after an event: see {@link WebhookFetchPolicy}.
+   *
+   * @defaultValue `'always'`
+   */
   fetch?: WebhookFetchPolicy;
-  /** Retries of a retrieve that failed transiently (429, 5xx, network). Default 3. */
+  /**
+   * Retries of a retrieve that failed transiently (429, 5xx, network).
+   *
+   * @defaultValue `3`
+   */
   retries?: number;
-  /** Delay before the first retry, doubling after each, in ms. Default 1000. */
+  /**
+   * Delay before the first retry, doubling after each, in ms.
+   *
+   * @defaultValue `1000`
+   */
   retryDelayMs?: number;
   /**
    * The job was created just now, by this caller, so no event about it can have gone by: skip the read at start
-   * (the 0-retrieve path). Default false: a watch whose hub holds no event about its job reads the job once when it
+   * (the 0-retrieve path). Without it, a watch whose hub holds no event about its job reads the job once when it
    * starts, so a job that ended before the watch (its webhook delivered earlier, or to an instance that has since
    * died) is not waited for until `maxWaitMs`.
+   *
+   * @defaultValue `false`
    */
   createdJustNow?: boolean;
 }

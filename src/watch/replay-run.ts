@@ -37,19 +37,39 @@ export interface ReplayRunOptions {
   kind: JobKind;
   /** The observations, in order: one every `intervalMs`. */
   statuses: readonly ReplayStep[];
-  /** The job id on snapshots. Default: the first recorded object's `id`, else `'replay'`. */
+  /**
+   * The job id on snapshots.
+   *
+   * @defaultValue the first recorded object's `id`, else `'replay'`
+   */
   id?: string;
-  /** Time between two observations (and before the first), in ms of `scheduler` time. Default 1000. */
+  /**
+   * Time between two observations (and before the first), in ms of `scheduler` time.
+   *
+   * @defaultValue `1000`
+   */
   intervalMs?: number;
-  /** The watcher's patience, as in `watchRun`: past it, `timed_out`. Default by kind (`DEFAULT_MAX_WAIT_MS`). */
+  /**
+   * The watcher's patience, as in `watchRun`: past it, `timed_out`.
+   *
+   * @defaultValue by kind (`DEFAULT_MAX_WAIT_MS`)
+   */
   maxWaitMs?: number;
   /** Tool handlers, run for real on the recorded tool calls; their outputs go nowhere (there is no server). */
   tools?: ToolHandlers;
-  /** What a throwing tool handler does, as in `watchRun`. Default `'report'`. */
+  /**
+   * What a throwing tool handler does, as in `watchRun`.
+   *
+   * @defaultValue `'report'`
+   */
   onToolError?: ToolErrorPolicy;
   /** Passed to XState's `createActor`, as in `watchRun` (a Stately inspector, or a function). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /** Scheduler for the replay's pace and the machine's delays. Default: RxJS `asyncScheduler` (real time). */
+  /**
+   * Scheduler for the replay's pace and the machine's delays.
+   *
+   * @defaultValue RxJS `asyncScheduler` (real time)
+   */
   scheduler?: SchedulerLike;
   /** Stop replaying when it aborts: the last snapshot is `stopped`. */
   signal?: AbortSignal;

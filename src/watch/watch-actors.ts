@@ -27,10 +27,10 @@ export interface WatchDependencies {
   runKey?: string;
 }
 
-// The machine is provided once for every watch: `runMachine.provide` rebuilds the whole state-node tree, which
-// cost 43 KiB of a 66 KiB idle watch (bench/overhead.ts). Each watch's actors find its dependencies through the
-// actor system that XState hands every actor creator; one system per watch, so a WeakMap keyed by it is exact and
-// lets a finished watch be collected.
+// The machine is provided once for every watch: `runMachine.provide` rebuilds the whole state-node tree, most of
+// an idle watch's heap (bench/overhead.ts; docs/benchmarks.md, "Why the defaults are what they are"). Each watch's
+// actors find its dependencies through the actor system that XState hands every actor creator; one system per
+// watch, so a WeakMap keyed by it is exact and lets a finished watch be collected.
 const WATCHES = new WeakMap<AnyActorSystem, WatchDependencies>();
 
 /** Registers a watch's dependencies for the actor created from {@link watchMachine}, before it starts. */

@@ -37,29 +37,49 @@ export interface WatchRunOptions<Ref extends JobRef = JobRef> {
   client: OpenAI;
   /** Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }` or `{ kind: 'assistants.run', threadId, runId }`. */
   job: Ref;
-  /** Where observations come from. Default: `poll()` (500 ms ×1.5 up to 5 s). */
+  /**
+   * Where observations come from.
+   *
+   * @defaultValue `poll()`, whose schedule is chosen by kind
+   */
   source?: Source;
   /** Handlers for `requires_action` tool calls, by tool name. */
   tools?: ToolHandlers;
-  /** What a throwing tool handler does: `'report'` (default, its message becomes the output) or `'fail'`. */
+  /**
+   * What a throwing tool handler does: `'report'` (its message becomes the output) or `'fail'`.
+   *
+   * @defaultValue `'report'`
+   */
   onToolError?: ToolErrorPolicy;
   /**
-   * How long to wait before giving up with state `timed_out` (the job may still run). Default by kind
-   * (`DEFAULT_MAX_WAIT_MS`): 15 min for runs, 1 h for responses, 25 h for batches.
+   * How long to wait before giving up with state `timed_out` (the job may still run).
+   *
+   * @defaultValue by kind, `DEFAULT_MAX_WAIT_MS` (from `runstate/polling`): 15 min for runs, 1 h for responses, 25 h
+   * for batches
    */
   maxWaitMs?: number;
   /** Stop watching when it aborts; the Observable completes after the last snapshot. */
   signal?: AbortSignal;
   /**
-   * With `signal`: also cancel the job when it aborts. Default false. The last snapshot is the cancel's answer:
-   * `done: true` in `cancelled` when the server cancels at once (responses), `done: false` while it is `cancelling`.
+   * With `signal`: also cancel the job when it aborts. The last snapshot is the cancel's answer: `done: true` in
+   * `cancelled` when the server cancels at once (responses), `done: false` while it is `cancelling`.
+   *
+   * @defaultValue `false`
    */
   cancelOnAbort?: boolean;
   /** Passed to XState's `createActor` (for instance `createBrowserInspector().inspect` or a WebSocket inspector). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /** Scheduler for every delay (sources and machine). Default: RxJS `asyncScheduler`. */
+  /**
+   * Scheduler for every delay (sources and machine).
+   *
+   * @defaultValue RxJS `asyncScheduler`
+   */
   scheduler?: SchedulerLike;
-  /** Random source in [0, 1) for jitter. Default: `Math.random`. */
+  /**
+   * Random source in [0, 1) for jitter.
+   *
+   * @defaultValue `Math.random`
+   */
   random?: () => number;
   /**
    * Resume from a snapshot persisted by `onPersist` (in this process or another). Deadlines are absolute, so the

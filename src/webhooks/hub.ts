@@ -22,21 +22,42 @@ export interface WebhookHubOptions {
   secret?: string;
   /** Several accepted secrets, tried in order: the new and the old one while rotating. */
   secrets?: readonly string[];
-  /** Maximum age (and clock skew) of a delivery's timestamp, in seconds. Default 300. */
+  /**
+   * Maximum age (and clock skew) of a delivery's timestamp, in seconds.
+   *
+   * @defaultValue `300`
+   */
   tolerance?: number;
-  /** Larger bodies are refused with 413 without being read. Default 1 MiB. */
+  /**
+   * Larger bodies are refused with 413 without being read.
+   *
+   * @defaultValue 1 MiB
+   */
   maxBodyBytes?: number;
   /**
    * Remembers accepted `webhook-id`s (by time: at least through the replay window) and each job's latest event.
-   * Default: in memory ({@link memoryIdempotencyStore}: 72 h, at most 100 000 ids and 10 000 jobs). Use Redis with
-   * several instances.
+   * Use Redis with several instances.
+   *
+   * @defaultValue in memory: {@link memoryIdempotencyStore} (72 h, at most 100 000 ids and 10 000 jobs)
    */
   store?: IdempotencyStore;
-  /** How long an event waits for a watch that has not subscribed yet, in ms. Default 5 minutes. */
+  /**
+   * How long an event waits for a watch that has not subscribed yet, in ms.
+   *
+   * @defaultValue 5 minutes
+   */
   bufferMs?: number;
-  /** At most this many events wait; the oldest go first. Default 1000. */
+  /**
+   * At most this many events wait; the oldest go first.
+   *
+   * @defaultValue `1000`
+   */
   bufferMax?: number;
-  /** The OpenAI client whose `webhooks.unwrap` verifies. Default: an internal client that makes no requests. */
+  /**
+   * The OpenAI client whose `webhooks.unwrap` verifies.
+   *
+   * @defaultValue an internal client that makes no requests
+   */
   client?: WebhookClient;
   /** Called for each delivery refused by verification (for logs; the error never contains the secret). */
   onRejected?: (error: WebhookVerificationError) => void;

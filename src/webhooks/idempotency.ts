@@ -45,17 +45,31 @@ export interface IdempotencyStore {
 
 /** Options of {@link memoryIdempotencyStore}. */
 export interface MemoryIdempotencyStoreOptions {
-  /** How long a key is remembered, in ms. Default 72 h: OpenAI retries an unacknowledged delivery for up to 72 h. */
+  /**
+   * How long a key is remembered, in ms: OpenAI retries an unacknowledged delivery for up to 72 h.
+   *
+   * @defaultValue 72 h
+   */
   ttlMs?: number;
   /**
-   * At most this many keys are kept; the oldest are forgotten first. Default 100 000 (about
-   * {@link MEMORY_STORE_BYTES_PER_ID} bytes each: about 25 MiB). When a key still inside its replay window must go,
-   * deliveries signed no later than it are refused as `'unprovable'` from then on.
+   * At most this many keys are kept; the oldest are forgotten first (each costs up to
+   * {@link MEMORY_STORE_BYTES_PER_ID} bytes). When a key still inside its replay window must go, deliveries signed
+   * no later than it are refused as `'unprovable'` from then on.
+   *
+   * @defaultValue `100_000`
    */
   maxEntries?: number;
-  /** At most this many jobs' latest events are kept; the least recently updated go first. Default 10 000. */
+  /**
+   * At most this many jobs' latest events are kept; the least recently updated go first.
+   *
+   * @defaultValue `10_000`
+   */
   maxJobs?: number;
-  /** How long a job's latest event is kept, in ms. Default 72 h. */
+  /**
+   * How long a job's latest event is kept, in ms.
+   *
+   * @defaultValue 72 h
+   */
   eventTtlMs?: number;
   /** Clock, epoch ms (injected in tests). */
   now?: () => number;

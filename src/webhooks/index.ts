@@ -1,11 +1,18 @@
-// The public names of the webhooks area, for `src/index.ts` to re-export.
+// runstate/webhooks: the webhook area whole, for those who verify, dedupe or route deliveries themselves. The hub
+// and its options are also exported by `runstate`, since receiving webhooks needs nothing more.
+
+// ── the webhook source ─────────────────────────────────────────────────────────────────────────────────────
+export type { WebhookFetchPolicy, WebhookSource } from '../sources/webhook.js';
+// ── verification ───────────────────────────────────────────────────────────────────────────────────────────
 export type { WebhookEvent } from './event.js';
+// ── the hub ────────────────────────────────────────────────────────────────────────────────────────────────
 export {
   createWebhookHub,
   type WebhookHub,
   type WebhookHubOptions,
   type WebhookRoutes,
 } from './hub.js';
+// ── idempotency ────────────────────────────────────────────────────────────────────────────────────────────
 export {
   DEFAULT_IDEMPOTENCY_TTL_MS,
   type IdempotencyStore,

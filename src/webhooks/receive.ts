@@ -31,9 +31,17 @@ export interface ReceiverOptions {
   store: IdempotencyStore;
   maxBodyBytes: number;
   counters: WebhookCounters;
-  /** The verifier's tolerance, in ms: how long a delivery's exact bytes stay replayable. Default 300 000. */
+  /**
+   * The verifier's tolerance, in ms: how long a delivery's exact bytes stay replayable.
+   *
+   * @defaultValue `300_000`
+   */
   toleranceMs?: number;
-  /** The hub's clock, epoch ms. Default `Date.now`. */
+  /**
+   * The hub's clock, epoch ms.
+   *
+   * @defaultValue `Date.now`
+   */
   now?: () => number;
   /**
    * The job an event is about and its rank among that job's events, for `store.rememberEvent`; undefined (or no

@@ -20,14 +20,24 @@ export interface RedisEventClient {
 
 /** Options of {@link redisIdempotencyStore}. */
 export interface RedisIdempotencyStoreOptions {
-  /** Prepended to each webhook id; job events go under `<prefix>job:`. Default `runstate:webhook:`. */
+  /**
+   * Prepended to each webhook id; job events go under `<prefix>job:`.
+   *
+   * @defaultValue `'runstate:webhook:'`
+   */
   prefix?: string;
   /**
-   * How long a key is remembered, in ms. Default 72 h (OpenAI's retry window). A key is kept at least through the
-   * replay window of its delivery (the hub's tolerance) whatever this says.
+   * How long a key is remembered, in ms. A key is kept at least through the replay window of its delivery (the
+   * hub's tolerance) whatever this says.
+   *
+   * @defaultValue 72 h (OpenAI's retry window)
    */
   ttlMs?: number;
-  /** How long a job's latest event is kept, in ms. Default 72 h. */
+  /**
+   * How long a job's latest event is kept, in ms.
+   *
+   * @defaultValue 72 h
+   */
   eventTtlMs?: number;
 }
 

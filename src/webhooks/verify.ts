@@ -11,7 +11,11 @@ export type WebhookClient = Pick<OpenAI, 'webhooks'>;
 export interface WebhookVerifierOptions {
   /** Accepted secrets (`whsec_…`), tried in order: list the new and the old one while rotating. */
   secrets: readonly string[];
-  /** Maximum age (and clock skew) of `webhook-timestamp`, in seconds. Default 300, as the SDK's. */
+  /**
+   * Maximum age (and clock skew) of `webhook-timestamp`, in seconds.
+   *
+   * @defaultValue `300`, as the SDK's
+   */
   tolerance?: number;
   /** The client whose `webhooks.unwrap` verifies; default: a client that is never used for requests. */
   client?: WebhookClient;

@@ -12,16 +12,25 @@ function typeNames(file: string): string[] {
   return [...new Set([...single, ...blocks])];
 }
 
+/** The entries a fragment sees names from, the root first: a name two entries export is taken from the first. */
+const ENTRIES = [
+  { module: 'runstate', file: 'src/index.ts' },
+  { module: 'runstate/polling', file: 'src/polling/index.ts' },
+  { module: 'runstate/webhooks', file: 'src/webhooks/index.ts' },
+  { module: 'runstate/machine', file: 'src/machine/index.ts' },
+  { module: 'runstate/sim', file: 'src/sim/index.ts' },
+];
+
 /** A fragment (a block with no import of its own) gets the public types imported, generics intact. */
 function withTypeImports(code: string): string {
   if (/^import /m.test(code)) return code;
-  const main = typeNames('src/index.ts');
-  const sim = typeNames('src/sim/index.ts').filter((n) => !main.includes(n));
-  return [
-    `import type { ${main.join(', ')} } from 'runstate';`,
-    `import type { ${sim.join(', ')} } from 'runstate/sim';`,
-    code,
-  ].join('\n');
+  const seen = new Set<string>();
+  const imports = ENTRIES.map(({ module, file }) => {
+    const names = typeNames(file).filter((n) => !seen.has(n));
+    for (const n of names) seen.add(n);
+    return `import type { ${names.join(', ')} } from '${module}';`;
+  });
+  return [...imports, code].join('\n');
 }
 
 /**
@@ -29,13 +38,17 @@ function withTypeImports(code: string): string {
  * fails when what it shows changes), RxJS, and the usual variables of the docs.
  */
 async function preludeSource(): Promise<string> {
-  const main = Object.keys(await import('../../src/index.js'));
-  const sim = Object.keys(await import('../../src/sim/index.js')).filter((n) => !main.includes(n));
-  const rxjs = Object.keys(await import('rxjs')).filter((n) => !main.includes(n) && !sim.includes(n));
+  const seen = new Set<string>();
+  const declared: string[] = [];
+  for (const { module, file } of [...ENTRIES, { module: 'rxjs', file: '' }]) {
+    const values = Object.keys(await import(file ? join(ROOT, file) : module)).filter((n) => !seen.has(n));
+    for (const n of values) {
+      seen.add(n);
+      declared.push(`declare const ${n}: typeof import('${module}').${n};`);
+    }
+  }
   return [
-    ...main.map((n) => `declare const ${n}: typeof import('runstate').${n};`),
-    ...sim.map((n) => `declare const ${n}: typeof import('runstate/sim').${n};`),
-    ...rxjs.map((n) => `declare const ${n}: typeof import('rxjs').${n};`),
+    ...declared,
     `declare const client: import('openai').default;`,
     `declare const job: import('runstate').JobRef;`,
     `declare const jobs: import('runstate').JobRef[];`,
@@ -83,7 +96,9 @@ describe('code samples in README.md and docs/', () => {
         runstate: ['src/index.ts'],
         'runstate/sim': ['src/sim/index.ts'],
         'runstate/queue': ['src/queue/index.ts'],
-        'runstate/machine': ['machines/run.machine.ts'],
+        'runstate/machine': ['src/machine/index.ts'],
+        'runstate/polling': ['src/polling/index.ts'],
+        'runstate/webhooks': ['src/webhooks/index.ts'],
       },
     };
     const host = ts.createCompilerHost(options);

@@ -3,7 +3,7 @@
 // answer is a deliberate status (never a 5xx, never a rejected promise).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createWebhookHub, memoryIdempotencyStore } from '../../src/index.js';
+import { createWebhookHub, memoryIdempotencyStore } from '../../src/webhooks/index.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { settle } from '../helpers/webhook-server.js';
 import { build, HOSTILE, type Kind, MAX_BODY } from './hostile-requests.js';

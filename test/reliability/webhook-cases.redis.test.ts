@@ -9,10 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createWebhookHub,
   hybrid,
-  type IdempotencyStore,
-  memoryIdempotencyStore,
   type RunSnapshot,
-  redisIdempotencyStore,
   type Source,
   type WebhookHub,
   type WebhookVerificationError,
@@ -20,6 +17,11 @@ import {
   webhookSource,
 } from '../../src/index.js';
 import { type ManualClock, type SimFaults, type Simulator, simScheduler } from '../../src/sim/index.js';
+import {
+  type IdempotencyStore,
+  memoryIdempotencyStore,
+  redisIdempotencyStore,
+} from '../../src/webhooks/index.js';
 import { makeWebhookSecret, signWebhook, webhookEventBody } from '../helpers/sign-webhook.js';
 import { manualSim } from '../helpers/sim.js';
 import { listenHub, settle } from '../helpers/webhook-server.js';

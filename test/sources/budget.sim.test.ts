@@ -1,7 +1,8 @@
 import type OpenAI from 'openai';
 import { lastValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPollBudget, type PollBudget, type RunSnapshot, watchRun } from '../../src/index.js';
+import { createPollBudget, type RunSnapshot, watchRun } from '../../src/index.js';
+import type { PollBudget } from '../../src/polling/index.js';
 import { type SimFaults, type Simulator, simScheduler, startSimulator } from '../../src/sim/index.js';
 import { simClient } from '../helpers/sim.js';
 

@@ -1,6 +1,7 @@
 import { lastValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { backoffSchedule, poll, resolveBackoff, watchRun } from '../../src/index.js';
+import { poll, watchRun } from '../../src/index.js';
+import { backoffSchedule, resolveBackoff } from '../../src/polling/index.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
 import { scenarioMeta, simClient } from '../helpers/sim.js';

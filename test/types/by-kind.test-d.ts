@@ -6,21 +6,21 @@ import type { Run } from 'openai/resources/beta/threads/runs/runs';
 import type { Response } from 'openai/resources/responses/responses';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { expectTypeOf } from 'vitest';
+import type { RunSnapshotUpdate } from '../../src/compose/run-update.js';
 import {
   allSettled,
   firstCompleted,
-  type JobOf,
   type JobRef,
   progress,
   type RunNotCompletedError,
   type RunProgress,
   type RunSnapshot,
-  type RunSnapshotUpdate,
   type RunUpdate,
   waitForRun,
   watchRun,
   watchRuns,
 } from '../../src/index.js';
+import type { JobOf } from '../../src/machine/index.js';
 
 declare const client: OpenAI;
 

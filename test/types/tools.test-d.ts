@@ -2,13 +2,8 @@
 import type OpenAI from 'openai';
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
-import {
-  type StandardSchemaV1,
-  type ToolCallContext,
-  type ToolHandlers,
-  tool,
-  watchRun,
-} from '../../src/index.js';
+import { type ToolCallContext, type ToolHandlers, tool, watchRun } from '../../src/index.js';
+import type { StandardSchemaV1 } from '../../src/tools/standard-schema.js';
 
 declare const client: OpenAI;
 const job = { kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' } as const;

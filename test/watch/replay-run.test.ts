@@ -2,13 +2,8 @@ import { createWebSocketInspector, type StatelyInspectionEvent } from '@statelya
 import { lastValueFrom, toArray, VirtualTimeScheduler } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import {
-  ConfigurationError,
-  type ReplayRunOptions,
-  type RunSnapshot,
-  replayRun,
-  type ScriptedStatus,
-} from '../../src/index.js';
+import { ConfigurationError, type ReplayRunOptions, type RunSnapshot, replayRun } from '../../src/index.js';
+import type { ScriptedStatus } from '../../src/watch/replay-run.js';
 import { hasMachine, snapshotStatus, startInspectorBridge, stateValue, until } from '../helpers/inspector.js';
 
 /** Replays on a virtual clock (no promises on the status path: the whole replay runs in one flush). */

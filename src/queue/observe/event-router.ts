@@ -26,7 +26,11 @@ export interface GapCheck {
   eventsKey: string;
   /** The id after which the QueueEvents reads: the stream's newest when it started. */
   readFrom: string;
-  /** How often to look, ms. Default 1000. */
+  /**
+   * How often to look, ms.
+   *
+   * @defaultValue `1000`
+   */
   everyMs?: number;
 }
 

@@ -20,19 +20,39 @@ import { CANCEL_TTL_MS, cancelKeyType, encodeCancel } from './cancel-request.js'
 export interface RunQueueOptions {
   /** Redis: `{ host, port }` (BullMQ makes its own clients) or an ioredis instance. */
   connection: ConnectionOptions;
-  /** The BullMQ queue's name; workers must use the same. Default `'runstate'`. */
+  /**
+   * The BullMQ queue's name; workers must use the same.
+   *
+   * @defaultValue `'runstate'`
+   */
   name?: string;
-  /** Give up with a `QueueUnavailableError` when Redis is not reachable within this many ms. Default 5000. */
+  /**
+   * Give up with a `QueueUnavailableError` when Redis is not reachable within this many ms.
+   *
+   * @defaultValue `5000`
+   */
   connectTimeoutMs?: number;
-  /** Epoch ms clock for `startedAt` (the same clock the workers keep). Default `Date.now`. */
+  /**
+   * Epoch ms clock for `startedAt` (the same clock the workers keep).
+   *
+   * @defaultValue `Date.now`
+   */
   now?: () => number;
-  /** Clock ms per wall-clock ms, when `now` runs faster than real time (a sped-up simulator). Default 1. */
+  /**
+   * Clock ms per wall-clock ms, when `now` runs faster than real time (a sped-up simulator).
+   *
+   * @defaultValue `1`
+   */
   speed?: number;
 }
 
 /** Options of one durable watch. */
 export interface QueueWatchOptions {
-  /** Give up with `timed_out` this long after `watch()`. Default by kind (`DEFAULT_MAX_WAIT_MS`). */
+  /**
+   * Give up with `timed_out` this long after `watch()`.
+   *
+   * @defaultValue by kind (`DEFAULT_MAX_WAIT_MS`)
+   */
   maxWaitMs?: number;
 }
 

@@ -31,7 +31,11 @@ export interface StepOptions {
   abort?: { cancel: boolean };
   /** Verified webhook events left for this watch since its last step, oldest first. */
   webhooks?: readonly InboxEvent[];
-  /** Which of them are applied without a read (see {@link QueueWebhookFetch}). Default `'always'`: none. */
+  /**
+   * Which of them are applied without a read (see {@link QueueWebhookFetch}).
+   *
+   * @defaultValue `'always'` (none is applied without a read)
+   */
   webhookFetch?: QueueWebhookFetch;
 }
 

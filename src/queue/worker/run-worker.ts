@@ -27,40 +27,75 @@ import { storedForm, withFullJob } from './slim-job.js';
 export interface RunWorkerOptions {
   /** Redis: `{ host, port }` or an ioredis instance (with `maxRetriesPerRequest: null`). */
   connection: ConnectionOptions;
-  /** The queue's name, as given to `createRunQueue`. Default `'runstate'`. */
+  /**
+   * The queue's name, as given to `createRunQueue`.
+   *
+   * @defaultValue `'runstate'`
+   */
   name?: string;
   /** The OpenAI client every step uses; runstate never reads OPENAI_API_KEY itself. */
   client: OpenAI;
   /** Handlers for `requires_action` tool calls, by tool name. They receive the call id: make them idempotent. */
   tools?: ToolHandlers;
-  /** What a throwing handler does: `'report'` (default) or `'fail'`. */
+  /**
+   * What a throwing handler does: `'report'` or `'fail'`.
+   *
+   * @defaultValue `'report'`
+   */
   onToolError?: ToolErrorPolicy;
   /** The organisation's requests per minute, shared by every worker of the queue (BullMQ's global limiter). */
   rpm?: number;
-  /** Steps this worker runs at once. Default 10. */
+  /**
+   * Steps this worker runs at once.
+   *
+   * @defaultValue `10`
+   */
   concurrency?: number;
   /** A webhook hub: its verified events make the watch of their job step now, whichever worker holds it. */
   hub?: WebhookHub;
   /**
    * What a step does with the webhook events handed to its watch (by this worker's hub or any `connectHub`):
-   * `'always'` (default, as `webhookSource`) reads the job, so the terminal snapshot carries the full object;
-   * `'when-needed'` applies a terminal event without a read (0 retrieves; no output or usage in the snapshot),
-   * and reads for any other event.
+   * `'always'` reads the job, so the terminal snapshot carries the full object; `'when-needed'` applies a terminal
+   * event without a read (0 retrieves; no output or usage in the snapshot), and reads for any other event.
+   *
+   * @defaultValue `'always'`, as `webhookSource`
    */
   webhookFetch?: QueueWebhookFetch;
-  /** The poll schedule. Default: 500 ms ×1.5 up to 5 s. */
+  /**
+   * The poll schedule.
+   *
+   * @defaultValue `DEFAULT_POLL_BACKOFF`: 500 ms ×1.5 up to 5 s, no jitter
+   */
   poll?: BackoffOptions;
-  /** Give up with a `QueueUnavailableError` when Redis is not reachable within this many ms. Default 5000. */
+  /**
+   * Give up with a `QueueUnavailableError` when Redis is not reachable within this many ms.
+   *
+   * @defaultValue `5000`
+   */
   connectTimeoutMs?: number;
-  /** Epoch ms clock (the API's; a sped-up simulator's in tests). Default `Date.now`. */
+  /**
+   * Epoch ms clock (the API's; a sped-up simulator's in tests).
+   *
+   * @defaultValue `Date.now`
+   */
   now?: () => number;
-  /** Clock ms per wall-clock ms, when `now` runs faster than real time. Default 1. */
+  /**
+   * Clock ms per wall-clock ms, when `now` runs faster than real time.
+   *
+   * @defaultValue `1`
+   */
   speed?: number;
-  /** Random source in [0, 1) for jitter. Default `Math.random`. */
+  /**
+   * Random source in [0, 1) for jitter.
+   *
+   * @defaultValue `Math.random`
+   */
   random?: () => number;
   /**
    * How long a step's lock lasts without renewal: a worker that died (or lost Redis) mid-step hands its watch to
-   * another worker after about this long. Default 30 000 (BullMQ's).
+   * another worker after about this long.
+   *
+   * @defaultValue `30_000` (BullMQ's)
    */
   lockDurationMs?: number;
 }

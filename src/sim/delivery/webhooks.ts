@@ -26,15 +26,28 @@ export interface WebhookEndpointOptions {
 /** Retry policy and transport for deliveries. */
 export interface WebhookDeliveryOptions {
   /**
-   * Clock ms to wait before each retry (the last one repeats). Default, after Standard Webhooks/Svix:
-   * 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. A scaled or manual clock compresses them.
+   * Clock ms to wait before each retry (the last one repeats). A scaled or manual clock compresses them.
+   *
+   * @defaultValue after Standard Webhooks/Svix: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h
    */
   retryDelaysMs?: readonly number[];
-  /** Attempts per delivery, the first included (default 8). */
+  /**
+   * Attempts per delivery, the first included.
+   *
+   * @defaultValue `8`
+   */
   maxAttempts?: number;
-  /** Wall-clock ms an attempt may take before it counts as failed (default 5000). */
+  /**
+   * Wall-clock ms an attempt may take before it counts as failed.
+   *
+   * @defaultValue `5000`
+   */
   timeoutMs?: number;
-  /** The fetch to deliver with (default global `fetch`). */
+  /**
+   * The fetch to deliver with.
+   *
+   * @defaultValue the global `fetch`
+   */
   fetch?: typeof fetch;
 }
 

@@ -8,8 +8,23 @@ import { DEFAULT_RATE_LIMITS, type LimiterTake, RateLimiter, type RateLimits } f
  * (`'runs.retrieve'`, `'*.retrieve'`, `'batches.*'`); default: every route.
  */
 export interface FaultRule {
+  /**
+   * Chance that the fault fires on each matching request, once `next` is spent.
+   *
+   * @defaultValue `0`
+   */
   probability?: number;
+  /**
+   * Fire on the next N matching requests, deterministically.
+   *
+   * @defaultValue `0`
+   */
   next?: number;
+  /**
+   * Route names or globs the rule applies to.
+   *
+   * @defaultValue every route
+   */
   routes?: readonly string[];
 }
 
@@ -18,24 +33,38 @@ export interface FaultRule {
  * true state, so an injected 429 never claims a limit the simulator does not have.
  */
 export interface RateLimitFault extends FaultRule {
-  /** Wait the 429 asks for (default 1000). */
+  /**
+   * Wait the 429 asks for, in ms.
+   *
+   * @defaultValue `1000`
+   */
   retryAfterMs?: number;
 }
 
 /** A 5xx in OpenAI's error shape. */
 export interface ServerErrorFault extends FaultRule {
-  /** Default 500. */
+  /**
+   * The status answered.
+   *
+   * @defaultValue `500`
+   */
   status?: 500 | 502 | 503 | 504;
   /**
    * Apply the request first, then answer the 5xx: the write landed but the client is told it failed (a gateway
-   * that timed out on a slow backend). Default false: the request is refused before anything happens.
+   * that timed out on a slow backend). Without it, the request is refused before anything happens.
+   *
+   * @defaultValue `false`
    */
   afterHandling?: boolean;
 }
 
 /** A dropped connection. */
 export interface DropFault extends FaultRule {
-  /** Apply the request first, then destroy the socket: the write landed, the answer is lost. Default false. */
+  /**
+   * Apply the request first, then destroy the socket: the write landed, the answer is lost.
+   *
+   * @defaultValue `false`
+   */
   afterHandling?: boolean;
 }
 
@@ -60,7 +89,11 @@ export interface StreamFault extends FaultRule {
   dropAfter?: number;
   /** Write nothing for this long (clock ms) once `stallAfter` events were written, then go on. */
   stallMs?: number;
-  /** Events written before the stall (default 0: stall at once). */
+  /**
+   * Events written before the stall.
+   *
+   * @defaultValue `0`: stall at once
+   */
   stallAfter?: number;
 }
 
