@@ -6,6 +6,7 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { MalformedResultLineError } from '../errors/malformed-result-line-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import { type BatchRef, batch as batchKind } from '../kinds/batch/spec.js';
 import type { JobRef } from '../model/types.js';
 import { readLines } from './lines.js';
 
@@ -96,8 +97,8 @@ export function batchResults<Body = unknown>(
         }
       });
     const run = async () => {
-      const job: JobRef = { kind: 'batch', id: typeof batch === 'string' ? batch : batch.id };
-      const describe = `batch ${job.kind === 'batch' ? job.id : ''}`;
+      const job = batchKind.refFromJobId(typeof batch === 'string' ? batch : batch.id, '');
+      const describe = batchKind.describe(job);
       const ended =
         typeof batch === 'string' ? await retrieve(client, job, describe, controller.signal) : batch;
       if (!ENDED.has(ended.status)) {
@@ -154,9 +155,14 @@ export function batchResults<Body = unknown>(
   });
 }
 
-async function retrieve(client: OpenAI, job: JobRef, describe: string, signal: AbortSignal): Promise<Batch> {
+async function retrieve(
+  client: OpenAI,
+  job: BatchRef,
+  describe: string,
+  signal: AbortSignal,
+): Promise<Batch> {
   try {
-    return await client.batches.retrieve(job.kind === 'batch' ? job.id : '', { signal, maxRetries: 2 });
+    return await client.batches.retrieve(job.id, { signal, maxRetries: 2 });
   } catch (e) {
     const failure = classifyRequestError(e, job, describe);
     throw failure.transient ? e : failure.error;

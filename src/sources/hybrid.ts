@@ -1,19 +1,10 @@
 import { defer, map, merge, share } from 'rxjs';
+import { byKind } from '../kinds/registry.js';
 import type { Source } from '../model/types.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import { type PollOptions, poll } from './poll.js';
 import { type StreamOptions, type StreamSource, stream } from './stream.js';
 import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents, withStartRead } from './webhook.js';
-
-/** A fallback poll of one kind: every `floorMs` at first, then as often as the job is old, up to `maxDelayMs`. */
-const sameAsAge = (floorMs: number, maxDelayMs: number) =>
-  ({
-    initialDelayMs: floorMs,
-    factor: 1,
-    maxDelayMs: floorMs,
-    jitter: 'none',
-    growth: { share: 1, maxDelayMs },
-  }) as const;
 
 /**
  * The fallback poll of {@link hybrid} by default, by kind: each delay is the job's age (polls at ages doubling),
@@ -21,15 +12,11 @@ const sameAsAge = (floorMs: number, maxDelayMs: number) =>
  * half of it: 90 s for runs and responses, 5 minutes for batches. Delays stop growing at 1 h (runs, responses)
  * and 2 h (batches).
  */
-// Measured in bench/strategies.ts with 5% of webhooks lost: 0.05-0.19 retrieves per job on the short
-// distributions and 2.6 on batches (the goals are 0.3 and 3). A 60 s first delay costs 0.32 on the bimodal one; a
-// 2 min first delay for batches costs 3.9.
+// Each kind's spec holds its numbers (`defaults.hybridPoll`). Measured in bench/strategies.ts with 5% of webhooks
+// lost (docs/benchmarks.md): within the goals of 0.3 retrieves per job on the short distributions and 3 on
+// batches; a shorter first delay costs more than the goal.
 export const HYBRID_FALLBACK_POLL = {
-  schedules: {
-    'assistants.run': sameAsAge(90_000, 60 * 60_000),
-    response: sameAsAge(90_000, 60 * 60_000),
-    batch: sameAsAge(5 * 60_000, 2 * 60 * 60_000),
-  },
+  schedules: byKind((spec) => spec.defaults.hybridPoll),
 } as const satisfies PollOptions;
 
 /** Options of {@link hybrid}: those of the webhook part (`createdJustNow` skips its read at start). */

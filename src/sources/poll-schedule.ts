@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors/configuration-error.js';
+import { byKind, JOB_KINDS } from '../kinds/registry.js';
 import type { JobKind } from '../model/types.js';
 import {
   type BackoffOptions,
@@ -44,27 +45,13 @@ export type PollSchedules = Readonly<Record<JobKind, PollSchedule>>;
  * - Batches: every 10 s, then 15% of the batch's age, up to 30 minutes. A batch of median 20 minutes costs
  *   about 28 retrieves instead of about 400, seen within 15% of its duration (docs/benchmarks.md).
  */
-// Measured in bench/strategies.ts: 3% starts at 167 s, past the short distributions' jobs, which keep their figures
-// (4% nudged the lognormal p95 a ms above the seed's through its 3 jobs in 10,000 longer than 125 s; 5% raised
-// the bimodal p95 by 70 ms). 15% of the age gives a 14% p95
-// relative delay on batches (the issue allows 20%); the 10 s floor saves the 6 retrieves a 2 s floor makes in the
-// first minute, when a batch is still validating; the 30 min cap keeps a day-long batch's delay bounded.
-export const DEFAULT_POLL_SCHEDULES: PollSchedules = {
-  'assistants.run': {
-    backoff: DEFAULT_POLL_BACKOFF,
-    growth: { share: 0.03, maxDelayMs: 60_000 },
-  },
-  response: {
-    backoff: DEFAULT_POLL_BACKOFF,
-    growth: { share: 0.03, maxDelayMs: 60_000 },
-  },
-  batch: {
-    backoff: resolveBackoff({ initialDelayMs: 10_000, factor: 1, maxDelayMs: 10_000, jitter: 'none' }),
-    growth: { share: 0.15, maxDelayMs: 30 * 60_000 },
-  },
-};
-
-const KINDS: readonly JobKind[] = ['assistants.run', 'response', 'batch'];
+// Each kind's spec holds its numbers as plain data (`defaults.poll`); the reasons are in docs/polling.md and the
+// figures in docs/benchmarks.md (bench/strategies.ts): 3% of the age starts past the short distributions' jobs,
+// 15% of a batch's age keeps its p95 relative delay within the 20% the issue allows.
+// The spec's plain data goes through the same validation as a caller's options (a typo fails at load).
+export const DEFAULT_POLL_SCHEDULES: PollSchedules = byKind((spec, kind) =>
+  resolvePollSchedule(spec.defaults.poll, DEFAULT_POLL_BACKOFF, `${kind} defaults.poll`),
+);
 
 /**
  * Validates one schedule's options over `defaults` (fields left out come from it; the growth only when given).
@@ -89,7 +76,7 @@ export function resolvePollSchedules(
     throw new ConfigurationError(`${label}: must be an object keyed by job kind`);
   }
   const resolved = { ...DEFAULT_POLL_SCHEDULES };
-  for (const kind of KINDS) {
+  for (const kind of JOB_KINDS) {
     const given = options[kind];
     if (given === undefined) continue;
     resolved[kind] =
