@@ -25,7 +25,7 @@ export type {
   StreamFault,
 } from './server/faults.js';
 // ── stats: job kinds and timeline steps ──────────────────────────────────────────────────────────────────────
-export type { JobKind } from './jobs/job.js';
+export type { SimJobKind } from './jobs/job.js';
 export type { Step } from './jobs/plan.js';
 // ── rate limits ──────────────────────────────────────────────────────────────────────────────────────────────
 export { DEFAULT_RATE_LIMITS, type RateLimits } from './server/rate-limiter.js';
@@ -63,7 +63,7 @@ export type {
   WebhookDeliveryOptions,
   WebhookEndpoint,
   WebhookEndpointOptions,
-  WebhookEvent,
+  SimWebhookEvent,
   WebhookFaultRule,
   WebhookFaults,
   WebhookStats,
