@@ -207,6 +207,7 @@ function parseResult<Body>(
     throw malformed('error without a message');
   }
   if (response === null && error === null) throw malformed('neither response nor error');
+  // not a kind: the `response` field of a result line.
   const r = response as BatchResult<Body>['response'];
   const status = r?.status_code ?? 0;
   return {
