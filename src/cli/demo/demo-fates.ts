@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
-import type { JobKind, JobRef, RunState } from '../../model/types.js';
-import type { Scenario } from '../../sim/index.js';
+import type { JobRef, RunState } from '../../model/types.js';
+import type { Scenario, SimJobKind } from '../../sim/index.js';
 import { SIM_KIND_SPECS, SIM_KINDS } from '../../sim/jobs/kinds.js';
 import type { ToolHandlers } from '../../tools/tools.js';
 
@@ -10,7 +10,7 @@ export interface Fate {
   name: string;
   /** What the live view and the summary call it. */
   label: string;
-  kind: JobKind;
+  kind: SimJobKind;
   scenario: Scenario;
   /** The state the watch should end in. */
   expect: RunState;
@@ -47,11 +47,11 @@ export const DEMO_TOOLS: ToolHandlers = {
 };
 
 /** What each kind makes once before its jobs (a run's assistant), by kind; made in the registry's order. */
-export type Prepared = ReadonlyMap<JobKind, unknown>;
+export type Prepared = ReadonlyMap<SimJobKind, unknown>;
 
 /** Makes what each kind needs before its first job, through the SDK. */
 export async function prepareFates(client: OpenAI): Promise<Prepared> {
-  const prepared = new Map<JobKind, unknown>();
+  const prepared = new Map<SimJobKind, unknown>();
   for (const spec of SIM_KIND_SPECS)
     if (spec.demo.prepare) prepared.set(spec.kind, await spec.demo.prepare(client));
   return prepared;
