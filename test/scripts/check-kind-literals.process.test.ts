@@ -40,6 +40,7 @@ describe('scripts/check-kind-literals.mjs', () => {
     const { code, out } = check({
       'src/a.ts': [
         "/** @example watch({ kind: 'widget', id }) */",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the scanned file's code holds a template literal
         "export const label = (id: string) => `widget ${id}` + 'widget.done';",
         "export const has = (o: object) => 'widget' in o;",
         '// not a kind: a file purpose that happens to spell one',
