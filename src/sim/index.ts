@@ -58,12 +58,12 @@ export {
 export type { JobStats, RouteStats, SimStats } from './server/stats.js';
 // ── webhooks: delivery ───────────────────────────────────────────────────────────────────────────────────────
 export type {
+  SimWebhookEvent,
   WebhookAttempt,
   WebhookDelivery,
   WebhookDeliveryOptions,
   WebhookEndpoint,
   WebhookEndpointOptions,
-  SimWebhookEvent,
   WebhookFaultRule,
   WebhookFaults,
   WebhookStats,
