@@ -1,15 +1,34 @@
 import { assign, emit, fromEventObservable, fromPromise, setup } from 'xstate';
-import { JOB_TERMINAL_STATES } from '../src/model/states.js';
 import type {
   JobKind,
   JobRef,
   JobState,
+  JobTerminalState,
   RunState,
   SourceName,
   StatusEvent,
   ToolCall,
   ToolOutput,
 } from '../src/model/types.js';
+
+/**
+ * The statuses after which a job never changes, in a stable order: the machine's own list, so that it imports
+ * nothing from `src/` but types.
+ */
+const JOB_TERMINAL_STATES = [
+  'completed',
+  'failed',
+  'cancelled',
+  'expired',
+  'incomplete',
+] as const satisfies readonly JobTerminalState[];
+
+/** Compiles only while the list above names every terminal state of the type. */
+type EveryTerminalState<Listed extends JobTerminalState> = [Exclude<JobTerminalState, Listed>] extends [never]
+  ? true
+  : never;
+const everyTerminalStateListed: EveryTerminalState<(typeof JOB_TERMINAL_STATES)[number]> = true;
+void everyTerminalStateListed;
 
 /** What the machine is created with. Times are epoch ms, handed in so the machine never reads a clock. */
 export interface RunMachineInput {

@@ -6,6 +6,7 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { MalformedResultLineError } from '../errors/malformed-result-line-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import { type BatchRef, batch as batchKind } from '../kinds/batch/spec.js';
 import type { JobRef } from '../model/types.js';
 import { readLines } from './lines.js';
 
@@ -110,8 +111,8 @@ export function batchResults<Body = unknown>(
         }
       });
     const run = async () => {
-      const job: JobRef = { kind: 'batch', id: typeof batch === 'string' ? batch : batch.id };
-      const describe = `batch ${job.kind === 'batch' ? job.id : ''}`;
+      const job = batchKind.refFromJobId(typeof batch === 'string' ? batch : batch.id, '');
+      const describe = batchKind.describe(job);
       const ended =
         typeof batch === 'string' ? await retrieve(client, job, describe, controller.signal) : batch;
       if (!ENDED.has(ended.status)) {
@@ -168,9 +169,14 @@ export function batchResults<Body = unknown>(
   });
 }
 
-async function retrieve(client: OpenAI, job: JobRef, describe: string, signal: AbortSignal): Promise<Batch> {
+async function retrieve(
+  client: OpenAI,
+  job: BatchRef,
+  describe: string,
+  signal: AbortSignal,
+): Promise<Batch> {
   try {
-    return await client.batches.retrieve(job.kind === 'batch' ? job.id : '', { signal, maxRetries: 2 });
+    return await client.batches.retrieve(job.id, { signal, maxRetries: 2 });
   } catch (e) {
     const failure = classifyRequestError(e, job, describe);
     throw failure.transient ? e : failure.error;
@@ -215,6 +221,7 @@ function parseResult<Body>(
     throw malformed('error without a message');
   }
   if (response === null && error === null) throw malformed('neither response nor error');
+  // not a kind: the `response` field of a result line.
   const r = response as BatchResult<Body>['response'];
   const status = r?.status_code ?? 0;
   return {

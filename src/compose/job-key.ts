@@ -1,3 +1,4 @@
+import { findKindSpec } from '../kinds/registry.js';
 import type { JobRef } from '../model/types.js';
 
 /**
@@ -9,6 +10,7 @@ import type { JobRef } from '../model/types.js';
  * jobKey({ kind: 'response', id: 'resp_1' }); // 'resp_1'
  */
 export function jobKey(job: JobRef): string {
-  const id = job?.kind === 'assistants.run' ? job.runId : (job as { id?: unknown } | undefined)?.id;
+  const spec = findKindSpec(job?.kind);
+  const id: unknown = spec ? spec.jobId(job) : (job as { id?: unknown } | undefined)?.id;
   return typeof id === 'string' && id !== '' ? id : String(JSON.stringify(job));
 }

@@ -1,13 +1,12 @@
-import type { JobKind, KindAdapter } from '../model/types.js';
-import { assistantsRun } from './assistants-run.js';
-import { batch } from './batch.js';
-import { response } from './response.js';
+import { assistantsRun } from './assistants-run/spec.js';
+import { batch } from './batch/spec.js';
+import { KINDS } from './registry.js';
+import { response } from './response/spec.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: each adapter is typed by its own module
-export const adapters: Record<JobKind, KindAdapter<any>> = {
-  'assistants.run': assistantsRun,
-  response,
-  batch,
-};
+/**
+ * The kind specs by name. The same object as `KINDS`; kept under its former name, from when a kind's spec was
+ * only its adapter (HTTP calls, statuses, webhook types).
+ */
+export const adapters = KINDS;
 
-export { assistantsRun, batch, response };
+export { assistantsRun, batch, KINDS, response };

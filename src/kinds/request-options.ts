@@ -1,4 +1,4 @@
-import type { CallOptions } from '../model/types.js';
+import type { CallOptions } from '../model/observation.js';
 
 /**
  * runstate owns the retry policy of its own requests: the SDK would otherwise retry twice out of sight, and

@@ -1,4 +1,5 @@
-import type { KindAdapter, SourceName, StatusEvent } from '../model/types.js';
+import type { SourceName, StatusEvent } from '../model/observation.js';
+import type { KindAdapter } from './spec.js';
 
 /** Normalizes one API object, observed at `at` by `source`, into the event every source emits. */
 export function toStatusEvent<Job>(

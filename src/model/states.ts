@@ -1,4 +1,4 @@
-import type { JobState, JobTerminalState, RunState, TerminalState } from './types.js';
+import type { JobState, JobTerminalState, RunState, TerminalState } from './observation.js';
 
 /** Every state at zero: the start of a count by state in which every state is present. */
 export const NO_STATES: Readonly<Record<RunState, number>> = {

@@ -1,24 +1,23 @@
 import type OpenAI from 'openai';
-import type { Batch } from 'openai/resources/batches';
-import type { Run } from 'openai/resources/beta/threads/runs/runs';
-import type { Response } from 'openai/resources/responses/responses';
 import type { Observable, SchedulerLike } from 'rxjs';
+import type { BatchProgress } from '../kinds/batch/progress.js';
+import type { ExtrasByKind, JobKind, JobRef, JobTypes } from '../kinds/registry.js';
+import type { KindAdapter } from '../kinds/spec.js';
+import type { RunState, SourceName, StatusEvent, ToolCall } from './observation.js';
 
-/** The kinds of asynchronous OpenAI job runstate can watch. */
-export type JobKind = 'assistants.run' | 'response' | 'batch';
-
-/** Which job to watch: its kind and ids. */
-export type JobRef =
-  | { kind: 'assistants.run'; threadId: string; runId: string }
-  | { kind: 'response'; id: string }
-  | { kind: 'batch'; id: string };
-
-/** The API object each kind of job is, as the `openai` SDK types it: what `snapshot.job` holds. */
-export interface JobTypes {
-  'assistants.run': Run;
-  response: Response;
-  batch: Batch;
-}
+export type {
+  ActiveState,
+  CallOptions,
+  JobState,
+  JobTerminalState,
+  RunState,
+  SourceName,
+  StatusEvent,
+  TerminalState,
+  ToolCall,
+  ToolOutput,
+} from './observation.js';
+export type { BatchProgress, JobKind, JobRef, JobTypes, KindAdapter };
 
 /**
  * The API object a job ref stands for: `Response` for `{ kind: 'response' }`, a union for a union of refs.
@@ -32,13 +31,10 @@ export type JobOf<Ref extends JobRef> = Ref extends { kind: infer K extends JobK
  * The kind of job an API object is (`'response'` for a `Response`), or every kind for a type runstate does not
  * know (`unknown`, or a hand-written object type).
  */
-export type KindOfJob<Job> = Job extends Response
-  ? 'response'
-  : Job extends Batch
-    ? 'batch'
-    : Job extends Run
-      ? 'assistants.run'
-      : JobKind;
+export type KindOfJob<Job> = [MatchingKind<Job>] extends [never] ? JobKind : MatchingKind<Job>;
+
+/** The kinds whose API object `Job` is (distributes over a union of objects). */
+type MatchingKind<Job> = { [K in JobKind]: Job extends JobTypes[K] ? K : never }[JobKind];
 
 /**
  * What `watchRun` emits for a job ref: `RunSnapshot<Response>` for `{ kind: 'response' }`, and for a union of
@@ -47,65 +43,6 @@ export type KindOfJob<Job> = Job extends Response
 export type SnapshotOf<Ref extends JobRef> = Ref extends { kind: infer K extends JobKind }
   ? RunSnapshot<JobTypes[K]>
   : never;
-
-/** Machine states while the job is still running. */
-export type ActiveState = 'queued' | 'in_progress' | 'requires_action' | 'cancelling';
-
-/** Terminal states that the API reports. */
-export type JobTerminalState = 'completed' | 'failed' | 'cancelled' | 'expired' | 'incomplete';
-
-/** Every state the API can put a job in, mapped onto runstate's vocabulary. */
-export type JobState = ActiveState | JobTerminalState;
-
-/** Terminal states, including the watcher-local `timed_out` (we stopped waiting; the job may still run). */
-export type TerminalState = JobTerminalState | 'timed_out';
-
-/** The machine's state as users see it on a snapshot. */
-export type RunState = ActiveState | TerminalState;
-
-/** Where an observation came from (`replay`: a scripted or recorded status fed by `replayRun`). */
-export type SourceName = 'poll' | 'webhook' | 'stream' | 'replay';
-
-/** A function tool call that a run waits for (`requires_action`). */
-export interface ToolCall {
-  id: string;
-  name: string;
-  /** The raw JSON string the model produced. */
-  arguments: string;
-}
-
-/** One output for one tool call, submitted with all the others in one request. */
-export interface ToolOutput {
-  tool_call_id: string;
-  output: string;
-}
-
-/**
- * A normalized observation of a job, as every source emits it. Sources are interchangeable: the machine only
- * sees these.
- */
-export interface StatusEvent<Job = unknown> {
-  type: 'status';
-  /** The API's status mapped onto runstate's states; `undefined` for a status this version does not know. */
-  state: JobState | undefined;
-  /** The API's own status string, verbatim. */
-  status: string;
-  /** The latest API object (Run, Response, Batch). */
-  job: Job;
-  /** Epoch ms at which this observation was true (response time for a poll, event time for a webhook). */
-  at: number;
-  source: SourceName;
-  /** The server's `expires_at` in epoch ms, or null when it has none. */
-  expiresAt: number | null;
-  /** Tool calls the job waits for (only in `requires_action`). */
-  toolCalls: readonly ToolCall[];
-  /**
-   * What the source wants the snapshot to say about how it watches, in a sentence: that `stream()` fell back to
-   * polling and why, that a silent stream was checked with a retrieve. Shown as the snapshot's `note` when nothing
-   * weightier is to be said.
-   */
-  note?: string;
-}
 
 /** Counts every HTTP request a watch makes, so snapshots can report `calls`. */
 export interface RequestMeter {
@@ -142,54 +79,12 @@ export interface Source {
   watch(ctx: SourceContext): Observable<StatusEvent>;
 }
 
-/** Request options runstate passes to every SDK call: no hidden SDK retries, and cancellable. */
-export interface CallOptions {
-  signal?: AbortSignal;
-}
-
 /** The result of one HTTP call made through an adapter: the object and the response headers. */
 export interface Fetched<Job> {
   job: Job;
   headers: Headers;
   /** Epoch ms at which the response arrived. */
   at: number;
-}
-
-/** One job kind: how to talk to its endpoints and how to read its objects. */
-export interface KindAdapter<Job> {
-  readonly kind: JobKind;
-  /** The id webhooks and logs use for this job. */
-  jobId(ref: JobRef): string;
-  /** A human label: "run run_abc on thread thread_xyz". */
-  describe(ref: JobRef): string;
-  retrieve(client: OpenAI, ref: JobRef, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
-  cancel(client: OpenAI, ref: JobRef, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
-  /** Present only for kinds with tool calls. */
-  submitToolOutputs?(
-    client: OpenAI,
-    ref: JobRef,
-    outputs: readonly ToolOutput[],
-    options: CallOptions,
-  ): Promise<{ job: Job; headers: Headers }>;
-  /** The status string of an object. */
-  status(job: Job): string;
-  /** Maps an API status onto a runstate state; undefined when unknown. */
-  mapStatus(status: string): JobState | undefined;
-  /** Server expiry as epoch ms, or null. */
-  expiresAt(job: Job): number | null;
-  toolCalls(job: Job): ToolCall[];
-  /**
-   * Reads a webhook event type (`response.completed`, `batch.failed`, the simulator's `thread.run.completed`):
-   * the status it announces, or undefined when the type is not of this kind.
-   */
-  webhookStatus(type: string): string | undefined;
-}
-
-/** A batch's progress, from its `request_counts`: requests done (`completed`, `failed`) out of `total`. */
-export interface BatchProgress {
-  completed: number;
-  failed: number;
-  total: number;
 }
 
 /** What `watchRun` emits: the job as last seen, and where the watch stands. */
@@ -231,3 +126,9 @@ export interface RunSnapshot<Job = unknown> {
   /** A batch's progress, from its latest `request_counts`; absent for other kinds and before the first read. */
   progress?: BatchProgress;
 }
+
+/** What a kind may add to a snapshot: its spec's extras must be among these optional fields. */
+type SnapshotExtras = Pick<RunSnapshot, 'text' | 'textLength' | 'progress'>;
+/** Fails to compile when a kind's extras are not snapshot fields (a new extra is declared on `RunSnapshot`). */
+type ExtrasFit<T extends { [K in JobKind]: SnapshotExtras }> = T;
+export type KindExtrasFitSnapshots = ExtrasFit<ExtrasByKind>;

@@ -1,5 +1,5 @@
 import { WatchDataError } from '../errors/watch-data-error.js';
-import { adapters } from '../kinds/index.js';
+import { isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
 import type { JobRef, RunSnapshot, RunState } from '../model/types.js';
 import type { PersistedWatch } from '../watch/watch-run.js';
 
@@ -48,13 +48,11 @@ const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && 
 
 /** Checks a job reference from outside (a caller, or stored data); returns what is wrong, or undefined. */
 export function jobProblem(job: unknown): string | undefined {
-  if (!isRecord(job) || typeof job.kind !== 'string' || !(job.kind in adapters)) {
-    return `job needs kind 'assistants.run', 'response' or 'batch' (got ${JSON.stringify(isRecord(job) ? job.kind : job)})`;
+  if (!isRecord(job) || !isJobKind(job.kind)) {
+    return `job needs kind ${KIND_LIST} (got ${JSON.stringify(isRecord(job) ? job.kind : job)})`;
   }
-  const ids = job.kind === 'assistants.run' ? [job.threadId, job.runId] : [job.id];
-  if (ids.some((id) => typeof id !== 'string' || id === ''))
-    return `job ${job.kind} needs non-empty string ids`;
-  return undefined;
+  const problem = kindSpec(job.kind).refProblem(job as { kind: string });
+  return problem && `job ${job.kind} ${problem}`;
 }
 
 /**

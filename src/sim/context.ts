@@ -1,6 +1,6 @@
 import type { FileStore } from './files/files.js';
 import type { IdFactory } from './ids.js';
-import type { JobKind } from './jobs/job.js';
+import type { SimJobKind } from './jobs/job.js';
 import type { JobRegistry } from './jobs/registry.js';
 import type { Random } from './scenario/random.js';
 import type { Scenario } from './scenario/scenario.js';
@@ -14,7 +14,7 @@ export interface SimContext {
   /** Uploaded files and the files batches write. */
   readonly files: FileStore;
   /** The scenario for a new job of `kind` with this metadata; throws a 400 when it does not validate. */
-  scenarioFor(kind: JobKind, metadata: Record<string, string> | null): Scenario;
+  scenarioFor(kind: SimJobKind, metadata: Record<string, string> | null): Scenario;
   /** A fresh random stream for the next job, independent of every other job's. */
   jobRandom(): Random;
 }

@@ -25,7 +25,7 @@ export type {
   StreamFault,
 } from './server/faults.js';
 // ── stats: job kinds and timeline steps ──────────────────────────────────────────────────────────────────────
-export type { JobKind } from './jobs/job.js';
+export type { SimJobKind } from './jobs/job.js';
 export type { Step } from './jobs/plan.js';
 // ── rate limits ──────────────────────────────────────────────────────────────────────────────────────────────
 export { DEFAULT_RATE_LIMITS, type RateLimits } from './server/rate-limiter.js';
@@ -58,12 +58,12 @@ export {
 export type { JobStats, RouteStats, SimStats } from './server/stats.js';
 // ── webhooks: delivery ───────────────────────────────────────────────────────────────────────────────────────
 export type {
+  SimWebhookEvent,
   WebhookAttempt,
   WebhookDelivery,
   WebhookDeliveryOptions,
   WebhookEndpoint,
   WebhookEndpointOptions,
-  WebhookEvent,
   WebhookFaultRule,
   WebhookFaults,
   WebhookStats,

@@ -10,16 +10,13 @@ import {
 } from './delivery/webhooks.js';
 import { FileStore, filesRoutes } from './files/files.js';
 import { createIds } from './ids.js';
-import { assistantsRoutes } from './jobs/assistants-run/assistants.js';
-import { batchesRoutes } from './jobs/batch/batches.js';
-import type { JobKind } from './jobs/job.js';
+import type { SimJobKind } from './jobs/job.js';
+import { SIM_KIND_SPECS, SIM_KINDS } from './jobs/kinds.js';
 import { JobRegistry } from './jobs/registry.js';
-import { responsesRoutes } from './jobs/response/responses.js';
 import { createRandom, deriveSeed } from './scenario/random.js';
 import {
   DEFAULT_SCENARIO,
   OUTCOMES,
-  type Outcome,
   resolveScenario,
   SCENARIO_METADATA_KEY,
   type Scenario,
@@ -41,7 +38,7 @@ import {
 
 /** Chooses the scenario of each new job (before `metadata.sim_scenario` overrides it). */
 export type ScenarioPicker = (job: {
-  kind: JobKind;
+  kind: SimJobKind;
   metadata: Readonly<Record<string, string>> | null;
   /** 0 for the first job created, 1 for the next, ... */
   index: number;
@@ -105,17 +102,10 @@ export interface Simulator<C extends SimClock = SimClock> {
   flushWebhooks(): Promise<void>;
 }
 
-/** Outcomes a kind can never reach. */
-const IMPOSSIBLE: Record<JobKind, readonly Outcome[]> = {
-  'assistants.run': [],
-  response: ['expired'],
-  batch: ['incomplete'],
-};
-
-function checkOutcomeFits(kind: JobKind, scenario: Scenario): void {
+function checkOutcomeFits(kind: SimJobKind, scenario: Scenario): void {
   const { outcome = 'completed' } = scenario;
   const outcomes = typeof outcome === 'string' ? [outcome] : OUTCOMES.filter((o) => (outcome[o] ?? 0) > 0);
-  const bad = outcomes.find((o) => IMPOSSIBLE[kind].includes(o));
+  const bad = outcomes.find((o) => SIM_KINDS[kind].impossibleOutcomes.includes(o));
   if (bad) throw new ScenarioError(`outcome: a ${kind} cannot end '${bad}'`);
 }
 
@@ -205,7 +195,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const counter = new RequestCounter();
   const http = createSimServer({
-    routes: [...assistantsRoutes(ctx), ...responsesRoutes(ctx), ...batchesRoutes(ctx), ...filesRoutes(ctx)],
+    routes: [...SIM_KIND_SPECS.flatMap((spec) => spec.routes(ctx)), ...filesRoutes(ctx)],
     clock,
     faults,
     counter,

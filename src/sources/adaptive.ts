@@ -1,5 +1,6 @@
 import { defer, tap } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
+import { findKindSpec } from '../kinds/registry.js';
 import { isJobTerminal } from '../model/states.js';
 import type { JobRef, Source, StatusEvent } from '../model/types.js';
 import { type BackoffOptions, type BackoffPolicy, DEFAULT_POLL_BACKOFF, nextDelay } from './backoff.js';
@@ -78,8 +79,7 @@ export interface AdaptivePollSource extends Source {
  * the assistant of a run or the endpoint of a batch (`response:gpt-4o-mini`, `assistants.run:asst_1`).
  */
 export function durationKey(job: JobRef, latest: unknown): string {
-  const o = (latest ?? {}) as { model?: unknown; assistant_id?: unknown; endpoint?: unknown };
-  const detail = job.kind === 'response' ? o.model : job.kind === 'batch' ? o.endpoint : o.assistant_id;
+  const detail = findKindSpec(job.kind)?.durationDetail(latest ?? {});
   return typeof detail === 'string' && detail !== '' ? `${job.kind}:${detail}` : job.kind;
 }
 

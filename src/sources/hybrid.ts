@@ -1,19 +1,10 @@
 import { defer, map, merge, share } from 'rxjs';
+import { byKind } from '../kinds/registry.js';
 import type { Source } from '../model/types.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import { type PollOptions, poll } from './poll.js';
 import { type StreamOptions, type StreamSource, stream } from './stream.js';
 import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents, withStartRead } from './webhook.js';
-
-/** A fallback poll of one kind: every `floorMs` at first, then as often as the job is old, up to `maxDelayMs`. */
-const sameAsAge = (floorMs: number, maxDelayMs: number) =>
-  ({
-    initialDelayMs: floorMs,
-    factor: 1,
-    maxDelayMs: floorMs,
-    jitter: 'none',
-    growth: { share: 1, maxDelayMs },
-  }) as const;
 
 /**
  * The fallback poll of {@link hybrid} by default, by kind: each delay is the job's age (polls at ages doubling),
@@ -21,14 +12,11 @@ const sameAsAge = (floorMs: number, maxDelayMs: number) =>
  * half of it: 90 s for runs and responses, 5 minutes for batches. Delays stop growing at 1 h (runs, responses)
  * and 2 h (batches).
  */
-// Chosen in bench/strategies.ts with 5% of webhooks lost: the first delays are the shortest that keep the fallback
-// within its retrieve goals on every distribution (figures: docs/benchmarks.md, "Why the defaults are what they are").
+// Each kind's spec holds its numbers (`defaults.hybridPoll`), chosen in bench/strategies.ts with 5% of webhooks
+// lost: the first delays are the shortest that keep the fallback within its retrieve goals on every distribution
+// (figures: docs/benchmarks.md, "Why the defaults are what they are").
 export const HYBRID_FALLBACK_POLL = {
-  schedules: {
-    'assistants.run': sameAsAge(90_000, 60 * 60_000),
-    response: sameAsAge(90_000, 60 * 60_000),
-    batch: sameAsAge(5 * 60_000, 2 * 60 * 60_000),
-  },
+  schedules: byKind((spec) => spec.defaults.hybridPoll),
 } as const satisfies PollOptions;
 
 /** Options of {@link hybrid}: those of the webhook part (`createdJustNow` skips its read at start). */

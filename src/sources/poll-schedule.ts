@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors/configuration-error.js';
+import { byKind, JOB_KINDS } from '../kinds/registry.js';
 import type { JobKind } from '../model/types.js';
 import {
   type BackoffOptions,
@@ -48,26 +49,15 @@ export type PollSchedules = Readonly<Record<JobKind, PollSchedule>>;
  * - Batches: every 10 s, then 15% of the batch's age, up to 30 minutes: a small share of the retrieves the seed's
  *   loop makes, each batch seen within a fixed share of its duration (docs/benchmarks.md).
  */
-// Chosen in bench/strategies.ts: 3% starts past the short distributions' jobs, which keep the seed's figures (a
-// larger share reached them); 15% of the age keeps batches under the relative-delay goal; the 10 s floor spares the
-// retrieves of the first minute, when a batch is still validating; the 30 min cap keeps a day-long batch's delay
-// bounded. Figures: docs/benchmarks.md, "Why the defaults are what they are".
-export const DEFAULT_POLL_SCHEDULES: PollSchedules = {
-  'assistants.run': {
-    backoff: DEFAULT_POLL_BACKOFF,
-    growth: { share: 0.03, maxDelayMs: 60_000 },
-  },
-  response: {
-    backoff: DEFAULT_POLL_BACKOFF,
-    growth: { share: 0.03, maxDelayMs: 60_000 },
-  },
-  batch: {
-    backoff: resolveBackoff({ initialDelayMs: 10_000, factor: 1, maxDelayMs: 10_000, jitter: 'none' }),
-    growth: { share: 0.15, maxDelayMs: 30 * 60_000 },
-  },
-};
-
-const KINDS: readonly JobKind[] = ['assistants.run', 'response', 'batch'];
+// Each kind's spec holds its numbers as plain data (`defaults.poll`), chosen in bench/strategies.ts: 3% starts past
+// the short distributions' jobs, which keep the seed's figures (a larger share reached them); 15% of the age keeps
+// batches under the relative-delay goal; the 10 s floor spares the retrieves of the first minute, when a batch is
+// still validating; the 30 min cap keeps a day-long batch's delay bounded. Figures: docs/benchmarks.md, "Why the
+// defaults are what they are". The spec's plain data goes through the same validation as a caller's options (a typo
+// fails at load).
+export const DEFAULT_POLL_SCHEDULES: PollSchedules = byKind((spec, kind) =>
+  resolvePollSchedule(spec.defaults.poll, DEFAULT_POLL_BACKOFF, `${kind} defaults.poll`),
+);
 
 /**
  * Validates one schedule's options over `defaults` (fields left out come from it; the growth only when given).
@@ -92,7 +82,7 @@ export function resolvePollSchedules(
     throw new ConfigurationError(`${label}: must be an object keyed by job kind`);
   }
   const resolved = { ...DEFAULT_POLL_SCHEDULES };
-  for (const kind of KINDS) {
+  for (const kind of JOB_KINDS) {
     const given = options[kind];
     if (given === undefined) continue;
     resolved[kind] =

@@ -18,6 +18,7 @@ import {
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import { byKind } from '../kinds/registry.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isJobTerminal } from '../model/states.js';
 import type { Fetched, JobKind, Source, SourceContext, StatusEvent } from '../model/types.js';
@@ -172,7 +173,7 @@ function resolveSchedules(
       );
     }
     const one = resolvePollSchedule(backoff, DEFAULT_POLL_BACKOFF, 'poll()');
-    return { 'assistants.run': one, response: one, batch: one };
+    return byKind(() => one);
   }
   return scheduleOptions === undefined ? DEFAULT_POLL_SCHEDULES : resolvePollSchedules(scheduleOptions);
 }

@@ -15,6 +15,7 @@ import {
 } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
+import { kindSpec } from '../kinds/registry.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isJobTerminal } from '../model/states.js';
 import type { Source, SourceContext, StatusEvent } from '../model/types.js';
@@ -131,9 +132,11 @@ const isFallBack = (x: StatusEvent | FallBack): x is FallBack => 'fallback' in x
 function watchByStream(ctx: SourceContext, source: StreamSource): Observable<StatusEvent> {
   return defer(() => {
     if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) return EMPTY;
+    // The kind's spec says whether it streams; a fake adapter in tests keeps the spec of its ref's kind.
+    const spec = kindSpec(ctx.job.kind);
     const steps$: Observable<StatusEvent | FallBack> =
-      ctx.job.kind === 'response'
-        ? streamResponse(ctx, source, ctx.job.id)
+      spec.stream !== undefined
+        ? streamResponse(ctx, source, spec.jobId(ctx.job))
         : of({
             fallback: `${ctx.adapter.describe(ctx.job)} cannot stream (only background responses do): watched by polling instead`,
           });

@@ -16,6 +16,8 @@ import {
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import { kindSpec } from '../kinds/registry.js';
+import type { AnnouncedJob } from '../kinds/spec.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isJobTerminal } from '../model/states.js';
 import type { JobRef, Source, SourceContext, StatusEvent } from '../model/types.js';
@@ -64,18 +66,7 @@ export interface WebhookSourceOptions {
   createdJustNow?: boolean;
 }
 
-/**
- * The job as a webhook announced it, without a retrieve: its id, its kind's `object` and the status the event type
- * names. `announced: true` tells it apart from an API object.
- */
-export interface AnnouncedJob {
-  id: string;
-  object: 'thread.run' | 'response' | 'batch';
-  status: string;
-  /** Only for assistants runs. */
-  thread_id?: string;
-  announced: true;
-}
+export type { AnnouncedJob };
 
 /** A webhook source: `name`, `watch`, and its resolved fetch policy. */
 export interface WebhookSource extends Source {
@@ -299,12 +290,5 @@ function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> 
 
 /** The job as a webhook announced it: what a webhook-fed watch applies when it does not read the job. */
 export function announcedJob(ref: JobRef, status: string): AnnouncedJob {
-  switch (ref.kind) {
-    case 'assistants.run':
-      return { id: ref.runId, object: 'thread.run', thread_id: ref.threadId, status, announced: true };
-    case 'response':
-      return { id: ref.id, object: 'response', status, announced: true };
-    case 'batch':
-      return { id: ref.id, object: 'batch', status, announced: true };
-  }
+  return kindSpec(ref.kind).announced(ref, status);
 }

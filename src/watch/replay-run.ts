@@ -7,7 +7,7 @@ import { type RunMachineEvent, runMachine } from '../../machines/run.machine.js'
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
-import { adapters } from '../kinds/index.js';
+import { isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import type { JobKind, JobRef, RunSnapshot, StatusEvent, ToolCall, ToolOutput } from '../model/types.js';
 import { runToolCalls, type ToolErrorPolicy, type ToolHandlers } from '../tools/tools.js';
@@ -85,16 +85,17 @@ function idOf(options: ReplayRunOptions): string {
   return PLACEHOLDER_ID;
 }
 
+// Ids the kind needs beside the job's own (a run's thread) are placeholders: there is no server to ask.
 function refFor(kind: JobKind, id: string): JobRef {
-  return kind === 'assistants.run' ? { kind, threadId: `thread_${PLACEHOLDER_ID}`, runId: id } : { kind, id };
+  return kindSpec(kind).refFromJobId(id, PLACEHOLDER_ID) as JobRef;
 }
 
 function validate(options: ReplayRunOptions): ConfigurationError | undefined {
   if (!options || typeof options !== 'object')
     return new ConfigurationError('replayRun needs an options object');
-  if (!(options.kind in adapters)) {
+  if (!isJobKind(options.kind)) {
     return new ConfigurationError(
-      `replayRun needs \`kind\`: 'assistants.run', 'response' or 'batch' (got ${JSON.stringify(options.kind)})`,
+      `replayRun needs \`kind\`: ${KIND_LIST} (got ${JSON.stringify(options.kind)})`,
     );
   }
   if (!Array.isArray(options.statuses)) {
@@ -145,7 +146,7 @@ export function replayRun(options: ReplayRunOptions): Observable<RunSnapshot> {
   const scheduler = options.scheduler ?? asyncScheduler;
   const intervalMs = options.intervalMs ?? 1000;
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS[kind];
-  const adapter = adapters[kind];
+  const adapter = kindSpec(kind);
   const id = idOf(options);
   const job = refFor(kind, id);
 

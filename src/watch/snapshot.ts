@@ -1,5 +1,5 @@
 import type { RunMachineContext } from '../../machines/run.machine.js';
-import { batchProgress } from '../kinds/batch.js';
+import { findKindSpec } from '../kinds/registry.js';
 import type { RunSnapshot } from '../model/types.js';
 
 /** Where the watch ended, as far as the snapshot is concerned. */
@@ -37,13 +37,6 @@ function noteFor(context: RunMachineContext, phase: WatchPhase): string | undefi
   return context.sourceNote;
 }
 
-/** A response's `output_text` (the SDK computes it on retrieve; `stream()` keeps it as the text grows). */
-function textOf(context: RunMachineContext): string | undefined {
-  if (context.kind !== 'response') return undefined;
-  const text = (context.latest as { output_text?: unknown } | undefined)?.output_text;
-  return typeof text === 'string' ? text : undefined;
-}
-
 /** The snapshot users see, from the machine's context. A terminal one lists no work left to do. */
 export function toSnapshot(context: RunMachineContext, phase: WatchPhase, calls: number): RunSnapshot {
   const ended = phase === 'done';
@@ -60,19 +53,9 @@ export function toSnapshot(context: RunMachineContext, phase: WatchPhase, calls:
     pendingToolCalls: ended ? [] : context.pendingToolCalls,
     missingHandlers: ended ? [] : context.missingHandlers,
     note: noteFor(context, phase),
-    ...withText(textOf(context)),
-    ...progressOf(context),
+    // What the kind adds (a response's text, a batch's progress), from the latest object.
+    ...findKindSpec(context.kind)?.snapshotExtras(context.latest),
   };
-}
-
-function withText(text: string | undefined): { text?: string; textLength?: number } {
-  return text === undefined ? {} : { text, textLength: text.length };
-}
-
-/** A batch's `progress`, when its latest object has `request_counts`. */
-function progressOf(context: RunMachineContext): Pick<RunSnapshot, 'progress'> {
-  const progress = context.kind === 'batch' ? batchProgress(context.latest) : undefined;
-  return progress ? { progress } : {};
 }
 
 /** What makes two snapshots different for a subscriber: a poll that reads the same status again is no news. */
@@ -84,9 +67,7 @@ export function changeKey(s: RunSnapshot): string {
     s.note,
     s.pendingToolCalls.map((c) => c.id).join(','),
     s.missingHandlers.join(','),
-    // Text as it streams in is news, though the status stays in_progress.
-    s.textLength,
-    // A batch's counts moving is news, even in the same status.
-    s.progress ? `${s.progress.completed}/${s.progress.failed}/${s.progress.total}` : '',
+    // What the kind adds is news too: text streaming in, a batch's counts moving, in the same status.
+    findKindSpec(s.kind)?.extrasKey(s) ?? '',
   ].join('|');
 }

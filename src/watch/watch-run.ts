@@ -13,17 +13,9 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
-import { adapters } from '../kinds/index.js';
+import { byKind, isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
 import { isTerminal } from '../model/states.js';
-import type {
-  JobKind,
-  JobRef,
-  KindAdapter,
-  RunSnapshot,
-  SnapshotOf,
-  Source,
-  SourceContext,
-} from '../model/types.js';
+import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
@@ -100,11 +92,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * How long a watch waits by default, by kind: an Assistants run expires on the server after about 10 minutes,
  * a background response can think for a long while, and a batch has a 24-hour completion window.
  */
-export const DEFAULT_MAX_WAIT_MS: Readonly<Record<JobKind, number>> = {
-  'assistants.run': 15 * 60_000,
-  response: 60 * 60_000,
-  batch: 25 * 60 * 60_000,
-};
+export const DEFAULT_MAX_WAIT_MS: Readonly<Record<JobKind, number>> = byKind(
+  (spec) => spec.defaults.maxWaitMs,
+);
 
 function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefined {
   if (!options || typeof options !== 'object')
@@ -113,15 +103,13 @@ function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefi
   if (!client || typeof client !== 'object' || !('baseURL' in client)) {
     return new ConfigurationError('watchRun needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
   }
-  if (!job || !(job.kind in adapters)) {
+  if (!job || !isJobKind(job.kind)) {
     return new ConfigurationError(
-      `watchRun needs \`job\` with kind 'assistants.run', 'response' or 'batch' (got ${JSON.stringify(job?.kind)})`,
+      `watchRun needs \`job\` with kind ${KIND_LIST} (got ${JSON.stringify(job?.kind)})`,
     );
   }
-  const ids = job.kind === 'assistants.run' ? [job.threadId, job.runId] : [job.id];
-  if (ids.some((id) => typeof id !== 'string' || id === '')) {
-    return new ConfigurationError(`watchRun: job ${job.kind} needs non-empty string ids`);
-  }
+  const problem = kindSpec(job.kind).refProblem(job);
+  if (problem) return new ConfigurationError(`watchRun: job ${job.kind} ${problem}`);
   if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
     return new ConfigurationError(`watchRun: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
   }
@@ -132,7 +120,7 @@ function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefi
   }
   if (options.snapshot !== undefined) {
     const context = (options.snapshot as { context?: { jobId?: unknown } } | null)?.context;
-    const jobId = adapters[job.kind].jobId(job as never);
+    const jobId = kindSpec(job.kind).jobId(job);
     if (context?.jobId !== jobId) {
       return new ConfigurationError(
         `watchRun: snapshot belongs to job ${JSON.stringify(context?.jobId)}, not ${jobId}: pass the snapshot onPersist gave for this job`,
@@ -165,8 +153,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
   const scheduler = withLongDelays(options.scheduler ?? asyncScheduler);
   const random = options.random ?? Math.random;
   const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS[job.kind];
-  // biome-ignore lint/suspicious/noExplicitAny: the adapter is chosen at run time by kind
-  const adapter: KindAdapter<any> = adapters[job.kind];
+  const adapter = kindSpec(job.kind);
 
   const watch$ = new Observable<Job>((subscriber) => {
     const stop = new AbortController();

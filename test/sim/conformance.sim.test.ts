@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import type { CursorPageResponse } from 'openai/core/pagination';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import type { WebhookEvent } from '../../src/sim/delivery/webhooks.js';
+import type { SimWebhookEvent } from '../../src/sim/delivery/webhooks.js';
 import type { StoredFile } from '../../src/sim/files/files.js';
 import {
   generateWebhookSecret,
@@ -31,8 +31,8 @@ expectTypeOf<ThreadRecord['thread']>().toEqualTypeOf<OpenAI.Beta.Thread>();
 // Every list page is a page the SDK's CursorPage reads.
 expectTypeOf<ListPage<OpenAI.Batch>>().toExtend<CursorPageResponse<OpenAI.Batch>>();
 // A webhook payload carries what the SDK's unwrap() types promise for batch and response events.
-expectTypeOf<WebhookEvent>().toExtend<Omit<OpenAI.Webhooks.BatchCompletedWebhookEvent, 'type'>>();
-expectTypeOf<WebhookEvent>().toExtend<Omit<OpenAI.Webhooks.ResponseCompletedWebhookEvent, 'type'>>();
+expectTypeOf<SimWebhookEvent>().toExtend<Omit<OpenAI.Webhooks.BatchCompletedWebhookEvent, 'type'>>();
+expectTypeOf<SimWebhookEvent>().toExtend<Omit<OpenAI.Webhooks.ResponseCompletedWebhookEvent, 'type'>>();
 // A batch result line has no SDK type; its fields are the spec's BatchRequestOutput (checked at run time below).
 expectTypeOf<BatchRequestLine>().toHaveProperty('custom_id').toEqualTypeOf<string>();
 

@@ -1,6 +1,6 @@
 import { filter, Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { response } from '../../src/kinds/response.js';
+import { response } from '../../src/kinds/response/spec.js';
 import type { SourceContext, StatusEvent } from '../../src/model/types.js';
 import { HYBRID_FALLBACK_POLL, hybrid } from '../../src/sources/hybrid.js';
 import { poll } from '../../src/sources/poll.js';

@@ -2,7 +2,7 @@ import type OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { asyncScheduler, NEVER } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { response } from '../../src/kinds/response.js';
+import { response } from '../../src/kinds/response/spec.js';
 import type { SourceContext, StatusEvent } from '../../src/model/types.js';
 import { createRequestMeter } from '../../src/requests/request-meter.js';
 import { stream } from '../../src/sources/stream.js';

@@ -2,7 +2,7 @@ import { APIConnectionError } from 'openai';
 import { filter, Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, NotFoundError } from '../../src/errors/index.js';
-import { response } from '../../src/kinds/response.js';
+import { response } from '../../src/kinds/response/spec.js';
 import type { SourceContext, StatusEvent } from '../../src/model/types.js';
 import { hybrid } from '../../src/sources/hybrid.js';
 import { poll } from '../../src/sources/poll.js';

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
-import type { JobKind, JobRef, RunState } from '../../model/types.js';
-import type { Scenario } from '../../sim/index.js';
+import type { JobRef, RunState } from '../../model/types.js';
+import type { Scenario, SimJobKind } from '../../sim/index.js';
+import { SIM_KIND_SPECS, SIM_KINDS } from '../../sim/jobs/kinds.js';
 import type { ToolHandlers } from '../../tools/tools.js';
 
 /** The ways a demo job can end, each scripted in the simulator and expected from the watch. */
@@ -9,7 +10,7 @@ export interface Fate {
   name: string;
   /** What the live view and the summary call it. */
   label: string;
-  kind: JobKind;
+  kind: SimJobKind;
   scenario: Scenario;
   /** The state the watch should end in. */
   expect: RunState;
@@ -17,77 +18,17 @@ export interface Fate {
   maxWaitMs?: number;
 }
 
-/** How long a run has to answer its tool calls before it expires, in simulated ms. */
-const RUN_EXPIRY_MS = 60_000;
+/** The order the demo's jobs cycle through the fates, by name (each kind's fates are in its simulator folder). */
+const FATE_ORDER = ['completed', 'tool_calls', 'failed', 'expired_tools', 'cancelled', 'timed_out'] as const;
 
 /** A dozen jobs cycle through these. Times are simulated ms (the demo's clock runs faster than real time). */
-export const FATES: readonly Fate[] = [
-  {
-    name: 'completed',
-    label: 'completed',
-    kind: 'response',
-    expect: 'completed',
-    scenario: { phases: { queued: [500, 2000], in_progress: [5000, 25_000] }, outcome: 'completed' },
-  },
-  {
-    name: 'tool_calls',
-    label: 'two tool calls',
-    kind: 'assistants.run',
-    expect: 'completed',
-    scenario: {
-      phases: { queued: [500, 1500], in_progress: [3000, 10_000] },
-      toolCalls: [
-        [
-          { name: 'get_weather', arguments: { city: 'Paris' } },
-          { name: 'get_time', arguments: { timezone: 'Europe/Paris' } },
-        ],
-      ],
-      outcome: 'completed',
-    },
-  },
-  {
-    name: 'failed',
-    label: 'failed',
-    kind: 'response',
-    expect: 'failed',
-    scenario: {
-      phases: { queued: [500, 1500], in_progress: [4000, 15_000] },
-      outcome: 'failed',
-      error: { code: 'server_error', message: 'The model backend stopped responding' },
-    },
-  },
-  {
-    name: 'expired_tools',
-    label: 'expired waiting for tools',
-    kind: 'assistants.run',
-    expect: 'expired',
-    scenario: {
-      phases: { queued: [500, 1500], in_progress: [2000, 6000] },
-      // No handler for this tool: the run waits for a human, and expires.
-      toolCalls: [[{ name: 'approve_refund', arguments: { order: 'A-1042', amount_eur: 120 } }]],
-      expiresAfterMs: RUN_EXPIRY_MS,
-    },
-  },
-  {
-    name: 'cancelled',
-    label: 'cancelled',
-    kind: 'batch',
-    expect: 'cancelled',
-    scenario: {
-      phases: { validating: [1000, 3000], in_progress: [8000, 20_000], cancelling: [2000, 5000] },
-      outcome: 'cancelled',
-    },
-  },
-  {
-    name: 'timed_out',
-    label: 'timed out',
-    kind: 'response',
-    expect: 'timed_out',
-    // Runs for half an hour; the watch gives up after 90 s and leaves it running.
-    maxWaitMs: 90_000,
-    scenario: { phases: { queued: 1000, in_progress: 30 * 60_000 }, outcome: 'completed' },
-  },
-];
+export const FATES: readonly Fate[] = FATE_ORDER.map((name) => {
+  for (const spec of SIM_KIND_SPECS) {
+    const fate = spec.demo.fates.find((f) => f.name === name);
+    if (fate) return { ...fate, kind: spec.kind };
+  }
+  throw new Error(`demo: no kind scripts the fate ${name}`);
+});
 
 /** The simulator's named scenarios, one per fate. */
 export const FATE_SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(
@@ -105,47 +46,30 @@ export const DEMO_TOOLS: ToolHandlers = {
   get_time: (args) => `12:00 in ${field(args, 'timezone')}`,
 };
 
+/** What each kind makes once before its jobs (a run's assistant), by kind; made in the registry's order. */
+export type Prepared = ReadonlyMap<SimJobKind, unknown>;
+
+/** Makes what each kind needs before its first job, through the SDK. */
+export async function prepareFates(client: OpenAI): Promise<Prepared> {
+  const prepared = new Map<SimJobKind, unknown>();
+  for (const spec of SIM_KIND_SPECS)
+    if (spec.demo.prepare) prepared.set(spec.kind, await spec.demo.prepare(client));
+  return prepared;
+}
+
 /** Creates one job scripted to meet `fate` on the simulator, through the SDK as a user would. */
-export async function createFateJob(client: OpenAI, fate: Fate, assistantId: string): Promise<JobRef> {
-  const metadata = { sim_scenario: fate.name };
-  switch (fate.kind) {
-    case 'response': {
-      const r = await client.responses.create({
-        model: 'gpt-4o-mini',
-        input: 'Summarise the quarterly report',
-        background: true,
-        metadata,
-      });
-      return { kind: 'response', id: r.id };
-    }
-    case 'batch': {
-      // A real input file, uploaded as a user would: the batch reads its requests' custom_ids from it.
-      const lines = Array.from({ length: 5 }, (_, i) =>
-        JSON.stringify({
-          custom_id: `report-${i + 1}`,
-          method: 'POST',
-          url: '/v1/responses',
-          body: { model: 'gpt-4o-mini', input: `Summarise section ${i + 1}` },
-        }),
-      );
-      const file = await client.files.create({
-        file: new File([`${lines.join('\n')}\n`], 'reports.jsonl'),
-        purpose: 'batch',
-      });
-      const b = await client.batches.create({
-        input_file_id: file.id,
-        endpoint: '/v1/responses',
-        completion_window: '24h',
-        metadata,
-      });
-      return { kind: 'batch', id: b.id };
-    }
-    case 'assistants.run': {
-      const thread = await client.beta.threads.create({
-        messages: [{ role: 'user', content: 'What is the weather in Paris, and the time there?' }],
-      });
-      const run = await client.beta.threads.runs.create(thread.id, { assistant_id: assistantId, metadata });
-      return { kind: 'assistants.run', threadId: thread.id, runId: run.id };
-    }
-  }
+export async function createFateJob(client: OpenAI, fate: Fate, prepared: Prepared): Promise<JobRef> {
+  const ref = await SIM_KINDS[fate.kind].demo.create(
+    client,
+    { sim_scenario: fate.name },
+    prepared.get(fate.kind),
+  );
+  return ref as unknown as JobRef;
+}
+
+/** Creates the demo's streamed job (of the first kind that streams) and leaves the create's own stream. */
+export async function createStreamedJob(client: OpenAI): Promise<JobRef> {
+  const spec = SIM_KIND_SPECS.find((s) => s.demo.createStreamed);
+  if (!spec?.demo.createStreamed) throw new Error('demo: no kind streams');
+  return (await spec.demo.createStreamed(client, { sim_scenario: 'demo_streamed' })) as unknown as JobRef;
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import { lastValueFrom, tap } from 'rxjs';
 import { isRunstateError } from '../../errors/index.js';
+import { kindSpec } from '../../kinds/registry.js';
 import type { JobRef, RunSnapshot, Source } from '../../model/types.js';
 import { generateWebhookSecret, type Simulator, startSimulator } from '../../sim/index.js';
 import { deriveSeed, mulberry32 } from '../../sim/scenario/random.js';
@@ -19,7 +20,14 @@ import { createStyle, plural } from '../format.js';
 import { serve } from '../http-server.js';
 import { createLiveView } from '../live-view.js';
 import { aborted, INTERRUPTED_EXIT_CODE, interruption } from '../signals.js';
-import { createFateJob, DEMO_TOOLS, FATE_SCENARIOS, FATES } from './demo-fates.js';
+import {
+  createFateJob,
+  createStreamedJob,
+  DEMO_TOOLS,
+  FATE_SCENARIOS,
+  FATES,
+  prepareFates,
+} from './demo-fates.js';
 import { DEFAULT_INSPECT_PORT, type DemoInspector, startDemoInspector } from './demo-inspect.js';
 import {
   DEMO_SOURCES,
@@ -74,7 +82,7 @@ function makeSource(name: DemoSource, hub: WebhookHub): Source {
   return hybrid(hub, undefined, { createdJustNow: true });
 }
 
-const jobId = (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id);
+const jobId = (ref: JobRef) => kindSpec(ref.kind).jobId(ref);
 
 /** The demo's streamed response: a haiku written word by word, watched with `stream()`. */
 const STREAMED_SCENARIO = {
@@ -92,33 +100,16 @@ interface Streamed {
   error?: string;
 }
 
-/** Creates the streamed response (background + stream) and leaves the create's stream: the watch opens its own. */
-async function createStreamed(client: OpenAI): Promise<string> {
-  const events = await client.responses.create({
-    model: 'gpt-4o-mini',
-    input: 'Write a haiku',
-    background: true,
-    stream: true,
-    metadata: { sim_scenario: 'demo_streamed' },
-  });
-  let id = '';
-  for await (const event of events) {
-    if (event.type === 'response.created') id = event.response.id;
-    else break;
-  }
-  return id;
-}
-
 /**
  * Creates `count` jobs on the simulator, fates and sources in rotation, one after the other (stable ids), and
  * yields each as soon as it exists: its watch starts before the next job is created, so no job runs unwatched
  * while the others are made (the clock runs ×speed meanwhile).
  */
 async function* createJobs(client: OpenAI, sim: Simulator, count: number): AsyncGenerator<DemoJob> {
-  const assistant = await client.beta.assistants.create({ model: 'gpt-4o-mini', name: 'runstate demo' });
+  const prepared = await prepareFates(client);
   for (let i = 0; i < count; i++) {
     const fate = FATES[i % FATES.length]!;
-    const ref = await createFateJob(client, fate, assistant.id);
+    const ref = await createFateJob(client, fate, prepared);
     const id = jobId(ref);
     yield {
       n: i + 1,
@@ -255,11 +246,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     let shownText = 0;
     // Created once the other watches run, so that it delays none of them.
     const watchStreamed = async () => {
-      streamed.id = await createStreamed(client);
+      const streamedJob = await createStreamedJob(client);
+      streamed.id = jobId(streamedJob);
       await lastValueFrom(
         watchRun({
           client,
-          job: { kind: 'response', id: streamed.id },
+          job: streamedJob,
           source: stream(),
           maxWaitMs: MAX_WAIT_MS,
           scheduler,

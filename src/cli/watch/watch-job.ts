@@ -2,8 +2,7 @@ import { setMaxListeners } from 'node:events';
 import OpenAI from 'openai';
 import { lastValueFrom, tap } from 'rxjs';
 import { classifyRequestError, isRunstateError } from '../../errors/index.js';
-import { batchProgress } from '../../kinds/batch.js';
-import { adapters } from '../../kinds/index.js';
+import { kindSpec } from '../../kinds/registry.js';
 import { isTerminal } from '../../model/states.js';
 import type { RunSnapshot, RunState, Source } from '../../model/types.js';
 import { hybrid } from '../../sources/hybrid.js';
@@ -43,7 +42,7 @@ const exitCodeOf = (state: RunState) => (state === 'completed' ? 0 : 1);
 export async function watchJob(request: WatchRequest, io: CliIo): Promise<number> {
   const { job, apiKey, baseURL, maxWaitMs } = request;
   const client = new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}), maxRetries: 0 });
-  const adapter = adapters[job.kind];
+  const adapter = kindSpec(job.kind);
   const what = adapter.describe(job);
   const style = createStyle(io.stdout, io.env);
   const print = createPrinter(io, style, request.json, maxWaitMs, request.source === 'stream');
@@ -122,7 +121,8 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
         job: first,
         pendingToolCalls: state === 'requires_action' ? adapter.toolCalls(first) : [],
         missingHandlers: [],
-        ...(job.kind === 'batch' ? { progress: batchProgress(first) } : {}),
+        // What the kind adds, as on the watch's own snapshots (a batch's progress, a response's text).
+        ...adapter.snapshotExtras(first),
       };
       print(snapshot);
       if (snapshot.done) return exitCodeOf(state);

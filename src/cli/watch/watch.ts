@@ -3,6 +3,7 @@ import type { JobRef } from '../../model/types.js';
 import { webhookSecretProblem } from '../../webhooks/secret.js';
 import { duration, parseOrUsage, port, required } from '../args.js';
 import { CliError, type CliIo, type Command, UsageError } from '../command.js';
+import { JOB_ARG_OPTIONS, jobRefFromArgs } from '../job-args.js';
 
 const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 
@@ -56,32 +57,13 @@ export interface WatchRequest {
   json: boolean;
 }
 
-function jobRef(values: { response?: string; batch?: string; thread?: string; run?: string }): JobRef {
-  const given = [
-    values.response && '--response',
-    values.batch && '--batch',
-    (values.thread || values.run) && '--thread/--run',
-  ].filter(Boolean);
-  if (given.length === 0)
-    throw new UsageError('say which job: --response ID, --batch ID, or --thread ID --run ID');
-  if (given.length > 1) throw new UsageError(`one job at a time: got ${given.join(' and ')}`);
-  if (values.response) return { kind: 'response', id: values.response };
-  if (values.batch) return { kind: 'batch', id: values.batch };
-  if (!values.thread || !values.run)
-    throw new UsageError('an Assistants run needs both --thread ID and --run ID');
-  return { kind: 'assistants.run', threadId: values.thread, runId: values.run };
-}
-
 /** Reads and checks the command line and the environment; throws a one-line `UsageError` or `CliError`. */
 function parse(argv: readonly string[], io: CliIo): WatchRequest {
   const { values } = parseOrUsage(() =>
     parseArgs({
       args: [...argv],
       options: {
-        response: { type: 'string' },
-        batch: { type: 'string' },
-        thread: { type: 'string' },
-        run: { type: 'string' },
+        ...JOB_ARG_OPTIONS,
         'base-url': { type: 'string' },
         source: { type: 'string', default: 'poll' },
         port: { type: 'string' },
@@ -94,7 +76,7 @@ function parse(argv: readonly string[], io: CliIo): WatchRequest {
       strict: true,
     }),
   );
-  const job = jobRef(values);
+  const job = jobRefFromArgs(values);
   const sourceName = values.source as WatchRequest['source'];
   if (!SOURCES.includes(sourceName)) {
     throw new UsageError(

@@ -2,7 +2,7 @@ import { type ConnectionOptions, Job, Queue, QueueEvents } from 'bullmq';
 import { Observable } from 'rxjs';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { WatchNotFoundError } from '../../errors/watch-not-found-error.js';
-import { adapters } from '../../kinds/index.js';
+import { kindSpec } from '../../kinds/registry.js';
 import { NO_STATES } from '../../model/states.js';
 import type { JobRef, RunSnapshot, RunState } from '../../model/types.js';
 import { DEFAULT_POLL_BACKOFF } from '../../sources/backoff.js';
@@ -110,7 +110,7 @@ export interface RunQueue {
 /** The snapshot of a watch no worker has stepped yet. */
 function initialSnapshot(data: WatchData): RunSnapshot {
   return {
-    id: adapters[data.job.kind].jobId(data.job),
+    id: kindSpec(data.job.kind).jobId(data.job),
     kind: data.job.kind,
     state: 'queued',
     status: undefined,
@@ -269,7 +269,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
         if (!found) {
           subscriber.error(
             new WatchNotFoundError(
-              `no durable watch for ${adapters[job.kind].describe(job)}: call watch() first`,
+              `no durable watch for ${kindSpec(job.kind).describe(job)}: call watch() first`,
               { job },
             ),
           );
@@ -321,7 +321,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     const id = watchJobId(job);
     const found = await Job.fromId(queue, id);
     if (!found) {
-      throw new WatchNotFoundError(`no durable watch for ${adapters[job.kind].describe(job)}`, { job });
+      throw new WatchNotFoundError(`no durable watch for ${kindSpec(job.kind).describe(job)}`, { job });
     }
     const state = await found.getState();
     if (state === 'completed' || state === 'failed') return;

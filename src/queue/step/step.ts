@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import { createActor } from 'xstate';
-import { adapters } from '../../kinds/index.js';
+import { kindSpec } from '../../kinds/registry.js';
 import { toStatusEvent } from '../../kinds/to-status-event.js';
 import type { RunSnapshot } from '../../model/types.js';
 import { type BackoffPolicy, nextDelay } from '../../sources/backoff.js';
@@ -67,7 +67,7 @@ function isInvoking(value: unknown): boolean {
  * again. The caller persists `data`, which the step updated in place.
  */
 export async function runStep(data: WatchData, options: StepOptions): Promise<StepResult> {
-  const adapter = adapters[data.job.kind];
+  const adapter = kindSpec(data.job.kind);
   let saving: Promise<void> = Promise.resolve();
   const step: StepContext = {
     client: options.client,

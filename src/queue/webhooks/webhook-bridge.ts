@@ -1,6 +1,6 @@
 import { type ConnectionOptions, Job, Queue } from 'bullmq';
-import { adapters } from '../../kinds/index.js';
-import type { JobKind, JobRef } from '../../model/types.js';
+import { JOB_KINDS, kindSpec } from '../../kinds/registry.js';
+import type { JobRef } from '../../model/types.js';
 import { eventJobId, type WebhookEvent } from '../../webhooks/event.js';
 import type { WebhookHub } from '../../webhooks/hub.js';
 import { watchJobId } from '../job-id.js';
@@ -20,9 +20,11 @@ export interface HubBridge {
 function candidates(event: WebhookEvent): JobRef[] {
   const id = eventJobId(event);
   if (id === undefined) return [];
-  return (Object.keys(adapters) as JobKind[])
-    .filter((kind) => adapters[kind].webhookStatus(event.type) !== undefined)
-    .map((kind): JobRef => (kind === 'assistants.run' ? { kind, threadId: '', runId: id } : { kind, id }));
+  // The event names the job by its own id alone: ids beside it (a run's thread) are unknown, and the watch's
+  // queue id is made of the job's own id only.
+  return JOB_KINDS.map(kindSpec)
+    .filter((spec) => spec.webhookStatus(event.type) !== undefined)
+    .map((spec) => spec.refFromJobId(id, '') as JobRef);
 }
 
 /**

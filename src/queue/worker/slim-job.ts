@@ -1,31 +1,20 @@
+import { findKindSpec } from '../../kinds/registry.js';
 import type { RunSnapshot } from '../../model/types.js';
 import type { WatchData } from '../watch-data.js';
-
-/**
- * The fields of a Run, Response or Batch that a watch decides from (status, ids, times, counts, the tool calls it
- * waits for). An idle watch stores only these: the full object is in its published snapshot, and comes back into
- * the machine when a step restores it.
- */
-const DECIDING = [
-  'id',
-  'object',
-  'status',
-  'thread_id',
-  'created_at',
-  'expires_at',
-  'request_counts',
-  'required_action',
-] as const;
 
 /** Marks a stored object as slim, so a restore knows to put the full one back. */
 export const SLIM = 'runstate:slim';
 
-/** The deciding fields of an API object; anything that is not an object is kept as it is. */
-export function slimJob(job: unknown): unknown {
+/**
+ * The fields of an API object a watch decides from (its kind's `slimFields`: status, ids, times, counts, the tool
+ * calls it waits for). An idle watch stores only these: the full object is in its published snapshot, and comes
+ * back into the machine when a step restores it. Anything that is not an object is kept as it is.
+ */
+export function slimJob(job: unknown, fields: readonly string[]): unknown {
   if (typeof job !== 'object' || job === null) return job;
   const full = job as Record<string, unknown>;
   const slim: Record<string, unknown> = { [SLIM]: true };
-  for (const key of DECIDING) if (full[key] !== undefined) slim[key] = full[key];
+  for (const key of fields) if (full[key] !== undefined) slim[key] = full[key];
   return slim;
 }
 
@@ -37,14 +26,21 @@ type Context = { latest?: unknown };
 /** What the job stores between steps: the data with the machine's latest object slim (a copy; `data` is kept). */
 export function storedForm(data: WatchData): WatchData {
   const context = (data.machine as unknown as { context?: Context } | undefined)?.context;
-  if (!context || isSlim(context.latest) || typeof context.latest !== 'object' || context.latest === null) {
+  const spec = findKindSpec(data.job.kind);
+  if (
+    !spec ||
+    !context ||
+    isSlim(context.latest) ||
+    typeof context.latest !== 'object' ||
+    context.latest === null
+  ) {
     return data;
   }
   return {
     ...data,
     machine: {
       ...data.machine!,
-      context: { ...context, latest: slimJob(context.latest) },
+      context: { ...context, latest: slimJob(context.latest, spec.slimFields) },
     } as unknown as WatchData['machine'],
   };
 }

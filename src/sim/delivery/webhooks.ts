@@ -79,7 +79,7 @@ export interface WebhookFaults {
 }
 
 /** The JSON body of a delivery, as OpenAI sends it. */
-export interface WebhookEvent {
+export interface SimWebhookEvent {
   id: string;
   type: string;
   /** Unix seconds of the moment the job reached the status (clock time). */
@@ -100,7 +100,7 @@ export interface WebhookAttempt {
 /** One delivery of one event to one URL (duplicates are separate deliveries sharing `webhookId`). */
 export interface WebhookDelivery {
   webhookId: string;
-  event: WebhookEvent;
+  event: SimWebhookEvent;
   url: string;
   /** 0 for the delivery itself, 1.. for injected duplicates. */
   copy: number;
@@ -236,7 +236,7 @@ export class WebhookDispatcher {
   /** Delivers `event`, reached at clock time `atMs`, to every registered URL. */
   publish(event: JobEvent, atMs: number): void {
     if (this.closed || this.endpoints.size === 0) return;
-    const payload: WebhookEvent = {
+    const payload: SimWebhookEvent = {
       id: this.ids.make('evt_'),
       type: event.type,
       created_at: toUnix(atMs),
@@ -283,7 +283,7 @@ export class WebhookDispatcher {
     return this.armed[key]?.fires(type, this.random) ?? false;
   }
 
-  private dispatch(endpoint: WebhookEndpoint, event: WebhookEvent, body: string): void {
+  private dispatch(endpoint: WebhookEndpoint, event: SimWebhookEvent, body: string): void {
     const webhookId = this.ids.make('wh_');
     const make = (copy: number): Delivery => {
       const record: WebhookDelivery = {

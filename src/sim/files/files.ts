@@ -78,6 +78,7 @@ export function parseMultipart(raw: Buffer): Map<string, { filename?: string; da
   return parts;
 }
 
+// not a kind: file purposes (a batch's input file has purpose 'batch').
 const PURPOSES: readonly string[] = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'];
 
 /**

@@ -1,7 +1,7 @@
 import type { Plan, Step } from './plan.js';
 
 /** The job kinds the simulator runs (the same names as runstate's `job.kind`). */
-export type JobKind = 'assistants.run' | 'response' | 'batch';
+export type SimJobKind = 'assistants.run' | 'response' | 'batch';
 
 /** A webhook event a step produces: its `type` and `data` (OpenAI's payload carries `data: { id }`). */
 export interface JobEvent {
@@ -12,7 +12,7 @@ export interface JobEvent {
 /** What the registry, stats and webhooks need from any job, whatever its kind. */
 export interface SimJob {
   readonly id: string;
-  readonly kind: JobKind;
+  readonly kind: SimJobKind;
   /** Creation time, clock ms. */
   readonly createdAt: number;
   /** Steps reached and planned. */

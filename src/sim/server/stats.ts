@@ -1,5 +1,5 @@
 import type { WebhookStats } from '../delivery/webhooks.js';
-import type { JobKind } from '../jobs/job.js';
+import type { SimJobKind } from '../jobs/job.js';
 import type { Step } from '../jobs/plan.js';
 import type { JobRegistry } from '../jobs/registry.js';
 
@@ -12,7 +12,7 @@ export interface RouteStats {
 /** One job as the simulator saw it: the exact lifecycle the script produced, and how often it was asked. */
 export interface JobStats {
   id: string;
-  kind: JobKind;
+  kind: SimJobKind;
   /** Runs only. */
   threadId?: string;
   /** Status at the time of the snapshot. */

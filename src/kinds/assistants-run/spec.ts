@@ -1,6 +1,12 @@
 import type { Run } from 'openai/resources/beta/threads/runs/runs';
-import type { JobRef, JobState, KindAdapter, ToolCall } from '../model/types.js';
-import { requestOptions, secondsToMs } from './request-options.js';
+import type { JobState, ToolCall } from '../../model/observation.js';
+import { idsProblem, ownRef } from '../ref-ids.js';
+import { requestOptions, secondsToMs } from '../request-options.js';
+import { sameAsAge } from '../same-as-age.js';
+import type { KindSpec, RefLike } from '../spec.js';
+
+/** An Assistants run, by thread and run id. */
+export type AssistantsRunRef = { kind: 'assistants.run'; threadId: string; runId: string };
 
 const STATES: Record<Run['status'], JobState> = {
   queued: 'queued',
@@ -14,22 +20,25 @@ const STATES: Record<Run['status'], JobState> = {
   expired: 'expired',
 };
 
-function ids(ref: JobRef): { threadId: string; runId: string } {
-  if (ref.kind !== 'assistants.run') throw new TypeError(`not an assistants.run: ${ref.kind}`);
-  return ref;
-}
+const ids = (ref: RefLike): AssistantsRunRef =>
+  ownRef<AssistantsRunRef>(ref, 'assistants.run', 'an assistants.run');
+
+/** A run adds nothing to a snapshot. */
+type NoExtras = Record<never, never>;
 
 /**
  * Assistants thread runs (`client.beta.threads.runs`). OpenAI shut the Assistants API down on 2026-08-26; this
- * adapter serves compatible servers and the simulator.
+ * spec serves compatible servers and the simulator.
  */
-export const assistantsRun: KindAdapter<Run> = {
+export const assistantsRun: KindSpec<'assistants.run', AssistantsRunRef, Run, NoExtras> = {
   kind: 'assistants.run',
   jobId: (ref) => ids(ref).runId,
   describe(ref) {
     const { threadId, runId } = ids(ref);
     return `run ${runId} on thread ${threadId}`;
   },
+  refProblem: (ref) => idsProblem(ref, ['threadId', 'runId']),
+  refFromJobId: (runId, threadId) => ({ kind: 'assistants.run', threadId, runId }),
   async retrieve(client, ref, options) {
     const { threadId, runId } = ids(ref);
     const { data, response } = await client.beta.threads.runs
@@ -67,4 +76,18 @@ export const assistantsRun: KindAdapter<Run> = {
   },
   // OpenAI sends no webhooks for Assistants runs; `thread.run.*` is the simulator's documented extension.
   webhookStatus: (type) => (type.startsWith('thread.run.') ? type.slice('thread.run.'.length) : undefined),
+  announced(ref, status) {
+    const { threadId, runId } = ids(ref);
+    return { id: runId, object: 'thread.run', thread_id: threadId, status, announced: true };
+  },
+  durationDetail: (job) => (job as { assistant_id?: unknown } | undefined)?.assistant_id,
+  // A run expires on the server after about 10 minutes: a watch waits 15. Polled like a response.
+  defaults: {
+    maxWaitMs: 15 * 60_000,
+    poll: { growth: { share: 0.03, maxDelayMs: 60_000 } },
+    hybridPoll: sameAsAge(90_000, 60 * 60_000),
+  },
+  slimFields: ['id', 'object', 'status', 'thread_id', 'created_at', 'expires_at', 'required_action'],
+  snapshotExtras: () => ({}),
+  extrasKey: () => '',
 };

@@ -1,0 +1,68 @@
+import { assistantsRun } from './assistants-run/spec.js';
+import { batch } from './batch/spec.js';
+import { response } from './response/spec.js';
+import type { AnyKindSpec, KindSpec } from './spec.js';
+
+/** Checks that each spec is filed under its own name. */
+// biome-ignore lint/suspicious/noExplicitAny: only the names are checked here; each spec is typed by its module
+const registry = <T extends { readonly [K in keyof T]: KindSpec<K & string, any, any, any> }>(specs: T): T =>
+  specs;
+
+/**
+ * Every kind of job runstate watches, by name: the one list a new kind joins (one folder beside this file, one
+ * line here). `JobKind`, `JobRef` and the job and snapshot types by kind derive from it, so the compiler then
+ * points at every place that must know the new kind, and no other.
+ */
+export const KINDS = registry({ 'assistants.run': assistantsRun, response, batch });
+
+/** The specs by name, as the registry types them. */
+export type Kinds = typeof KINDS;
+
+/** The kinds of asynchronous OpenAI job runstate can watch. */
+export type JobKind = keyof Kinds;
+
+// biome-ignore lint/suspicious/noExplicitAny: inference reads one type argument
+type RefOfSpec<S> = S extends KindSpec<any, infer Ref, any, any> ? Ref : never;
+// biome-ignore lint/suspicious/noExplicitAny: inference reads one type argument
+type JobOfSpec<S> = S extends KindSpec<any, any, infer Job, any> ? Job : never;
+// biome-ignore lint/suspicious/noExplicitAny: inference reads one type argument
+type ExtrasOfSpec<S> = S extends KindSpec<any, any, any, infer Extras> ? Extras : never;
+
+/** Which job to watch: its kind and ids. */
+export type JobRef = { [K in JobKind]: RefOfSpec<Kinds[K]> }[JobKind];
+
+/** The API object each kind of job is, as the `openai` SDK types it: what `snapshot.job` holds. */
+export type JobTypes = { [K in JobKind]: JobOfSpec<Kinds[K]> };
+
+/** The fields each kind adds to its snapshots (a response's text, a batch's progress). */
+export type ExtrasByKind = { [K in JobKind]: ExtrasOfSpec<Kinds[K]> };
+
+/** Every kind's name, in the registry's order. */
+export const JOB_KINDS: readonly JobKind[] = Object.keys(KINDS) as JobKind[];
+
+/** The kinds as a message lists them: `'assistants.run', 'response' or 'batch'`. */
+export const KIND_LIST: string = JOB_KINDS.map((k) => `'${k}'`)
+  .join(', ')
+  .replace(/, ([^,]*)$/, ' or $1');
+
+/** True for the name of a kind in the registry (and not, say, `toString`). */
+export function isJobKind(kind: unknown): kind is JobKind {
+  return typeof kind === 'string' && Object.hasOwn(KINDS, kind);
+}
+
+/** The spec of a kind, erased to the view code serving every kind holds. */
+export function kindSpec(kind: JobKind): AnyKindSpec {
+  return KINDS[kind] as AnyKindSpec;
+}
+
+/** The spec of a kind named by untrusted data, or undefined for a name the registry does not hold. */
+export function findKindSpec(kind: unknown): AnyKindSpec | undefined {
+  return isJobKind(kind) ? kindSpec(kind) : undefined;
+}
+
+/** One value per kind, from its spec: a record the compiler knows is complete. */
+export function byKind<T>(value: (spec: AnyKindSpec, kind: JobKind) => T): { [K in JobKind]: T } {
+  return Object.fromEntries(JOB_KINDS.map((kind) => [kind, value(kindSpec(kind), kind)])) as {
+    [K in JobKind]: T;
+  };
+}

@@ -1,0 +1,145 @@
+import type OpenAI from 'openai';
+import type { CallOptions, JobState, ToolCall, ToolOutput } from '../model/observation.js';
+
+/**
+ * A job ref as code that serves every kind sees it: a kind, and the ids that kind names a job by. Each kind's
+ * spec checks that a ref is its own before it reads an id.
+ */
+export interface RefLike {
+  readonly kind: string;
+  readonly [id: string]: unknown;
+}
+
+/**
+ * The part of a kind that sources and requests talk to: its endpoints, and how to read its objects. Every
+ * {@link KindSpec} is one; tests hand sources a fake one.
+ */
+export interface KindAdapter<Job> {
+  readonly kind: string;
+  /** The job's own id: what webhooks and logs name it by, `snapshot.id`, and the key of compose and the queue. */
+  jobId(ref: RefLike): string;
+  /** A human label: "run run_abc on thread thread_xyz". */
+  describe(ref: RefLike): string;
+  retrieve(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
+  cancel(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
+  /** Present only for kinds with tool calls. */
+  submitToolOutputs?(
+    client: OpenAI,
+    ref: RefLike,
+    outputs: readonly ToolOutput[],
+    options: CallOptions,
+  ): Promise<{ job: Job; headers: Headers }>;
+  /** The status string of an object. */
+  status(job: Job): string;
+  /** Maps an API status onto a runstate state; undefined when unknown. */
+  mapStatus(status: string): JobState | undefined;
+  /** Server expiry as epoch ms, or null. */
+  expiresAt(job: Job): number | null;
+  toolCalls(job: Job): ToolCall[];
+  /**
+   * Reads a webhook event type (`response.completed`, `batch.failed`, the simulator's `thread.run.completed`):
+   * the status it announces, or undefined when the type is not of this kind.
+   */
+  webhookStatus(type: string): string | undefined;
+}
+
+/**
+ * The job as a webhook announced it, without a retrieve: its id, its kind's `object`, the status the event type
+ * names, and the ids of what it belongs to (a run's `thread_id`). `announced: true` tells it apart from an API
+ * object.
+ */
+export interface AnnouncedJob {
+  id: string;
+  /** The API object's name: `response`, `batch`, `thread.run`. */
+  object: string;
+  status: string;
+  announced: true;
+  [parentId: string]: unknown;
+}
+
+/**
+ * A poll schedule as plain data: backoff fields (those left out are the default poll backoff: 500 ms, ×1.5,
+ * capped at 5 s, no jitter) and a delay that grows with the job's age. `poll()` validates it; the kinds know
+ * nothing of the sources.
+ */
+export interface PollDefaults {
+  readonly initialDelayMs?: number;
+  readonly factor?: number;
+  readonly maxDelayMs?: number;
+  readonly jitter?: 'none' | 'full' | 'equal';
+  /** Each delay is at least `share` of the job's age, up to `maxDelayMs`. */
+  readonly growth?: { readonly share: number; readonly maxDelayMs: number };
+}
+
+/** How a kind is watched when the caller says nothing: plain data, read by `watchRun`, `poll()` and `hybrid()`. */
+export interface KindDefaults {
+  /** How long a watch waits before `timed_out` (`DEFAULT_MAX_WAIT_MS`). */
+  readonly maxWaitMs: number;
+  /** The schedule of `poll()` (`DEFAULT_POLL_SCHEDULES`). */
+  readonly poll: PollDefaults;
+  /** The schedule of `hybrid()`'s safety-net poll (`HYBRID_FALLBACK_POLL`). */
+  readonly hybridPoll: PollDefaults;
+}
+
+/** A kind that can stream: the request `stream()` connects (and reconnects) with. */
+export interface StreamSupport<Event = unknown> {
+  /**
+   * Streams the job's events again from the server; with `startingAfter`, only those after that sequence number
+   * (a resume after a drop). No SDK retries: the stream source owns its reconnects.
+   */
+  events(
+    client: OpenAI,
+    ref: RefLike,
+    startingAfter: number | undefined,
+    options: CallOptions,
+  ): Promise<AsyncIterable<Event>>;
+}
+
+/**
+ * Everything about one kind of job, in one place: the extension point. `Kind` is its name (`job.kind`), `Ref` the
+ * ref that names one job, `Job` the API object, `Extras` the fields it adds to a snapshot. The registry
+ * (`registry.ts`) derives `JobKind`, `JobRef` and the snapshot types from the specs it holds, so adding a kind
+ * there is the one change the compiler asks for; the rest of the code asks the spec and never names a kind.
+ */
+export interface KindSpec<
+  Kind extends string,
+  Ref extends { readonly kind: Kind },
+  Job,
+  Extras extends object,
+> extends KindAdapter<Job> {
+  readonly kind: Kind;
+  /**
+   * What is wrong with the ids of a ref of this kind (its `kind` already matched), in words that follow
+   * "job <kind> ": `needs non-empty string ids`; undefined for a good ref.
+   */
+  refProblem(ref: RefLike): string | undefined;
+  /**
+   * The ref of a job known by its own id alone (a webhook's `data.id`, a replayed object's id); ids the kind needs
+   * beside it (a run's thread) are `parentId`, since nothing at hand carries them.
+   */
+  refFromJobId(id: string, parentId: string): Ref;
+  /** The job as a webhook announced it: what a webhook-fed watch applies when it does not read the job. */
+  announced(ref: RefLike, status: string): AnnouncedJob;
+  /**
+   * What groups durations of this kind for adaptive polling, read from its API object once known (a response's
+   * model, a batch's endpoint, a run's assistant); the key is `<kind>:<detail>`, or `<kind>` without one.
+   */
+  durationDetail(job: unknown): unknown;
+  /** How the kind is watched when the caller says nothing. */
+  readonly defaults: KindDefaults;
+  /**
+   * The fields of its API object a durable watch decides from (status, ids, times, counts, tool calls): the
+   * slim copy an idle watch stores in the queue.
+   */
+  readonly slimFields: readonly string[];
+  /** The fields this kind adds to a snapshot, from its latest object (any shape: a slim or announced one too). */
+  snapshotExtras(job: unknown): Extras;
+  /** The part of a snapshot's change key those fields make: a change there is news to a subscriber. */
+  extrasKey(extras: Extras): string;
+  /** Present for kinds that can stream (`stream()` watches the others with its fallback). */
+  readonly stream?: StreamSupport;
+}
+
+/** Any kind's spec, as code that serves every kind holds one. */
+// biome-ignore lint/suspicious/noExplicitAny: each spec is typed by its own module; this is the erased view
+export type AnyKindSpec = KindSpec<string, { readonly kind: string }, any, object>;
