@@ -21,14 +21,8 @@ import { createLiveView } from '../live-view.js';
 import { aborted, INTERRUPTED_EXIT_CODE, interruption } from '../signals.js';
 import { createFateJob, DEMO_TOOLS, FATE_SCENARIOS, FATES } from './demo-fates.js';
 import { DEFAULT_INSPECT_PORT, type DemoInspector, startDemoInspector } from './demo-inspect.js';
-import {
-  DEMO_SOURCES,
-  type DemoJob,
-  type DemoSource,
-  renderJobTable,
-  renderSummary,
-  summarize,
-} from './demo-summary.js';
+import { DEMO_SOURCES, type DemoJob, type DemoSource } from './demo-job.js';
+import { renderJobTable, renderSummary, summarize } from './demo-summary.js';
 import { liveLines, transitionLine } from './demo-view.js';
 
 const DEFAULT_JOBS = 12;
