@@ -3,6 +3,7 @@ import type { JobRef } from '../../model/types.js';
 import { webhookSecretProblem } from '../../webhooks/secret.js';
 import { duration, parseOrUsage, port, required } from '../args.js';
 import { CliError, type CliIo, type Command, UsageError } from '../command.js';
+import { WATCH_SOURCES, type WatchRequest } from './watch-request.js';
 
 const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 
@@ -41,20 +42,6 @@ Examples:
   runstate watch --response resp_68a1... --source hybrid --port 8080 --secret whsec_...
   runstate watch --response resp_68a1... --source stream
   OPENAI_API_KEY=sim runstate watch --base-url http://127.0.0.1:4010/v1 --thread thread_abc --run run_abc`;
-
-const SOURCES = ['poll', 'webhook', 'hybrid', 'stream'] as const;
-
-/** What `runstate watch` was asked to do, checked. */
-export interface WatchRequest {
-  job: JobRef;
-  apiKey: string;
-  baseURL: string | undefined;
-  source: (typeof SOURCES)[number];
-  /** For the webhook and hybrid sources. */
-  webhooks: { port: number; host: string; secret: string } | undefined;
-  maxWaitMs: number;
-  json: boolean;
-}
 
 function jobRef(values: { response?: string; batch?: string; thread?: string; run?: string }): JobRef {
   const given = [
@@ -96,7 +83,7 @@ function parse(argv: readonly string[], io: CliIo): WatchRequest {
   );
   const job = jobRef(values);
   const sourceName = values.source as WatchRequest['source'];
-  if (!SOURCES.includes(sourceName)) {
+  if (!WATCH_SOURCES.includes(sourceName)) {
     throw new UsageError(
       `--source must be poll, webhook, hybrid or stream (got ${JSON.stringify(values.source)})`,
     );
