@@ -8,7 +8,8 @@ import {
   type WebhookEndpointOptions,
   type WebhookFaults,
 } from './delivery/webhooks.js';
-import { FileStore, filesRoutes } from './files/files.js';
+import { FileStore } from './files/file-store.js';
+import { filesRoutes } from './files/files.js';
 import { createIds } from './ids.js';
 import { assistantsRoutes } from './jobs/assistants-run/assistants.js';
 import { batchesRoutes } from './jobs/batch/batches.js';
