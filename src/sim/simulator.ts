@@ -21,12 +21,11 @@ import {
   DEFAULT_SCENARIO,
   OUTCOMES,
   type Outcome,
-  resolveScenario,
   SCENARIO_METADATA_KEY,
   type Scenario,
   ScenarioError,
-  validateScenario,
 } from './scenario/scenario.js';
+import { resolveScenario, validateScenario } from './scenario/validate.js';
 import { badRequest } from './server/errors.js';
 import { HttpFaultState, type HttpFaults } from './server/faults.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './server/rate-limiter.js';
