@@ -383,7 +383,7 @@ async function quiet({ sim, traffic, unrouted }: Activity): Promise<void> {
     await turn();
     const next = sim.clock.nextAt;
     const due = next !== undefined && next <= sim.clock.now();
-    if (traffic.inflight === 0 && !due && unrouted() === 0) return;
+    if (traffic.inflight === 0 && !due && unrouted() <= 0) return;
   }
 }
 
