@@ -1,5 +1,4 @@
-import type { Style } from '../format.js';
-import { plural } from '../format.js';
+import { plural, type Style } from '../format.js';
 import type { Streamed } from './demo-jobs.js';
 import { type DemoSummary, renderJobTable, renderSummary } from './demo-summary.js';
 
