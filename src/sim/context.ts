@@ -1,4 +1,4 @@
-import type { FileStore } from './files/files.js';
+import type { FileStore } from './files/file-store.js';
 import type { IdFactory } from './ids.js';
 import type { SimJobKind } from './jobs/job.js';
 import type { JobRegistry } from './jobs/registry.js';

@@ -40,8 +40,8 @@ export {
   ScenarioError,
   type StreamScript,
   type ToolCallSpec,
-  validateScenario,
 } from './scenario/scenario.js';
+export { validateScenario } from './scenario/validate.js';
 // ── clock, watcher side: an RxJS scheduler on the simulator clock ────────────────────────────────────────────
 export { simScheduler } from './time/scheduler.js';
 // ── webhooks: signing ────────────────────────────────────────────────────────────────────────────────────────

@@ -8,7 +8,8 @@ import {
   type WebhookEndpointOptions,
   type WebhookFaults,
 } from './delivery/webhooks.js';
-import { FileStore, filesRoutes } from './files/files.js';
+import { FileStore } from './files/file-store.js';
+import { filesRoutes } from './files/files.js';
 import { createIds } from './ids.js';
 import type { SimJobKind } from './jobs/job.js';
 import { SIM_KIND_SPECS, SIM_KINDS } from './jobs/kinds.js';
@@ -17,12 +18,11 @@ import { createRandom, deriveSeed } from './scenario/random.js';
 import {
   DEFAULT_SCENARIO,
   OUTCOMES,
-  resolveScenario,
   SCENARIO_METADATA_KEY,
   type Scenario,
   ScenarioError,
-  validateScenario,
 } from './scenario/scenario.js';
+import { resolveScenario, validateScenario } from './scenario/validate.js';
 import { badRequest } from './server/errors.js';
 import { HttpFaultState, type HttpFaults } from './server/faults.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './server/rate-limiter.js';

@@ -168,16 +168,20 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
   const secret = makeWebhookSecret();
   const hub = createWebhookHub({ secret });
   const server = await listenHub(hub);
-  // A manual clock, moved by the driver below from one due callback to the next once nothing is in flight: a
+  let routed = 0;
+  const routing = hub.events$.subscribe(() => routed++);
+  const traffic = trackedFetch();
+  // A manual clock, moved by the driver below from one due callback to the next once the run is quiet: a
   // discrete-event run, as fast as the CPU allows, whose simulated times do not depend on the machine's load.
   const sim = await startSimulator({
     clock: 'manual',
     seed: options.seed ?? 9,
     webhooks: { url: server.url, secret },
-    webhookDelivery: { retryDelaysMs: [5000, 30_000] },
+    // Through the tracked fetch too, so that a webhook on its way to the hub counts as a request in flight.
+    webhookDelivery: { retryDelaysMs: [5000, 30_000], fetch: traffic.fetch },
   });
+  const activity: Activity = { sim, traffic, unrouted: () => hub.stats().accepted - routed };
   try {
-    const traffic = trackedFetch();
     const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0, fetch: traffic.fetch });
     const created = await createJobs(client, options.jobs);
     sim.setFaults(options.faults ?? MATRIX_FAULTS);
@@ -229,19 +233,20 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
         }
       }),
     );
-    await drive(sim, traffic, () => settled === created.length);
+    await drive(activity, () => settled === created.length);
     const watched = await watching;
     const wallMs = performance.now() - wall;
     global.gc?.();
     const heapGrowthBytes = process.memoryUsage().heapUsed - heapBefore;
     // Every job ends by its script (a watch that gave up early leaves its job running): compare with its end.
-    await drive(sim, traffic, () => created.every(({ ref }) => sim.job(jobIdOf(ref))?.endedAt != null));
+    await drive(activity, () => created.every(({ ref }) => sim.job(jobIdOf(ref))?.endedAt != null));
     return report(options.mode, sim, watched, handled, traffic.submissions, {
       startedAt,
       wallMs,
       heapGrowthBytes,
     });
   } finally {
+    routing.unsubscribe();
     await sim.close();
     await server.close();
   }
@@ -287,7 +292,6 @@ async function createJobs(client: OpenAI, count: number): Promise<{ ref: JobRef;
 
 const jobIdOf = (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id);
 
-/** A fetch that counts requests in flight, the body included, so the driver knows when the watchers are idle. */
 /** One tool-output submission as the watcher sent it: its call ids, and what came back. */
 interface Submission {
   callIds: string;
@@ -297,6 +301,7 @@ interface Submission {
   afterSuccess: boolean;
 }
 
+/** A fetch that counts requests in flight, the body included, so the driver knows when the watchers are idle. */
 function trackedFetch() {
   let inflight = 0;
   let waiters: (() => void)[] = [];
@@ -353,25 +358,43 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
  */
 const STEP_MS = 100;
 
+/** What the driver watches to know the run is quiet. */
+interface Activity {
+  sim: Simulator<ManualClock>;
+  /** Every request: the watchers' to the simulator and the simulator's webhook attempts to the hub. */
+  traffic: { readonly inflight: number; idle(): Promise<void> };
+  /** Webhooks the hub accepted (answered 2xx) but has not routed to their watch yet: it routes on a later task. */
+  unrouted(): number;
+}
+
 /**
- * Moves the manual clock to the next due callback (and {@link STEP_MS} on) whenever the watchers, the simulator
- * and the hub are all idle (no request in flight, no webhook attempt due, a few quiet turns), until `done()`.
+ * Resolves once the run is quiet: no request in flight, no callback due on the clock, no accepted webhook left to
+ * route, and still so after the promise callbacks those last settled set off have run. Everything a watcher, the
+ * simulator or the hub does next starts from one of these (a response, a due callback, a routed webhook) and runs
+ * as promise callbacks until it sends a request or arms a callback on the clock; one turn of the event loop runs
+ * every pending promise callback, so a quiet check after it cannot miss work under way, however loaded the machine.
  */
-async function drive(
-  sim: Simulator<ManualClock>,
-  traffic: { readonly inflight: number; idle(): Promise<void> },
-  done: () => boolean,
-): Promise<void> {
+async function quiet({ sim, traffic, unrouted }: Activity): Promise<void> {
+  for (;;) {
+    await sim.flushWebhooks();
+    // Fires every callback already due (a zero delay, a retry whose time has come) before time moves.
+    await sim.clock.advance(0);
+    await traffic.idle();
+    await turn();
+    const next = sim.clock.nextAt;
+    const due = next !== undefined && next <= sim.clock.now();
+    if (traffic.inflight === 0 && !due && unrouted() <= 0) return;
+  }
+}
+
+/**
+ * Moves the manual clock to the next due callback (and {@link STEP_MS} on) whenever the run is {@link quiet}, until
+ * `done()`.
+ */
+async function drive(activity: Activity, done: () => boolean): Promise<void> {
+  const { sim } = activity;
   while (!done()) {
-    let quiet = 0;
-    while (quiet < 3) {
-      await sim.flushWebhooks();
-      await turn();
-      if (traffic.inflight > 0) {
-        quiet = 0;
-        await traffic.idle();
-      } else quiet++;
-    }
+    await quiet(activity);
     if (done()) return;
     const next = sim.clock.nextAt;
     if (next === undefined)

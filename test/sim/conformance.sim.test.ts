@@ -4,7 +4,7 @@ import OpenAI from 'openai';
 import type { CursorPageResponse } from 'openai/core/pagination';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { SimWebhookEvent } from '../../src/sim/delivery/webhooks.js';
-import type { StoredFile } from '../../src/sim/files/files.js';
+import type { StoredFile } from '../../src/sim/files/file-store.js';
 import {
   generateWebhookSecret,
   type ManualClock,
@@ -16,7 +16,7 @@ import type { ThreadRecord, textMessage } from '../../src/sim/jobs/assistants-ru
 import type { BatchRequestLine } from '../../src/sim/jobs/batch/batch-requests.js';
 import type { BatchJob } from '../../src/sim/jobs/batch/batches.js';
 import type { ListPage } from '../../src/sim/jobs/list.js';
-import type { ResponseJob } from '../../src/sim/jobs/response/responses.js';
+import type { ResponseJob } from '../../src/sim/jobs/response/response-job.js';
 import { scenarioMeta } from '../helpers/sim.js';
 import { loadSchemas, violations } from './openapi-check.js';
 

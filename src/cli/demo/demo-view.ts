@@ -9,7 +9,7 @@ import {
   type Style,
   table,
 } from '../format.js';
-import type { DemoJob } from './demo-summary.js';
+import type { DemoJob } from './demo-job.js';
 
 const ID_WIDTH = 18;
 /** `requires_action`, the longest state. */

@@ -1,152 +1,36 @@
 import { setMaxListeners } from 'node:events';
-import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
-import { lastValueFrom, tap } from 'rxjs';
-import { isRunstateError } from '../../errors/index.js';
-import { kindSpec } from '../../kinds/registry.js';
-import type { JobRef, RunSnapshot, Source } from '../../model/types.js';
+import type { RunSnapshot } from '../../model/types.js';
 import { generateWebhookSecret, type Simulator, startSimulator } from '../../sim/index.js';
-import { deriveSeed, mulberry32 } from '../../sim/scenario/random.js';
 import { simScheduler } from '../../sim/time/scheduler.js';
-import { hybrid } from '../../sources/hybrid.js';
-import { poll } from '../../sources/poll.js';
-import { stream } from '../../sources/stream.js';
-import { webhookSource } from '../../sources/webhook.js';
-import { watchRun } from '../../watch/watch-run.js';
-import { createWebhookHub, type WebhookHub } from '../../webhooks/index.js';
-import { integer, parseOrUsage, port, positive } from '../args.js';
+import { createWebhookHub } from '../../webhooks/index.js';
 import type { CliIo, Command } from '../command.js';
-import { createStyle, plural } from '../format.js';
+import { createStyle } from '../format.js';
 import { serve } from '../http-server.js';
 import { createLiveView } from '../live-view.js';
 import { aborted, INTERRUPTED_EXIT_CODE, interruption } from '../signals.js';
+import { help, parseDemoArgs } from './demo-args.js';
+import { FATE_SCENARIOS } from './demo-fates.js';
+import { type DemoInspector, startDemoInspector } from './demo-inspect.js';
+import type { DemoJob } from './demo-job.js';
 import {
-  createFateJob,
-  createStreamedJob,
-  DEMO_TOOLS,
-  FATE_SCENARIOS,
-  FATES,
-  prepareFates,
-} from './demo-fates.js';
-import { DEFAULT_INSPECT_PORT, type DemoInspector, startDemoInspector } from './demo-inspect.js';
-import {
-  DEMO_SOURCES,
-  type DemoJob,
-  type DemoSource,
-  renderJobTable,
-  renderSummary,
-  summarize,
-} from './demo-summary.js';
+  createJobs,
+  type DemoWatchContext,
+  STREAMED_SCENARIO,
+  type Streamed,
+  watchDemoJob,
+  watchStreamed,
+} from './demo-jobs.js';
+import { headerLines, liveHeader, reportJson, reportLines, summarizeStreamed } from './demo-render.js';
+import { summarize } from './demo-summary.js';
 import { liveLines, transitionLine } from './demo-view.js';
 
-const DEFAULT_JOBS = 12;
-const DEFAULT_SPEED = 20;
-/** The watch's patience for every fate but `timed_out`, in simulated ms. */
-const MAX_WAIT_MS = 10 * 60_000;
-
-const help = `Usage: runstate demo [--jobs N] [--seed S] [--speed X] [--json] [--inspect [--inspect-port P] | --inspect-url URL]
-
-Starts the embedded simulator and watches a dozen jobs with mixed fates (completed, two tool calls, failed,
-expired waiting for tools, cancelled, timed out) through the poll, webhook and hybrid sources side by side,
-plus one response streamed word by word with the stream source:
-webhooks are real signed HTTP deliveries to a local hub. The simulator's clock runs X times faster than real
-time and the watches share it, so minutes of job time pass in seconds. Ends with a summary per source:
-retrieves, detection delay (terminal snapshot minus the job's true end) and outcomes.
-
-On a terminal the jobs are shown live, redrawn in place; otherwise one line is printed per transition.
-
-Options:
-  --jobs N      how many jobs (1 to 60; default ${DEFAULT_JOBS}): fates and sources rotate
-  --seed S      seeds durations, ids and jitter (default 1)
-  --speed X     simulated clock speed (default ${DEFAULT_SPEED}: 1 s of real time is ${DEFAULT_SPEED} s of job time)
-  --json        print only the summary, as JSON
-  --inspect     show every watch's machine in the Stately inspector: starts its bridge on port P (default
-                ${DEFAULT_INSPECT_PORT}) and, on a terminal, opens it in the browser; the bridge stays up after the
-                summary until Ctrl-C. Needs @statelyai/inspect (npm i -D @statelyai/inspect)
-  --inspect-url URL  send to an inspector bridge already listening at URL (ws://...) instead
-  -h, --help    show this help
-
-Examples:
-  runstate demo
-  runstate demo --jobs 18 --seed 7
-  runstate demo --inspect --speed 2
-  runstate demo --json | jq '.sources[] | {source, retrieves}'`;
-
-/** Sources rotate so that each fate is watched through different sources across the dozen. */
-const sourceFor = (i: number): DemoSource => DEMO_SOURCES[(i + Math.floor(i / FATES.length)) % 3]!;
-
-// The demo watches the jobs it has just created: no event can have gone by, so no read at start.
-function makeSource(name: DemoSource, hub: WebhookHub): Source {
-  if (name === 'poll') return poll();
-  if (name === 'webhook') return webhookSource(hub, { createdJustNow: true });
-  return hybrid(hub, undefined, { createdJustNow: true });
-}
-
-const jobId = (ref: JobRef) => kindSpec(ref.kind).jobId(ref);
-
-/** The demo's streamed response: a haiku written word by word, watched with `stream()`. */
-const STREAMED_SCENARIO = {
-  phases: { queued: 500 },
-  reply: 'Autumn moonlight, a worm digs silently into the chestnut.',
-  stream: { everyMs: 1500 },
-};
-
-/** What the demo saw of its streamed response. */
-interface Streamed {
-  id: string;
-  last?: RunSnapshot;
-  /** Snapshots whose text grew. */
-  textSnapshots: number;
-  error?: string;
-}
-
 /**
- * Creates `count` jobs on the simulator, fates and sources in rotation, one after the other (stable ids), and
- * yields each as soon as it exists: its watch starts before the next job is created, so no job runs unwatched
- * while the others are made (the clock runs ×speed meanwhile).
+ * The demo from start to end: the webhook endpoint, the inspector, the simulator; the jobs created and watched; the
+ * summary; then everything closed, also on Ctrl-C.
  */
-async function* createJobs(client: OpenAI, sim: Simulator, count: number): AsyncGenerator<DemoJob> {
-  const prepared = await prepareFates(client);
-  for (let i = 0; i < count; i++) {
-    const fate = FATES[i % FATES.length]!;
-    const ref = await createFateJob(client, fate, prepared);
-    const id = jobId(ref);
-    yield {
-      n: i + 1,
-      fate,
-      source: sourceFor(i),
-      kind: fate.kind,
-      ref,
-      id,
-      createdAt: sim.job(id)?.createdAt ?? sim.clock.now(),
-      finished: false,
-    };
-  }
-}
-
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseOrUsage(() =>
-    parseArgs({
-      args: [...argv],
-      options: {
-        jobs: { type: 'string' },
-        seed: { type: 'string' },
-        speed: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        inspect: { type: 'boolean', default: false },
-        'inspect-port': { type: 'string' },
-        'inspect-url': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }),
-  );
-  const count = integer('jobs', values.jobs, { min: 1, max: 60 }) ?? DEFAULT_JOBS;
-  const seed = integer('seed', values.seed, { min: 0, max: 2 ** 32 - 1 }) ?? 1;
-  const speed = positive('speed', values.speed) ?? DEFAULT_SPEED;
-  const json = values.json;
-  const inspectUrl = values['inspect-url'];
-  const inspectPort = port('inspect-port', values['inspect-port']) ?? DEFAULT_INSPECT_PORT;
+  const { count, seed, speed, json, inspect, inspectUrl, inspectPort } = parseDemoArgs(argv);
   const live = !json && Boolean(io.stdout.isTTY);
   const style = createStyle(io.stdout, io.env);
   const print = (line = '') => io.stdout.write(`${line}\n`);
@@ -160,7 +44,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let sim: Simulator | undefined;
   let inspector: DemoInspector | undefined;
   try {
-    if (inspectUrl !== undefined || values.inspect) {
+    if (inspectUrl !== undefined || inspect) {
       const open = Boolean(io.stdout.isTTY);
       inspector = await startDemoInspector(inspectUrl ? { url: inspectUrl } : { port: inspectPort, open });
       if (inspector.page) {
@@ -183,13 +67,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     const wallStart = Date.now();
     const start = clock.now();
     if (!json) {
-      print(
-        style.bold(
-          `runstate demo: ${plural(count, 'job')} on the simulator at ${sim.baseURL} (seed ${seed}, clock ×${speed})`,
-        ),
-      );
-      print(style.dim(`webhooks: signed deliveries to ${endpoint.url}webhooks, verified by a hub`));
-      print();
+      const webhooksUrl = `${endpoint.url}webhooks`;
+      for (const line of headerLines(style, { count, seed, speed, baseURL: sim.baseURL, webhooksUrl })) {
+        print(line);
+      }
     }
 
     const jobs: DemoJob[] = [];
@@ -197,12 +78,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
     const view = live
       ? createLiveView(io.stdout, () =>
-          liveLines(
-            jobs,
-            clock.now(),
-            style,
-            style.dim(`simulated time +${((clock.now() - start) / 1000).toFixed(1)} s`),
-          ),
+          liveLines(jobs, clock.now(), style, liveHeader(style, clock.now() - start)),
         )
       : undefined;
 
@@ -215,62 +91,14 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         print(transitionLine(job, snapshot, start, style));
       }
     };
-    const startWatch = (job: DemoJob) =>
-      lastValueFrom(
-        watchRun({
-          client,
-          job: job.ref,
-          source: makeSource(job.source, hub),
-          tools: DEMO_TOOLS,
-          maxWaitMs: job.fate.maxWaitMs ?? MAX_WAIT_MS,
-          scheduler,
-          random: mulberry32(deriveSeed(seed, `demo-jitter:${job.n}`)),
-          signal: stop.signal,
-          ...(inspector ? { inspect: inspector.inspect } : {}),
-        }).pipe(tap((snapshot) => onSnapshot(job, snapshot))),
-        { defaultValue: undefined },
-      ).then(
-        () => {
-          job.finished = true;
-        },
-        (error: unknown) => {
-          job.error = isRunstateError(error) ? `${error.code}: ${error.message}` : String(error);
-          job.finished = true;
-        },
-      );
+    const watching: DemoWatchContext = { client, hub, scheduler, seed, signal: stop.signal, inspector };
     const watches: Promise<void>[] = [];
     for await (const job of createJobs(client, sim, count)) {
       jobs.push(job);
-      watches.push(startWatch(job));
+      watches.push(watchDemoJob(watching, job, onSnapshot));
     }
-    let shownText = 0;
     // Created once the other watches run, so that it delays none of them.
-    const watchStreamed = async () => {
-      const streamedJob = await createStreamedJob(client);
-      streamed.id = jobId(streamedJob);
-      await lastValueFrom(
-        watchRun({
-          client,
-          job: streamedJob,
-          source: stream(),
-          maxWaitMs: MAX_WAIT_MS,
-          scheduler,
-          signal: stop.signal,
-        }).pipe(
-          tap((snapshot) => {
-            streamed.last = snapshot;
-            if ((snapshot.textLength ?? 0) > shownText) {
-              streamed.textSnapshots++;
-              shownText = snapshot.textLength ?? 0;
-            }
-          }),
-        ),
-        { defaultValue: undefined },
-      );
-    };
-    const streamWatch = watchStreamed().catch((error: unknown) => {
-      streamed.error = isRunstateError(error) ? `${error.code}: ${error.message}` : String(error);
-    });
+    const streamWatch = watchStreamed(watching, streamed);
     await Promise.all([...watches, streamWatch]);
     view?.stop();
     if (stop.signal.aborted) {
@@ -291,33 +119,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       await aborted(stop.signal);
       return 0;
     };
-    const streamSummary = {
-      id: streamed.id,
-      state: streamed.last?.state,
-      source: streamed.last?.source,
-      calls: streamed.last?.calls,
-      textSnapshots: streamed.textSnapshots,
-      text: streamed.last?.text,
-      ...(streamed.error ? { error: streamed.error } : {}),
-    };
+    const streamSummary = summarizeStreamed(streamed);
     if (json) {
-      print(JSON.stringify({ ...summary, streamed: streamSummary }, null, 2));
+      print(reportJson(summary, streamSummary));
       return await served();
     }
-    print();
-    if (!live) {
-      for (const line of renderJobTable(summary, style)) print(line);
-      print();
-    }
-    for (const line of renderSummary(summary, style)) print(line);
-    print();
-    print(
-      style.bold(`Streamed response ${streamed.id}`) +
-        style.dim(
-          ` (stream(): ${streamSummary.state ?? 'not finished'} via ${streamSummary.source ?? '-'}, ${streamSummary.calls ?? 0} request(s), text in ${streamed.textSnapshots} snapshots)`,
-        ),
-    );
-    print(`  ${streamed.error ?? streamSummary.text ?? ''}`);
+    for (const line of reportLines(summary, streamSummary, style, live)) print(line);
     return await served();
   } finally {
     await inspector?.close();

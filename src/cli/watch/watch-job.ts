@@ -15,8 +15,8 @@ import { CliError, type CliIo, UsageError } from '../command.js';
 import { createStyle, formatDuration } from '../format.js';
 import { type Listening, serve } from '../http-server.js';
 import { INTERRUPTED_EXIT_CODE, interruption } from '../signals.js';
-import type { WatchRequest } from './watch.js';
 import { createPrinter } from './watch-printer.js';
+import type { WatchRequest } from './watch-request.js';
 
 /** How long the first retrieve may take before the server counts as unreachable. */
 const FIRST_ANSWER_TIMEOUT_MS = 30_000;

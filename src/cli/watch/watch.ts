@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import type { JobRef } from '../../model/types.js';
 import { webhookSecretProblem } from '../../webhooks/secret.js';
 import { duration, parseOrUsage, port, required } from '../args.js';
 import { CliError, type CliIo, type Command, UsageError } from '../command.js';
 import { JOB_ARG_OPTIONS, jobRefFromArgs } from '../job-args.js';
+import { WATCH_SOURCES, type WatchRequest } from './watch-request.js';
 
 const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 
@@ -43,20 +43,6 @@ Examples:
   runstate watch --response resp_68a1... --source stream
   OPENAI_API_KEY=sim runstate watch --base-url http://127.0.0.1:4010/v1 --thread thread_abc --run run_abc`;
 
-const SOURCES = ['poll', 'webhook', 'hybrid', 'stream'] as const;
-
-/** What `runstate watch` was asked to do, checked. */
-export interface WatchRequest {
-  job: JobRef;
-  apiKey: string;
-  baseURL: string | undefined;
-  source: (typeof SOURCES)[number];
-  /** For the webhook and hybrid sources. */
-  webhooks: { port: number; host: string; secret: string } | undefined;
-  maxWaitMs: number;
-  json: boolean;
-}
-
 /** Reads and checks the command line and the environment; throws a one-line `UsageError` or `CliError`. */
 function parse(argv: readonly string[], io: CliIo): WatchRequest {
   const { values } = parseOrUsage(() =>
@@ -78,7 +64,7 @@ function parse(argv: readonly string[], io: CliIo): WatchRequest {
   );
   const job = jobRefFromArgs(values);
   const sourceName = values.source as WatchRequest['source'];
-  if (!SOURCES.includes(sourceName)) {
+  if (!WATCH_SOURCES.includes(sourceName)) {
     throw new UsageError(
       `--source must be poll, webhook, hybrid or stream (got ${JSON.stringify(values.source)})`,
     );

@@ -1,19 +1,18 @@
 import { type ConnectionOptions, Job, Queue, QueueEvents } from 'bullmq';
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { WatchNotFoundError } from '../../errors/watch-not-found-error.js';
 import { kindSpec } from '../../kinds/registry.js';
 import { NO_STATES } from '../../model/states.js';
 import type { JobRef, RunSnapshot, RunState } from '../../model/types.js';
 import { DEFAULT_POLL_BACKOFF } from '../../sources/backoff.js';
-import { changeKey, toSnapshot } from '../../watch/snapshot.js';
 import { DEFAULT_MAX_WAIT_MS } from '../../watch/watch-run.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from '../connection.js';
-import { decodeFault } from '../fault-codec.js';
 import { RUNSTATE_KEY_PREFIX, watchJobId } from '../job-id.js';
 import { gapCheckFromNow, routeByJob } from '../observe/event-router.js';
+import { observeWatch } from '../observe/observe.js';
 import { stateTally } from '../state-tally.js';
-import { jobProblem, newWatchData, type WatchData } from '../watch-data.js';
+import { jobProblem, newWatchData } from '../watch-data.js';
 import { CANCEL_TTL_MS, cancelKeyType, encodeCancel } from './cancel-request.js';
 
 /** Options of {@link createRunQueue}. */
@@ -107,42 +106,6 @@ export interface RunQueue {
   close(): Promise<void>;
 }
 
-/** The snapshot of a watch no worker has stepped yet. */
-function initialSnapshot(data: WatchData): RunSnapshot {
-  return {
-    id: kindSpec(data.job.kind).jobId(data.job),
-    kind: data.job.kind,
-    state: 'queued',
-    status: undefined,
-    job: undefined,
-    source: undefined,
-    at: data.startedAt,
-    calls: 0,
-    done: false,
-    pendingToolCalls: [],
-    missingHandlers: [],
-    note: undefined,
-  };
-}
-
-// A snapshot, not a worker's progress notice (`{ state }`), which has no `done`.
-const isSnapshot = (v: unknown): v is RunSnapshot =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as RunSnapshot).state === 'string' &&
-  typeof (v as RunSnapshot).done === 'boolean';
-
-/** The watch's current snapshot, read from the job itself (the event stream is capped; the job is not). */
-function currentSnapshot(job: Job): RunSnapshot {
-  const data = job.data as WatchData;
-  if (isSnapshot(data.snapshot)) return data.snapshot;
-  // Stored by a worker of an earlier version, which published the whole snapshot as progress.
-  if (isSnapshot(job.progress)) return job.progress;
-  const machine = data.machine as { context?: Parameters<typeof toSnapshot>[0] } | undefined;
-  if (machine?.context) return toSnapshot(machine.context, 'watching', data.calls);
-  return initialSnapshot(data);
-}
-
 /**
  * Creates the client side of durable watches on BullMQ: `watch` from a web server, `observe` or `result`
  * from anywhere. Workers (`createRunWorker`) advance the watches. Rejects with a `QueueUnavailableError` when
@@ -211,95 +174,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
   }
 
   function observe<J = unknown>(job: JobRef): Observable<RunSnapshot<J>> {
-    return new Observable<RunSnapshot<J>>((subscriber) => {
-      try {
-        check(job, 'observe');
-      } catch (e) {
-        subscriber.error(e);
-        return;
-      }
-      const id = watchJobId(job);
-      let last: RunSnapshot | undefined;
-      let ready = false;
-      const early: (() => void)[] = [];
-
-      // `final`: the job completed with this snapshot (a stopped watch's is not `done`, yet it is the last).
-      const deliver = (s: RunSnapshot, final = false) => {
-        if (subscriber.closed) return;
-        const news = !last || (!last.done && s.at >= last.at && changeKey(s) !== changeKey(last));
-        if (news) {
-          last = s;
-          subscriber.next(s as RunSnapshot<J>);
-        }
-        if (s.done || final) subscriber.complete();
-      };
-      const fail = (reason: string | undefined) => subscriber.error(decodeFault(reason, job));
-      // Events that arrive while the job itself is read wait, so the current snapshot comes first.
-      const later = (f: () => void) => (ready ? f() : early.push(f));
-      const stops = [
-        // A progress event says the snapshot changed; the snapshot, with its full API object, is in the job. One
-        // read of it: how the job ends comes by its own event (completed, failed), not from its state here.
-        router.on('progress', id, ({ data }) =>
-          later(() => {
-            if (isSnapshot(data)) deliver(data);
-            else
-              Job.fromId(queue, id).then(
-                (j) => j && deliver(currentSnapshot(j)),
-                (e) => subscriber.error(e),
-              );
-          }),
-        ),
-        router.on('completed', id, ({ returnvalue }) => {
-          if (isSnapshot(returnvalue)) later(() => deliver(returnvalue, true));
-        }),
-        // The job holds the reason for sure; the event's copy can be missing.
-        router.on('failed', id, ({ failedReason }) =>
-          later(() => {
-            Job.fromId(queue, id).then(
-              (j) => fail(j?.failedReason || failedReason),
-              () => fail(failedReason),
-            );
-          }),
-        ),
-      ];
-
-      // The job itself, at subscribe and again whenever events may have been lost (event-router.ts).
-      const read = async () => {
-        const found = await Job.fromId(queue, id);
-        if (!found) {
-          subscriber.error(
-            new WatchNotFoundError(
-              `no durable watch for ${kindSpec(job.kind).describe(job)}: call watch() first`,
-              { job },
-            ),
-          );
-          return;
-        }
-        const state = await found.getState();
-        // The job may have ended between the two reads: read it again to get its reason or its result.
-        const ended =
-          state === 'failed' || state === 'completed' ? ((await Job.fromId(queue, id)) ?? found) : found;
-        if (state === 'failed') return fail(ended.failedReason);
-        if (state === 'completed' && isSnapshot(ended.returnvalue)) deliver(ended.returnvalue, true);
-        else deliver(currentSnapshot(ended));
-      };
-      stops.push(
-        router.onGap(() => {
-          if (ready && !subscriber.closed) read().catch((e) => subscriber.error(e));
-        }),
-      );
-      read().then(
-        () => {
-          ready = true;
-          for (const f of early.splice(0)) f();
-        },
-        (e) => subscriber.error(e),
-      );
-
-      return () => {
-        for (const stop of stops) stop();
-      };
-    });
+    return observeWatch<J>(queue, router, job);
   }
 
   function result<J = unknown>(job: JobRef): Promise<RunSnapshot<J>> {

@@ -1,5 +1,7 @@
 import type { Random } from '../scenario/random.js';
-import { type Duration, ScenarioError, sampleDuration, validateDuration } from '../scenario/scenario.js';
+import { sampleDuration } from '../scenario/sample.js';
+import { type Duration, ScenarioError } from '../scenario/scenario.js';
+import { validateDuration } from '../scenario/validate.js';
 import { DEFAULT_RATE_LIMITS, type LimiterTake, RateLimiter, type RateLimits } from './rate-limiter.js';
 
 /**

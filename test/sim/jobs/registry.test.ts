@@ -3,7 +3,7 @@ import { createIds } from '../../../src/sim/ids.js';
 import type { SimJob } from '../../../src/sim/jobs/job.js';
 import type { Step } from '../../../src/sim/jobs/plan.js';
 import { JobRegistry } from '../../../src/sim/jobs/registry.js';
-import { ResponseJob } from '../../../src/sim/jobs/response/responses.js';
+import { ResponseJob } from '../../../src/sim/jobs/response/response-job.js';
 import { createRandom } from '../../../src/sim/scenario/random.js';
 import { createManualClock } from '../../../src/sim/time/clock.js';
 

@@ -3,13 +3,8 @@ import type { RequiredActionFunctionToolCall, Run, RunStatus } from 'openai/reso
 import type { RunStep } from 'openai/resources/beta/threads/runs/steps';
 import type { IdFactory } from '../../ids.js';
 import type { Random } from '../../scenario/random.js';
-import {
-  drawOutcome,
-  type Outcome,
-  type Scenario,
-  sampleDuration,
-  samplePhase,
-} from '../../scenario/scenario.js';
+import { drawOutcome, sampleDuration, samplePhase } from '../../scenario/sample.js';
+import type { Outcome, Scenario } from '../../scenario/scenario.js';
 import { badRequest } from '../../server/errors.js';
 import { type JobEvent, type SimJob, toUnix, unixIfReached } from '../job.js';
 import { Plan, type Step, StepBuilder } from '../plan.js';

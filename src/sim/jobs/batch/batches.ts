@@ -1,8 +1,9 @@
 import type { Batch, BatchCreateParams } from 'openai/resources/batches';
 import type { SimContext } from '../../context.js';
-import { type FileStore, noSuchFile } from '../../files/files.js';
+import { type FileStore, noSuchFile } from '../../files/file-store.js';
 import type { Random } from '../../scenario/random.js';
-import { drawOutcome, type Scenario, sampleDuration, samplePhase } from '../../scenario/scenario.js';
+import { drawOutcome, sampleDuration, samplePhase } from '../../scenario/sample.js';
+import type { Scenario } from '../../scenario/scenario.js';
 import { optionalMetadata, requireString } from '../../server/body.js';
 import { badRequest, notFound } from '../../server/errors.js';
 import type { RouteDef } from '../../server/route.js';

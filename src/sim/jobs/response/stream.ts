@@ -1,6 +1,6 @@
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { SseFeed, TimedEvent } from '../../server/sse.js';
-import type { ResponseJob } from './responses.js';
+import type { ResponseJob } from './response-job.js';
 
 // Every event below is checked against the SDK's ResponseStreamEvent union, minus the sequence number the feed
 // gives it from its place in the list.
