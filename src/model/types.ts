@@ -133,14 +133,17 @@ export interface RunSnapshot<Job = unknown> {
   paused?: boolean;
 }
 
-/** Each kind's progress, as its spec reports it: a union that `kind` narrows through `job`. */
-export type KindProgress = {
-  [K in JobKind]: ExtrasByKind[K] extends { progress?: infer P }
-    ? 'progress' extends keyof ExtrasByKind[K]
-      ? NonNullable<P>
+/** The progress the kinds `K` report, as their specs type it (never for a kind that reports none). */
+export type ProgressOf<K extends JobKind> = {
+  [P in K]: ExtrasByKind[P] extends { progress?: infer X }
+    ? 'progress' extends keyof ExtrasByKind[P]
+      ? NonNullable<X>
       : never
     : never;
-}[JobKind];
+}[K];
+
+/** Every kind's progress: a union that `kind` narrows. */
+export type KindProgress = ProgressOf<JobKind>;
 
 /** What a kind may add to a snapshot: its spec's extras must be among these optional fields. */
 type SnapshotExtras = Pick<RunSnapshot, 'text' | 'textLength' | 'progress' | 'paused'>;

@@ -79,7 +79,9 @@ export const fineTuningJob: KindSpec<'fine_tuning.job', FineTuningJobRef, FineTu
   announced: (ref, status) => ({ id: id(ref), object: 'fine_tuning.job', status, announced: true }),
   durationDetail: (job) => (job as { model?: unknown } | undefined)?.model,
   // A fine-tune trains for minutes to hours after waiting its turn: a watch waits two days. Polled by its age like
-  // a batch: every 30 s, then 15% of its age up to 30 minutes (figures in docs/benchmarks.md).
+  // a batch: every 30 s, then 15% of its age up to 30 minutes; with webhooks, the batch's safety net, from 5 minutes
+  // at ages doubling, so a lost webhook is caught within the job's own duration (a 10-minute floor saves one
+  // retrieve per job and loses that: figures in docs/benchmarks.md).
   defaults: {
     maxWaitMs: 48 * 60 * 60_000,
     poll: {
