@@ -180,7 +180,6 @@ const count = (progress: object, key: string): number => {
 
 // What the units are called, read from the counts a kind reports (no kind is named here).
 function unitOf(progress: object): string {
-  if ('step' in progress) return 'steps';
   if ('passed' in progress) return 'items';
   if ('in_progress' in progress) return 'files';
   return 'requests';

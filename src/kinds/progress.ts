@@ -1,7 +1,7 @@
 /**
  * How far a job has got, in one shape for every kind that reports it: `done` out of `total`, beside the kind's own
  * counts (a batch's `completed` and `failed` requests, an eval run's `passed`, `failed` and `errored` items, a file
- * batch's files by status, a fine-tune's `step`).
+ * batch's files by status).
  */
 export interface Progress {
   /** Units of work finished, whatever their outcome. */

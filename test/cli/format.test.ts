@@ -108,9 +108,6 @@ describe('format', () => {
     );
     const files = { done: 3, total: 4, in_progress: 1, completed: 3, failed: 0, cancelled: 0 };
     expect(progressBar(plain, files, 4)).toBe('███░ 3/4 files');
-    expect(progressBar(plain, { done: 50, total: 100, step: 50, total_steps: 100 }, 4)).toBe(
-      '██░░ 50/100 steps',
-    );
     const coloured = progressBar(createStyle(tty, {}), { done: 7, completed: 5, failed: 2, total: 10 }, 10);
     expect(coloured).toContain('\x1b[31m██\x1b[39m');
     expect(stripAnsi(coloured)).toBe('███████░░░ 7/10 requests (2 failed)');

@@ -118,7 +118,8 @@ describe('fine-tunes, eval runs and file batches against the simulator, through 
     const snapshots = await watchAll(job, fastPoll());
     const done = snapshots.filter((s) => s.progress).map((s) => s.progress!.done);
     expect(done).toEqual([...done].sort((a, b) => a - b));
-    expect(new Set(done).size).toBeGreaterThanOrEqual(5);
+    // Several reads while it grades (a loaded machine reads fewer: the clock runs in real time ×50).
+    expect(new Set(done).size).toBeGreaterThanOrEqual(3);
     expect(snapshots.at(-1)!.progress).toEqual({ done: 40, total: 40, passed: 35, failed: 5, errored: 0 });
   });
 

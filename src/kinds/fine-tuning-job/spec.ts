@@ -1,11 +1,9 @@
 import type { FineTuningJob } from 'openai/resources/fine-tuning/jobs/jobs';
 import type { JobState } from '../../model/observation.js';
-import { progressKey } from '../progress.js';
 import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
-import type { FineTuneProgress } from './progress.js';
 
 /** A fine-tuning job, by id. */
 export type FineTuningJobRef = { kind: 'fine_tuning.job'; id: string };
@@ -30,21 +28,15 @@ const STATES: Record<FineTuningJobStatus, JobState> = {
 
 const id = (ref: RefLike): string => ownRef<FineTuningJobRef>(ref, 'fine_tuning.job', 'a fine_tuning.job').id;
 
-/** What a fine-tune adds to a snapshot: that it is paused, and its training progress when read. */
+/** What a fine-tune adds to a snapshot: that it is paused. */
 export interface FineTuneExtras {
   /** True while the job is `paused`: it neither runs nor has ended; `resume` starts it again. */
   paused?: boolean;
-  /** The last `metrics` event's step out of `total_steps`, when the watch reads events (`fineTuneProgress`). */
-  progress?: FineTuneProgress;
 }
 
-/** A fine-tune's snapshot extras from its latest object (progress, when read, rides on it as `progress`). */
+/** A fine-tune's snapshot extras from its latest object. */
 function fineTuneExtras(job: unknown): FineTuneExtras {
-  const j = job as { status?: unknown; progress?: FineTuneProgress } | undefined;
-  return {
-    ...(j?.status === 'paused' ? { paused: true } : {}),
-    ...(j?.progress ? { progress: j.progress } : {}),
-  };
+  return (job as { status?: unknown } | undefined)?.status === 'paused' ? { paused: true } : {};
 }
 
 /**
@@ -103,8 +95,7 @@ export const fineTuningJob: KindSpec<'fine_tuning.job', FineTuningJobRef, FineTu
     'trained_tokens',
     'fine_tuned_model',
     'model',
-    'progress',
   ],
   snapshotExtras: fineTuneExtras,
-  extrasKey: (extras) => `${extras.paused ? 'paused ' : ''}${progressKey(extras)}`,
+  extrasKey: (extras) => (extras.paused ? 'paused' : ''),
 };
