@@ -275,7 +275,6 @@ function report(results: DistributionResult[], agreements: Agreement[] | undefin
   const out: string[] = [];
   const short = results.filter((r) => !r.dist.long);
   const longs = results.filter((r) => r.dist.long);
-  const batch = longs[0] as DistributionResult;
   const s = (r: DistributionResult, id: string) => r.byId[id] as Summary;
 
   out.push(

@@ -2,12 +2,17 @@ import type OpenAI from 'openai';
 import { filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  adaptivePoll,
+  createDurationModel,
+  createPollBudget,
   createWebhookHub,
   hybrid,
   type JobRef,
   poll,
   type RunSnapshot,
+  replayRun,
   type Source,
+  stream,
   type WebhookHub,
   watchRun,
   webhookSource,
@@ -25,9 +30,10 @@ const SPEED = 50;
 const QUICK: Scenario['phases'] = { validating: 300, queued: 300, in_progress: 3000 };
 
 let sim: Simulator;
+let running: Simulator | undefined;
 let client: OpenAI;
 let hub: WebhookHub;
-let closeHub: () => Promise<void>;
+let closeHub: (() => Promise<void>) | undefined;
 
 async function start(): Promise<void> {
   const secret = makeWebhookSecret();
@@ -40,12 +46,15 @@ async function start(): Promise<void> {
     scenario: { phases: QUICK },
     webhooks: { url: server.url, secret },
   });
+  running = sim;
   client = simClient(sim);
 }
 
 afterEach(async () => {
-  await sim?.close();
+  await running?.close();
+  running = undefined;
   await closeHub?.();
+  closeHub = undefined;
 });
 
 const CREATE = {
@@ -140,6 +149,37 @@ describe('fine-tunes, eval runs and file batches against the simulator, through 
     abort.abort();
     const last = (await all).at(-1)!;
     expect(last).toMatchObject({ state: 'cancelled', status: STATUS[kind].cancelled, done: true });
+  });
+});
+
+describe('the other sources and helpers follow the spec', () => {
+  it.each(Object.keys(CREATE) as NewKind[])(
+    'a %s ends under the shared budget, under stream() (which falls back and says so), and under adaptivePoll()',
+    async (kind) => {
+      await start();
+      const scheduler = simScheduler(sim.clock);
+      const budget = createPollBudget({ rpm: 600, scheduler });
+      const sources: Source[] = [budget.poll(), stream(), adaptivePoll(createDurationModel())];
+      const jobs = await Promise.all(sources.map(() => CREATE[kind](client, { outcome: 'completed' })));
+      const results = await Promise.all(jobs.map((job, i) => watchAll(job, sources[i]!)));
+      for (const snapshots of results)
+        expect(snapshots.at(-1)).toMatchObject({ state: 'completed', done: true });
+      expect(results[1]!.some((s) => /polling/.test(s.note ?? ''))).toBe(true);
+    },
+  );
+
+  it('replays a scripted fine-tune, eval run and file batch through the same machine', async () => {
+    for (const [kind, statuses, end] of [
+      ['fine_tuning.job', ['validating_files', 'running', 'paused', 'running', 'succeeded'], 'completed'],
+      ['eval.run', ['queued', 'in_progress', 'canceled'], 'cancelled'],
+      ['vector_store.file_batch', ['in_progress', 'failed'], 'failed'],
+    ] as const) {
+      const snapshots = await lastValueFrom(
+        replayRun({ kind, statuses: [...statuses], intervalMs: 1 }).pipe(toArray()),
+      );
+      expect(snapshots.at(-1)).toMatchObject({ state: end, done: true, kind });
+      if (kind === 'fine_tuning.job') expect(snapshots.some((s) => s.paused)).toBe(true);
+    }
   });
 });
 
