@@ -215,6 +215,16 @@ describe('a paused fine-tune', () => {
     expect(last.paused).toBeUndefined();
   });
 
+  it('refuses a whenPaused it does not know, as a ConfigurationError', async () => {
+    await start();
+    const job = await createFineTune(client, {});
+    const run$ = watchRun({ client, job, whenPaused: 'pause' as 'stop' });
+    await expect(lastValueFrom(run$)).rejects.toMatchObject({
+      code: 'bad_configuration',
+      message: expect.stringMatching(/whenPaused must be 'wait' or 'stop'/),
+    });
+  });
+
   it("with whenPaused: 'stop', the watch ends on the paused snapshot and says why", async () => {
     await start();
     const snapshots = await pausedWhileWatched('stop');
