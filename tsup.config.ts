@@ -9,6 +9,8 @@ export default defineConfig([
       // runstate/machine: the pure run machine and its types (no RxJS, no OpenAI client), for XState users and tools.
       'machine/index': 'src/machine/index.ts',
       'polling/index': 'src/polling/index.ts',
+      // runstate/results: what ended jobs made (an eval run's graded items, a fine-tune's model and metrics).
+      'results/index': 'src/results/index.ts',
       'webhooks/index': 'src/webhooks/index.ts',
     },
     format: ['esm', 'cjs'],

@@ -7,6 +7,11 @@
  *
  *   node scripts/extract-openapi-schemas.mjs path/to/openapi.json <commit> > test/sim/fixtures/openapi-schemas.json
  *
+ * The spec is also published as YAML (openapi.yaml); convert it to JSON first, e.g.
+ *   python3 -c 'import json,sys,yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout, default=str)' openapi.yaml
+ * The roots of issue 18 (fine-tunes, evals, vector stores and their webhooks) were added from a 2.3.0 openapi.yaml
+ * snapshot; every schema already in the fixture came out identical.
+ *
  * The spec at 2.3.0's newest commit has no schema for a batch result line; `BatchRequestOutput` below is copied
  * from the same version's YAML at commit 498c71ddf6f1c45b983f972ccabca795da211a3e.
  */
@@ -25,6 +30,18 @@ const ROOTS = [
   'AssistantObject',
   'Batch',
   'ErrorResponse',
+  'Eval',
+  'EvalRun',
+  'EvalRunList',
+  'EvalRunOutputItem',
+  'EvalRunOutputItemList',
+  'FineTuningJob',
+  'ListFineTuningJobCheckpointsResponse',
+  'ListFineTuningJobEventsResponse',
+  'ListPaginatedFineTuningJobsResponse',
+  'ListVectorStoreFilesResponse',
+  'VectorStoreFileBatchObject',
+  'VectorStoreObject',
   'ListBatchesResponse',
   'ListFilesResponse',
   'ListMessagesResponse',
@@ -40,6 +57,12 @@ const ROOTS = [
   'WebhookBatchCompleted',
   'WebhookBatchExpired',
   'WebhookBatchFailed',
+  'WebhookEvalRunCanceled',
+  'WebhookEvalRunFailed',
+  'WebhookEvalRunSucceeded',
+  'WebhookFineTuningJobCancelled',
+  'WebhookFineTuningJobFailed',
+  'WebhookFineTuningJobSucceeded',
   'WebhookResponseCancelled',
   'WebhookResponseCompleted',
   'WebhookResponseFailed',

@@ -41,6 +41,7 @@ import { type RunSnapshot, tool, waitForRun, watchRun } from 'runstate';
 import { runMachine, type StatusEvent } from 'runstate/machine';
 import { DEFAULT_POLL_SCHEDULES, type PollSchedule, scheduleDelay } from 'runstate/polling';
 import { watchJobId } from 'runstate/queue';
+import { parseMetricsCsv } from 'runstate/results';
 import { startSimulator } from 'runstate/sim';
 import { createWebhookHub, type IdempotencyStore, memoryIdempotencyStore } from 'runstate/webhooks';
 
@@ -65,7 +66,12 @@ export function entries(): string {
   const response: PollSchedule = DEFAULT_POLL_SCHEDULES.response;
   const store: IdempotencyStore = memoryIdempotencyStore();
   const event: StatusEvent['type'] = 'status';
-  const loaded = [scheduleDelay(response, 0, 0, () => 0.5) > 0, typeof store.claim, event, typeof watchJobId];
+  const loaded = [
+    scheduleDelay(response, 0, 0, () => 0.5) > 0 && parseMetricsCsv('step\n1')[0]?.step === 1,
+    typeof store.claim,
+    event,
+    typeof watchJobId,
+  ];
   const shared = root.runMachine === runMachine && root.createWebhookHub === createWebhookHub;
   return `${loaded.join(' ')} ${shared ? 'shared' : 'duplicated'}`;
 }

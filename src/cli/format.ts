@@ -1,4 +1,5 @@
-import type { BatchProgress, RunSnapshot, RunState } from '../model/types.js';
+import type { Progress } from '../kinds/progress.js';
+import type { RunSnapshot, RunState } from '../model/types.js';
 import type { Output } from './command.js';
 
 /** Colour helpers; each is the identity when colours are off. */
@@ -171,13 +172,26 @@ export function describeToolCalls(snapshot: RunSnapshot): string {
     .join(', ');
 }
 
+// The kind's counts of work that went wrong, when it has them.
+const count = (progress: object, key: string): number => {
+  const n = (progress as Record<string, unknown>)[key];
+  return typeof n === 'number' ? n : 0;
+};
+
+// What the units are called, read from the counts a kind reports (no kind is named here).
+function unitOf(progress: object): string {
+  if ('passed' in progress) return 'items';
+  if ('in_progress' in progress) return 'files';
+  return 'requests';
+}
+
 /**
- * A batch's progress as a bar of `width` cells and counts: `███████░░░ 7/10 requests (1 failed)`. Completed
- * requests fill green, failed ones red (when colours are on; the counts say it either way).
+ * A job's progress as a bar of `width` cells and counts: `███████░░░ 7/10 requests (1 failed)`. Work done well
+ * fills green, failed (or errored) work red (when colours are on; the counts say it either way).
  */
-export function progressBar(style: Style, progress: BatchProgress, width = 20): string {
-  const { completed, failed, total } = progress;
-  const done = completed + failed;
+export function progressBar<P extends Progress>(style: Style, progress: P, width = 20): string {
+  const { done, total } = progress;
+  const failed = count(progress, 'failed') + count(progress, 'errored');
   const cells = (n: number) => (total > 0 ? Math.round((Math.min(n, total) / total) * width) : 0);
   const filled = cells(done);
   const red = Math.min(filled, cells(failed));
@@ -185,5 +199,5 @@ export function progressBar(style: Style, progress: BatchProgress, width = 20): 
     style.green('█'.repeat(filled - red)) +
     style.red('█'.repeat(red)) +
     style.dim('░'.repeat(width - filled));
-  return `${bar} ${done}/${total} requests${failed > 0 ? ` (${failed} failed)` : ''}`;
+  return `${bar} ${done}/${total} ${unitOf(progress)}${failed > 0 ? ` (${failed} failed)` : ''}`;
 }

@@ -10,26 +10,53 @@ export const JOB_ARG_OPTIONS = {
   batch: { type: 'string' },
   thread: { type: 'string' },
   run: { type: 'string' },
+  'fine-tune': { type: 'string' },
+  'eval-run': { type: 'string' },
+  'file-batch': { type: 'string' },
 } as const;
 
 /** The values `parseArgs` read for {@link JOB_ARG_OPTIONS}. */
 export type JobArgValues = { [K in keyof typeof JOB_ARG_OPTIONS]?: string };
 
+/** `A/B` as its two non-empty halves, or a UsageError that says what `flag` takes. */
+function pair(value: string, flag: string, shape: string): [string, string] {
+  const parts = value.split('/');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) {
+    throw new UsageError(`${flag} takes ${shape} (got ${JSON.stringify(value)})`);
+  }
+  return [parts[0], parts[1]];
+}
+
 /**
- * The job the command line names: `--response ID`, `--batch ID` or `--thread ID --run ID`.
- * @throws UsageError for no job, more than one, or a run without both ids.
+ * The job the command line names: `--response ID`, `--batch ID`, `--thread ID --run ID`, `--fine-tune ID`,
+ * `--eval-run EVAL_ID/RUN_ID` or `--file-batch VS_ID/BATCH_ID`.
+ * @throws UsageError for no job, more than one, a run without both ids, or a pair without its slash.
  */
 export function jobRefFromArgs(values: JobArgValues): JobRef {
   const given = [
     values.response && '--response',
     values.batch && '--batch',
     (values.thread || values.run) && '--thread/--run',
+    values['fine-tune'] && '--fine-tune',
+    values['eval-run'] && '--eval-run',
+    values['file-batch'] && '--file-batch',
   ].filter(Boolean);
   if (given.length === 0)
-    throw new UsageError('say which job: --response ID, --batch ID, or --thread ID --run ID');
+    throw new UsageError(
+      'say which job: --response ID, --batch ID, --thread ID --run ID, --fine-tune ID, --eval-run EVAL_ID/RUN_ID or --file-batch VS_ID/BATCH_ID',
+    );
   if (given.length > 1) throw new UsageError(`one job at a time: got ${given.join(' and ')}`);
   if (values.response) return { kind: 'response', id: values.response };
   if (values.batch) return { kind: 'batch', id: values.batch };
+  if (values['fine-tune']) return { kind: 'fine_tuning.job', id: values['fine-tune'] };
+  if (values['eval-run']) {
+    const [evalId, runId] = pair(values['eval-run'], '--eval-run', 'EVAL_ID/RUN_ID');
+    return { kind: 'eval.run', evalId, runId };
+  }
+  if (values['file-batch']) {
+    const [vectorStoreId, batchId] = pair(values['file-batch'], '--file-batch', 'VS_ID/BATCH_ID');
+    return { kind: 'vector_store.file_batch', vectorStoreId, batchId };
+  }
   if (!values.thread || !values.run)
     throw new UsageError('an Assistants run needs both --thread ID and --run ID');
   return { kind: 'assistants.run', threadId: values.thread, runId: values.run };

@@ -1,6 +1,6 @@
 import { defer, filter, map, type OperatorFunction } from 'rxjs';
 import { NO_STATES } from '../model/states.js';
-import type { BatchProgress, RunState } from '../model/types.js';
+import type { BatchProgress, KindProgress, RunState } from '../model/types.js';
 import type { RunUpdate } from './run-update.js';
 
 /**
@@ -59,7 +59,8 @@ export function progress(): OperatorFunction<RunUpdate, RunProgress> {
         counts.byState[standing.state] += sign;
         if (standing.done) counts.done += sign;
         if (standing.requests) {
-          requests ??= { completed: 0, failed: 0, total: 0 };
+          requests ??= { done: 0, completed: 0, failed: 0, total: 0 };
+          requests.done += sign * standing.requests.done;
           requests.completed += sign * standing.requests.completed;
           requests.failed += sign * standing.requests.failed;
           requests.total += sign * standing.requests.total;
@@ -75,7 +76,7 @@ export function progress(): OperatorFunction<RunUpdate, RunProgress> {
               : {
                   state: update.snapshot.state,
                   done: update.snapshot.done,
-                  requests: update.snapshot.progress,
+                  requests: requestCounts(update.snapshot.progress),
                 };
           // `known` (from watchRuns) counts jobs still waiting for a watch; other streams count what they show.
           const total = Math.max(update.known ?? 0, seen + (before === undefined ? 1 : 0));
@@ -95,6 +96,18 @@ export function progress(): OperatorFunction<RunUpdate, RunProgress> {
         })),
       );
     });
+}
+
+/** A batch's request counts among the progress of every kind: counts of `completed` and `failed` requests only. */
+function requestCounts(progress: KindProgress | undefined): BatchProgress | undefined {
+  if (!progress || !('completed' in progress) || !('failed' in progress) || 'in_progress' in progress)
+    return undefined;
+  return {
+    done: progress.completed + progress.failed,
+    completed: progress.completed,
+    failed: progress.failed,
+    total: progress.total,
+  };
 }
 
 function sameStanding(a: Standing, b: Standing): boolean {

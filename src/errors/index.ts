@@ -4,6 +4,7 @@ export { BadRequestError } from './bad-request-error.js';
 export { BatchNotEndedError } from './batch-not-ended-error.js';
 export { ConfigurationError } from './configuration-error.js';
 export { classifyRequestError, type RequestFailure } from './from-api-error.js';
+export { JobNotEndedError } from './job-not-ended-error.js';
 export { MalformedResultLineError } from './malformed-result-line-error.js';
 export { NotFoundError } from './not-found-error.js';
 export { QueueUnavailableError } from './queue-unavailable-error.js';

@@ -1,7 +1,10 @@
 import { assistantsRun } from './assistants-run/spec.js';
 import { batch } from './batch/spec.js';
+import { evalRun } from './eval-run/spec.js';
+import { fineTuningJob } from './fine-tuning-job/spec.js';
 import { response } from './response/spec.js';
 import type { AnyKindSpec, KindSpec } from './spec.js';
+import { vectorStoreFileBatch } from './vector-store-file-batch/spec.js';
 
 /** Checks that each spec is filed under its own name. */
 // biome-ignore lint/suspicious/noExplicitAny: only the names are checked here; each spec is typed by its module
@@ -13,7 +16,14 @@ const registry = <T extends { readonly [K in keyof T]: KindSpec<K & string, any,
  * line here). `JobKind`, `JobRef` and the job and snapshot types by kind derive from it, so the compiler then
  * points at every place that must know the new kind, and no other.
  */
-export const KINDS = registry({ 'assistants.run': assistantsRun, response, batch });
+export const KINDS = registry({
+  'assistants.run': assistantsRun,
+  response,
+  batch,
+  'fine_tuning.job': fineTuningJob,
+  'eval.run': evalRun,
+  'vector_store.file_batch': vectorStoreFileBatch,
+});
 
 /** The specs by name, as the registry types them. */
 export type Kinds = typeof KINDS;

@@ -123,12 +123,30 @@ export interface RunSnapshot<Job = unknown> {
   text?: string;
   /** Responses: the length of `text`, in UTF-16 code units (`text.length`). */
   textLength?: number;
-  /** A batch's progress, from its latest `request_counts`; absent for other kinds and before the first read. */
-  progress?: BatchProgress;
+  /**
+   * How far the job has got, in one shape for every kind that reports it (`done` out of `total`, and the kind's
+   * own counts): a batch's `request_counts`, an eval run's `result_counts`, a file batch's `file_counts`. Absent
+   * for other kinds and before the first read.
+   */
+  progress?: KindProgress;
+  /** A fine-tune that is `paused`: neither ended nor running (its state stays `in_progress`). */
+  paused?: boolean;
 }
 
+/** The progress the kinds `K` report, as their specs type it (never for a kind that reports none). */
+export type ProgressOf<K extends JobKind> = {
+  [P in K]: ExtrasByKind[P] extends { progress?: infer X }
+    ? 'progress' extends keyof ExtrasByKind[P]
+      ? NonNullable<X>
+      : never
+    : never;
+}[K];
+
+/** Every kind's progress: a union that `kind` narrows. */
+export type KindProgress = ProgressOf<JobKind>;
+
 /** What a kind may add to a snapshot: its spec's extras must be among these optional fields. */
-type SnapshotExtras = Pick<RunSnapshot, 'text' | 'textLength' | 'progress'>;
+type SnapshotExtras = Pick<RunSnapshot, 'text' | 'textLength' | 'progress' | 'paused'>;
 /** Fails to compile when a kind's extras are not snapshot fields (a new extra is declared on `RunSnapshot`). */
 type ExtrasFit<T extends { [K in JobKind]: SnapshotExtras }> = T;
 export type KindExtrasFitSnapshots = ExtrasFit<ExtrasByKind>;

@@ -80,6 +80,14 @@ export interface WatchRunOptions<Ref extends JobRef = JobRef> {
   snapshot?: PersistedWatch;
   /** Called with the machine's persisted snapshot (JSON-serializable) after each change, to resume from later. */
   onPersist?: (snapshot: PersistedWatch) => void;
+  /**
+   * What a watch does when the job is paused (a fine-tune's `paused`: neither ended nor running; the snapshot says
+   * `paused: true`): `'wait'` keeps watching until it is resumed and ends, `'stop'` completes the Observable after
+   * the paused snapshot, with a note (the job stays paused on the server).
+   *
+   * @defaultValue `'wait'`
+   */
+  whenPaused?: 'wait' | 'stop';
 }
 
 /** A watch's machine state as data (XState's persisted snapshot): what `onPersist` gives and `snapshot` takes. */
@@ -110,6 +118,11 @@ function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefi
   }
   const problem = kindSpec(job.kind).refProblem(job);
   if (problem) return new ConfigurationError(`watchRun: job ${job.kind} ${problem}`);
+  if (options.whenPaused !== undefined && options.whenPaused !== 'wait' && options.whenPaused !== 'stop') {
+    return new ConfigurationError(
+      `watchRun: whenPaused must be 'wait' or 'stop' (got ${JSON.stringify(options.whenPaused)})`,
+    );
+  }
   if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
     return new ConfigurationError(`watchRun: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
   }
@@ -197,6 +210,14 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       const key = changeKey(snapshot);
       if (key === lastKey) return;
       lastKey = key;
+      if (snapshot.paused && !snapshot.done && options.whenPaused === 'stop') {
+        subscriber.next({
+          ...snapshot,
+          note: `stopped watching: the job is paused (whenPaused: 'stop'); it stays paused until resumed`,
+        } as Job);
+        subscriber.complete();
+        return;
+      }
       subscriber.next(snapshot as Job);
     };
 

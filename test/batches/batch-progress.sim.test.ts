@@ -3,7 +3,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { progress } from '../../src/compose/progress.js';
 import { watchRuns } from '../../src/compose/watch-runs.js';
-import type { JobRef } from '../../src/model/types.js';
+import type { BatchProgress, JobRef } from '../../src/model/types.js';
 import { type Scenario, type Simulator, startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
 import { poll } from '../../src/sources/poll.js';
@@ -48,14 +48,19 @@ describe("batch snapshots carry the batch's progress (request_counts)", () => {
     const seen = snapshots.filter((s) => s.progress !== undefined);
     expect(seen.length).toBeGreaterThan(0);
     for (const s of seen) {
-      expect(s.progress!.total).toBe(20);
+      expect((s.progress as BatchProgress).total).toBe(20);
       // The counts are the API object's own.
-      expect(s.progress).toEqual((s.job as { request_counts: unknown }).request_counts);
+      const counts = (s.job as { request_counts: { completed: number; failed: number } }).request_counts;
+      expect(s.progress).toEqual({ ...counts, done: counts.completed + counts.failed });
     }
-    const finished = seen.map((s) => s.progress!.completed + s.progress!.failed);
+    const finished = seen.map(
+      (s) => (s.progress as BatchProgress).completed + (s.progress as BatchProgress).failed,
+    );
     expect(finished).toEqual([...finished].sort((a, b) => a - b));
     const whileRunning = seen.filter((s) => s.status === 'in_progress');
-    expect(new Set(whileRunning.map((s) => s.progress!.completed)).size).toBeGreaterThanOrEqual(5);
+    expect(
+      new Set(whileRunning.map((s) => (s.progress as BatchProgress).completed)).size,
+    ).toBeGreaterThanOrEqual(5);
     expect(seen.at(-1)!).toMatchObject({
       state: 'completed',
       progress: { completed: 16, failed: 4, total: 20 },
@@ -73,9 +78,9 @@ describe("batch snapshots carry the batch's progress (request_counts)", () => {
       watchRun({ client, job, source: everyFiveSeconds(), scheduler: simScheduler(sim.clock) }),
     );
     expect(last.state).toBe('cancelled');
-    expect(last.progress!.total).toBe(10);
-    expect(last.progress!.completed).toBeGreaterThan(0);
-    expect(last.progress!.completed).toBeLessThan(10);
+    expect((last.progress as BatchProgress).total).toBe(10);
+    expect((last.progress as BatchProgress).completed).toBeGreaterThan(0);
+    expect((last.progress as BatchProgress).completed).toBeLessThan(10);
 
     const r = await client.responses.create({ model: 'gpt-4o-mini', input: 'hi', background: true });
     const response = await lastValueFrom(
@@ -97,7 +102,7 @@ describe("batch snapshots carry the batch's progress (request_counts)", () => {
       ),
     );
     const requests = counts.flatMap((c) => (c.requests ? [c.requests] : []));
-    expect(requests.at(-1)).toEqual({ completed: 37, failed: 3, total: 40 });
+    expect(requests.at(-1)).toEqual({ done: 40, completed: 37, failed: 3, total: 40 });
     expect(counts.at(-1)).toMatchObject({ total: 2, done: 2 });
     // It moved in between, not only at the end.
     expect(new Set(requests.map((r) => r.completed)).size).toBeGreaterThan(3);

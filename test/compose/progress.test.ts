@@ -7,7 +7,10 @@ import { failure, marbles, update } from './fakes.js';
 /** An update of a batch with its request counts. */
 const batch = (id: string, state: RunState, completed: number, failed: number, total: number) => {
   const u = update(id, state);
-  return { ...u, snapshot: { ...u.snapshot, progress: { completed, failed, total } } };
+  return {
+    ...u,
+    snapshot: { ...u.snapshot, progress: { done: completed + failed, completed, failed, total } },
+  };
 };
 
 const byState = (counts: Partial<Record<RunState, number>>): Record<RunState, number> => ({
@@ -106,7 +109,12 @@ describe('progress', () => {
         c: batch('a', 'completed', 9, 1, 10),
         e: failure('b', new Error('retries exhausted')),
       };
-      const requests = (completed: number, failed: number, total: number) => ({ completed, failed, total });
+      const requests = (completed: number, failed: number, total: number) => ({
+        done: completed + failed,
+        completed,
+        failed,
+        total,
+      });
       expectObservable(cold('abrAce|', updates).pipe(progress())).toBe('wxyzuv|', {
         w: { ...p(1, 0, 0, { in_progress: 1 }), requests: requests(0, 0, 10) },
         x: { ...p(2, 0, 0, { in_progress: 2 }), requests: requests(5, 1, 30) },

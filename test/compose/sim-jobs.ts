@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { JobRef } from '../../src/index.js';
 import type { Scenario, Simulator } from '../../src/sim/index.js';
+import { createEvalRun, createFileBatch, createFineTune } from '../helpers/more-kinds.js';
 import { assistantAndThread, scenarioMeta, simClient } from '../helpers/sim.js';
 
 /** Quick phases (clock ms): a job ends about 2 s after its creation. */
@@ -15,6 +16,9 @@ export const QUICK: Scenario['phases'] = {
 /** Creates one job of `kind` on the simulator, scripted by `scenario`, and returns its JobRef. */
 export async function createJob(client: OpenAI, kind: JobRef['kind'], scenario: Scenario): Promise<JobRef> {
   const metadata = scenarioMeta(scenario);
+  if (kind === 'fine_tuning.job') return createFineTune(client, scenario);
+  if (kind === 'eval.run') return createEvalRun(client, scenario);
+  if (kind === 'vector_store.file_batch') return createFileBatch(client, scenario);
   if (kind === 'assistants.run') {
     const { assistantId, threadId } = await assistantAndThread(client);
     const run = await client.beta.threads.runs.create(threadId, { assistant_id: assistantId, metadata });

@@ -13,6 +13,7 @@ import {
   type WatchRunsOptions,
   watchRuns,
 } from '../../src/index.js';
+import type { BatchProgress } from '../../src/model/types.js';
 import type { Scenario, Simulator } from '../../src/sim/index.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
@@ -118,10 +119,10 @@ describe('watchRuns: many jobs through the SDK and the simulator', () => {
     const byOutcome: Partial<Record<RunState, number>> = {};
     for (const state of expected.values()) byOutcome[state] = (byOutcome[state] ?? 0) + 1;
     // The batches' requests: the sum of their last request_counts.
-    const requests = { completed: 0, failed: 0, total: 0 };
+    const requests = { done: 0, completed: 0, failed: 0, total: 0 };
     for (const u of results) {
-      const p = u.type === 'snapshot' ? u.snapshot.progress : undefined;
-      for (const k of ['completed', 'failed', 'total'] as const) requests[k] += p?.[k] ?? 0;
+      const p = (u.type === 'snapshot' ? u.snapshot.progress : undefined) as BatchProgress | undefined;
+      for (const k of ['done', 'completed', 'failed', 'total'] as const) requests[k] += p?.[k] ?? 0;
     }
     expect(requests.total).toBeGreaterThan(0);
     expect(counts.at(-1)).toEqual({

@@ -18,7 +18,9 @@ describe('the kind registry', () => {
   });
 
   it('lists the kinds for messages, and knows only its own names', () => {
-    expect(KIND_LIST).toBe("'assistants.run', 'response' or 'batch'");
+    expect(KIND_LIST).toBe(
+      "'assistants.run', 'response', 'batch', 'fine_tuning.job', 'eval.run' or 'vector_store.file_batch'",
+    );
     for (const kind of JOB_KINDS) expect(isJobKind(kind)).toBe(true);
     for (const other of ['toString', 'constructor', '', 'Response', undefined, 7]) {
       expect(isJobKind(other)).toBe(false);
@@ -58,8 +60,10 @@ describe.each(JOB_KINDS)('the %s spec', (kind) => {
 
   it('announces a job from a webhook with the status the event names, which the spec maps', () => {
     const ref = spec.refFromJobId('job_1', 'parent_1');
-    const announced = spec.announced(ref, 'completed');
-    expect(announced).toMatchObject({ id: 'job_1', status: 'completed', announced: true });
+    // The status that means completed for this kind (a fine-tune says `succeeded`).
+    const done = ['completed', 'succeeded'].find((status) => spec.mapStatus(status) === 'completed')!;
+    const announced = spec.announced(ref, done);
+    expect(announced).toMatchObject({ id: 'job_1', status: done, announced: true });
     expect(spec.mapStatus(spec.status(announced))).toBe('completed');
   });
 
@@ -82,8 +86,8 @@ describe('snapshot extras by kind', () => {
 
   it('a batch adds its progress when its counts are whole numbers; its key is the counts', () => {
     const extras = KINDS.batch.snapshotExtras({ request_counts: { completed: 3, failed: 1, total: 10 } });
-    expect(extras).toEqual({ progress: { completed: 3, failed: 1, total: 10 } });
-    expect(KINDS.batch.extrasKey(extras)).toBe('3/1/10');
+    expect(extras).toEqual({ progress: { done: 4, completed: 3, failed: 1, total: 10 } });
+    expect(KINDS.batch.extrasKey(extras)).toBe('4/10/3/1');
     expect(KINDS.batch.snapshotExtras({ request_counts: { completed: 1.5, failed: 0, total: 2 } })).toEqual(
       {},
     );

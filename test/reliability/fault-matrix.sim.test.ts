@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FATES, type MatrixMode, type MatrixReport, runFaultMatrix } from './fault-matrix.js';
 
-/** Every fate 6 times: 84 jobs per mode, 252 in all. */
+/** Every fate 6 times: 138 jobs per mode, 414 in all. */
 const ROUNDS = 6;
 const JOBS = FATES.length * ROUNDS;
 const TOOL_RUNS = FATES.filter((f) => f.tools).length * ROUNDS;

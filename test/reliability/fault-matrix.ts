@@ -1,4 +1,4 @@
-// The fault matrix (issue 9): jobs of every kind and outcome, watched through the official SDK against the
+// The fault matrix (issue 9, the kinds of issue 18 added): jobs of every kind and outcome, watched through the official SDK against the
 // simulator while it injects 429s, 5xx, dropped connections and webhook drops, duplicates and reordering. Shared by
 // test/reliability/fault-matrix.sim.test.ts (a few hundred jobs) and bench/reliability.ts (1,000 per mode).
 import OpenAI from 'openai';
@@ -16,6 +16,7 @@ import {
   webhookSource,
 } from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
+import { kindSpec } from '../../src/kinds/registry.js';
 import {
   type ManualClock,
   type Scenario,
@@ -24,6 +25,7 @@ import {
   simScheduler,
   startSimulator,
 } from '../../src/sim/index.js';
+import { createEvalRun, createFileBatch, createFineTune } from '../helpers/more-kinds.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { listenHub } from '../helpers/webhook-server.js';
 
@@ -39,6 +41,8 @@ interface Fate {
   scenario: Scenario;
   /** Rounds of tool calls, answered by the matrix's handlers. */
   tools?: boolean;
+  /** OpenAI sends no webhook for this kind (file batches): the webhook-only mode polls it. */
+  noWebhooks?: boolean;
 }
 
 const WORK = { dist: 'lognormal', median: 4000, sigma: 0.8, max: 30_000 } as const;
@@ -61,6 +65,14 @@ export const FATES: readonly Fate[] = [
     scenario: { outcome, phases: PHASES },
   })),
   { kind: 'assistants.run', scenario: expiring as Scenario },
+  // The kinds of issue 18: every end each can have (none of them expires on the server).
+  ...(['fine_tuning.job', 'eval.run', 'vector_store.file_batch'] as const).flatMap((kind) =>
+    (['completed', 'failed', 'cancelled'] as const).map((outcome) => ({
+      kind,
+      scenario: { outcome, phases: PHASES, ...(kind === 'fine_tuning.job' ? { anyInputFile: true } : {}) },
+      ...(kind === 'vector_store.file_batch' ? { noWebhooks: true } : {}),
+    })),
+  ),
   {
     kind: 'assistants.run',
     tools: true,
@@ -193,7 +205,8 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
     const budget =
       options.mode === 'budget' ? createPollBudget({ rpm: options.rpm ?? 6000, scheduler }) : undefined;
     const createdJustNow = options.createdJustNow ?? false;
-    const source = (): Source => {
+    const source = (fate: Fate): Source => {
+      if (options.mode === 'webhook' && fate.noWebhooks) return poll();
       switch (options.mode) {
         case 'poll':
           return poll();
@@ -220,7 +233,7 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
             watchRun({
               client,
               job: ref,
-              source: source(),
+              source: source(fate),
               scheduler,
               ...(fate.tools ? { tools } : {}),
             }).pipe(toArray()),
@@ -260,7 +273,13 @@ async function createJobs(client: OpenAI, count: number): Promise<{ ref: JobRef;
     for (let i = next++; i < count; i = next++) {
       const fate = FATES[i % FATES.length]!;
       const metadata = { sim_scenario: JSON.stringify(fate.scenario) };
-      if (fate.kind === 'response') {
+      if (fate.kind === 'fine_tuning.job') {
+        jobs[i] = { ref: await createFineTune(client, fate.scenario), fate };
+      } else if (fate.kind === 'eval.run') {
+        jobs[i] = { ref: await createEvalRun(client, fate.scenario), fate };
+      } else if (fate.kind === 'vector_store.file_batch') {
+        jobs[i] = { ref: await createFileBatch(client, fate.scenario), fate };
+      } else if (fate.kind === 'response') {
         const r = await client.responses.create({
           model: 'gpt-4o-mini',
           input: `job ${i}`,
@@ -290,7 +309,7 @@ async function createJobs(client: OpenAI, count: number): Promise<{ ref: JobRef;
   return jobs;
 }
 
-const jobIdOf = (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id);
+const jobIdOf = (ref: JobRef) => kindSpec(ref.kind).jobId(ref);
 
 /** One tool-output submission as the watcher sent it: its call ids, and what came back. */
 interface Submission {

@@ -64,6 +64,26 @@ const ROUTES: [method: string, path: RegExp, schema: string][] = [
   ['POST', /^\/files$/, 'OpenAIFile'],
   ['GET', /^\/files$/, 'ListFilesResponse'],
   ['GET', /^\/files\/[^/]+$/, 'OpenAIFile'],
+  ['POST', /^\/fine_tuning\/jobs$/, 'FineTuningJob'],
+  ['GET', /^\/fine_tuning\/jobs$/, 'ListPaginatedFineTuningJobsResponse'],
+  ['GET', /^\/fine_tuning\/jobs\/[^/]+$/, 'FineTuningJob'],
+  ['POST', /^\/fine_tuning\/jobs\/[^/]+\/(cancel|pause|resume)$/, 'FineTuningJob'],
+  ['GET', /^\/fine_tuning\/jobs\/[^/]+\/events$/, 'ListFineTuningJobEventsResponse'],
+  ['GET', /^\/fine_tuning\/jobs\/[^/]+\/checkpoints$/, 'ListFineTuningJobCheckpointsResponse'],
+  ['POST', /^\/evals$/, 'Eval'],
+  ['GET', /^\/evals\/[^/]+$/, 'Eval'],
+  ['POST', /^\/evals\/[^/]+\/runs$/, 'EvalRun'],
+  ['GET', /^\/evals\/[^/]+\/runs$/, 'EvalRunList'],
+  ['GET', /^\/evals\/[^/]+\/runs\/[^/]+$/, 'EvalRun'],
+  ['POST', /^\/evals\/[^/]+\/runs\/[^/]+(\/cancel)?$/, 'EvalRun'],
+  ['GET', /^\/evals\/[^/]+\/runs\/[^/]+\/output_items$/, 'EvalRunOutputItemList'],
+  ['GET', /^\/evals\/[^/]+\/runs\/[^/]+\/output_items\/[^/]+$/, 'EvalRunOutputItem'],
+  ['POST', /^\/vector_stores$/, 'VectorStoreObject'],
+  ['GET', /^\/vector_stores\/[^/]+$/, 'VectorStoreObject'],
+  ['POST', /^\/vector_stores\/[^/]+\/file_batches$/, 'VectorStoreFileBatchObject'],
+  ['GET', /^\/vector_stores\/[^/]+\/file_batches\/[^/]+$/, 'VectorStoreFileBatchObject'],
+  ['POST', /^\/vector_stores\/[^/]+\/file_batches\/[^/]+\/cancel$/, 'VectorStoreFileBatchObject'],
+  ['GET', /^\/vector_stores\/[^/]+\/file_batches\/[^/]+\/files$/, 'ListVectorStoreFilesResponse'],
 ];
 
 const WEBHOOK_SCHEMAS: Record<string, string> = {
@@ -75,6 +95,12 @@ const WEBHOOK_SCHEMAS: Record<string, string> = {
   'response.completed': 'WebhookResponseCompleted',
   'response.failed': 'WebhookResponseFailed',
   'response.incomplete': 'WebhookResponseIncomplete',
+  'fine_tuning.job.succeeded': 'WebhookFineTuningJobSucceeded',
+  'fine_tuning.job.failed': 'WebhookFineTuningJobFailed',
+  'fine_tuning.job.cancelled': 'WebhookFineTuningJobCancelled',
+  'eval.run.succeeded': 'WebhookEvalRunSucceeded',
+  'eval.run.failed': 'WebhookEvalRunFailed',
+  'eval.run.canceled': 'WebhookEvalRunCanceled',
 };
 
 interface Answer {
@@ -188,12 +214,89 @@ async function drive(client: OpenAI): Promise<void> {
   }
   await client.batches.list({ limit: 2 });
   await client.files.list();
+  await driveNewKinds(client, meta);
   // Errors, in OpenAI's envelope.
   await client.responses.retrieve('resp_missing').catch(() => undefined);
   await client.batches
     .create({ input_file_id: 'file-missing', endpoint: '/v1/responses', completion_window: '24h' })
     .catch(() => undefined);
   await client.responses.cancel(responses[0]!.id).catch(() => undefined);
+}
+
+/** Fine-tunes, eval runs and file batches (issue 18): every answer and every end through the SDK. */
+async function driveNewKinds(
+  client: OpenAI,
+  meta: (scenario: object) => Record<string, string>,
+): Promise<void> {
+  const fineTunes = await Promise.all(
+    (['completed', 'failed', 'completed', 'completed'] as const).map((outcome) =>
+      client.fineTuning.jobs.create({
+        model: 'gpt-4o-mini-2024-07-18',
+        training_file: 'file-train',
+        metadata: meta({ outcome, anyInputFile: true, requests: 12 }),
+      }),
+    ),
+  );
+  const evaluation = await client.evals.create({
+    name: 'conformance',
+    data_source_config: { type: 'custom', item_schema: { type: 'object' }, include_sample_schema: true },
+    testing_criteria: [
+      {
+        type: 'string_check',
+        name: 'eq',
+        input: '{{sample.output_text}}',
+        reference: 'yes',
+        operation: 'eq',
+      },
+    ],
+  });
+  await client.evals.retrieve(evaluation.id);
+  const content = [0, 1, 2, 3].map((n) => ({ item: { n } }));
+  const evalRuns = await Promise.all(
+    (['completed', 'failed', 'completed'] as const).map((outcome) =>
+      client.evals.runs.create(evaluation.id, {
+        data_source: { type: 'jsonl', source: { type: 'file_content', content } },
+        metadata: meta({ outcome, failedRequests: [1] }),
+      }),
+    ),
+  );
+  const store = await client.vectorStores.create({
+    name: 'conformance',
+    metadata: meta({ failedRequests: 1 }),
+  });
+  const fileBatches = [
+    await client.vectorStores.fileBatches.create(store.id, { file_ids: ['file-a', 'file-b', 'file-c'] }),
+    await client.vectorStores.fileBatches.create(store.id, { file_ids: ['file-d', 'file-e'] }),
+  ];
+  await sim.clock.advance(1500); // the fine-tunes are running, the eval runs grading, the file batches working
+  await client.fineTuning.jobs.cancel(fineTunes[2]!.id);
+  await client.fineTuning.jobs.pause(fineTunes[3]!.id);
+  await client.fineTuning.jobs.retrieve(fineTunes[3]!.id);
+  await client.fineTuning.jobs.resume(fineTunes[3]!.id);
+  await client.evals.runs.cancel(evalRuns[2]!.id, { eval_id: evaluation.id });
+  await client.vectorStores.fileBatches.cancel(fileBatches[1]!.id, { vector_store_id: store.id });
+  await client.vectorStores.fileBatches.retrieve(fileBatches[0]!.id, { vector_store_id: store.id });
+  await client.vectorStores.retrieve(store.id);
+  await sim.clock.advance(10_000);
+  await sim.flushWebhooks();
+  for (const job of fineTunes) {
+    await client.fineTuning.jobs.retrieve(job.id);
+    await client.fineTuning.jobs.listEvents(job.id, { limit: 5 });
+    await client.fineTuning.jobs.checkpoints.list(job.id);
+  }
+  await client.fineTuning.jobs.list({ limit: 2 });
+  for (const run of evalRuns) {
+    await client.evals.runs.retrieve(run.id, { eval_id: evaluation.id });
+    const items = await client.evals.runs.outputItems.list(run.id, { eval_id: evaluation.id });
+    for (const item of items.data.slice(0, 2))
+      await client.evals.runs.outputItems.retrieve(item.id, { eval_id: evaluation.id, run_id: run.id });
+  }
+  await client.evals.runs.list(evaluation.id);
+  for (const batch of fileBatches) {
+    await client.vectorStores.fileBatches.retrieve(batch.id, { vector_store_id: store.id });
+    await client.vectorStores.fileBatches.listFiles(batch.id, { vector_store_id: store.id });
+  }
+  await client.evals.runs.retrieve('evalrun_missing', { eval_id: evaluation.id }).catch(() => undefined);
 }
 
 beforeAll(async () => {
@@ -253,7 +356,13 @@ describe(`conformance with the OpenAPI spec ${SPEC.version} (${SPEC.commit.slice
     // One known inaccuracy of the spec, not of the simulator: the API answers an empty list with first_id and
     // last_id null (as the SDK's CursorPage expects), where the spec's List*Response types them string.
     const emptyListIds = /^GET \S+ List\w+Response\.(first|last)_id: expected string, got null$/;
-    expect(found.filter((v) => !emptyListIds.test(v))).toEqual([]);
+    // Two more, where the spec's own examples contradict its schemas: an eval run's example answers
+    // `"error": null` where EvalRun types it an object, and the pause example answers `"status": "paused"`, which
+    // FineTuningJob's enum leaves out.
+    const evalRunError = /^\S+ \S+ EvalRun(List\.data\[\d+\])?\.error: expected object, got null$/;
+    const pausedStatus = /^\S+ \S+ FineTuningJob\.status: "paused" is not one of /;
+    const specQuirks = [emptyListIds, evalRunError, pausedStatus];
+    expect(found.filter((v) => !specQuirks.some((q) => q.test(v)))).toEqual([]);
     // Every kind of object was seen at least once: a check that saw nothing cannot pass.
     expect([...checked].sort()).toEqual(
       [...new Set([...ROUTES.map(([, , s]) => s), 'ErrorResponse'])].sort(),

@@ -3,7 +3,10 @@
 import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
 import type { Run } from 'openai/resources/beta/threads/runs/runs';
+import type { RunRetrieveResponse } from 'openai/resources/evals/runs/runs';
+import type { FineTuningJob } from 'openai/resources/fine-tuning/jobs/jobs';
 import type { Response } from 'openai/resources/responses/responses';
+import type { VectorStoreFileBatch } from 'openai/resources/vector-stores/file-batches';
 import { lastValueFrom, type Observable } from 'rxjs';
 import { expectTypeOf } from 'vitest';
 import type { RunSnapshotUpdate } from '../../src/compose/run-update.js';
@@ -47,6 +50,37 @@ export function oneJobTypedByKind() {
   });
 }
 
+export function theNewKindsAreTypedByKind() {
+  watchRun({ client, job: { kind: 'fine_tuning.job', id: 'ftjob-1' } }).subscribe((s) => {
+    expectTypeOf(s.kind).toEqualTypeOf<'fine_tuning.job'>();
+    expectTypeOf(s.job?.fine_tuned_model).toEqualTypeOf<string | null | undefined>();
+    expectTypeOf(s.paused).toEqualTypeOf<boolean | undefined>();
+  });
+  watchRun({ client, job: { kind: 'eval.run', evalId: 'eval_1', runId: 'evalrun_1' } }).subscribe((s) => {
+    expectTypeOf(s.kind).toEqualTypeOf<'eval.run'>();
+    expectTypeOf(s.job?.result_counts).toEqualTypeOf<RunRetrieveResponse.ResultCounts | undefined>();
+    // @ts-expect-error an eval run has no file_counts: that is a file batch's
+    s.job?.file_counts;
+  });
+  watchRun({
+    client,
+    job: { kind: 'vector_store.file_batch', vectorStoreId: 'vs_1', batchId: 'vsfb_1' },
+  }).subscribe((s) => {
+    expectTypeOf(s.kind).toEqualTypeOf<'vector_store.file_batch'>();
+    expectTypeOf(s.job?.file_counts).toEqualTypeOf<VectorStoreFileBatch.FileCounts | undefined>();
+  });
+  // Each progress has `done` and `total`, whatever the kind.
+  expectTypeOf<NonNullable<RunSnapshot['progress']>['done']>().toEqualTypeOf<number>();
+  expectTypeOf<NonNullable<RunSnapshot['progress']>['total']>().toEqualTypeOf<number>();
+  // @ts-expect-error an eval run names its job by evalId and runId
+  watchRun({ client, job: { kind: 'eval.run', id: 'evalrun_1' } });
+  // @ts-expect-error a file batch needs its vector store's id
+  watchRun({ client, job: { kind: 'vector_store.file_batch', batchId: 'vsfb_1' } });
+  expectTypeOf(waitForRun({ client, job: { kind: 'fine_tuning.job', id: 'ftjob-1' } })).toEqualTypeOf<
+    Promise<FineTuningJob>
+  >();
+}
+
 export async function promiseFormTypedByKind() {
   expectTypeOf(waitForRun({ client, job: { kind: 'response', id: 'resp_1' } })).toEqualTypeOf<
     Promise<Response>
@@ -62,11 +96,24 @@ export async function promiseFormTypedByKind() {
 }
 
 export function aRefOfAnyKindGivesAUnionThatKindNarrows(job: JobRef) {
-  expectTypeOf(waitForRun({ client, job })).toEqualTypeOf<Promise<Run | Response | Batch>>();
+  expectTypeOf(waitForRun({ client, job })).toEqualTypeOf<
+    Promise<Run | Response | Batch | FineTuningJob | RunRetrieveResponse | VectorStoreFileBatch>
+  >();
   watchRun({ client, job }).subscribe((s) => {
-    expectTypeOf(s).toEqualTypeOf<RunSnapshot<Run> | RunSnapshot<Response> | RunSnapshot<Batch>>();
+    expectTypeOf(s).toEqualTypeOf<
+      | RunSnapshot<Run>
+      | RunSnapshot<Response>
+      | RunSnapshot<Batch>
+      | RunSnapshot<FineTuningJob>
+      | RunSnapshot<RunRetrieveResponse>
+      | RunSnapshot<VectorStoreFileBatch>
+    >();
     if (s.kind === 'response') expectTypeOf(s.job).toEqualTypeOf<Response | undefined>();
     else if (s.kind === 'batch') expectTypeOf(s.job).toEqualTypeOf<Batch | undefined>();
+    else if (s.kind === 'fine_tuning.job') expectTypeOf(s.job).toEqualTypeOf<FineTuningJob | undefined>();
+    else if (s.kind === 'eval.run') expectTypeOf(s.job).toEqualTypeOf<RunRetrieveResponse | undefined>();
+    else if (s.kind === 'vector_store.file_batch')
+      expectTypeOf(s.job).toEqualTypeOf<VectorStoreFileBatch | undefined>();
     else expectTypeOf(s.job).toEqualTypeOf<Run | undefined>();
   });
   // A typed snapshot still goes where an untyped one is expected.

@@ -14,6 +14,7 @@ import {
 } from '../../src/index.js';
 import { type SimFaults, type Simulator, startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
+import { createJob } from '../compose/sim-jobs.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { assistantAndThread, simClient } from '../helpers/sim.js';
 import { listenHub } from '../helpers/webhook-server.js';
@@ -62,6 +63,7 @@ async function create(kind: JobRef['kind']): Promise<JobRef> {
     });
     return { kind, id: b.id };
   }
+  if (kind !== 'assistants.run') return createJob(client, kind, {});
   const { assistantId, threadId } = await assistantAndThread(client);
   const run = await client.beta.threads.runs.create(threadId, { assistant_id: assistantId });
   return { kind, threadId, runId: run.id };

@@ -21,14 +21,25 @@ export interface Fate {
 /** The order the demo's jobs cycle through the fates, by name (each kind's fates are in its simulator folder). */
 const FATE_ORDER = ['completed', 'tool_calls', 'failed', 'expired_tools', 'cancelled', 'timed_out'] as const;
 
-/** A dozen jobs cycle through these. Times are simulated ms (the demo's clock runs faster than real time). */
-export const FATES: readonly Fate[] = FATE_ORDER.map((name) => {
-  for (const spec of SIM_KIND_SPECS) {
-    const fate = spec.demo.fates.find((f) => f.name === name);
-    if (fate) return { ...fate, kind: spec.kind };
-  }
-  throw new Error(`demo: no kind scripts the fate ${name}`);
-});
+/**
+ * A dozen jobs cycle through these: the fates in {@link FATE_ORDER}, then every other kind's fates in the
+ * registry's order, so a new kind's demo job joins without an edit here. Times are simulated ms (the demo's clock
+ * runs faster than real time).
+ */
+export const FATES: readonly Fate[] = [
+  ...FATE_ORDER.map((name) => {
+    for (const spec of SIM_KIND_SPECS) {
+      const fate = spec.demo.fates.find((f) => f.name === name);
+      if (fate) return { ...fate, kind: spec.kind };
+    }
+    throw new Error(`demo: no kind scripts the fate ${name}`);
+  }),
+  ...SIM_KIND_SPECS.flatMap((spec) =>
+    spec.demo.fates
+      .filter((f) => !(FATE_ORDER as readonly string[]).includes(f.name))
+      .map((fate) => ({ ...fate, kind: spec.kind })),
+  ),
+];
 
 /** The simulator's named scenarios, one per fate. */
 export const FATE_SCENARIOS: Readonly<Record<string, Scenario>> = Object.fromEntries(

@@ -1,4 +1,4 @@
-import type { BatchProgress, JobKind, RunState } from '../../model/types.js';
+import type { JobKind, KindProgress, RunState } from '../../model/types.js';
 import type { Simulator } from '../../sim/index.js';
 import { formatDuration, jobProblem, paintState, plural, type Style, table } from '../format.js';
 import { DEMO_SOURCES, type DemoJob, type DemoSource } from './demo-job.js';
@@ -25,8 +25,8 @@ export interface JobSummary {
   /** detectedAt − endedAt, when both are known and the watch saw the real end. */
   detectionDelayMs: number | null;
   problem: string | null;
-  /** A batch's last request counts (`snapshot.progress`), else null. */
-  progress: BatchProgress | null;
+  /** The job's last progress (`snapshot.progress`: a batch's requests, an eval's items), else null. */
+  progress: KindProgress | null;
 }
 
 /** One source's row of the summary. */

@@ -47,8 +47,8 @@ export function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs:
       | 'textLength'
     > & { note?: string },
   ) => {
-    // A batch's request counts moving is a transition too, even within one status.
-    const counts = s.progress ? `${s.progress.completed}/${s.progress.failed}/${s.progress.total}` : '';
+    // A job's counts moving (a batch's requests, an eval's items) is a transition too, even within one status.
+    const counts = s.progress ? Object.values(s.progress).join('/') : '';
     const phaseKey = [s.state, s.status, s.pendingToolCalls.map((c) => c.id).join(','), s.done].join('|');
     const stateKey = `${phaseKey}|${counts}`;
     const key = streaming ? `${stateKey}|${s.textLength}|${s.note}` : stateKey;

@@ -7,13 +7,20 @@ import { WATCH_SOURCES, type WatchRequest } from './watch-request.js';
 
 const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 
-const help = `Usage: runstate watch (--response ID | --batch ID | --thread ID --run ID) [options]
+const help = `Usage: runstate watch (--response ID | --batch ID | --fine-tune ID | --eval-run EVAL_ID/RUN_ID |
+                      --file-batch VS_ID/BATCH_ID | --thread ID --run ID) [options]
 
-Watches one job until it ends, printing each transition with its time. Prints the error of a failed job.
+Watches one job until it ends, printing each transition with its time, and a progress line for jobs that count
+their work (batches, eval runs, file batches). Prints the error of a failed job.
 
 Options:
   --response ID         a response created with background: true
   --batch ID            a batch
+  --fine-tune ID        a fine-tuning job (a paused one is shown paused; the watch waits for its resume)
+  --eval-run EVAL_ID/RUN_ID
+                        an eval run
+  --file-batch VS_ID/BATCH_ID
+                        a vector store file batch (OpenAI sends no webhooks for these: use poll)
   --thread ID --run ID  an Assistants run (compatible servers and the simulator: OpenAI shut the
                         Assistants API down on 2026-08-26)
   --base-url URL        the API (default: OPENAI_BASE_URL, else https://api.openai.com/v1)
@@ -39,6 +46,8 @@ Environment: OPENAI_API_KEY (required), OPENAI_BASE_URL, OPENAI_WEBHOOK_SECRET, 
 Examples:
   runstate watch --response resp_68a1...
   runstate watch --batch batch_68a1... --max-wait 24h
+  runstate watch --eval-run eval_67ab.../evalrun_67ab... --max-wait 2h
+  runstate watch --fine-tune ftjob-abc123 --source hybrid --port 8080 --max-wait 48h
   runstate watch --response resp_68a1... --source hybrid --port 8080 --secret whsec_...
   runstate watch --response resp_68a1... --source stream
   OPENAI_API_KEY=sim runstate watch --base-url http://127.0.0.1:4010/v1 --thread thread_abc --run run_abc`;

@@ -1,8 +1,9 @@
+import { countsOf, isCount, type Progress } from '../progress.js';
+
 /** A batch's progress, from its `request_counts`: requests done (`completed`, `failed`) out of `total`. */
-export interface BatchProgress {
+export interface BatchProgress extends Progress {
   completed: number;
   failed: number;
-  total: number;
 }
 
 /**
@@ -10,12 +11,11 @@ export interface BatchProgress {
  * carries none (a stub from a webhook, or an older server).
  */
 export function batchProgress(job: unknown): BatchProgress | undefined {
-  const counts = (job as { request_counts?: unknown } | null | undefined)?.request_counts;
-  if (typeof counts !== 'object' || counts === null) return undefined;
-  const { completed, failed, total } = counts as Record<string, unknown>;
-  const count = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
-  if (!count(completed) || !count(failed) || !count(total)) return undefined;
-  return { completed: completed as number, failed: failed as number, total: total as number };
+  const counts = countsOf(job, 'request_counts');
+  if (!counts) return undefined;
+  const { completed, failed, total } = counts;
+  if (!isCount(completed) || !isCount(failed) || !isCount(total)) return undefined;
+  return { done: completed + failed, total, completed, failed };
 }
 
 /** What a batch adds to a snapshot: its `progress`, when its latest object has `request_counts`. */
@@ -29,6 +29,4 @@ export function batchExtras(job: unknown): BatchExtras {
   return progress ? { progress } : {};
 }
 
-/** A batch's counts moving is news, even in the same status. */
-export const progressKey = ({ progress }: BatchExtras): string =>
-  progress ? `${progress.completed}/${progress.failed}/${progress.total}` : '';
+export { progressKey } from '../progress.js';

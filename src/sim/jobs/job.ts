@@ -1,7 +1,13 @@
 import type { Plan, Step } from './plan.js';
 
 /** The job kinds the simulator runs (the same names as runstate's `job.kind`). */
-export type SimJobKind = 'assistants.run' | 'response' | 'batch';
+export type SimJobKind =
+  | 'assistants.run'
+  | 'response'
+  | 'batch'
+  | 'fine_tuning.job'
+  | 'eval.run'
+  | 'vector_store.file_batch';
 
 /** A webhook event a step produces: its `type` and `data` (OpenAI's payload carries `data: { id }`). */
 export interface JobEvent {

@@ -27,7 +27,7 @@ function batchAt(
     pendingToolCalls: [],
     missingHandlers: [],
     note: undefined,
-    progress: { completed, failed: 0, total: 10 },
+    progress: { done: completed, completed, failed: 0, total: 10 },
     ...extra,
   } as RunSnapshot;
 }

@@ -9,6 +9,7 @@ import {
   type Simulator,
   startSimulator,
 } from '../../../src/sim/index.js';
+import { createEvalRun } from '../../helpers/more-kinds.js';
 import { cliEnv, killLeftovers, runCli, startCli } from '../run-cli.js';
 
 // Each test has its own simulator on a manual clock that starts now: the test moves the job from one status to
@@ -227,9 +228,37 @@ describe.concurrent('runstate watch', () => {
         status: 'cancelled',
         done: true,
         calls: 1,
-        progress: { completed: cancelled?.completed, failed: cancelled?.failed, total: 8 },
+        progress: {
+          done: (cancelled?.completed ?? 0) + (cancelled?.failed ?? 0),
+          completed: cancelled?.completed,
+          failed: cancelled?.failed,
+          total: 8,
+        },
       }),
     ]);
+  });
+
+  it('watches an eval run named --eval-run EVAL_ID/RUN_ID, with a progress line of its graded items', async () => {
+    const { sim, client } = await simulator();
+    const ref = await createEvalRun(
+      client,
+      { phases: { queued: 100, in_progress: 4000 }, failedRequests: 1 },
+      4,
+    );
+    const { evalId, runId } = ref as { evalId: string; runId: string };
+    // Halfway through: 2 of 4 items graded; the one scripted to fail is the last.
+    await sim.clock.advance(2100);
+    const cli = startCli(['watch', '--base-url', sim.baseURL, '--eval-run', `${evalId}/${runId}`], keyed);
+    await cli.waitFor('stdout', /2\/4 items/);
+    await sim.clock.advance(5000);
+    const { code, stdout, stderr } = await cli.exit;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout.split('\n')[0]).toBe(
+      `Watching eval run ${runId} of eval ${evalId} on ${sim.baseURL} (source poll, gives up after 10m00s)`,
+    );
+    expect(stdout).toMatch(/in_progress +status in_progress via poll, 1 call +[█░]+ 2\/4 items\n/);
+    expect(stdout).toMatch(/completed +status completed via poll, 2 calls +[█░]+ 4\/4 items \(1 failed\)/);
   });
 
   it('shows the tool calls a run waits for and gives up at --max-wait, exit 1', async () => {
@@ -318,6 +347,8 @@ describe.concurrent('runstate watch', () => {
       [['watch'], /say which job/],
       [['watch', '--thread', 'thread_1'], /needs both --thread ID and --run ID/],
       [['watch', '--response', 'r', '--batch', 'b'], /one job at a time/],
+      [['watch', '--eval-run', 'evalrun_1'], /--eval-run takes EVAL_ID\/RUN_ID/],
+      [['watch', '--file-batch', 'vs_1/'], /--file-batch takes VS_ID\/BATCH_ID/],
       [['watch', '--response', 'r', '--source', 'hybrid'], /--port \(where webhooks arrive\) is required/],
       [
         ['watch', '--response', 'r', '--source', 'carrier-pigeon'],

@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createWebhookHub, type JobRef } from '../../../src/index.js';
 import { connectHub, type HubBridge, type QueueWebhookFetch, watchJobId } from '../../../src/queue/index.js';
 import { encodeInboxEvent, inboxKeyType } from '../../../src/queue/webhooks/webhook-inbox.js';
+import type { Scenario } from '../../../src/sim/index.js';
 import { generateWebhookSecret } from '../../../src/sim/index.js';
+import { createEvalRun, createFineTune } from '../../helpers/more-kinds.js';
 import { listenHub } from '../../helpers/webhook-server.js';
 import { type QueueFixture, queueFixture, REDIS } from '../fixture.js';
 
@@ -83,6 +85,21 @@ describe('runstate/queue: webhooks from any instance', () => {
     const redis = await f.runs.queue.backend.client;
     expect(await redis.llen(f.runs.queue.toKey(inboxKeyType(watchJobId(watched))))).toBe(0);
   });
+
+  it.each([
+    ['fine_tuning.job', 'succeeded', (sc: Scenario) => createFineTune(f.client, sc)],
+    ['eval.run', 'completed', (sc: Scenario) => createEvalRun(f.client, sc)],
+  ] as const)(
+    "applies a %s's terminal webhook (%s) posted to instance A in worker B's step, with 0 retrieves",
+    async (kind, status, create) => {
+      const bridge = await instances(`webhooks-${kind}`, 'when-needed');
+      const watched = await create({ ...scenario, phases: { validating: 10, ...scenario.phases } });
+      const { last, before, retrieves } = await watchToEnd(watched);
+      expect(last).toMatchObject({ kind, state: 'completed', status, source: 'webhook', done: true });
+      expect(retrieves - before).toBe(0);
+      expect(bridge.stats()).toEqual({ promoted: 1, dropped: 0 });
+    },
+  );
 
   it('reads the job once for a terminal webhook by default (webhookFetch: always), so the snapshot carries the full object', async () => {
     const bridge = await instances('webhooks-read', undefined);
