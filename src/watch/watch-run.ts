@@ -9,6 +9,7 @@ import {
   throwError,
 } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import type { RunMachineInput } from '../../machines/run.machine.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
@@ -21,7 +22,8 @@ import { poll } from '../sources/poll.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
 import { changeKey, toSnapshot } from './snapshot.js';
-import { attachWatch, watchMachine } from './watch-actors.js';
+import { SourceRelay } from './source-relay.js';
+import { attachWatch, initialContext, type WatchActor, watchMachine } from './watch-actors.js';
 
 /** Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. */
 export interface WatchRunOptions<Ref extends JobRef = JobRef> {
@@ -160,21 +162,29 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     const meter = createRequestMeter();
     const nudge$ = new Subject<void>();
     const now = () => scheduler.now();
-    const startedAt = now();
     const restored = options.snapshot;
-    const actor = createActor(watchMachine, {
-      input: {
-        job,
-        kind: job.kind,
-        jobId: adapter.jobId(job),
-        startedAt,
-        maxWaitMs,
-        toolNames: Object.keys(tools),
-      },
-      ...(restored ? { snapshot: restored } : {}),
-      clock: clockFrom(scheduler),
-      ...(inspect ? { inspect } : {}),
-    });
+    const input: RunMachineInput = {
+      job,
+      kind: job.kind,
+      jobId: adapter.jobId(job),
+      startedAt: now(),
+      maxWaitMs,
+      toolNames: Object.keys(tools),
+    };
+    // An idle watch holds no actor: it waits on its source and its deadline, and the actor starts at the first
+    // thing that happens (an event, the deadline, an abort). A restored watch, one persisted on every change and
+    // one shown to an inspector start theirs at once, so they see every snapshot from the first.
+    const lazy = !restored && !inspect && !options.onPersist;
+    const initial = lazy ? initialContext(input) : undefined;
+    let actor: WatchActor | undefined;
+    const createWatchActor = (): WatchActor =>
+      createActor(watchMachine, {
+        input,
+        ...(restored ? { snapshot: restored } : {}),
+        clock: clockFrom(scheduler),
+        ...(inspect ? { inspect } : {}),
+      });
+    if (!lazy) actor = createWatchActor();
     const context: SourceContext = {
       client,
       job,
@@ -182,15 +192,17 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       meter,
       scheduler,
       random,
-      deadline: actor.getSnapshot().context.deadlineAt,
+      deadline: (initial ?? actor!.getSnapshot().context).deadlineAt,
       nudge$: nudge$.asObservable(),
       signal: stop.signal,
     };
 
     // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
-    const runKey = `${client.baseURL}|${job.kind}|${adapter.jobId(job)}`;
+    const runKey = `${client.baseURL}|${job.kind}|${input.jobId}`;
     const leaveRegistry = Object.keys(tools).length > 0 ? toolCallRegistry.join(runKey) : undefined;
-    attachWatch(actor.system, { client, source, context, tools, onToolError, runKey });
+    // A lazy watch subscribes its source itself; the actor's source child adopts that subscription when it starts.
+    const relay = lazy ? new SourceRelay(() => wake()) : undefined;
+    const deps = { client, source, context, tools, onToolError, runKey, ...(relay ? { relay } : {}) };
 
     let lastKey: string | undefined;
     const emit = (snapshot: RunSnapshot) => {
@@ -200,9 +212,11 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       subscriber.next(snapshot as Job);
     };
 
-    const nudges = actor.on('nudge', () => nudge$.next());
-    // A restored actor has lost its `after` timers (statelyai/xstate#5331): time reaches it as ticks at the next
-    // absolute deadline in context instead.
+    let nudges: { unsubscribe(): void } | undefined;
+    let subscription: { unsubscribe(): void } | undefined;
+    // A restored actor has lost its `after` timers (statelyai/xstate#5331), and a lazy one started late: time
+    // reaches them as ticks at the next absolute deadline in context instead.
+    const ticking = Boolean(restored) || lazy;
     let tickDue: number | undefined;
     let tickTimer: { unsubscribe(): void } | undefined;
     const armTick = (c: { deadlineAt: number; expiresAt: number | null }) => {
@@ -211,52 +225,73 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       tickDue = due;
       tickTimer?.unsubscribe();
       tickTimer = scheduler.schedule(
-        () => actor.send({ type: 'tick', at: now() }),
+        () => wake().send({ type: 'tick', at: now() }),
         Math.min(MAX_TIMER_MS, Math.max(0, due - now())),
       );
     };
-    // XState's subscribe does not replay the current snapshot, and an actor stopped by hand never completes its
-    // subscribers: both are handled here.
-    const subscription = actor.subscribe({
-      next: (s) => {
-        const done = s.status === 'done';
-        if (done && s.value === 'faulted') {
-          subscriber.error(s.context.fault);
-          return;
-        }
-        // A cancel that the server answered with a final status (a response cancels at once) is the job's
-        // outcome: the watch ended done, not merely stopped.
-        const phase = !done
-          ? 'watching'
-          : s.value === 'stopped' && !isTerminal(s.context.state)
-            ? 'stopped'
-            : 'done';
-        options.onPersist?.(actor.getPersistedSnapshot());
-        if (restored && !done) armTick(s.context);
-        emit(toSnapshot(s.context, phase, meter.count));
-        if (done) subscriber.complete();
-      },
-      error: (e) => subscriber.error(e),
-    });
 
-    const abort = () => actor.send({ type: 'abort', cancel: cancelOnAbort });
-    actor.start();
-    if (restored) {
-      actor.send({ type: 'tick', at: now() });
-      if (actor.getSnapshot().status === 'active') armTick(actor.getSnapshot().context);
+    /** Attaches the watch to its actor, subscribes to it and starts it. */
+    const run = (a: WatchActor) => {
+      attachWatch(a.system, deps);
+      nudges = a.on('nudge', () => nudge$.next());
+      // XState's subscribe does not replay the current snapshot, and an actor stopped by hand never completes its
+      // subscribers: both are handled here.
+      subscription = a.subscribe({
+        next: (s) => {
+          const done = s.status === 'done';
+          if (done && s.value === 'faulted') {
+            subscriber.error(s.context.fault);
+            return;
+          }
+          // A cancel that the server answered with a final status (a response cancels at once) is the job's
+          // outcome: the watch ended done, not merely stopped.
+          const phase = !done
+            ? 'watching'
+            : s.value === 'stopped' && !isTerminal(s.context.state)
+              ? 'stopped'
+              : 'done';
+          options.onPersist?.(a.getPersistedSnapshot());
+          if (ticking && !done) armTick(s.context);
+          emit(toSnapshot(s.context, phase, meter.count));
+          if (done) subscriber.complete();
+        },
+        error: (e) => subscriber.error(e),
+      });
+      a.start();
+    };
+    /** The watch's actor, started now if the watch was idle until this moment. */
+    const wake = (): WatchActor => {
+      if (actor) return actor;
+      actor = createWatchActor();
+      run(actor);
+      return actor;
+    };
+
+    const abort = () => wake().send({ type: 'abort', cancel: cancelOnAbort });
+    if (actor) {
+      run(actor);
+      if (restored) {
+        actor.send({ type: 'tick', at: now() });
+        if (actor.getSnapshot().status === 'active') armTick(actor.getSnapshot().context);
+      }
+      const first = actor.getSnapshot();
+      if (first.status === 'active') emit(toSnapshot(first.context, 'watching', meter.count));
+    } else {
+      emit(toSnapshot(initial!, 'watching', meter.count));
+      armTick(initial!);
+      relay!.listen(source.watch(context));
     }
-    const first = actor.getSnapshot();
-    if (first.status === 'active') emit(toSnapshot(first.context, 'watching', meter.count));
     let stopListening = () => {};
     if (signal?.aborted) abort();
     else if (signal) stopListening = onAbort(signal, abort);
 
     return () => {
       stopListening();
-      nudges.unsubscribe();
+      nudges?.unsubscribe();
       tickTimer?.unsubscribe();
-      subscription.unsubscribe();
-      actor.stop();
+      subscription?.unsubscribe();
+      actor?.stop();
+      relay?.close();
       stop.abort();
       nudge$.complete();
       leaveRegistry?.();
