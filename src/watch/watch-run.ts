@@ -87,9 +87,6 @@ export interface WatchRunOptions<Ref extends JobRef = JobRef> {
 /** A watch's machine state as data (XState's persisted snapshot): what `onPersist` gives and `snapshot` takes. */
 export type PersistedWatch = Snapshot<unknown>;
 
-// Node's timers fire at once beyond 2^31-1 ms.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * How long a watch waits by default, by kind: an Assistants run expires on the server after about 10 minutes,
  * a background response can think for a long while, and a batch has a 24-hour completion window.
@@ -226,7 +223,8 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       tickTimer?.unsubscribe();
       tickTimer = scheduler.schedule(
         () => wake().send({ type: 'tick', at: now() }),
-        Math.min(MAX_TIMER_MS, Math.max(0, due - now())),
+        // `scheduler` waits past 2^31 − 1 ms in hops (withLongDelays): the tick comes at the deadline itself.
+        Math.max(0, due - now()),
       );
     };
 

@@ -172,5 +172,17 @@ export function record(source: Source, ctx: SourceContext): Recording {
       rec.completedAt = Date.now();
     },
   });
+  open.add(subscription);
   return Object.assign(rec, { subscription });
+}
+
+const open = new Set<Subscription>();
+
+/**
+ * Unsubscribes every recording still open. Poll watches on one scheduler share one timer queue (poll-loop.ts), so
+ * a watch a test leaves running would still hold a timer in the next test.
+ */
+export function stopRecordings(): void {
+  for (const subscription of open) subscription.unsubscribe();
+  open.clear();
 }
