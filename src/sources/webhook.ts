@@ -23,6 +23,7 @@ import { isJobTerminal } from '../model/states.js';
 import type { JobRef, Source, SourceContext, StatusEvent } from '../model/types.js';
 import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
+import { startReadGate } from './read-gate.js';
 
 /**
  * When the webhook source retrieves the job after an event (a webhook only says that a job changed: its payload is
@@ -221,7 +222,9 @@ function startRead(
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
 ): Observable<StatusEvent> {
-  return fetchJob(ctx, options).pipe(
+  // Many watches starting together read through one gate per client: a few at a time, with jitter.
+  const read$ = startReadGate(ctx.client).through(fetchJob(ctx, options), ctx.scheduler, ctx.random);
+  return read$.pipe(
     map(({ job, at }) => toStatusEvent(ctx.adapter, job, at, 'poll')),
     catchError((e: unknown) => {
       if (ctx.signal.aborted) return EMPTY;
