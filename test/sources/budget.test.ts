@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, NotFoundError, RetriesExhaustedError } from '../../src/errors/index.js';
 import type { SourceContext } from '../../src/model/types.js';
@@ -146,7 +147,10 @@ describe('budget source: one loop for every watch', () => {
     expect(vi.getTimerCount()).toBe(0);
 
     // poll() keeps its waiting watches in one timer queue per scheduler too (poll-loop.ts).
-    const plain = Array.from({ length: 100 }, () => testSourceContext(['in_progress']));
+    const shared = { now: () => Date.now(), schedule: asyncScheduler.schedule.bind(asyncScheduler) };
+    const plain = Array.from({ length: 100 }, () =>
+      testSourceContext(['in_progress'], { scheduler: shared as SchedulerLike }),
+    );
     const subs = plain.map((t, i) => record(poll(every(1000 + i * 10)), t.ctx));
     await vi.advanceTimersByTimeAsync(1);
     expect(vi.getTimerCount()).toBe(1);
