@@ -25,9 +25,9 @@ export interface WatchDependencies {
    * Names the run process-wide (client base URL + job id) in the tool-call registry, so watches of one run handle
    * each call once; the watch joins the registry under it for as long as it runs.
    */
-  runKey?: string;
+  runKey?: string | undefined;
   /** The source's subscription, made before the actor existed (an idle watch holds none): the child adopts it. */
-  relay?: SourceRelay;
+  relay?: SourceRelay | undefined;
 }
 
 // The machine is provided once for every watch: `runMachine.provide` rebuilds the whole state-node tree, most of

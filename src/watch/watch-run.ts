@@ -14,6 +14,7 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
+import { timerQueue } from '../internal/timer-queue.js';
 import { byKind, isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
 import { isTerminal } from '../model/states.js';
 import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
@@ -23,7 +24,13 @@ import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { SourceRelay } from './source-relay.js';
-import { attachWatch, initialContext, type WatchActor, watchMachine } from './watch-actors.js';
+import {
+  attachWatch,
+  initialContext,
+  type WatchActor,
+  type WatchDependencies,
+  watchMachine,
+} from './watch-actors.js';
 
 /** Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. */
 export interface WatchRunOptions<Ref extends JobRef = JobRef> {
@@ -195,11 +202,12 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     };
 
     // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
-    const runKey = `${client.baseURL}|${job.kind}|${input.jobId}`;
-    const leaveRegistry = Object.keys(tools).length > 0 ? toolCallRegistry.join(runKey) : undefined;
+    const hasTools = input.toolNames.length > 0;
+    const runKey = hasTools ? `${client.baseURL}|${job.kind}|${input.jobId}` : undefined;
+    const leaveRegistry = runKey === undefined ? undefined : toolCallRegistry.join(runKey);
     // A lazy watch subscribes its source itself; the actor's source child adopts that subscription when it starts.
     const relay = lazy ? new SourceRelay(() => wake()) : undefined;
-    const deps = { client, source, context, tools, onToolError, runKey, ...(relay ? { relay } : {}) };
+    const deps: WatchDependencies = { client, source, context, tools, onToolError, runKey, relay };
 
     let lastKey: string | undefined;
     const emit = (snapshot: RunSnapshot) => {
@@ -215,17 +223,14 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     // reaches them as ticks at the next absolute deadline in context instead.
     const ticking = Boolean(restored) || lazy;
     let tickDue: number | undefined;
-    let tickTimer: { unsubscribe(): void } | undefined;
+    let cancelTick: (() => void) | undefined;
+    // One queue of due times per scheduler, not a timer per watch: an idle watch waits on its deadline there.
     const armTick = (c: { deadlineAt: number; expiresAt: number | null }) => {
       const due = Math.min(c.deadlineAt, c.expiresAt ?? Number.POSITIVE_INFINITY);
       if (due === tickDue) return;
       tickDue = due;
-      tickTimer?.unsubscribe();
-      tickTimer = scheduler.schedule(
-        () => wake().send({ type: 'tick', at: now() }),
-        // `scheduler` waits past 2^31 − 1 ms in hops (withLongDelays): the tick comes at the deadline itself.
-        Math.max(0, due - now()),
-      );
+      cancelTick?.();
+      cancelTick = timerQueue(scheduler).at(due, () => wake().send({ type: 'tick', at: now() }));
     };
 
     /** Attaches the watch to its actor, subscribes to it and starts it. */
@@ -286,7 +291,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     return () => {
       stopListening();
       nudges?.unsubscribe();
-      tickTimer?.unsubscribe();
+      cancelTick?.();
       subscription?.unsubscribe();
       actor?.stop();
       relay?.close();
