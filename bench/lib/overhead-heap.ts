@@ -1,11 +1,19 @@
 // Heap per idle watch, for bench/overhead.ts: run as `node --expose-gc --import tsx overhead-heap.ts <mode> <n>`;
 // prints one JSON line { mode, n, bytesPerWatch, ... }. A fresh process per mode, so modes cannot share garbage.
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import { asyncScheduler, NEVER, ReplaySubject, Subject, type Subscription, share, timer } from 'rxjs';
 import { createActor, fromEventObservable } from 'xstate';
 import { runMachine } from '../../machines/run.machine.js';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createPollBudget, createWebhookHub, hybrid, poll, watchRun, webhookSource } from '../../src/index.js';
+import {
+  createPollBudget,
+  createWebhookHub,
+  hybrid,
+  poll,
+  watchRun,
+  webhookSource,
+} from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
 import type { JobRef, SourceContext, StatusEvent } from '../../src/model/types.js';
 import { createRequestMeter } from '../../src/requests/request-meter.js';
