@@ -1,13 +1,5 @@
 import type OpenAI from 'openai';
-import {
-  asyncScheduler,
-  Observable,
-  ReplaySubject,
-  type SchedulerLike,
-  Subject,
-  share,
-  throwError,
-} from 'rxjs';
+import { asyncScheduler, Observable, type SchedulerLike, Subject, throwError } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import type { RunMachineInput } from '../../machines/run.machine.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
@@ -22,6 +14,7 @@ import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
+import { shareLatest } from './share-latest.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { SourceRelay } from './source-relay.js';
 import {
@@ -303,12 +296,5 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
 
   // One watch for every subscriber; a late subscriber gets the latest snapshot first, and after the end, the
   // terminal one.
-  return watch$.pipe(
-    share({
-      connector: () => new ReplaySubject<Job>(1),
-      resetOnError: true,
-      resetOnComplete: false,
-      resetOnRefCountZero: true,
-    }),
-  );
+  return shareLatest(watch$);
 }
