@@ -218,8 +218,11 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     let tickDue: number | undefined;
     let cancelTick: (() => void) | undefined;
     // One queue of due times per scheduler, not a timer per watch: an idle watch waits on its deadline there.
-    const armTick = (c: { deadlineAt: number; expiresAt: number | null }) => {
-      const due = Math.min(c.deadlineAt, c.expiresAt ?? Number.POSITIVE_INFINITY);
+    const armTick = (c: { deadlineAt: number; expiresAt: number | null; checkedExpiry: number | null }) => {
+      // An expiry a confirming read already checked is not due again: the deadline is the next moment then.
+      const expiry =
+        c.expiresAt !== null && c.expiresAt !== c.checkedExpiry ? c.expiresAt : Number.POSITIVE_INFINITY;
+      const due = Math.min(c.deadlineAt, expiry);
       if (due === tickDue) return;
       tickDue = due;
       cancelTick?.();
