@@ -1,16 +1,25 @@
 // Heap per idle watch, for bench/overhead.ts: run as `node --expose-gc --import tsx overhead-heap.ts <mode> <n>`;
 // prints one JSON line { mode, n, bytesPerWatch, ... }. A fresh process per mode, so modes cannot share garbage.
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import { asyncScheduler, NEVER, ReplaySubject, Subject, type Subscription, share, timer } from 'rxjs';
 import { createActor, fromEventObservable } from 'xstate';
 import { runMachine } from '../../machines/run.machine.js';
-import { createPollBudget, createWebhookHub, poll, watchRun, webhookSource } from '../../src/index.js';
+import {
+  createPollBudget,
+  createWebhookHub,
+  hybrid,
+  poll,
+  watchRun,
+  webhookSource,
+} from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
 import type { JobRef, SourceContext, StatusEvent } from '../../src/model/types.js';
 import { createRequestMeter } from '../../src/requests/request-meter.js';
 import { attachWatch, watchMachine } from '../../src/watch/watch-actors.js';
 
-const [mode = 'watch-poll', count = '10000'] = process.argv.slice(2);
+const [mode = 'watch-poll', count = '10000', measure = 'heap'] = process.argv.slice(2);
 const N = Number(count);
 const HOUR = 3_600_000;
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -86,6 +95,9 @@ function start(i: number): void {
     case 'watch-budget':
       keep.push(watch(budget.poll(idle)));
       return;
+    case 'watch-hybrid':
+      keep.push(watch(hybrid(hub)));
+      return;
     // ── bisect ──
     case 'provide':
       keep.push(provided());
@@ -142,6 +154,33 @@ const heap = async () => {
   for (let i = 0; i < 4; i++) gc();
   return process.memoryUsage().heapUsed;
 };
+
+// `lag`: how long the event loop stalls while the watches start and then idle (the reads at start of webhook-fed
+// watches go out then), over LAG_MS after the start loop, with no forced GC in the way.
+const LAG_MS = 3000;
+if (measure === 'lag') {
+  for (let i = 0; i < 200; i++) start(-1 - i);
+  await settle();
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  const wall = performance.now();
+  for (let i = 0; i < N; i++) start(i);
+  const startMs = performance.now() - wall;
+  histogram.enable();
+  await new Promise((resolve) => setTimeout(resolve, LAG_MS));
+  histogram.disable();
+  const ms = (ns: number) => ns / 1e6;
+  console.log(
+    JSON.stringify({
+      mode,
+      n: N,
+      startMs,
+      lagP99Ms: ms(histogram.percentile(99)),
+      lagMaxMs: ms(histogram.max),
+      windowMs: LAG_MS,
+    }),
+  );
+  process.exit(0);
+}
 
 // Warm up: module-level caches, lazily compiled code and first-use allocations are not per-watch costs.
 for (let i = 0; i < 200; i++) start(-1 - i);

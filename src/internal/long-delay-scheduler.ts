@@ -8,6 +8,18 @@ import { MAX_TIMER_MS } from '../sources/backoff.js';
  * @example watchRun({ client, job, scheduler: withLongDelays(myScheduler) }) // watchRun already wraps its own
  */
 export function withLongDelays(scheduler: SchedulerLike): SchedulerLike {
+  // One wrapper per scheduler: it holds no state, and the poll loop keeps one timer queue per scheduler it is given.
+  let wrapped = WRAPPED.get(scheduler);
+  if (!wrapped) {
+    wrapped = wrap(scheduler);
+    WRAPPED.set(scheduler, wrapped);
+  }
+  return wrapped;
+}
+
+const WRAPPED = new WeakMap<SchedulerLike, SchedulerLike>();
+
+function wrap(scheduler: SchedulerLike): SchedulerLike {
   return {
     now: () => scheduler.now(),
     schedule<T>(work: (this: SchedulerAction<T>, state?: T) => void, delay = 0, state?: T): Subscription {

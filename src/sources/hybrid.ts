@@ -1,6 +1,7 @@
-import { defer, map, merge, share } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { byKind } from '../kinds/registry.js';
-import type { Source } from '../model/types.js';
+import type { Source, StatusEvent } from '../model/types.js';
+import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import { type PollOptions, poll } from './poll.js';
 import { type StreamOptions, type StreamSource, stream } from './stream.js';
@@ -36,18 +37,47 @@ export function hybrid(
   const resolved = resolveOptions(options);
   return {
     name: 'hybrid',
+    // Written out rather than composed (defer, share, merge, map): an idle hybrid watch is these few subscriptions,
+    // where an operator chain per watch was most of its heap (docs/benchmarks.md, "Heap per idle watched run").
     watch: (ctx) =>
-      defer(() => {
-        // One subscription to the hub: the webhook part subscribes first and gets the held (early) events; the
-        // nudges only need the live ones.
+      new Observable<StatusEvent>((subscriber) => {
         const jobId = ctx.adapter.jobId(ctx.job);
-        const events$ = hub.jobEvents(jobId).pipe(share());
+        const nudge$ = new Subject<void>();
+        // One subscription to the hub: the webhook part gets every event, the held (early) ones included; each
+        // live one also restarts the fallback's schedule, so it polls only when webhooks go quiet.
+        let live = false;
+        const events$ = new Observable<WebhookEvent>((events) =>
+          hub.jobEvents(jobId).subscribe({
+            next: (event) => {
+              events.next(event);
+              if (live) nudge$.next();
+            },
+            error: (error: unknown) => events.error(error),
+            complete: () => events.complete(),
+          }),
+        );
+        let open = 2;
+        const sink = {
+          next: (event: StatusEvent) => subscriber.next(event),
+          error: (error: unknown) => subscriber.error(error),
+          complete: () => {
+            open--;
+            if (open === 0) subscriber.complete();
+          },
+        };
         // A failed read at start is not fatal here: the fallback poll will look.
-        const webhook$ = webhookStatusEvents(withStartRead(events$, hub, jobId, resolved), ctx, resolved, {
+        const webhook = webhookStatusEvents(withStartRead(events$, hub, jobId, resolved), ctx, resolved, {
           startReadFailure: 'ignore',
-        });
-        const nudge$ = merge(ctx.nudge$, events$.pipe(map((): void => undefined)));
-        return merge(webhook$, fallback.watch({ ...ctx, nudge$ }));
+        }).subscribe(sink);
+        live = true;
+        const nudges = ctx.nudge$.subscribe(() => nudge$.next());
+        const polls = subscriber.closed ? undefined : fallback.watch({ ...ctx, nudge$ }).subscribe(sink);
+        return () => {
+          webhook.unsubscribe();
+          nudges.unsubscribe();
+          polls?.unsubscribe();
+          nudge$.complete();
+        };
       }),
   };
 }

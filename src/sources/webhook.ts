@@ -1,15 +1,12 @@
 import {
   catchError,
-  concatMap,
   defer,
   EMPTY,
-  fromEvent,
   map,
   Observable,
   of,
   retry,
-  takeUntil,
-  takeWhile,
+  type Subscription,
   throwError,
   timer,
 } from 'rxjs';
@@ -23,6 +20,7 @@ import { isJobTerminal } from '../model/states.js';
 import type { JobRef, Source, SourceContext, StatusEvent } from '../model/types.js';
 import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
+import { startReadGate } from './read-gate.js';
 
 /**
  * When the webhook source retrieves the job after an event (a webhook only says that a job changed: its payload is
@@ -184,39 +182,116 @@ export function webhookStatusEvents(
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
 ): Observable<StatusEvent> {
-  if (ctx.signal.aborted) return EMPTY;
-  return arrivals$.pipe(
-    concatMap((arrival) => {
-      if (arrival.kind === 'read') return startRead(ctx, options, policy);
-      const { event } = arrival;
-      const status = ctx.adapter.webhookStatus(event.type);
-      if (status === undefined) return EMPTY;
-      const terminal = isJobTerminal(ctx.adapter.mapStatus(status));
-      // created_at is in whole seconds: coarse, but it is when the change happened, not when we heard of it.
-      const announced = () =>
-        toStatusEvent(ctx.adapter, announcedJob(ctx.job, status), event.created_at * 1000, 'webhook');
-      const fetch = options.fetch === 'always' || (options.fetch === 'when-needed' && !terminal);
-      if (!fetch) return of(announced());
-      return fetchJob(ctx, options).pipe(
-        map(({ job, at }) => toStatusEvent(ctx.adapter, job, at, 'webhook')),
-        catchError((e: unknown) => {
-          if (ctx.signal.aborted) return EMPTY;
-          const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
-          if (!failure.transient) return throwError(() => failure.error);
-          // The signed event already says the job ended: report that rather than nothing. A non-terminal change
-          // is skipped; the next event (or hybrid's fallback poll) catches up.
-          return terminal ? of(announced()) : EMPTY;
-        }),
-      );
-    }),
+  // Written out rather than composed (concatMap, takeWhile, takeUntil): an idle webhook watch is this one
+  // subscription, and an operator chain per watch was most of its heap (docs/benchmarks.md).
+  return new Observable<StatusEvent>((subscriber) => {
+    if (ctx.signal.aborted) {
+      subscriber.complete();
+      return;
+    }
+    let queue: Arrival[] | undefined;
+    let active: Subscription | undefined;
+    let busy = false;
+    let arrivalsDone = false;
+    const onAbort = () => subscriber.complete();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
     // Like poll, the source is done once the job is: a terminal event is its last.
-    takeWhile((event) => !isJobTerminal(event.state), true),
-    takeUntil(fromEvent(ctx.signal, 'abort')),
+    const emit = (event: StatusEvent) => {
+      subscriber.next(event);
+      if (isJobTerminal(event.state)) subscriber.complete();
+    };
+    // One arrival at a time, in order (one retrieve at a time).
+    const drain = () => {
+      while (!busy && !subscriber.closed) {
+        const arrival = queue?.shift();
+        if (!arrival) {
+          if (arrivalsDone) subscriber.complete();
+          return;
+        }
+        const status$ = statusOf(arrival, ctx, options, policy);
+        if (!status$) continue;
+        busy = true;
+        let finished = false;
+        const inner = status$.subscribe({
+          next: emit,
+          error: (error: unknown) => subscriber.error(error),
+          complete: () => {
+            finished = true;
+            busy = false;
+            active = undefined;
+            drain();
+          },
+        });
+        // An arrival that yields at once (an announced event) has finished, and maybe started the next, by now.
+        if (!finished) active = inner;
+      }
+    };
+    const arrivals = arrivals$.subscribe({
+      next: (arrival) => {
+        queue ??= [];
+        queue.push(arrival);
+        drain();
+      },
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => {
+        arrivalsDone = true;
+        drain();
+      },
+    });
+    return () => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      arrivals.unsubscribe();
+      active?.unsubscribe();
+    };
+  });
+}
+
+/** What one arrival yields: a read's event, an event's (announced, or read), or undefined for nothing. */
+function statusOf(
+  arrival: Arrival,
+  ctx: SourceContext,
+  options: ResolvedWebhookSourceOptions,
+  policy: StartReadPolicy,
+): Observable<StatusEvent> | undefined {
+  if (arrival.kind === 'read') return startRead(ctx, options, policy);
+  const { event } = arrival;
+  const status = ctx.adapter.webhookStatus(event.type);
+  if (status === undefined) return undefined;
+  const terminal = isJobTerminal(ctx.adapter.mapStatus(status));
+  // created_at is in whole seconds: coarse, but it is when the change happened, not when we heard of it.
+  const announced = () =>
+    toStatusEvent(ctx.adapter, announcedJob(ctx.job, status), event.created_at * 1000, 'webhook');
+  const fetch = options.fetch === 'always' || (options.fetch === 'when-needed' && !terminal);
+  if (!fetch) return of(announced());
+  return fetchJob(ctx, options).pipe(
+    map(({ job, at }) => toStatusEvent(ctx.adapter, job, at, 'webhook')),
+    catchError((e: unknown) => {
+      if (ctx.signal.aborted) return EMPTY;
+      const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
+      if (!failure.transient) return throwError(() => failure.error);
+      // The signed event already says the job ended: report that rather than nothing. A non-terminal change
+      // is skipped; the next event (or hybrid's fallback poll) catches up.
+      return terminal ? of(announced()) : EMPTY;
+    }),
   );
 }
 
 /** The read at start: a retrieve like a poll's (source `'poll'`), retried like the source's other retrieves. */
 function startRead(
+  ctx: SourceContext,
+  options: ResolvedWebhookSourceOptions,
+  policy: StartReadPolicy,
+): Observable<StatusEvent> {
+  // Many watches starting together read through one gate per client: a few at a time, with jitter. The read is
+  // built when its turn comes, so a waiting one holds no request.
+  return startReadGate(ctx.client).through(
+    () => readAtStart(ctx, options, policy),
+    ctx.scheduler,
+    ctx.random,
+  );
+}
+
+function readAtStart(
   ctx: SourceContext,
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,

@@ -1,10 +1,10 @@
 import type OpenAI from 'openai';
-import { type ActorSystem, fromEventObservable, fromPromise } from 'xstate';
+import { type Actor, type ActorSystem, fromEventObservable, fromPromise } from 'xstate';
 
 // biome-ignore lint/suspicious/noExplicitAny: XState types a system by the actors in it; any system keys a watch
 type AnyActorSystem = ActorSystem<any>;
 
-import { runMachine } from '../../machines/run.machine.js';
+import { type RunMachineContext, type RunMachineInput, runMachine } from '../../machines/run.machine.js';
 import type { JobRef, Source, SourceContext, StatusEvent, ToolCall, ToolOutput } from '../model/types.js';
 import { cancelJob } from '../requests/cancel-job.js';
 import { confirmExpiry } from '../requests/confirm-expiry.js';
@@ -12,6 +12,7 @@ import type { RequestDeps } from '../requests/request-deps.js';
 import { submitOutputs } from '../requests/submit-outputs.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { runToolCall, type ToolErrorPolicy, type ToolHandlers } from '../tools/tools.js';
+import type { SourceRelay } from './source-relay.js';
 
 /** Everything the I/O actors of one watch need. */
 export interface WatchDependencies {
@@ -24,7 +25,9 @@ export interface WatchDependencies {
    * Names the run process-wide (client base URL + job id) in the tool-call registry, so watches of one run handle
    * each call once; the watch joins the registry under it for as long as it runs.
    */
-  runKey?: string;
+  runKey?: string | undefined;
+  /** The source's subscription, made before the actor existed (an idle watch holds none): the child adopts it. */
+  relay?: SourceRelay | undefined;
 }
 
 // The machine is provided once for every watch: `runMachine.provide` rebuilds the whole state-node tree, most of
@@ -53,8 +56,8 @@ function requestDeps(context: SourceContext, signal: AbortSignal): RequestDeps {
 /** The actors `watchRun` provides to the pure run machine: the source, tool handlers, and three requests. */
 const watchActors = {
   source: fromEventObservable<StatusEvent, { job: JobRef }>(({ system }) => {
-    const { source, context } = dependencies(system);
-    return source.watch(context);
+    const { source, context, relay } = dependencies(system);
+    return relay ? relay.adopt() : source.watch(context);
   }),
   // Each call is handled once per process, however many watches of the run see it (toolCallRegistry).
   runTools: fromPromise<ToolOutput[], { calls: readonly ToolCall[] }>(({ input, signal, system }) => {
@@ -101,3 +104,16 @@ const watchActors = {
 
 /** The run machine with runstate's I/O actors, built once; each actor attaches its watch with `attachWatch`. */
 export const watchMachine = runMachine.provide({ actors: watchActors });
+
+/** An actor of {@link watchMachine}. */
+export type WatchActor = Actor<typeof watchMachine>;
+
+type ContextFactory = (args: { input: RunMachineInput }) => RunMachineContext;
+
+/**
+ * The context an actor of the machine starts with, from the machine's own `context` factory, without creating
+ * an actor: what an idle watch shows before anything happens (its actor starts at the first event).
+ */
+export function initialContext(input: RunMachineInput): RunMachineContext {
+  return (watchMachine.config.context as ContextFactory)({ input });
+}

@@ -1,18 +1,12 @@
 import type OpenAI from 'openai';
-import {
-  asyncScheduler,
-  Observable,
-  ReplaySubject,
-  type SchedulerLike,
-  Subject,
-  share,
-  throwError,
-} from 'rxjs';
+import { asyncScheduler, Observable, type SchedulerLike, Subject, throwError } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import type { RunMachineInput } from '../../machines/run.machine.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
+import { timerQueue } from '../internal/timer-queue.js';
 import { byKind, isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
 import { isTerminal } from '../model/states.js';
 import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
@@ -20,8 +14,16 @@ import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
+import { shareLatest } from './share-latest.js';
 import { changeKey, toSnapshot } from './snapshot.js';
-import { attachWatch, watchMachine } from './watch-actors.js';
+import { SourceRelay } from './source-relay.js';
+import {
+  attachWatch,
+  initialContext,
+  type WatchActor,
+  type WatchDependencies,
+  watchMachine,
+} from './watch-actors.js';
 
 /** Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. */
 export interface WatchRunOptions<Ref extends JobRef = JobRef> {
@@ -92,9 +94,6 @@ export interface WatchRunOptions<Ref extends JobRef = JobRef> {
 
 /** A watch's machine state as data (XState's persisted snapshot): what `onPersist` gives and `snapshot` takes. */
 export type PersistedWatch = Snapshot<unknown>;
-
-// Node's timers fire at once beyond 2^31-1 ms.
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * How long a watch waits by default, by kind: an Assistants run expires on the server after about 10 minutes,
@@ -173,21 +172,29 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     const meter = createRequestMeter();
     const nudge$ = new Subject<void>();
     const now = () => scheduler.now();
-    const startedAt = now();
     const restored = options.snapshot;
-    const actor = createActor(watchMachine, {
-      input: {
-        job,
-        kind: job.kind,
-        jobId: adapter.jobId(job),
-        startedAt,
-        maxWaitMs,
-        toolNames: Object.keys(tools),
-      },
-      ...(restored ? { snapshot: restored } : {}),
-      clock: clockFrom(scheduler),
-      ...(inspect ? { inspect } : {}),
-    });
+    const input: RunMachineInput = {
+      job,
+      kind: job.kind,
+      jobId: adapter.jobId(job),
+      startedAt: now(),
+      maxWaitMs,
+      toolNames: Object.keys(tools),
+    };
+    // An idle watch holds no actor: it waits on its source and its deadline, and the actor starts at the first
+    // thing that happens (an event, the deadline, an abort). A restored watch, one persisted on every change and
+    // one shown to an inspector start theirs at once, so they see every snapshot from the first.
+    const lazy = !restored && !inspect && !options.onPersist;
+    const initial = lazy ? initialContext(input) : undefined;
+    let actor: WatchActor | undefined;
+    const createWatchActor = (): WatchActor =>
+      createActor(watchMachine, {
+        input,
+        ...(restored ? { snapshot: restored } : {}),
+        clock: clockFrom(scheduler),
+        ...(inspect ? { inspect } : {}),
+      });
+    if (!lazy) actor = createWatchActor();
     const context: SourceContext = {
       client,
       job,
@@ -195,15 +202,18 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       meter,
       scheduler,
       random,
-      deadline: actor.getSnapshot().context.deadlineAt,
+      deadline: (initial ?? actor!.getSnapshot().context).deadlineAt,
       nudge$: nudge$.asObservable(),
       signal: stop.signal,
     };
 
     // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
-    const runKey = `${client.baseURL}|${job.kind}|${adapter.jobId(job)}`;
-    const leaveRegistry = Object.keys(tools).length > 0 ? toolCallRegistry.join(runKey) : undefined;
-    attachWatch(actor.system, { client, source, context, tools, onToolError, runKey });
+    const hasTools = input.toolNames.length > 0;
+    const runKey = hasTools ? `${client.baseURL}|${job.kind}|${input.jobId}` : undefined;
+    const leaveRegistry = runKey === undefined ? undefined : toolCallRegistry.join(runKey);
+    // A lazy watch subscribes its source itself; the actor's source child adopts that subscription when it starts.
+    const relay = lazy ? new SourceRelay(() => wake()) : undefined;
+    const deps: WatchDependencies = { client, source, context, tools, onToolError, runKey, relay };
 
     let lastKey: string | undefined;
     const emit = (snapshot: RunSnapshot) => {
@@ -221,63 +231,87 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       subscriber.next(snapshot as Job);
     };
 
-    const nudges = actor.on('nudge', () => nudge$.next());
-    // A restored actor has lost its `after` timers (statelyai/xstate#5331): time reaches it as ticks at the next
-    // absolute deadline in context instead.
+    let nudges: { unsubscribe(): void } | undefined;
+    let subscription: { unsubscribe(): void } | undefined;
+    // A restored actor has lost its `after` timers (statelyai/xstate#5331), and a lazy one started late: time
+    // reaches them as ticks at the next absolute deadline in context instead.
+    const ticking = Boolean(restored) || lazy;
     let tickDue: number | undefined;
-    let tickTimer: { unsubscribe(): void } | undefined;
-    const armTick = (c: { deadlineAt: number; expiresAt: number | null }) => {
-      const due = Math.min(c.deadlineAt, c.expiresAt ?? Number.POSITIVE_INFINITY);
+    let cancelTick: (() => void) | undefined;
+    // One queue of due times per scheduler, not a timer per watch: an idle watch waits on its deadline there.
+    const armTick = (c: { deadlineAt: number; expiresAt: number | null; checkedExpiry: number | null }) => {
+      // An expiry a confirming read already checked is not due again: the deadline is the next moment then.
+      const expiry =
+        c.expiresAt !== null && c.expiresAt !== c.checkedExpiry ? c.expiresAt : Number.POSITIVE_INFINITY;
+      const due = Math.min(c.deadlineAt, expiry);
       if (due === tickDue) return;
       tickDue = due;
-      tickTimer?.unsubscribe();
-      tickTimer = scheduler.schedule(
-        () => actor.send({ type: 'tick', at: now() }),
-        Math.min(MAX_TIMER_MS, Math.max(0, due - now())),
-      );
+      cancelTick?.();
+      cancelTick = timerQueue(scheduler).at(due, () => wake().send({ type: 'tick', at: now() }));
     };
-    // XState's subscribe does not replay the current snapshot, and an actor stopped by hand never completes its
-    // subscribers: both are handled here.
-    const subscription = actor.subscribe({
-      next: (s) => {
-        const done = s.status === 'done';
-        if (done && s.value === 'faulted') {
-          subscriber.error(s.context.fault);
-          return;
-        }
-        // A cancel that the server answered with a final status (a response cancels at once) is the job's
-        // outcome: the watch ended done, not merely stopped.
-        const phase = !done
-          ? 'watching'
-          : s.value === 'stopped' && !isTerminal(s.context.state)
-            ? 'stopped'
-            : 'done';
-        options.onPersist?.(actor.getPersistedSnapshot());
-        if (restored && !done) armTick(s.context);
-        emit(toSnapshot(s.context, phase, meter.count));
-        if (done) subscriber.complete();
-      },
-      error: (e) => subscriber.error(e),
-    });
 
-    const abort = () => actor.send({ type: 'abort', cancel: cancelOnAbort });
-    actor.start();
-    if (restored) {
-      actor.send({ type: 'tick', at: now() });
-      if (actor.getSnapshot().status === 'active') armTick(actor.getSnapshot().context);
+    /** Attaches the watch to its actor, subscribes to it and starts it. */
+    const run = (a: WatchActor) => {
+      attachWatch(a.system, deps);
+      nudges = a.on('nudge', () => nudge$.next());
+      // XState's subscribe does not replay the current snapshot, and an actor stopped by hand never completes its
+      // subscribers: both are handled here.
+      subscription = a.subscribe({
+        next: (s) => {
+          const done = s.status === 'done';
+          if (done && s.value === 'faulted') {
+            subscriber.error(s.context.fault);
+            return;
+          }
+          // A cancel that the server answered with a final status (a response cancels at once) is the job's
+          // outcome: the watch ended done, not merely stopped.
+          const phase = !done
+            ? 'watching'
+            : s.value === 'stopped' && !isTerminal(s.context.state)
+              ? 'stopped'
+              : 'done';
+          options.onPersist?.(a.getPersistedSnapshot());
+          if (ticking && !done) armTick(s.context);
+          emit(toSnapshot(s.context, phase, meter.count));
+          if (done) subscriber.complete();
+        },
+        error: (e) => subscriber.error(e),
+      });
+      a.start();
+    };
+    /** The watch's actor, started now if the watch was idle until this moment. */
+    const wake = (): WatchActor => {
+      if (actor) return actor;
+      actor = createWatchActor();
+      run(actor);
+      return actor;
+    };
+
+    const abort = () => wake().send({ type: 'abort', cancel: cancelOnAbort });
+    if (actor) {
+      run(actor);
+      if (restored) {
+        actor.send({ type: 'tick', at: now() });
+        if (actor.getSnapshot().status === 'active') armTick(actor.getSnapshot().context);
+      }
+      const first = actor.getSnapshot();
+      if (first.status === 'active') emit(toSnapshot(first.context, 'watching', meter.count));
+    } else {
+      emit(toSnapshot(initial!, 'watching', meter.count));
+      armTick(initial!);
+      relay!.listen(source.watch(context));
     }
-    const first = actor.getSnapshot();
-    if (first.status === 'active') emit(toSnapshot(first.context, 'watching', meter.count));
     let stopListening = () => {};
     if (signal?.aborted) abort();
     else if (signal) stopListening = onAbort(signal, abort);
 
     return () => {
       stopListening();
-      nudges.unsubscribe();
-      tickTimer?.unsubscribe();
-      subscription.unsubscribe();
-      actor.stop();
+      nudges?.unsubscribe();
+      cancelTick?.();
+      subscription?.unsubscribe();
+      actor?.stop();
+      relay?.close();
       stop.abort();
       nudge$.complete();
       leaveRegistry?.();
@@ -286,12 +320,5 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
 
   // One watch for every subscriber; a late subscriber gets the latest snapshot first, and after the end, the
   // terminal one.
-  return watch$.pipe(
-    share({
-      connector: () => new ReplaySubject<Job>(1),
-      resetOnError: true,
-      resetOnComplete: false,
-      resetOnRefCountZero: true,
-    }),
-  );
+  return shareLatest(watch$);
 }

@@ -122,14 +122,16 @@ export interface TestSourceContext {
 }
 
 /**
- * Builds a SourceContext around a scripted fake adapter. The scheduler defaults to `asyncScheduler`, whose clock
- * and timers follow `vi.useFakeTimers()`.
+ * Builds a SourceContext around a scripted fake adapter. The scheduler defaults to `asyncScheduler` seen through a
+ * wrapper of this context's own, whose clock and timers follow `vi.useFakeTimers()`: poll watches share one timer
+ * queue per scheduler (poll-loop.ts), and test files share modules in a worker, so a watch another test left running
+ * would otherwise hold a timer here. Pass `scheduler` to put several contexts on one queue.
  */
 export function testSourceContext(
   script: readonly Reply[] | ((call: number) => Reply),
   overrides: Partial<Omit<SourceContext, 'adapter' | 'nudge$' | 'signal' | 'meter'>> = {},
 ): TestSourceContext {
-  const scheduler: SchedulerLike = overrides.scheduler ?? asyncScheduler;
+  const scheduler: SchedulerLike = overrides.scheduler ?? ownScheduler();
   const { adapter, calls } = fakeAdapter(script, () => scheduler.now());
   const meter = createRequestMeter();
   const nudge = new Subject<void>();
@@ -173,5 +175,25 @@ export function record(source: Source, ctx: SourceContext): Recording {
       rec.completedAt = Date.now();
     },
   });
+  open.add(subscription);
   return Object.assign(rec, { subscription });
+}
+
+const open = new Set<Subscription>();
+
+/** `asyncScheduler` under a name of its own: one timer queue per test context. */
+function ownScheduler(): SchedulerLike {
+  return {
+    now: () => asyncScheduler.now(),
+    schedule: asyncScheduler.schedule.bind(asyncScheduler),
+  };
+}
+
+/**
+ * Unsubscribes every recording still open. Poll watches on one scheduler share one timer queue (poll-loop.ts), so
+ * a watch a test leaves running would still hold a timer in the next test.
+ */
+export function stopRecordings(): void {
+  for (const subscription of open) subscription.unsubscribe();
+  open.clear();
 }

@@ -11,7 +11,14 @@ import {
 import type { SourceContext } from '../../src/model/types.js';
 import { backoffSchedule, resolveBackoff } from '../../src/sources/backoff.js';
 import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF, poll } from '../../src/sources/poll.js';
-import { apiError, type Reply, record, seededRandom, testSourceContext } from '../helpers/source-context.js';
+import {
+  apiError,
+  type Reply,
+  record,
+  seededRandom,
+  stopRecordings,
+  testSourceContext,
+} from '../helpers/source-context.js';
 
 // Virtual time: vitest's fake timers drive asyncScheduler's timers and clock (Date.now), and
 // advanceTimersByTimeAsync lets the fake adapter's promises settle between timers.
@@ -19,6 +26,7 @@ beforeEach(() => {
   vi.useFakeTimers({ now: 0 });
 });
 afterEach(() => {
+  stopRecordings();
   vi.useRealTimers();
 });
 

@@ -6,6 +6,7 @@ import { response } from '../../src/kinds/response/spec.js';
 import type { SourceContext, StatusEvent } from '../../src/model/types.js';
 import { hybrid } from '../../src/sources/hybrid.js';
 import { poll } from '../../src/sources/poll.js';
+import { START_READ_JITTER_MS } from '../../src/sources/read-gate.js';
 import { webhookSource } from '../../src/sources/webhook.js';
 import type { WebhookEvent } from '../../src/webhooks/event.js';
 import type { WebhookRoutes } from '../../src/webhooks/hub.js';
@@ -291,7 +292,8 @@ describe('webhookSource(): the read at start', () => {
     const { routes, push } = fakeRoutes();
     const t = context(['in_progress', 'completed']);
     const rec = record(webhookSource(routes).watch(t.ctx));
-    await vi.advanceTimersByTimeAsync(0);
+    // The read waits for its turn at the client's gate, and a jitter of up to START_READ_JITTER_MS.
+    await vi.advanceTimersByTimeAsync(START_READ_JITTER_MS);
     expect(rec.events.map((e) => [e.source, e.status])).toEqual([['poll', 'in_progress']]);
     push('response.completed');
     await vi.advanceTimersByTimeAsync(0);

@@ -1,0 +1,220 @@
+import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { DueHeap } from '../internal/due-heap.js';
+import { isJobTerminal } from '../model/states.js';
+import type { SourceContext, StatusEvent } from '../model/types.js';
+import { type BackoffPolicy, MAX_TIMER_MS, nextDelay } from './backoff.js';
+import { exhausted, type Outcome, request } from './poll-request.js';
+import { type PollSettings, WatchSchedule } from './watch-schedule.js';
+
+/** One watch of a {@link PollLoop}: where it stands in its schedule. A plain object, no timer of its own. */
+class PollWatch {
+  /** Schedule attempt of the next request (-1: the extra immediate one). */
+  attempt = 0;
+  /** Consecutive failed requests. */
+  failures = 0;
+  /** The current cycle began with a nudge (a growth schedule starts short then). */
+  nudged = false;
+  /** Bumped by every nudge and every request, to tell a stale answer or timer from the current one. */
+  turn = 0;
+  done = false;
+  cancelDue: (() => void) | undefined = undefined;
+  request: Subscription | undefined = undefined;
+  nudges: Subscription | undefined = undefined;
+  readonly schedule: WatchSchedule;
+  readonly onAbort = () => this.loop.finish(this);
+
+  constructor(
+    readonly loop: PollLoop,
+    readonly ctx: SourceContext,
+    readonly source: PollSettings,
+    readonly subscriber: Subscriber<StatusEvent>,
+  ) {
+    this.schedule = new WatchSchedule(source, ctx.job.kind, ctx.scheduler.now());
+  }
+}
+
+/**
+ * The timer queue behind `poll()`: every poll watch on one scheduler waits in one heap, and one timer wakes the
+ * earliest, as the shared budget does. A watch is a plain object instead of a chain of operators with a timer of
+ * its own, which was most of an idle watch's heap (docs/benchmarks.md, "Heap per idle watched run"). Each watch
+ * polls exactly on its own schedule; nothing is shared but the timer.
+ */
+export class PollLoop {
+  private readonly waiting = new DueHeap<PollWatch>();
+  private timer: Subscription | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private armedAt = 0;
+  private armedWith: unknown;
+
+  constructor(private readonly scheduler: SchedulerLike) {}
+
+  /** The status events of one watch: retrieves on the source's schedule until a terminal status or the deadline. */
+  watch(ctx: SourceContext, source: PollSettings): Observable<StatusEvent> {
+    return new Observable<StatusEvent>((subscriber) => {
+      if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) {
+        subscriber.complete();
+        return;
+      }
+      const w = new PollWatch(this, ctx, source, subscriber);
+      ctx.signal.addEventListener('abort', w.onAbort, { once: true });
+      // Each nudge starts a new cycle: the pending wait is dropped and a request in flight aborted.
+      w.nudges = ctx.nudge$.subscribe(() => this.cycle(w, false, true));
+      this.cycle(w, source.immediate, false);
+      return () => this.drop(w);
+    });
+  }
+
+  /** Starts the watch's schedule over from attempt 0 (or with one immediate request). */
+  private cycle(w: PollWatch, immediate: boolean, nudged: boolean): void {
+    if (w.done) return;
+    this.unschedule(w);
+    w.nudged = nudged;
+    w.failures = 0;
+    w.attempt = immediate ? -1 : 0;
+    this.after(w, immediate ? 0 : this.scheduled(w, 0, undefined));
+  }
+
+  /** The delay before schedule attempt `attempt`: the kind's schedule or the custom `delays`. */
+  private scheduled(w: PollWatch, attempt: number, hintMs: number | undefined): number {
+    const next = w.schedule.policyFor(attempt, w.ctx.scheduler.now(), w.ctx.random, w.nudged);
+    return this.delay(w, next.policy, next.attempt, hintMs);
+  }
+
+  private delay(w: PollWatch, policy: BackoffPolicy, attempt: number, hintMs: number | undefined): number {
+    const { ctx } = w;
+    return nextDelay(policy, attempt, {
+      random: ctx.random,
+      now: ctx.scheduler.now(),
+      deadline: ctx.deadline,
+      hintMs,
+    });
+  }
+
+  /** The watch's next request after `delayMs` (at once for 0), unless the deadline has come by then. */
+  private after(w: PollWatch, delayMs: number): void {
+    if (delayMs > 0) {
+      w.cancelDue = this.waiting.push(this.scheduler.now() + delayMs, w);
+      this.arm();
+    } else this.fire(w);
+  }
+
+  private fire(w: PollWatch): void {
+    w.cancelDue = undefined;
+    if (w.ctx.scheduler.now() >= w.ctx.deadline) this.finish(w);
+    else this.send(w);
+  }
+
+  private send(w: PollWatch): void {
+    const turn = ++w.turn;
+    const subscription = request(w.ctx).subscribe({
+      next: (outcome) => this.settle(w, turn, outcome),
+      error: (error: unknown) => {
+        if (w.turn === turn) this.finish(w, error);
+      },
+    });
+    // A synchronous failure settles inside subscribe(): keep the subscription only while this request is in flight.
+    if (w.turn === turn && !w.done && !subscription.closed) w.request = subscription;
+  }
+
+  /** One request's outcome: emit, then wait for the next poll (or a retry), or end. */
+  private settle(w: PollWatch, turn: number, outcome: Outcome): void {
+    if (w.turn !== turn || w.done) return;
+    w.request = undefined;
+    const { source } = w;
+    if (outcome.ok) {
+      w.schedule.observe(outcome.event);
+      w.subscriber.next(outcome.event);
+      // The subscriber may have left, or nudged, while handling the event.
+      if (w.turn !== turn || w.done) return;
+      if (isJobTerminal(outcome.event.state)) {
+        this.finish(w);
+        return;
+      }
+      w.attempt++;
+      w.failures = 0;
+      this.after(w, this.scheduled(w, w.attempt, outcome.hintMs));
+      return;
+    }
+    w.failures++;
+    if (w.failures > source.maxRetries) {
+      this.finish(w, exhausted(w.ctx, w.failures, outcome.failure));
+      return;
+    }
+    this.after(w, this.delay(w, source.retryPolicy, w.failures - 1, outcome.hintMs));
+  }
+
+  /** Drops the watch's wait and aborts its request in flight. */
+  private unschedule(w: PollWatch): void {
+    w.turn++;
+    w.cancelDue?.();
+    w.cancelDue = undefined;
+    const pending = w.request;
+    w.request = undefined;
+    pending?.unsubscribe();
+  }
+
+  /** Ends the watch: completes its source, or errors it with `error`. */
+  finish(w: PollWatch, error?: unknown): void {
+    if (w.done) return;
+    this.drop(w);
+    if (error === undefined) w.subscriber.complete();
+    else w.subscriber.error(error);
+  }
+
+  /** Forgets the watch (its subscriber left, or it ended). */
+  private drop(w: PollWatch): void {
+    if (w.done) return;
+    this.unschedule(w);
+    w.done = true;
+    w.nudges?.unsubscribe();
+    w.ctx.signal.removeEventListener('abort', w.onAbort);
+    this.arm();
+  }
+
+  /** Wakes every watch that is due, then re-arms for the next one. */
+  private pump(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = this.scheduler.now();
+    for (let w = this.waiting.popDue(now); w; w = this.waiting.popDue(now)) this.fire(w);
+    this.arm();
+  }
+
+  /** Keeps one timer, for the earliest watch due; none when nothing waits (it would keep the process alive). */
+  private arm(): void {
+    const at = this.waiting.peek() ?? Number.POSITIVE_INFINITY;
+    const now = this.scheduler.now();
+    // An earlier timer may stay: it wakes the loop early, which only re-arms. Unless it belongs to timers that were
+    // replaced since (fake timers installed or removed in a test swap the global functions, and the clock may go
+    // back): that one never fires, and one loop serves every watch on the scheduler.
+    const live =
+      this.timer !== undefined &&
+      this.armedWith === globalThis.setInterval &&
+      now >= this.armedAt &&
+      now <= this.timerAt;
+    if (live && at >= this.timerAt && at !== Number.POSITIVE_INFINITY) return;
+    this.timer?.unsubscribe();
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === Number.POSITIVE_INFINITY) return;
+    this.armedAt = now;
+    this.armedWith = globalThis.setInterval;
+    this.timer = this.scheduler.schedule(
+      () => this.pump(),
+      // A due time past 2^31 − 1 ms would fire at once; waking early only re-arms.
+      Math.min(MAX_TIMER_MS, Math.max(0, at - now)),
+    );
+  }
+}
+
+const LOOPS = new WeakMap<SchedulerLike, PollLoop>();
+
+/** The poll loop of a scheduler: one per clock, so virtual time in tests moves only its own watches. */
+export function pollLoop(scheduler: SchedulerLike): PollLoop {
+  let loop = LOOPS.get(scheduler);
+  if (!loop) {
+    loop = new PollLoop(scheduler);
+    LOOPS.set(scheduler, loop);
+  }
+  return loop;
+}

@@ -1,0 +1,94 @@
+import { catchError, EMPTY, map, Observable, of, throwError } from 'rxjs';
+import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
+import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import { toStatusEvent } from '../kinds/to-status-event.js';
+import type { Fetched, SourceContext, StatusEvent } from '../model/types.js';
+import { serverHintMs } from './server-hint.js';
+
+/**
+ * The result of one request, with the response headers (the shared budget in `budget.ts` reads the
+ * `x-ratelimit-*` ones).
+ */
+export type Outcome =
+  | { ok: true; event: StatusEvent; hintMs: number | undefined; headers: Headers }
+  | {
+      ok: false;
+      failure: Extract<RequestFailure, { transient: true }>;
+      hintMs: number | undefined;
+      headers: Headers | undefined;
+    };
+
+/**
+ * One retrieve, counted, as an outcome; a final failure errors with its typed error; an abort ends quietly.
+ * Unsubscribing aborts the request. Shared with the budgeted source (`budget.ts`); not part of the public API.
+ */
+export function request(ctx: SourceContext): Observable<Outcome> {
+  return retrieve(ctx).pipe(
+    map(
+      ({ job, headers, at }): Outcome => ({
+        ok: true,
+        event: toStatusEvent(ctx.adapter, job, at, 'poll'),
+        hintMs: serverHintMs(headers, at),
+        headers,
+      }),
+    ),
+    catchError((e: unknown) => {
+      // The watch is stopping: the rejection is the abort we caused, not a fact about the job.
+      if (ctx.signal.aborted) return EMPTY;
+      const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
+      if (!failure.transient) return throwError(() => failure.error);
+      return of<Outcome>({
+        ok: false,
+        failure,
+        hintMs: serverHintMs(failure.headers, ctx.scheduler.now()),
+        headers: failure.headers,
+      });
+    }),
+  );
+}
+
+/** Counts and sends one retrieve; unsubscribing aborts it (a nudge, or the subscriber leaving). */
+function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
+  return new Observable<Fetched<unknown>>((subscriber) => {
+    // One controller per request, linked by hand to the watch's signal: AbortSignal.any would keep one dependent
+    // signal per request alive on the watch's long-lived signal.
+    const controller = new AbortController();
+    const abort = () => controller.abort(ctx.signal.reason);
+    if (ctx.signal.aborted) abort();
+    else ctx.signal.addEventListener('abort', abort, { once: true });
+    const teardown = () => {
+      ctx.signal.removeEventListener('abort', abort);
+      controller.abort();
+    };
+    ctx.meter.add();
+    let response: Promise<{ job: unknown; headers: Headers }>;
+    try {
+      response = ctx.adapter.retrieve(ctx.client, ctx.job, { signal: controller.signal });
+    } catch (e) {
+      subscriber.error(e);
+      return teardown;
+    }
+    response.then(
+      ({ job, headers }) => {
+        subscriber.next({ job, headers, at: ctx.scheduler.now() });
+        subscriber.complete();
+      },
+      (e: unknown) => subscriber.error(e),
+    );
+    return teardown;
+  });
+}
+
+/** The error of a watch whose retries ran out (shared with `budget.ts`). */
+export function exhausted(
+  ctx: SourceContext,
+  failures: number,
+  failure: Extract<RequestFailure, { transient: true }>,
+): RetriesExhaustedError {
+  const last = failure.status === undefined ? 'a network error' : `HTTP ${failure.status}`;
+  return new RetriesExhaustedError(
+    `${ctx.adapter.describe(ctx.job)}: ${failures} requests in a row failed (last: ${last}); the job's outcome is unknown. Check the API's status, or raise poll({ maxRetries })`,
+    failures,
+    { job: ctx.job, status: failure.status, cause: failure.cause },
+  );
+}

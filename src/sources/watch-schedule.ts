@@ -1,0 +1,82 @@
+import type { JobKind, StatusEvent } from '../model/types.js';
+import { type BackoffPolicy, MAX_TIMER_MS } from './backoff.js';
+import { JobAge } from './job-age.js';
+import {
+  DEFAULT_POLL_SCHEDULES,
+  type PollSchedule,
+  type PollSchedules,
+  scheduleDelay,
+} from './poll-schedule.js';
+
+/**
+ * A custom poll schedule: the base delay in ms before the retrieve of `attempt` (0-based within the current
+ * cycle; back to 0 after a nudge), given `elapsedMs` since the watch started. Called once per scheduled retrieve.
+ * Server hints still raise the result, the policy's `minDelayMs` floors it (also for NaN or negative results),
+ * and the deadline clips it, exactly as for backoff delays; retries after failures keep `retryBackoff`.
+ */
+export type PollDelays = (attempt: number, elapsedMs: number) => number;
+
+/** What a poll watch's schedule and retries follow: the resolved settings of a `poll()` source. */
+export interface PollSettings {
+  /** The backoff of the responses' schedule (of every kind's, when a backoff was given); see `schedules`. */
+  readonly policy: BackoffPolicy;
+  /** The schedule each kind of job gets. */
+  readonly schedules: PollSchedules;
+  readonly retryPolicy: BackoffPolicy;
+  readonly maxRetries: number;
+  readonly immediate: boolean;
+  /** The custom schedule, when one was given. */
+  readonly delays: PollDelays | undefined;
+}
+
+/**
+ * The schedule of one watch: the base delay before each scheduled retrieve, from the custom `delays` (time since
+ * the watch began) or the kind's schedule (the job's age, known from its `created_at` after the first retrieve).
+ * Shared with the budgeted source (`budget.ts`).
+ */
+export class WatchSchedule {
+  private readonly age: JobAge;
+  private readonly schedule: PollSchedule;
+
+  constructor(
+    private readonly source: PollSettings,
+    kind: JobKind,
+    private readonly start: number,
+  ) {
+    this.age = new JobAge(start);
+    this.schedule = source.schedules[kind] ?? DEFAULT_POLL_SCHEDULES.response;
+  }
+
+  /** Learns the job's age from an event of the watch. */
+  observe(event: StatusEvent): void {
+    this.age.observe(event.job, event.at);
+  }
+
+  /**
+   * The policy and attempt to pass to `nextDelay` (with the hint and the deadline) for scheduled retrieve
+   * `attempt` at epoch ms `now`; `nudged`: this cycle began with a nudge.
+   */
+  policyFor(
+    attempt: number,
+    now: number,
+    random: () => number,
+    nudged: boolean,
+  ): { policy: BackoffPolicy; attempt: number } {
+    const { source, schedule } = this;
+    if (source.delays)
+      return { policy: fixedPolicy(source.policy, source.delays(attempt, now - this.start)), attempt: 0 };
+    if (!schedule.growth) return { policy: schedule.backoff, attempt };
+    const base = scheduleDelay(schedule, attempt, this.age.at(now), random, nudged);
+    return { policy: fixedPolicy(schedule.backoff, base), attempt: 0 };
+  }
+}
+
+/**
+ * A custom delay as a one-step policy without jitter, so it goes through `nextDelay` like any backoff delay (floor,
+ * hint, rounding, deadline). A delay that is not a number > 0 falls to the floor (never a tight loop); Infinity
+ * waits as long as a timer can, which the deadline clips. Shared with `budget.ts`.
+ */
+export function fixedPolicy(policy: BackoffPolicy, delayMs: number): BackoffPolicy {
+  const base = delayMs > 0 ? Math.min(delayMs, MAX_TIMER_MS) : policy.minDelayMs;
+  return { ...policy, initialDelayMs: base, factor: 1, maxDelayMs: base, jitter: 'none' };
+}
