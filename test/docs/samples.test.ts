@@ -19,6 +19,7 @@ const ENTRIES = [
   { module: 'runstate/webhooks', file: 'src/webhooks/index.ts' },
   { module: 'runstate/machine', file: 'src/machine/index.ts' },
   { module: 'runstate/sim', file: 'src/sim/index.ts' },
+  { module: 'runstate/results', file: 'src/results/index.ts' },
 ];
 
 /** A fragment (a block with no import of its own) gets the public types imported, generics intact. */
@@ -99,6 +100,7 @@ describe('code samples in README.md and docs/', () => {
         'runstate/machine': ['src/machine/index.ts'],
         'runstate/polling': ['src/polling/index.ts'],
         'runstate/webhooks': ['src/webhooks/index.ts'],
+        'runstate/results': ['src/results/index.ts'],
       },
     };
     const host = ts.createCompilerHost(options);
