@@ -19,7 +19,7 @@ export default defineConfig([
     sourcemap: true,
     clean: true,
     target: 'node20',
-    external: ['openai', 'rxjs', 'xstate', 'bullmq'],
+    external: ['openai', 'rxjs', 'xstate', 'bullmq', '@opentelemetry/api'],
   },
   {
     entry: { 'cli/main': 'src/cli/main.ts' },

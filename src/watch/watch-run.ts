@@ -18,13 +18,14 @@ import { isTerminal } from '../model/states.js';
 import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
+import { startWatchTelemetry, type TelemetryOptions } from '../telemetry/watch-telemetry.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { attachWatch, watchMachine } from './watch-actors.js';
 
 /** Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. */
-export interface WatchRunOptions<Ref extends JobRef = JobRef> {
+export interface WatchRunOptions<Ref extends JobRef = JobRef> extends TelemetryOptions {
   /** An OpenAI client (`new OpenAI(...)`); runstate never reads OPENAI_API_KEY itself. */
   client: OpenAI;
   /** Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }` or `{ kind: 'assistants.run', threadId, runId }`. */
@@ -161,12 +162,15 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     const nudge$ = new Subject<void>();
     const now = () => scheduler.now();
     const startedAt = now();
+    const jobId = adapter.jobId(job);
+    // One recorder per watch, or none (telemetry: false, or no SDK and no logger): src/telemetry/.
+    const telemetry = startWatchTelemetry(options, { kind: adapter.kind, jobId, source: source.name, now });
     const restored = options.snapshot;
     const actor = createActor(watchMachine, {
       input: {
         job,
         kind: job.kind,
-        jobId: adapter.jobId(job),
+        jobId,
         startedAt,
         maxWaitMs,
         toolNames: Object.keys(tools),
@@ -178,7 +182,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     const context: SourceContext = {
       client,
       job,
-      adapter,
+      adapter: telemetry ? telemetry.adapter(adapter) : adapter,
       meter,
       scheduler,
       random,
@@ -188,15 +192,16 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     };
 
     // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
-    const runKey = `${client.baseURL}|${job.kind}|${adapter.jobId(job)}`;
+    const runKey = `${client.baseURL}|${job.kind}|${jobId}`;
     const leaveRegistry = Object.keys(tools).length > 0 ? toolCallRegistry.join(runKey) : undefined;
-    attachWatch(actor.system, { client, source, context, tools, onToolError, runKey });
+    attachWatch(actor.system, { client, source, context, tools, onToolError, runKey, telemetry });
 
     let lastKey: string | undefined;
     const emit = (snapshot: RunSnapshot) => {
       const key = changeKey(snapshot);
       if (key === lastKey) return;
       lastKey = key;
+      telemetry?.observe(snapshot);
       subscriber.next(snapshot as Job);
     };
 
@@ -221,6 +226,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       next: (s) => {
         const done = s.status === 'done';
         if (done && s.value === 'faulted') {
+          telemetry?.fail(s.context.fault);
           subscriber.error(s.context.fault);
           return;
         }
@@ -236,7 +242,10 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
         emit(toSnapshot(s.context, phase, meter.count));
         if (done) subscriber.complete();
       },
-      error: (e) => subscriber.error(e),
+      error: (e) => {
+        telemetry?.fail(e);
+        subscriber.error(e);
+      },
     });
 
     const abort = () => actor.send({ type: 'abort', cancel: cancelOnAbort });
@@ -252,6 +261,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     else if (signal) stopListening = onAbort(signal, abort);
 
     return () => {
+      telemetry?.end(meter.count);
       stopListening();
       nudges.unsubscribe();
       tickTimer?.unsubscribe();
