@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import { lastValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobRef, poll, watchRun } from '../../src/index.js';
+import { createPollBudget, type JobRef, poll, watchRun } from '../../src/index.js';
 import { type Scenario, type Simulator, startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
 import { registerTestOtel, type TestOtel } from '../helpers/otel.js';
@@ -144,6 +144,38 @@ describe('telemetry through the real SDK (in-memory exporters), against the simu
     for (const name of ['runstate.requests', 'runstate.watches.ended', 'runstate.watches.active']) {
       for (const p of await otel.points(name)) expect(Object.keys(p.attributes).sort()).not.toContain('job');
     }
+  }, 30_000);
+
+  it('times the wait of each budgeted request for its token in runstate.budget.wait', async () => {
+    const jobs = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        client.responses.create({
+          model: 'gpt-4o-mini',
+          input: 'hi',
+          background: true,
+          metadata: scenarioMeta({ outcome: 'completed', phases: PHASES }),
+        }),
+      ),
+    );
+    const waitsBefore = await otel.count('runstate.budget.wait');
+    const budget = createPollBudget({ rpm: 120, burst: 1, scheduler: simScheduler(sim.clock) });
+    const finals = await Promise.all(
+      jobs.map((r) =>
+        lastValueFrom(
+          watchRun({
+            client,
+            job: { kind: 'response', id: r.id },
+            source: budget.poll(),
+            scheduler: simScheduler(sim.clock),
+          }),
+        ),
+      ),
+    );
+    expect(finals.every((s) => s.state === 'completed')).toBe(true);
+    expect((await otel.count('runstate.budget.wait')) - waitsBefore).toBe(budget.stats().requests);
+    const [point] = await otel.points('runstate.budget.wait');
+    // rpm 120 with a burst of 1 and six watches due together: someone waited a token's interval or more.
+    expect((point!.value as { max?: number }).max).toBeGreaterThanOrEqual(0.5);
   }, 30_000);
 
   it('records nothing for a watch with telemetry: false', async () => {
