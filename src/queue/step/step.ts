@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import { createActor } from 'xstate';
 import { kindSpec } from '../../kinds/registry.js';
+import type { KindAdapter } from '../../kinds/spec.js';
 import { toStatusEvent } from '../../kinds/to-status-event.js';
 import type { RunSnapshot } from '../../model/types.js';
 import { type BackoffPolicy, nextDelay } from '../../sources/backoff.js';
@@ -37,6 +38,9 @@ export interface StepOptions {
    * @defaultValue `'always'` (none is applied without a read)
    */
   webhookFetch?: QueueWebhookFetch;
+  /** Wraps the kind's adapter, so every request of the step is recorded (src/telemetry/queue-telemetry.ts). */
+  // biome-ignore lint/suspicious/noExplicitAny: any kind's adapter
+  instrument?: <A extends KindAdapter<any>>(adapter: A) => A;
 }
 
 /** How a step ended: what the worker tells BullMQ. */
@@ -67,7 +71,8 @@ function isInvoking(value: unknown): boolean {
  * again. The caller persists `data`, which the step updated in place.
  */
 export async function runStep(data: WatchData, options: StepOptions): Promise<StepResult> {
-  const adapter = kindSpec(data.job.kind);
+  const spec = kindSpec(data.job.kind);
+  const adapter = options.instrument ? options.instrument(spec) : spec;
   let saving: Promise<void> = Promise.resolve();
   const step: StepContext = {
     client: options.client,

@@ -1,7 +1,16 @@
 import { setMaxListeners } from 'node:events';
-import { type ConnectionOptions, DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import {
+  type ConnectionOptions,
+  DelayedError,
+  type Job,
+  Queue,
+  type Telemetry,
+  UnrecoverableError,
+  Worker,
+} from 'bullmq';
 import type OpenAI from 'openai';
 import { ConfigurationError } from '../../errors/configuration-error.js';
+import { kindSpec } from '../../kinds/registry.js';
 import type { RunSnapshot } from '../../model/types.js';
 import {
   type BackoffOptions,
@@ -9,6 +18,8 @@ import {
   MAX_TIMER_MS,
   resolveBackoff,
 } from '../../sources/backoff.js';
+import { startStepTelemetry } from '../../telemetry/queue-telemetry.js';
+import type { TelemetryOptions } from '../../telemetry/watch-telemetry.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
 import { changeKey } from '../../watch/snapshot.js';
 import type { WebhookHub } from '../../webhooks/hub.js';
@@ -24,7 +35,7 @@ import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
 import { storedForm, withFullJob } from './slim-job.js';
 
 /** Options of {@link createRunWorker}. */
-export interface RunWorkerOptions {
+export interface RunWorkerOptions extends TelemetryOptions {
   /** Redis: `{ host, port }` or an ioredis instance (with `maxRetriesPerRequest: null`). */
   connection: ConnectionOptions;
   /**
@@ -98,6 +109,8 @@ export interface RunWorkerOptions {
    * @defaultValue `30_000` (BullMQ's)
    */
   lockDurationMs?: number;
+  /** BullMQ's own `telemetry` option (`new BullMQOtel(name)` from `bullmq-otel`), passed to its worker. */
+  bullmqTelemetry?: Telemetry;
 }
 
 /** A running worker. */
@@ -213,6 +226,14 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const stepAbort = new AbortController();
     const onClose = () => stepAbort.abort();
     closing.signal.addEventListener('abort', onClose, { once: true });
+    const spec = kindSpec(data.job.kind);
+    const recorder = startStepTelemetry(options, {
+      kind: spec.kind,
+      jobId: spec.jobId(data.job),
+      ...(data.trace ? { traceparent: data.trace } : {}),
+      ...(data.dueAt !== undefined ? { dueAt: data.dueAt } : {}),
+      now,
+    });
     let result: StepResult;
     try {
       result = await runStep(data, {
@@ -228,10 +249,22 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         ...(abort ? { abort } : {}),
         webhooks: decodeInbox(inbox),
         webhookFetch,
+        ...(recorder ? { instrument: recorder.adapter } : {}),
       });
+    } catch (error) {
+      recorder?.end({ result: 'error', error });
+      throw error;
     } finally {
       closing.signal.removeEventListener('abort', onClose);
     }
+    recorder?.end({
+      result: result.next,
+      snapshot: result.snapshot,
+      ...(result.next === 'fault' ? { error: result.error } : {}),
+    });
+    // When the next step is due (wall clock), for its lateness.
+    if (result.next === 'wait' || result.next === 'rate_limited')
+      data.dueAt = Date.now() + wallMs(result.delayMs);
     const key = changeKey(result.snapshot);
     const publish =
       result.next !== 'done' && (data.snapshot === undefined || changeKey(data.snapshot) !== key);
@@ -263,7 +296,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         await limits.rateLimit(wallMs(result.delayMs));
         throw Worker.RateLimitError();
       case 'wait':
-        await job.moveToDelayed(Date.now() + wallMs(result.delayMs), token);
+        await job.moveToDelayed(data.dueAt ?? Date.now() + wallMs(result.delayMs), token);
         // A bridge that saw this watch active left its event without promoting: step again now for it.
         if ((await redis.llen(inboxKey)) > 0) await job.promote().catch(() => {});
         throw new DelayedError();
@@ -273,6 +306,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   let lastError: unknown;
   const worker = new Worker(name, processor, {
     connection,
+    ...(options.bullmqTelemetry ? { telemetry: options.bullmqTelemetry } : {}),
     concurrency,
     autorun: false,
     // A worker killed mid-step loses its lock; the stalled-job checker hands the watch to another worker.
@@ -300,7 +334,11 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     throw e;
   }
   tally = stateTally(await worker.backend.client, (type) => worker.toKey(type));
-  limits = new Queue(name, { connection, skipMetasUpdate: true });
+  limits = new Queue(name, {
+    connection,
+    skipMetasUpdate: true,
+    ...(options.bullmqTelemetry ? { telemetry: options.bullmqTelemetry } : {}),
+  });
   limits.on('error', (e) => {
     lastError = e;
   });
