@@ -119,6 +119,11 @@ export interface RunWorker {
   readonly worker: Worker;
   /** Steps run, and webhook events routed or dropped, since start. */
   stats(): { steps: number; webhooks: { promoted: number; dropped: number } };
+  /**
+   * Whether this worker can do its work now: running, not closing, and Redis answering a PING within
+   * `timeoutMs`. What a readiness probe asks (`runstate worker --metrics-port` serves it as `/readyz`).
+   */
+  ready(timeoutMs?: number): Promise<{ ready: boolean; reason?: string }>;
   /** Finishes the steps in flight and closes every connection. */
   close(): Promise<void>;
 }
@@ -357,6 +362,25 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   return {
     worker,
     stats: () => ({ steps, webhooks: bridge?.stats() ?? { promoted: 0, dropped: 0 } }),
+    async ready(timeoutMs = 1000) {
+      if (closed) return { ready: false, reason: 'the worker is closing' };
+      if (!worker.isRunning() || worker.isPaused())
+        return { ready: false, reason: 'the worker takes no steps' };
+      const redis = await worker.backend.client;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const answered = await Promise.race([
+        redis.runCommand('ping', []).then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      return answered
+        ? { ready: true }
+        : { ready: false, reason: `Redis did not answer a PING within ${timeoutMs} ms` };
+    },
     close() {
       closed ??= (async () => {
         await bridge?.close();
