@@ -13,6 +13,7 @@ import { RUNSTATE_KEY_PREFIX, watchJobId } from '../job-id.js';
 import { gapCheckFromNow, routeByJob } from '../observe/event-router.js';
 import { observeWatch } from '../observe/observe.js';
 import { stateTally } from '../state-tally.js';
+import { trafficCounter } from '../traffic.js';
 import { jobProblem, newWatchData } from '../watch-data.js';
 import { CANCEL_TTL_MS, cancelKeyType, encodeCancel } from './cancel-request.js';
 
@@ -84,6 +85,10 @@ export interface WatchCounts {
   completed: number;
   /** Ended with a typed error, kept by BullMQ. */
   failed: number;
+  /** Requests to the API in the last 60 s, by every worker of the queue (retries included). */
+  requestsPerMinute: number;
+  /** Of those, the ones answered 429. */
+  rateLimitedPerMinute: number;
 }
 
 /** Durable watches in Redis: start them from any process, observe them from any other. */
@@ -154,6 +159,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
   await events.waitUntilReady();
   const router = routeByJob(events, gaps);
   const tally = stateTally(await queue.backend.client, (type) => queue.toKey(type));
+  const traffic = trafficCounter(await queue.backend.client, (type) => queue.toKey(type));
 
   const check = (job: JobRef, who: string) => {
     const problem = jobProblem(job);
@@ -222,9 +228,10 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
   }
 
   async function counts(): Promise<WatchCounts> {
-    const [c, t] = await Promise.all([
+    const [c, t, r] = await Promise.all([
       queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized'),
       tally.read(),
+      traffic.read(),
     ]);
     const byState: Record<RunState, number> = { ...NO_STATES };
     let going = 0;
@@ -247,6 +254,8 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       waiting,
       delayed,
       active,
+      requestsPerMinute: r.requestsPerMinute,
+      rateLimitedPerMinute: r.rateLimitedPerMinute,
       completed: c.completed ?? 0,
       failed: c.failed ?? 0,
     };

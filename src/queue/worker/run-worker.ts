@@ -28,6 +28,7 @@ import { encodeFault } from '../fault-codec.js';
 import { cancelKeyType, decodeCancel } from '../queue/cancel-request.js';
 import { watchOutcome as outcome, type StateTally, stateTally } from '../state-tally.js';
 import { runStep, type StepResult } from '../step/step.js';
+import { type TrafficCounter, trafficCounter } from '../traffic.js';
 import { parseWatchData } from '../watch-data.js';
 import { connectHub, type HubBridge } from '../webhooks/webhook-bridge.js';
 import { decodeInbox, inboxKeyType, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
@@ -198,6 +199,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
 
   // Set once Redis answered, before the worker runs its first step.
   let tally: StateTally;
+  let traffic: TrafficCounter;
   // BullMQ 6 sets a manual rate limit through the queue (Worker.rateLimit is deprecated): one connection more.
   let limits: Queue;
 
@@ -239,6 +241,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       ...(data.dueAt !== undefined ? { dueAt: data.dueAt } : {}),
       now,
     });
+    const callsBefore = data.calls;
     let result: StepResult;
     try {
       result = await runStep(data, {
@@ -286,6 +289,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         result,
         !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
       ),
+      // For `runstate queue`: requests per minute and 429s, every worker together.
+      traffic.record(data.calls - callsBefore, result.next === 'rate_limited' ? 1 : 0).catch(() => {}),
     ]);
     // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
     if (abort) await redis.del(cancelKey);
@@ -339,6 +344,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     throw e;
   }
   tally = stateTally(await worker.backend.client, (type) => worker.toKey(type));
+  traffic = trafficCounter(await worker.backend.client, (type) => worker.toKey(type));
   limits = new Queue(name, {
     connection,
     skipMetasUpdate: true,
