@@ -10,6 +10,7 @@ export default defineConfig([
       'machine/index': 'src/machine/index.ts',
       'polling/index': 'src/polling/index.ts',
       'webhooks/index': 'src/webhooks/index.ts',
+      'telemetry/index': 'src/telemetry/index.ts',
     },
     format: ['esm', 'cjs'],
     // Entries share chunks in CommonJS too (tsup splits only ESM by default): without it each .cjs entry holds its

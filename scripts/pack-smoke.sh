@@ -42,6 +42,7 @@ import { runMachine, type StatusEvent } from 'runstate/machine';
 import { DEFAULT_POLL_SCHEDULES, type PollSchedule, scheduleDelay } from 'runstate/polling';
 import { watchJobId } from 'runstate/queue';
 import { startSimulator } from 'runstate/sim';
+import { INSTRUMENTATION_SCOPE, type Logger } from 'runstate/telemetry';
 import { createWebhookHub, type IdempotencyStore, memoryIdempotencyStore } from 'runstate/webhooks';
 
 // Types follow the job's kind, as they do in the repository's own type tests.
@@ -65,7 +66,14 @@ export function entries(): string {
   const response: PollSchedule = DEFAULT_POLL_SCHEDULES.response;
   const store: IdempotencyStore = memoryIdempotencyStore();
   const event: StatusEvent['type'] = 'status';
-  const loaded = [scheduleDelay(response, 0, 0, () => 0.5) > 0, typeof store.claim, event, typeof watchJobId];
+  const logger: Logger = console;
+  const loaded = [
+    scheduleDelay(response, 0, 0, () => 0.5) > 0,
+    typeof store.claim,
+    event,
+    typeof watchJobId,
+    typeof logger.warn === 'function' && INSTRUMENTATION_SCOPE.name,
+  ];
   const shared = root.runMachine === runMachine && root.createWebhookHub === createWebhookHub;
   return `${loaded.join(' ')} ${shared ? 'shared' : 'duplicated'}`;
 }
@@ -92,7 +100,7 @@ echo '{ "type": "commonjs" }' > out/cjs/package.json
 
 esm=$(node out/esm/main.js)
 cjs=$(node -e "require('./out/cjs/consumer.js').run().then((s) => console.log(s))")
-printed='completed function true function status function shared'
+printed='completed function true function status function runstate shared'
 [ "$esm" = "$printed" ] || { echo "pack smoke: ESM consumer printed '$esm', not '$printed'" >&2; exit 1; }
 [ "$cjs" = "$printed" ] || { echo "pack smoke: CommonJS consumer printed '$cjs', not '$printed'" >&2; exit 1; }
 

@@ -3,7 +3,7 @@ import type { KindAdapter } from '../kinds/spec.js';
 import type { RunSnapshot } from '../model/types.js';
 import { instruments } from './instruments.js';
 import { instrumentAdapter, type RequestScope } from './request-telemetry.js';
-import { jobEndedAt, type TelemetryOptions } from './watch-telemetry.js';
+import { jobEndedAt, recordTool, type TelemetryOptions, type ToolRecorder } from './watch-telemetry.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -40,6 +40,7 @@ export interface StepEnd {
 export interface StepTelemetry {
   // biome-ignore lint/suspicious/noExplicitAny: any kind's adapter
   adapter<A extends KindAdapter<any>>(adapter: A): A;
+  readonly runTool: ToolRecorder;
   end(end: StepEnd): void;
 }
 
@@ -98,6 +99,7 @@ export function startStepTelemetry(options: TelemetryOptions, step: StepIdentity
   };
   return {
     adapter: (adapter) => instrumentAdapter(adapter, scope),
+    runTool: (call, run) => recordTool(ins, parent, call, run),
     end({ result, snapshot, error }) {
       ins?.stepDuration.record((performance.now() - started) / 1000, { kind, result });
       if (result === 'done' || result === 'fault') {

@@ -119,8 +119,9 @@ export async function runToolCalls(
   handlers: ToolHandlers,
   policy: ToolErrorPolicy,
   signal: AbortSignal,
+  record?: ToolRecorder,
 ): Promise<ToolOutput[]> {
-  return Promise.all(calls.map((call) => runToolCall(call, handlers, policy, signal)));
+  return Promise.all(calls.map((call) => runToolCall(call, handlers, policy, signal, record)));
 }
 
 /** What is wrong with a `tools` option, as a sentence; undefined when every entry is a handler or a `tool()`. */

@@ -6,6 +6,7 @@ import { toStatusEvent } from '../../kinds/to-status-event.js';
 import type { RunSnapshot } from '../../model/types.js';
 import { type BackoffPolicy, nextDelay } from '../../sources/backoff.js';
 import { announcedJob } from '../../sources/webhook.js';
+import type { ToolRecorder } from '../../telemetry/watch-telemetry.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
 import { toSnapshot } from '../../watch/snapshot.js';
 import type { WatchData } from '../watch-data.js';
@@ -41,6 +42,8 @@ export interface StepOptions {
   /** Wraps the kind's adapter, so every request of the step is recorded (src/telemetry/queue-telemetry.ts). */
   // biome-ignore lint/suspicious/noExplicitAny: any kind's adapter
   instrument?: <A extends KindAdapter<any>>(adapter: A) => A;
+  /** Records each tool handler run. */
+  recordTool?: ToolRecorder;
 }
 
 /** How a step ended: what the worker tells BullMQ. */
@@ -93,6 +96,7 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
     transient: undefined,
     fault: undefined,
     busy: new Set(),
+    ...(options.recordTool ? { recordTool: options.recordTool } : {}),
   };
   const actor = createActor(stepMachine, {
     input: {

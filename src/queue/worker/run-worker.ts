@@ -257,7 +257,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         ...(abort ? { abort } : {}),
         webhooks: decodeInbox(inbox),
         webhookFetch,
-        ...(recorder ? { instrument: recorder.adapter } : {}),
+        ...(recorder ? { instrument: recorder.adapter, recordTool: recorder.runTool } : {}),
       });
     } catch (error) {
       recorder?.end({ result: 'error', error });
