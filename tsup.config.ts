@@ -16,6 +16,8 @@ export default defineConfig([
     // Entries share chunks in CommonJS too (tsup splits only ESM by default): without it each .cjs entry holds its
     // own copy of the modules it uses, and `require('runstate').runMachine !== require('runstate/machine').runMachine`.
     splitting: true,
+    // import.meta.url in the CommonJS build (src/telemetry/otel-api.ts loads the optional @opentelemetry/api with it).
+    shims: true,
     dts: true,
     sourcemap: true,
     clean: true,

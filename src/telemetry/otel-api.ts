@@ -14,8 +14,9 @@ let loaded: OtelApi | null | undefined;
 export function otelApi(): OtelApi | undefined {
   if (loaded === undefined) {
     try {
-      const load = typeof require === 'function' ? require : createRequire(import.meta.url);
-      loaded = load('@opentelemetry/api') as OtelApi;
+      // import.meta.url in both builds: tsup's shims give the CommonJS one a file URL (bundlers' `require` shims
+      // throw in ESM, so a bare `require` is never used).
+      loaded = createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
     } catch {
       loaded = null;
     }
