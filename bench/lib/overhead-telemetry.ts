@@ -1,6 +1,7 @@
 // The telemetry rows of bench/overhead.ts: CPU per retrieve without telemetry, with the API and no SDK, and with the
 // SDK recording to in-memory exporters; heap per idle watch with and without telemetry. Ratios in the same run.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startSimulator } from '../../src/sim/index.js';
 import { bundle } from './overhead-bundle.js';
 
@@ -33,9 +34,13 @@ export async function telemetryOverhead(options: {
   try {
     for (let round = 0; round < options.rounds; round++) {
       for (const mode of MODES) {
-        const out = execFileSync(process.execPath, [script, mode, sim.baseURL, String(options.durationMs)], {
-          encoding: 'utf8',
-        });
+        // Asynchronously: the simulator answers from this process's event loop.
+        const { stdout: out } = await promisify(execFile)(process.execPath, [
+          script,
+          mode,
+          sim.baseURL,
+          String(options.durationMs),
+        ]);
         const r = JSON.parse(out.trim().split('\n').at(-1)!) as CpuRound;
         console.error(
           `  telemetry cpu ${mode}: ${r.microsPerRetrieve.toFixed(1)} µs/retrieve (${r.requests} requests)`,
