@@ -185,7 +185,7 @@ const heapScript = await bundle(new URL('./lib/overhead-heap.ts', import.meta.ur
 // `OVERHEAD_ONLY=telemetry npm run bench:overhead` (about 2 min).
 const TELEMETRY_ROUNDS = option('telemetry-rounds', 3);
 async function writeTelemetry(): Promise<void> {
-  const body = await telemetryOverhead({ rounds: TELEMETRY_ROUNDS, durationMs: 6000, heap, heapRuns: RUNS });
+  const body = await telemetryOverhead({ rounds: TELEMETRY_ROUNDS, durationMs: 8000, heap, heapRuns: RUNS });
   console.log(body);
   if (RUNS === 10_000 && TELEMETRY_ROUNDS === 3) {
     writeDocSection('docs/benchmarks.md', 'Telemetry overhead', 'bench:overhead:telemetry', body);

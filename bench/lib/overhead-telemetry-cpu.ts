@@ -21,7 +21,7 @@ import type { Subscription } from 'rxjs';
 import { poll, watchRun } from '../../src/index.js';
 
 const [mode = 'api', baseURL = '', duration = '6000'] = process.argv.slice(2);
-const WATCHES = 40;
+const WATCHES = 20;
 const WARMUP_MS = 1500;
 
 let spans: InMemorySpanExporter | undefined;
@@ -59,7 +59,7 @@ for (let i = 0; i < WATCHES; i++) {
   });
   ids.push(r.id);
 }
-const every = { initialDelayMs: 50, factor: 1, maxDelayMs: 50, jitter: 'none' } as const;
+const every = { initialDelayMs: 200, factor: 1, maxDelayMs: 200, jitter: 'none' } as const;
 const subs: Subscription[] = ids.map((id) =>
   watchRun({
     client,

@@ -1,6 +1,7 @@
 // The telemetry rows of bench/overhead.ts: CPU per retrieve without telemetry, with the API and no SDK, and with the
 // SDK recording to in-memory exporters; heap per idle watch with and without telemetry. Ratios in the same run.
 import { execFile } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { startSimulator } from '../../src/sim/index.js';
 import { bundle } from './overhead-bundle.js';
@@ -60,10 +61,15 @@ export async function telemetryOverhead(options: {
   const heapApi = options.heap('watch-poll', options.heapRuns).bytesPerWatch;
   const heapSdk = options.heap('watch-poll-sdk', options.heapRuns).bytesPerWatch;
   const kib = (b: number) => `${(b / 1024).toFixed(2)} KiB`;
-  const goal = (r: number, g: number) => (r <= g ? `≤ ${g}× ✓` : `≤ ${g}× ✗`);
+  // A goal is met only when the ratio is under it by more than the baseline's own spread between rounds.
+  const offs = byRound('off').map((r) => r.microsPerRetrieve);
+  const spread = (Math.max(...offs) - Math.min(...offs)) / median(offs);
+  const goal = (r: number, g: number) =>
+    r + spread <= g ? `≤ ${g}×: met` : r - spread > g ? `≤ ${g}×: missed` : `≤ ${g}×: within noise`;
+  const load = loadavg()[0]!;
   const spans = median(byRound('sdk').map((r) => r.spans / Math.max(1, r.requests)));
   return `
-| watches polling the simulator (40, every 50 ms) | CPU per retrieve (median) | × no telemetry (median of rounds) | goal |
+| watches polling the simulator (20, every 200 ms: the same requests in every mode) | CPU per retrieve (median) | × no telemetry (median of rounds) | goal |
 | --- | ---: | ---: | --- |
 | \`telemetry: false\` (baseline) | ${micros('off').toFixed(1)} µs | 1.00× | |
 | \`@opentelemetry/api\` installed, no SDK | ${micros('api').toFixed(1)} µs | ${ratio('api').toFixed(3)}× | ${goal(ratio('api'), 1.02)} |
@@ -74,6 +80,10 @@ export async function telemetryOverhead(options: {
 | \`telemetry: false\` | ${kib(heapOff)} | 1.00× |
 | API installed, no SDK | ${kib(heapApi)} | ${(heapApi / heapOff).toFixed(3)}× |
 | the SDK registered (a \`runstate.watch\` span open per watch) | ${kib(heapSdk)} | ${(heapSdk / heapOff).toFixed(3)}× |
+
+The baseline moved by ${(spread * 100).toFixed(0)} % between its own rounds (load average ${load.toFixed(1)} on this machine while it
+ran): a ratio is read as met or missed only beyond that spread. Without an SDK the code path is the baseline's but
+for one \`instruments()\` check per watch, so a difference in that row is the machine's noise.
 
 ${options.rounds} rounds, each mode a fresh process per round, interleaved; each measures its own CPU
 (\`process.cpuUsage\`) over ${(options.durationMs / 1000).toFixed(0)} s after a 1.5 s warm-up, while the simulator answers from this process. The
