@@ -31,6 +31,10 @@ export interface Instruments {
 
 let cached: { meter: unknown; tracing: boolean; instruments: Instruments } | undefined;
 
+// Loaded with runstate rather than by the first watch: a synchronous require (tens of ms on a loaded machine) would
+// otherwise delay that watch's first request.
+otelApi();
+
 /** Whether the global tracer provider has an SDK behind it: the API's proxy answers undefined until one is set. */
 function hasTracingSdk(api: OtelApi): boolean {
   const provider = api.trace.getTracerProvider() as { getDelegateTracer?: (name: string) => unknown };
