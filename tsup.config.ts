@@ -12,16 +12,19 @@ export default defineConfig([
       // runstate/results: what ended jobs made (an eval run's graded items, a fine-tune's model and metrics).
       'results/index': 'src/results/index.ts',
       'webhooks/index': 'src/webhooks/index.ts',
+      'telemetry/index': 'src/telemetry/index.ts',
     },
     format: ['esm', 'cjs'],
     // Entries share chunks in CommonJS too (tsup splits only ESM by default): without it each .cjs entry holds its
     // own copy of the modules it uses, and `require('runstate').runMachine !== require('runstate/machine').runMachine`.
     splitting: true,
+    // import.meta.url in the CommonJS build (src/telemetry/otel-api.ts loads the optional @opentelemetry/api with it).
+    shims: true,
     dts: true,
     sourcemap: true,
     clean: true,
     target: 'node20',
-    external: ['openai', 'rxjs', 'xstate', 'bullmq'],
+    external: ['openai', 'rxjs', 'xstate', 'bullmq', '@opentelemetry/api'],
   },
   {
     entry: { 'cli/main': 'src/cli/main.ts' },

@@ -13,6 +13,7 @@ import { writeDocSection } from './lib/doc-markers.js';
 import { bundle } from './lib/overhead-bundle.js';
 import type { StepCost } from './lib/overhead-ingest-cpu.js';
 import type { IngestMode } from './lib/overhead-ingest-server.js';
+import { telemetryOverhead } from './lib/overhead-telemetry.js';
 
 const ROUNDS = option('rounds', 4);
 const AMOUNT = option('amount', 20_000);
@@ -197,6 +198,21 @@ const t0 = performance.now();
 // The endpoints and the heap script run bundled as the package is built, not through tsx (see lib/overhead-bundle.ts).
 const ingestServer = await bundle(new URL('./lib/overhead-ingest-server.ts', import.meta.url));
 const heapScript = await bundle(new URL('./lib/overhead-heap.ts', import.meta.url));
+
+// The telemetry rows (bench/lib/overhead-telemetry.ts), in their own section of docs/benchmarks.md. Alone, with
+// `OVERHEAD_ONLY=telemetry npm run bench:overhead` (about 2 min).
+const TELEMETRY_ROUNDS = option('telemetry-rounds', 3);
+async function writeTelemetry(): Promise<void> {
+  const body = await telemetryOverhead({ rounds: TELEMETRY_ROUNDS, durationMs: 8000, heap, heapRuns: RUNS });
+  console.log(body);
+  if (RUNS === 10_000 && TELEMETRY_ROUNDS === 3) {
+    writeDocSection('docs/benchmarks.md', 'Telemetry overhead', 'bench:overhead:telemetry', body);
+  }
+}
+if (process.env.OVERHEAD_ONLY === 'telemetry') {
+  await writeTelemetry();
+  process.exit(0);
+}
 console.error(`overhead bench: ${ROUNDS} ingest rounds of ${AMOUNT} deliveries, heap at ${RUNS} idle runs`);
 
 const rounds = await measureIngest();
@@ -432,6 +448,7 @@ What changed, and where the bytes of an idle watch still go (a heap snapshot dif
 }`;
 
 console.log(output);
+await writeTelemetry();
 if (RUNS !== 10_000 || ROUNDS !== 4 || AMOUNT !== 20_000) {
   console.error('not the default run: docs/benchmarks.md left alone');
 } else if (writeDocSection('docs/benchmarks.md', 'Overhead', 'bench:overhead', output)) {

@@ -43,6 +43,7 @@ import { DEFAULT_POLL_SCHEDULES, type PollSchedule, scheduleDelay } from 'runsta
 import { watchJobId } from 'runstate/queue';
 import { parseMetricsCsv } from 'runstate/results';
 import { startSimulator } from 'runstate/sim';
+import { INSTRUMENTATION_SCOPE, type Logger } from 'runstate/telemetry';
 import { createWebhookHub, type IdempotencyStore, memoryIdempotencyStore } from 'runstate/webhooks';
 
 // Types follow the job's kind, as they do in the repository's own type tests.
@@ -66,11 +67,13 @@ export function entries(): string {
   const response: PollSchedule = DEFAULT_POLL_SCHEDULES.response;
   const store: IdempotencyStore = memoryIdempotencyStore();
   const event: StatusEvent['type'] = 'status';
+  const logger: Logger = console;
   const loaded = [
     scheduleDelay(response, 0, 0, () => 0.5) > 0 && parseMetricsCsv('step\n1')[0]?.step === 1,
     typeof store.claim,
     event,
     typeof watchJobId,
+    typeof logger.warn === 'function' && INSTRUMENTATION_SCOPE.name,
   ];
   const shared = root.runMachine === runMachine && root.createWebhookHub === createWebhookHub;
   return `${loaded.join(' ')} ${shared ? 'shared' : 'duplicated'}`;
@@ -98,7 +101,7 @@ echo '{ "type": "commonjs" }' > out/cjs/package.json
 
 esm=$(node out/esm/main.js)
 cjs=$(node -e "require('./out/cjs/consumer.js').run().then((s) => console.log(s))")
-printed='completed function true function status function shared'
+printed='completed function true function status function runstate shared'
 [ "$esm" = "$printed" ] || { echo "pack smoke: ESM consumer printed '$esm', not '$printed'" >&2; exit 1; }
 [ "$cjs" = "$printed" ] || { echo "pack smoke: CommonJS consumer printed '$cjs', not '$printed'" >&2; exit 1; }
 

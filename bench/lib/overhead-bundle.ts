@@ -17,7 +17,8 @@ export async function bundle(entry: URL): Promise<string> {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    external: ['openai', 'rxjs', 'xstate'],
+    // The OpenTelemetry packages stay modules of their own: runstate loads the API with require, the SDK requires it too.
+    external: ['openai', 'rxjs', 'xstate', '@opentelemetry/*'],
     outfile,
     logLevel: 'warning',
   });

@@ -77,6 +77,19 @@ const sharedMachine = runMachine.provide({
   actors: { source: fromEventObservable<StatusEvent, { job: JobRef }>(() => NEVER) },
 });
 
+// Telemetry rows (bench/lib/overhead-telemetry.ts): the real SDK registered before any watch starts.
+if (mode === 'watch-poll-sdk') {
+  const { trace, metrics } = await import('@opentelemetry/api');
+  const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+    '@opentelemetry/sdk-trace-base'
+  );
+  const { MeterProvider } = await import('@opentelemetry/sdk-metrics');
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] }),
+  );
+  metrics.setGlobalMeterProvider(new MeterProvider());
+}
+
 const keep: unknown[] = [];
 function start(i: number): void {
   const job = { kind: 'response', id: `resp_${String(i).padStart(24, '0')}` } as const;
@@ -87,7 +100,13 @@ function start(i: number): void {
       keep.push(seedLoop(job.id));
       return;
     case 'watch-poll':
+    case 'watch-poll-sdk':
       keep.push(watch(poll(idle)));
+      return;
+    case 'watch-poll-off':
+      keep.push(
+        watchRun({ client, job, source: poll(idle), maxWaitMs: 24 * HOUR, telemetry: false }).subscribe(),
+      );
       return;
     case 'watch-webhook':
       keep.push(watch(webhookSource(hub)));

@@ -41,6 +41,11 @@ export interface KindAdapter<Job> {
    * the status it announces, or undefined when the type is not of this kind.
    */
   webhookStatus(type: string): string | undefined;
+  /**
+   * The OpenTelemetry GenAI operation that names a request of this kind, where those conventions cover it (a
+   * response's retrieve is `get_response`); the request's span is then named and attributed after it.
+   */
+  readonly genAiOperations?: Readonly<Partial<Record<'retrieve' | 'cancel' | 'submit' | 'stream', string>>>;
 }
 
 /**

@@ -35,6 +35,10 @@ export interface WatchData {
    * copies into the capped event stream: the progress event carries only a notice of the change.
    */
   snapshot?: RunSnapshot;
+  /** The W3C `traceparent` of the span that called `watch()`: every step's span joins that trace. */
+  trace?: string;
+  /** Wall-clock epoch ms the next step is due: how late it runs is `runstate.queue.step.lateness`. */
+  dueAt?: number;
 }
 
 /** The data of a new watch: no machine yet, the first step creates it. */

@@ -3,6 +3,7 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { DueHeap } from '../internal/due-heap.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
+import { recordBudgetWait } from '../telemetry/process-metrics.js';
 import { MAX_TIMER_MS, nextDelay } from './backoff.js';
 import {
   exhausted,
@@ -395,6 +396,7 @@ class BudgetLoop {
   }
 
   private send(w: Watch): void {
+    recordBudgetWait(w.ctx.adapter.kind, this.now() - w.dueAt);
     this.leaveDue(w);
     w.nudged = false;
     w.phase = IN_FLIGHT;

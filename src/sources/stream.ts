@@ -108,12 +108,13 @@ const isFallBack = (x: StatusEvent | FallBack): x is FallBack => 'fallback' in x
 function watchByStream(ctx: SourceContext, source: StreamSource): Observable<StatusEvent> {
   return defer(() => {
     if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) return EMPTY;
-    // The kind's spec says whether it streams; a fake adapter in tests keeps the spec of its ref's kind.
-    const spec = kindSpec(ctx.job.kind);
+    // The kind's spec says whether it streams; a fake adapter in tests keeps the spec of its ref's kind. The
+    // watch's own adapter first: with telemetry, its stream connections are recorded (src/telemetry/).
+    const support = (ctx.adapter as { stream?: StreamSupport }).stream ?? kindSpec(ctx.job.kind).stream;
     const steps$: Observable<StatusEvent | FallBack> =
-      spec.stream !== undefined
+      support !== undefined
         ? // The connection loop folds response events: the one kind that streams today.
-          streamResponse(ctx, source, spec.stream as StreamSupport<ResponseStreamEvent>)
+          streamResponse(ctx, source, support as StreamSupport<ResponseStreamEvent>)
         : of({
             fallback: `${ctx.adapter.describe(ctx.job)} cannot stream (only background responses do): watched by polling instead`,
           });

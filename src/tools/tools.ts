@@ -1,5 +1,6 @@
 import { ToolHandlerError } from '../errors/tool-handler-error.js';
 import type { ToolCall, ToolOutput } from '../model/types.js';
+import type { ToolRecorder } from '../telemetry/watch-telemetry.js';
 import { describeIssue, isStandardSchema, type StandardSchemaV1 } from './standard-schema.js';
 
 /**
@@ -87,11 +88,13 @@ export async function runToolCall(
   handlers: ToolHandlers,
   policy: ToolErrorPolicy,
   signal: AbortSignal,
+  record?: ToolRecorder,
 ): Promise<ToolOutput> {
   const handler = handlers[call.name];
   if (!handler) throw new ToolHandlerError(`no handler for tool ${call.name}`, call.id, call.name);
   try {
-    return { tool_call_id: call.id, output: await runOne(call, handler, signal) };
+    const run = () => runOne(call, handler, signal);
+    return { tool_call_id: call.id, output: await (record ? record(call, run) : run()) };
   } catch (cause) {
     if (policy === 'fail') {
       if (cause instanceof ToolHandlerError) throw cause;
@@ -116,8 +119,9 @@ export async function runToolCalls(
   handlers: ToolHandlers,
   policy: ToolErrorPolicy,
   signal: AbortSignal,
+  record?: ToolRecorder,
 ): Promise<ToolOutput[]> {
-  return Promise.all(calls.map((call) => runToolCall(call, handlers, policy, signal)));
+  return Promise.all(calls.map((call) => runToolCall(call, handlers, policy, signal, record)));
 }
 
 /** What is wrong with a `tools` option, as a sentence; undefined when every entry is a handler or a `tool()`. */

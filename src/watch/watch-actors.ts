@@ -10,6 +10,7 @@ import { cancelJob } from '../requests/cancel-job.js';
 import { confirmExpiry } from '../requests/confirm-expiry.js';
 import type { RequestDeps } from '../requests/request-deps.js';
 import { submitOutputs } from '../requests/submit-outputs.js';
+import type { WatchTelemetry } from '../telemetry/watch-telemetry.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { runToolCall, type ToolErrorPolicy, type ToolHandlers } from '../tools/tools.js';
 import type { SourceRelay } from './source-relay.js';
@@ -28,6 +29,8 @@ export interface WatchDependencies {
   runKey?: string | undefined;
   /** The source's subscription, made before the actor existed (an idle watch holds none): the child adopts it. */
   relay?: SourceRelay | undefined;
+  /** Records the watch's tool runs; absent when nothing records. */
+  telemetry?: WatchTelemetry;
 }
 
 // The machine is provided once for every watch: `runMachine.provide` rebuilds the whole state-node tree, most of
@@ -61,12 +64,12 @@ const watchActors = {
   }),
   // Each call is handled once per process, however many watches of the run see it (toolCallRegistry).
   runTools: fromPromise<ToolOutput[], { calls: readonly ToolCall[] }>(({ input, signal, system }) => {
-    const { tools, onToolError, context, runKey } = dependencies(system);
+    const { tools, onToolError, context, runKey, telemetry } = dependencies(system);
     const both = AbortSignal.any([signal, context.signal]);
     return Promise.all(
       input.calls.map((call) =>
         toolCallRegistry.once(runKey, `call:${call.id}`, both, () =>
-          runToolCall(call, tools, onToolError, both),
+          runToolCall(call, tools, onToolError, both, telemetry?.runTool),
         ),
       ),
     );

@@ -12,6 +12,7 @@ import { isTerminal } from '../model/states.js';
 import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
+import { startWatchTelemetry, type TelemetryOptions } from '../telemetry/watch-telemetry.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
 import { shareLatest } from './share-latest.js';
@@ -26,7 +27,7 @@ import {
 } from './watch-actors.js';
 
 /** Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. */
-export interface WatchRunOptions<Ref extends JobRef = JobRef> {
+export interface WatchRunOptions<Ref extends JobRef = JobRef> extends TelemetryOptions {
   /** An OpenAI client (`new OpenAI(...)`); runstate never reads OPENAI_API_KEY itself. */
   client: OpenAI;
   /** Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }` or `{ kind: 'assistants.run', threadId, runId }`. */
@@ -172,12 +173,16 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     const meter = createRequestMeter();
     const nudge$ = new Subject<void>();
     const now = () => scheduler.now();
+    const startedAt = now();
+    const jobId = adapter.jobId(job);
+    // One recorder per watch, or none (telemetry: false, or no SDK and no logger): src/telemetry/.
+    const telemetry = startWatchTelemetry(options, { kind: adapter.kind, jobId, source: source.name, now });
     const restored = options.snapshot;
     const input: RunMachineInput = {
       job,
       kind: job.kind,
-      jobId: adapter.jobId(job),
-      startedAt: now(),
+      jobId,
+      startedAt,
       maxWaitMs,
       toolNames: Object.keys(tools),
     };
@@ -198,7 +203,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     const context: SourceContext = {
       client,
       job,
-      adapter,
+      adapter: telemetry ? telemetry.adapter(adapter) : adapter,
       meter,
       scheduler,
       random,
@@ -213,13 +218,14 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     const leaveRegistry = runKey === undefined ? undefined : toolCallRegistry.join(runKey);
     // A lazy watch subscribes its source itself; the actor's source child adopts that subscription when it starts.
     const relay = lazy ? new SourceRelay(() => wake()) : undefined;
-    const deps: WatchDependencies = { client, source, context, tools, onToolError, runKey, relay };
+    const deps: WatchDependencies = { client, source, context, tools, onToolError, runKey, relay, telemetry };
 
     let lastKey: string | undefined;
     const emit = (snapshot: RunSnapshot) => {
       const key = changeKey(snapshot);
       if (key === lastKey) return;
       lastKey = key;
+      telemetry?.observe(snapshot);
       if (snapshot.paused && !snapshot.done && options.whenPaused === 'stop') {
         subscriber.next({
           ...snapshot,
@@ -260,6 +266,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
         next: (s) => {
           const done = s.status === 'done';
           if (done && s.value === 'faulted') {
+            telemetry?.fail(s.context.fault);
             subscriber.error(s.context.fault);
             return;
           }
@@ -275,7 +282,10 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
           emit(toSnapshot(s.context, phase, meter.count));
           if (done) subscriber.complete();
         },
-        error: (e) => subscriber.error(e),
+        error: (e) => {
+          telemetry?.fail(e);
+          subscriber.error(e);
+        },
       });
       a.start();
     };
@@ -306,6 +316,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     else if (signal) stopListening = onAbort(signal, abort);
 
     return () => {
+      telemetry?.end(meter.count);
       stopListening();
       nudges?.unsubscribe();
       cancelTick?.();

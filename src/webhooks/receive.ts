@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { WebhookVerificationError } from '../errors/webhook-verification-error.js';
+import { recordWebhookDelivery } from '../telemetry/process-metrics.js';
 import type { WebhookEvent } from './event.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { WebhookCounters, WebhookRefusal } from './stats.js';
@@ -64,6 +65,7 @@ export function createReceiver(options: ReceiverOptions): (delivery: IncomingDel
 
   function refuse(reason: WebhookRefusal, status: number, message: string, headers = {}): Receipt {
     counters.refused[reason]++;
+    recordWebhookDelivery(reason);
     return {
       status,
       headers: { ...JSON_HEADERS, ...headers },
@@ -127,6 +129,7 @@ export function createReceiver(options: ReceiverOptions): (delivery: IncomingDel
     }
     if (!first) {
       counters.duplicates++;
+      recordWebhookDelivery('duplicate');
       return { status: 200, headers: JSON_HEADERS, body: '{"ok":true,"duplicate":true}' };
     }
     // Kept before the 2xx: once OpenAI stops retrying, the event is in the store for a watch on any instance that
@@ -140,6 +143,7 @@ export function createReceiver(options: ReceiverOptions): (delivery: IncomingDel
       }
     }
     counters.accepted++;
+    recordWebhookDelivery('accepted');
     return { status: 200, headers: JSON_HEADERS, body: '{"ok":true}', event };
   };
 }

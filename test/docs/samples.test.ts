@@ -101,6 +101,7 @@ describe('code samples in README.md and docs/', () => {
         'runstate/polling': ['src/polling/index.ts'],
         'runstate/webhooks': ['src/webhooks/index.ts'],
         'runstate/results': ['src/results/index.ts'],
+        'runstate/telemetry': ['src/telemetry/index.ts'],
       },
     };
     const host = ts.createCompilerHost(options);

@@ -12,7 +12,8 @@ const help = `Usage: runstate queue --redis URL [options]
 
 Shows the durable watches of a queue (runstate/queue) by state, live: those going on by the state of their
 job at their last step (starting: not stepped yet), those ended by outcome (stopped: by cancel(); errors:
-a typed error such as a 404), and their steps: sleeping (delayed), due (waiting), running (active).
+a typed error such as a 404), and their steps: sleeping (delayed), due (waiting), running (active); then
+the requests every worker sent to the API in the last minute, and the 429s among them.
 On a terminal the line updates in place; piped, a line is printed each time the counts change.
 
 Options:
@@ -45,7 +46,7 @@ function line(c: WatchCounts, json: boolean): string {
     ['stopped', c.stopped],
     ['errors', c.errors],
   ]);
-  return `watching ${going}  ended ${ended}  steps: delayed ${c.delayed} waiting ${c.waiting} active ${c.active}`;
+  return `watching ${going}  ended ${ended}  steps: delayed ${c.delayed} waiting ${c.waiting} active ${c.active}  requests/min ${c.requestsPerMinute} (429: ${c.rateLimitedPerMinute})`;
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {

@@ -3,13 +3,15 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import { isRunstateError } from '../../errors/runstate-error.js';
-import { createRunWorker } from '../../queue/index.js';
+import { createRunWorker, type RunWorker } from '../../queue/index.js';
 import { createScaledClock } from '../../sim/time/clock.js';
 import type { ToolHandlers } from '../../tools/tools.js';
-import { integer, parseOrUsage, positive } from '../args.js';
+import { integer, parseOrUsage, port, positive } from '../args.js';
 import { CliError, type CliIo, type Command, UsageError } from '../command.js';
 import { redisFlag } from '../redis-url.js';
 import { aborted, interruption } from '../signals.js';
+import { jsonLogger } from './json-logger.js';
+import { startMetricsServer } from './metrics-server.js';
 
 const help = `Usage: runstate worker --redis URL [options]
 
@@ -27,13 +29,17 @@ Options:
   --lock-ms N        a step's lock; a dead worker's watches move on after about this long (default 30000)
   --speed N          with a sped-up simulator: clock ms per real ms (and --origin, the clock's origin, epoch ms)
   --origin MS
+  --metrics-port N   serve /metrics (Prometheus text), /healthz and /readyz on this port
+  --metrics-host H   the address they listen on (default 127.0.0.1; 0.0.0.0 for a scraper on another host)
+  --log json         one JSON line per event (step errors, 429 pauses, Redis errors, watches ended with an error)
   -h, --help         show this help
 
 Environment: OPENAI_API_KEY (required), OPENAI_BASE_URL.
 
 Examples:
   runstate worker --redis redis://127.0.0.1:6379 --rpm 500 --tools ./tools.js
-  OPENAI_API_KEY=sim runstate worker --redis redis://127.0.0.1:6379 --base-url http://127.0.0.1:4010/v1`;
+  OPENAI_API_KEY=sim runstate worker --redis redis://127.0.0.1:6379 --base-url http://127.0.0.1:4010/v1
+  runstate worker --redis redis://127.0.0.1:6379 --metrics-port 9464 --metrics-host 0.0.0.0 --log json`;
 
 async function loadTools(path: string | undefined): Promise<ToolHandlers> {
   if (path === undefined) return {};
@@ -66,6 +72,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         'lock-ms': { type: 'string' },
         speed: { type: 'string' },
         origin: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
+        log: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -87,6 +96,21 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const concurrency = integer('concurrency', values.concurrency, { min: 1, max: 10_000 });
   const lockDurationMs = integer('lock-ms', values['lock-ms'], { min: 100 });
   const tools = await loadTools(values.tools);
+  const metricsPort = port('metrics-port', values['metrics-port']);
+  if (values.log !== undefined && values.log !== 'json') {
+    throw new UsageError(`--log takes json (got ${JSON.stringify(values.log)})`);
+  }
+  const logger = values.log === 'json' ? jsonLogger((line) => io.stdout.write(line)) : undefined;
+  // Before the worker exists: its instruments are created against this SDK.
+  let readiness: RunWorker | undefined;
+  const metricsServer =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer({
+          port: metricsPort,
+          ...(values['metrics-host'] ? { host: values['metrics-host'] } : {}),
+          ready: async () => readiness?.ready() ?? { ready: false, reason: 'the worker is starting' },
+        });
 
   const stop = interruption();
   try {
@@ -99,19 +123,30 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
       ...(clock ? { now: () => clock.now(), speed } : {}),
+      ...(logger ? { logger } : {}),
     }).catch((error: unknown) => {
       if (isRunstateError(error)) throw new CliError(error.message, 1);
       throw error;
     });
+    readiness = worker;
+    worker.worker.on('error', (error) =>
+      logger?.error(
+        { event: 'redis_error', error: error.message },
+        'runstate worker: Redis connection error',
+      ),
+    );
+    if (metricsServer) io.stdout.write(`metrics on ${metricsServer.url}metrics\n`);
     io.stdout.write(
       `worker ready: queue ${values.name} on ${connection.host}:${connection.port}${rpm ? `, ${rpm} rpm shared` : ''}\n`,
     );
     await aborted(stop.signal);
     await worker.close();
+    await metricsServer?.close();
     io.stdout.write(`worker stopped after ${worker.stats().steps} steps\n`);
     return 0;
   } finally {
     stop.dispose();
+    await metricsServer?.close();
   }
 }
 

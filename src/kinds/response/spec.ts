@@ -46,6 +46,8 @@ export const response: KindSpec<'response', ResponseRef, Response, ResponseText>
   expiresAt: () => null,
   toolCalls: () => [],
   webhookStatus: (type) => (type.startsWith('response.') ? type.slice('response.'.length) : undefined),
+  // The GenAI conventions' span for reading a response back (semantic-conventions-genai #353).
+  genAiOperations: { retrieve: 'get_response' },
   announced: (ref, status) => ({ id: id(ref), object: 'response', status, announced: true }),
   durationDetail: (job) => (job as { model?: unknown } | undefined)?.model,
   // A response can think for a long while: an hour; polled like a run (docs/polling.md).

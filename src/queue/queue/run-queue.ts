@@ -1,4 +1,4 @@
-import { type ConnectionOptions, Job, Queue, QueueEvents } from 'bullmq';
+import { type ConnectionOptions, Job, Queue, QueueEvents, type Telemetry } from 'bullmq';
 import type { Observable } from 'rxjs';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { WatchNotFoundError } from '../../errors/watch-not-found-error.js';
@@ -6,12 +6,14 @@ import { kindSpec } from '../../kinds/registry.js';
 import { NO_STATES } from '../../model/states.js';
 import type { JobRef, RunSnapshot, RunState } from '../../model/types.js';
 import { DEFAULT_POLL_BACKOFF } from '../../sources/backoff.js';
+import { currentTraceparent } from '../../telemetry/queue-telemetry.js';
 import { DEFAULT_MAX_WAIT_MS } from '../../watch/watch-run.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from '../connection.js';
 import { RUNSTATE_KEY_PREFIX, watchJobId } from '../job-id.js';
 import { gapCheckFromNow, routeByJob } from '../observe/event-router.js';
 import { observeWatch } from '../observe/observe.js';
 import { stateTally } from '../state-tally.js';
+import { trafficCounter } from '../traffic.js';
 import { jobProblem, newWatchData } from '../watch-data.js';
 import { CANCEL_TTL_MS, cancelKeyType, encodeCancel } from './cancel-request.js';
 
@@ -43,6 +45,11 @@ export interface RunQueueOptions {
    * @defaultValue `1`
    */
   speed?: number;
+  /**
+   * BullMQ's own `telemetry` option (`new BullMQOtel(name)` from `bullmq-otel`), passed to the queue and its
+   * events: BullMQ's spans and `bullmq.*` metrics beside runstate's.
+   */
+  bullmqTelemetry?: Telemetry;
 }
 
 /** Options of one durable watch. */
@@ -78,6 +85,10 @@ export interface WatchCounts {
   completed: number;
   /** Ended with a typed error, kept by BullMQ. */
   failed: number;
+  /** Requests to the API in the last 60 s, by every worker of the queue (retries included). */
+  requestsPerMinute: number;
+  /** Of those, the ones answered 429. */
+  rateLimitedPerMinute: number;
 }
 
 /** Durable watches in Redis: start them from any process, observe them from any other. */
@@ -126,7 +137,8 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
   const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
 
   let lastError: unknown;
-  const queue = new Queue(name, { connection });
+  const bullmq = options.bullmqTelemetry ? { telemetry: options.bullmqTelemetry } : {};
+  const queue = new Queue(name, { connection, ...bullmq });
   queue.on('error', (e) => {
     lastError = e;
   });
@@ -140,13 +152,14 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
   // Where the QueueEvents starts reading, taken just before it starts: a gap check errs toward a reread.
   const gaps = await gapCheckFromNow(await queue.backend.client, queue.keys.events!);
   // Created once Redis answered: a QueueEvents that never connected cannot be closed.
-  const events = new QueueEvents(name, { connection });
+  const events = new QueueEvents(name, { connection, ...bullmq });
   events.on('error', (e) => {
     lastError = e;
   });
   await events.waitUntilReady();
   const router = routeByJob(events, gaps);
   const tally = stateTally(await queue.backend.client, (type) => queue.toKey(type));
+  const traffic = trafficCounter(await queue.backend.client, (type) => queue.toKey(type));
 
   const check = (job: JobRef, who: string) => {
     const problem = jobProblem(job);
@@ -161,10 +174,16 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     }
     const id = watchJobId(job);
     // BullMQ ignores an add whose jobId exists: the job's key makes watch() idempotent.
-    await queue.add('watch', newWatchData(job, now(), maxWaitMs), {
+    // Right after create a job is queued: the first read comes after the poll's initial delay.
+    const delay = Math.ceil(DEFAULT_POLL_BACKOFF.initialDelayMs / speed);
+    const data = newWatchData(job, now(), maxWaitMs);
+    // The caller's span, so that every step, on any worker, joins the trace that created the job.
+    const trace = currentTraceparent();
+    if (trace) data.trace = trace;
+    data.dueAt = Date.now() + delay;
+    await queue.add('watch', data, {
       jobId: id,
-      // Right after create a job is queued: the first read comes after the poll's initial delay.
-      delay: Math.ceil(DEFAULT_POLL_BACKOFF.initialDelayMs / speed),
+      delay,
       // Faults are unrecoverable (typed); anything else (Redis lost mid-step) is retried.
       attempts: 50,
       backoff: { type: 'fixed', delay: 1000 },
@@ -209,9 +228,10 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
   }
 
   async function counts(): Promise<WatchCounts> {
-    const [c, t] = await Promise.all([
+    const [c, t, r] = await Promise.all([
       queue.getJobCounts('waiting', 'delayed', 'active', 'completed', 'failed', 'prioritized'),
       tally.read(),
+      traffic.read(),
     ]);
     const byState: Record<RunState, number> = { ...NO_STATES };
     let going = 0;
@@ -234,6 +254,8 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
       waiting,
       delayed,
       active,
+      requestsPerMinute: r.requestsPerMinute,
+      rateLimitedPerMinute: r.rateLimitedPerMinute,
       completed: c.completed ?? 0,
       failed: c.failed ?? 0,
     };

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { RunstateError } from '../../errors/runstate-error.js';
 import type { KindAdapter } from '../../model/types.js';
+import type { ToolRecorder } from '../../telemetry/watch-telemetry.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
 import type { WatchData } from '../watch-data.js';
 
@@ -32,6 +33,8 @@ export interface StepContext {
   fault: RunstateError | undefined;
   /** Promises the step waits for before it persists. */
   busy: Set<Promise<unknown>>;
+  /** Records each tool handler run (span and metrics); absent when nothing records. */
+  recordTool?: ToolRecorder;
 }
 
 /** Takes the step's one request, or says it is taken. */

@@ -74,7 +74,13 @@ const stepActors = {
           const recorded = step.data.outputs?.[call.id];
           // Recorded before submission: a worker taking over submits it and never runs the handler again.
           if (recorded !== undefined) return { tool_call_id: call.id, output: recorded };
-          const [output] = await runToolCalls([call], step.tools, step.onToolError, step.signal);
+          const [output] = await runToolCalls(
+            [call],
+            step.tools,
+            step.onToolError,
+            step.signal,
+            step.recordTool,
+          );
           step.data.outputs = { ...step.data.outputs, [call.id]: output!.output };
           await step.save();
           return output!;

@@ -1,10 +1,12 @@
 import type OpenAI from 'openai';
 import { createActor } from 'xstate';
 import { kindSpec } from '../../kinds/registry.js';
+import type { KindAdapter } from '../../kinds/spec.js';
 import { toStatusEvent } from '../../kinds/to-status-event.js';
 import type { RunSnapshot } from '../../model/types.js';
 import { type BackoffPolicy, nextDelay } from '../../sources/backoff.js';
 import { announcedJob } from '../../sources/webhook.js';
+import type { ToolRecorder } from '../../telemetry/watch-telemetry.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
 import { toSnapshot } from '../../watch/snapshot.js';
 import type { WatchData } from '../watch-data.js';
@@ -37,6 +39,11 @@ export interface StepOptions {
    * @defaultValue `'always'` (none is applied without a read)
    */
   webhookFetch?: QueueWebhookFetch;
+  /** Wraps the kind's adapter, so every request of the step is recorded (src/telemetry/queue-telemetry.ts). */
+  // biome-ignore lint/suspicious/noExplicitAny: any kind's adapter
+  instrument?: <A extends KindAdapter<any>>(adapter: A) => A;
+  /** Records each tool handler run. */
+  recordTool?: ToolRecorder;
 }
 
 /** How a step ended: what the worker tells BullMQ. */
@@ -67,7 +74,8 @@ function isInvoking(value: unknown): boolean {
  * again. The caller persists `data`, which the step updated in place.
  */
 export async function runStep(data: WatchData, options: StepOptions): Promise<StepResult> {
-  const adapter = kindSpec(data.job.kind);
+  const spec = kindSpec(data.job.kind);
+  const adapter = options.instrument ? options.instrument(spec) : spec;
   let saving: Promise<void> = Promise.resolve();
   const step: StepContext = {
     client: options.client,
@@ -88,6 +96,7 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
     transient: undefined,
     fault: undefined,
     busy: new Set(),
+    ...(options.recordTool ? { recordTool: options.recordTool } : {}),
   };
   const actor = createActor(stepMachine, {
     input: {

@@ -1,7 +1,16 @@
 import { setMaxListeners } from 'node:events';
-import { type ConnectionOptions, DelayedError, type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import {
+  type ConnectionOptions,
+  DelayedError,
+  type Job,
+  Queue,
+  type Telemetry,
+  UnrecoverableError,
+  Worker,
+} from 'bullmq';
 import type OpenAI from 'openai';
 import { ConfigurationError } from '../../errors/configuration-error.js';
+import { kindSpec } from '../../kinds/registry.js';
 import type { RunSnapshot } from '../../model/types.js';
 import {
   type BackoffOptions,
@@ -9,6 +18,8 @@ import {
   MAX_TIMER_MS,
   resolveBackoff,
 } from '../../sources/backoff.js';
+import { startStepTelemetry } from '../../telemetry/queue-telemetry.js';
+import type { TelemetryOptions } from '../../telemetry/watch-telemetry.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
 import { changeKey } from '../../watch/snapshot.js';
 import type { WebhookHub } from '../../webhooks/hub.js';
@@ -17,6 +28,7 @@ import { encodeFault } from '../fault-codec.js';
 import { cancelKeyType, decodeCancel } from '../queue/cancel-request.js';
 import { watchOutcome as outcome, type StateTally, stateTally } from '../state-tally.js';
 import { runStep, type StepResult } from '../step/step.js';
+import { type TrafficCounter, trafficCounter } from '../traffic.js';
 import { parseWatchData } from '../watch-data.js';
 import { connectHub, type HubBridge } from '../webhooks/webhook-bridge.js';
 import { decodeInbox, inboxKeyType, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
@@ -24,7 +36,7 @@ import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
 import { storedForm, withFullJob } from './slim-job.js';
 
 /** Options of {@link createRunWorker}. */
-export interface RunWorkerOptions {
+export interface RunWorkerOptions extends TelemetryOptions {
   /** Redis: `{ host, port }` or an ioredis instance (with `maxRetriesPerRequest: null`). */
   connection: ConnectionOptions;
   /**
@@ -98,6 +110,8 @@ export interface RunWorkerOptions {
    * @defaultValue `30_000` (BullMQ's)
    */
   lockDurationMs?: number;
+  /** BullMQ's own `telemetry` option (`new BullMQOtel(name)` from `bullmq-otel`), passed to its worker. */
+  bullmqTelemetry?: Telemetry;
 }
 
 /** A running worker. */
@@ -106,6 +120,11 @@ export interface RunWorker {
   readonly worker: Worker;
   /** Steps run, and webhook events routed or dropped, since start. */
   stats(): { steps: number; webhooks: { promoted: number; dropped: number } };
+  /**
+   * Whether this worker can do its work now: running, not closing, and Redis answering a PING within
+   * `timeoutMs`. What a readiness probe asks (`runstate worker --metrics-port` serves it as `/readyz`).
+   */
+  ready(timeoutMs?: number): Promise<{ ready: boolean; reason?: string }>;
   /** Finishes the steps in flight and closes every connection. */
   close(): Promise<void>;
 }
@@ -180,6 +199,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
 
   // Set once Redis answered, before the worker runs its first step.
   let tally: StateTally;
+  let traffic: TrafficCounter;
   // BullMQ 6 sets a manual rate limit through the queue (Worker.rateLimit is deprecated): one connection more.
   let limits: Queue;
 
@@ -213,6 +233,15 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const stepAbort = new AbortController();
     const onClose = () => stepAbort.abort();
     closing.signal.addEventListener('abort', onClose, { once: true });
+    const spec = kindSpec(data.job.kind);
+    const recorder = startStepTelemetry(options, {
+      kind: spec.kind,
+      jobId: spec.jobId(data.job),
+      ...(data.trace ? { traceparent: data.trace } : {}),
+      ...(data.dueAt !== undefined ? { dueAt: data.dueAt } : {}),
+      now,
+    });
+    const callsBefore = data.calls;
     let result: StepResult;
     try {
       result = await runStep(data, {
@@ -228,10 +257,22 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         ...(abort ? { abort } : {}),
         webhooks: decodeInbox(inbox),
         webhookFetch,
+        ...(recorder ? { instrument: recorder.adapter, recordTool: recorder.runTool } : {}),
       });
+    } catch (error) {
+      recorder?.end({ result: 'error', error });
+      throw error;
     } finally {
       closing.signal.removeEventListener('abort', onClose);
     }
+    recorder?.end({
+      result: result.next,
+      snapshot: result.snapshot,
+      ...(result.next === 'fault' ? { error: result.error } : {}),
+    });
+    // When the next step is due (wall clock), for its lateness.
+    if (result.next === 'wait' || result.next === 'rate_limited')
+      data.dueAt = Date.now() + wallMs(result.delayMs);
     const key = changeKey(result.snapshot);
     const publish =
       result.next !== 'done' && (data.snapshot === undefined || changeKey(data.snapshot) !== key);
@@ -248,6 +289,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         result,
         !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
       ),
+      // For `runstate queue`: requests per minute and 429s, every worker together.
+      traffic.record(data.calls - callsBefore, result.next === 'rate_limited' ? 1 : 0).catch(() => {}),
     ]);
     // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
     if (abort) await redis.del(cancelKey);
@@ -263,7 +306,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         await limits.rateLimit(wallMs(result.delayMs));
         throw Worker.RateLimitError();
       case 'wait':
-        await job.moveToDelayed(Date.now() + wallMs(result.delayMs), token);
+        await job.moveToDelayed(data.dueAt ?? Date.now() + wallMs(result.delayMs), token);
         // A bridge that saw this watch active left its event without promoting: step again now for it.
         if ((await redis.llen(inboxKey)) > 0) await job.promote().catch(() => {});
         throw new DelayedError();
@@ -273,6 +316,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   let lastError: unknown;
   const worker = new Worker(name, processor, {
     connection,
+    ...(options.bullmqTelemetry ? { telemetry: options.bullmqTelemetry } : {}),
     concurrency,
     autorun: false,
     // A worker killed mid-step loses its lock; the stalled-job checker hands the watch to another worker.
@@ -300,7 +344,12 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     throw e;
   }
   tally = stateTally(await worker.backend.client, (type) => worker.toKey(type));
-  limits = new Queue(name, { connection, skipMetasUpdate: true });
+  traffic = trafficCounter(await worker.backend.client, (type) => worker.toKey(type));
+  limits = new Queue(name, {
+    connection,
+    skipMetasUpdate: true,
+    ...(options.bullmqTelemetry ? { telemetry: options.bullmqTelemetry } : {}),
+  });
   limits.on('error', (e) => {
     lastError = e;
   });
@@ -319,6 +368,25 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   return {
     worker,
     stats: () => ({ steps, webhooks: bridge?.stats() ?? { promoted: 0, dropped: 0 } }),
+    async ready(timeoutMs = 1000) {
+      if (closed) return { ready: false, reason: 'the worker is closing' };
+      if (!worker.isRunning() || worker.isPaused())
+        return { ready: false, reason: 'the worker takes no steps' };
+      const redis = await worker.backend.client;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const answered = await Promise.race([
+        redis.runCommand('ping', []).then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(false), timeoutMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      return answered
+        ? { ready: true }
+        : { ready: false, reason: `Redis did not answer a PING within ${timeoutMs} ms` };
+    },
     close() {
       closed ??= (async () => {
         await bridge?.close();

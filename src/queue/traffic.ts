@@ -1,0 +1,59 @@
+import type { RedisClient } from 'bullmq';
+import { RUNSTATE_KEY_PREFIX } from './job-id.js';
+
+// Requests and 429s of every worker of a queue, in 10-second slots beside the queue's keys (obliterate removes
+// them with it; each expires after 3 minutes): `runstate queue` sums the last six for "per minute". One atomic
+// script per step that sent a request, the same Redis round trips a step already makes otherwise.
+const SLOT_MS = 10_000;
+const SLOTS_PER_MINUTE = 6;
+const COMMAND = 'runstateTraffic';
+// KEYS: the slot's hash. ARGV: requests, 429s.
+const LUA = `
+redis.call('HINCRBY', KEYS[1], 'requests', ARGV[1])
+if tonumber(ARGV[2]) > 0 then redis.call('HINCRBY', KEYS[1], 'rate_limited', ARGV[2]) end
+redis.call('PEXPIRE', KEYS[1], 180000)
+return 0
+`;
+
+/** A queue's request traffic over the last minute, every worker together. */
+export interface Traffic {
+  /** Requests to the API in the last 60 s. */
+  requestsPerMinute: number;
+  /** 429s among them. */
+  rateLimitedPerMinute: number;
+}
+
+/** Where a queue's traffic is counted. */
+export interface TrafficCounter {
+  /** Counts `requests` sent by one step, `rateLimited` of them answered 429. */
+  record(requests: number, rateLimited: number): Promise<void>;
+  read(): Promise<Traffic>;
+}
+
+/** The traffic counter of the queue whose keys `toKey` makes; `now` is the wall clock, epoch ms. */
+export function trafficCounter(
+  redis: RedisClient,
+  toKey: (type: string) => string,
+  now: () => number = Date.now,
+): TrafficCounter {
+  redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: LUA });
+  const key = (slot: number) => toKey(`${RUNSTATE_KEY_PREFIX}traffic:${slot}`);
+  return {
+    async record(requests, rateLimited) {
+      if (requests <= 0 && rateLimited <= 0) return;
+      await redis.runCommand(COMMAND, [key(Math.floor(now() / SLOT_MS)), requests, rateLimited]);
+    },
+    async read() {
+      const current = Math.floor(now() / SLOT_MS);
+      const slots = Array.from({ length: SLOTS_PER_MINUTE }, (_, i) => current - i);
+      const values = await Promise.all(slots.map((s) => redis.hmget(key(s), 'requests', 'rate_limited')));
+      let requestsPerMinute = 0;
+      let rateLimitedPerMinute = 0;
+      for (const [requests, limited] of values) {
+        requestsPerMinute += Number(requests ?? 0);
+        rateLimitedPerMinute += Number(limited ?? 0);
+      }
+      return { requestsPerMinute, rateLimitedPerMinute };
+    },
+  };
+}
