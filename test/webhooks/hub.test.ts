@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import type { UnwrapWebhookEvent } from 'openai/resources/webhooks/webhooks';
 import { config } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WebhookVerificationError } from '../../src/errors/webhook-verification-error.js';
@@ -245,6 +246,55 @@ describe('createWebhookHub over node:http', () => {
     expect(all.values.map((e) => e.type)).toEqual(['fine_tuning.job.succeeded', 'something.new']);
     expect(job.values).toEqual([]);
     expect(hub.stats()).toMatchObject({ accepted: 2, ignored: 2, buffered: 0 });
+  });
+
+  it('answers 2xx to every verified event type openai 7 added, passes them to events$ and counts them', async () => {
+    const all = collect<WebhookEvent>(hub.events$);
+    const created_at = Math.floor(Date.now() / 1000);
+    // Shaped as the SDK types them (checked at compile time): data.id names a safety alert or case, an environment,
+    // or nothing (a Live transport names a session_id), never a job.
+    const base = { object: 'event', created_at } as const;
+    const events: UnwrapWebhookEvent[] = [
+      { ...base, id: 'evt_0', type: 'safety.alert.created', data: { id: 'alert_1' } },
+      { ...base, id: 'evt_1', type: 'safety.org_alert.created', data: { id: 'alert_2' } },
+      { ...base, id: 'evt_2', type: 'safety.warning_issued', data: { id: 'case_1' } },
+      { ...base, id: 'evt_3', type: 'safety.deactivation_issued', data: { id: 'case_2' } },
+      { ...base, id: 'evt_4', type: 'live.call.incoming', data: { session_id: 'live_1', sip_headers: [] } },
+      {
+        ...base,
+        id: 'evt_5',
+        type: 'live.transport.connected',
+        data: { session_id: 'live_2', type: 'webrtc' },
+      },
+      {
+        ...base,
+        id: 'evt_6',
+        type: 'live.transport.incoming',
+        data: { session_id: 'live_3', sip_headers: [], type: 'sip' },
+      },
+      { ...base, id: 'evt_7', type: 'agent.environment.ready', data: { id: 'env_1' } },
+      { ...base, id: 'evt_8', type: 'agent.environment.failed', data: { id: 'env_1' } },
+      { ...base, id: 'evt_9', type: 'agent.environment.suspended', data: { id: 'env_1' } },
+      { ...base, id: 'evt_10', type: 'agent.environment.expired', data: { id: 'env_1' } },
+    ];
+    const env = collect<WebhookEvent>(hub.jobEvents('env_1'));
+    const statuses: number[] = [];
+    for (const event of events) {
+      const body = JSON.stringify(event);
+      statuses.push((await post(body, signWebhook({ secret, body }))).status);
+    }
+    expect(statuses).toEqual(events.map(() => 200));
+    await settle();
+    expect(all.values.map((e) => e.type)).toEqual(events.map((e) => e.type));
+    expect(all.values[5]).toMatchObject({ data: { session_id: 'live_2', type: 'webrtc' } });
+    expect(env.values).toEqual([]);
+    expect(hub.stats()).toMatchObject({
+      accepted: events.length,
+      ignored: events.length,
+      verificationFailures: 0,
+      buffered: 0,
+    });
+    expect(Object.values(hub.stats().refused).every((n) => n === 0)).toBe(true);
   });
 
   it('keeps serving valid events after invalid ones', async () => {
