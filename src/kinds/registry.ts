@@ -1,7 +1,7 @@
 import { assistantsRun } from './assistants-run/spec.js';
 import { batch } from './batch/spec.js';
 import { response } from './response/spec.js';
-import type { AnyKindSpec, KindSpec } from './spec.js';
+import type { AnyKindSpec, KindSpec, RefLike } from './spec.js';
 
 /** Checks that each spec is filed under its own name. */
 // biome-ignore lint/suspicious/noExplicitAny: only the names are checked here; each spec is typed by its module
@@ -53,6 +53,15 @@ export function isJobKind(kind: unknown): kind is JobKind {
 /** The spec of a kind, erased to the view code serving every kind holds. */
 export function kindSpec(kind: JobKind): AnyKindSpec {
   return KINDS[kind] as AnyKindSpec;
+}
+
+/**
+ * The spec that watches this job: its kind's, or the one its ref chose (`forRef`: a response's completion window
+ * gives it a deadline and a batch's schedule). What a watch reads its defaults and `expiresAt` from.
+ */
+export function specFor(ref: { readonly kind: JobKind }): AnyKindSpec {
+  const spec = kindSpec(ref.kind);
+  return spec.forRef ? (spec.forRef(ref as unknown as RefLike) as AnyKindSpec) : spec;
 }
 
 /** The spec of a kind named by untrusted data, or undefined for a name the registry does not hold. */

@@ -138,6 +138,12 @@ export interface KindSpec<
   extrasKey(extras: Extras): string;
   /** Present for kinds that can stream (`stream()` watches the others with its fallback). */
   readonly stream?: StreamSupport;
+  /**
+   * The spec as it applies to one job, when its ref tells more than its kind does (a response created with a
+   * discounted `completion_window` has a deadline and is polled like a batch). Absent, or returning the spec
+   * itself, when every job of the kind is watched alike. Callers reach it through `specFor(ref)`.
+   */
+  forRef?(ref: RefLike): KindSpec<Kind, Ref, Job, Extras>;
 }
 
 /** Any kind's spec, as code that serves every kind holds one. */

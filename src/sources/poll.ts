@@ -18,10 +18,10 @@ import {
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
-import { byKind } from '../kinds/registry.js';
+import { byKind, JOB_KINDS, kindSpec, specFor } from '../kinds/registry.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isJobTerminal } from '../model/states.js';
-import type { Fetched, JobKind, Source, SourceContext, StatusEvent } from '../model/types.js';
+import type { Fetched, JobKind, JobRef, Source, SourceContext, StatusEvent } from '../model/types.js';
 import {
   type BackoffOptions,
   type BackoffPolicy,
@@ -103,7 +103,16 @@ export interface PollSource extends Source {
   readonly immediate: boolean;
   /** The custom schedule, when one was given. */
   readonly delays: PollDelays | undefined;
+  /**
+   * The kinds whose schedule is one of their spec's defaults (`poll`, or the hybrid's `hybridPoll`) rather than the
+   * caller's: a job of such a kind whose ref chose other defaults (a response with a `2h` or `8h` completion
+   * window) gets those instead.
+   */
+  readonly kindDefaults?: Readonly<Partial<Record<JobKind, KindDefaultsKey>>>;
 }
+
+/** Which of a kind's default schedules a poll source follows. */
+export type KindDefaultsKey = 'poll' | 'hybridPoll';
 
 /** The retry schedule by default: 1 s, ×2, capped at 30 s, full jitter (floor 100 ms). */
 export const DEFAULT_RETRY_BACKOFF: BackoffPolicy = {
@@ -134,6 +143,7 @@ export function poll(options: PollOptions = {}): PollSource {
     ...backoff
   } = options;
   const schedules = resolveSchedules(backoff, scheduleOptions, delays !== undefined);
+  const kindDefaults = followedDefaults(backoff, scheduleOptions, delays !== undefined);
   const policy = schedules.response.backoff;
   const retryPolicy = resolveBackoff(retryBackoff, DEFAULT_RETRY_BACKOFF, 'poll({ retryBackoff })');
   if (!(maxRetries === Number.POSITIVE_INFINITY || (Number.isInteger(maxRetries) && maxRetries >= 0))) {
@@ -152,9 +162,27 @@ export function poll(options: PollOptions = {}): PollSource {
     maxRetries,
     immediate: Boolean(immediate),
     delays,
+    kindDefaults,
     watch: (ctx) => watchByPolling(ctx, source),
   };
   return source;
+}
+
+/** Per kind, the spec default its schedule is (by identity: `HYBRID_FALLBACK_POLL` passes the specs' own objects). */
+function followedDefaults(
+  backoff: PollScheduleOptions,
+  scheduleOptions: PollOptions['schedules'],
+  custom: boolean,
+): Partial<Record<JobKind, KindDefaultsKey>> {
+  if (custom || BACKOFF_KEYS.some((key) => backoff[key] !== undefined)) return {};
+  const followed: Partial<Record<JobKind, KindDefaultsKey>> = {};
+  for (const kind of JOB_KINDS) {
+    const given = scheduleOptions?.[kind];
+    const { defaults } = kindSpec(kind);
+    if (given === undefined || given === defaults.poll) followed[kind] = 'poll';
+    else if (given === defaults.hybridPoll) followed[kind] = 'hybridPoll';
+  }
+  return followed;
 }
 
 const BACKOFF_KEYS = ['initialDelayMs', 'factor', 'maxDelayMs', 'jitter', 'minDelayMs', 'growth'] as const;
@@ -189,11 +217,22 @@ export class WatchSchedule {
 
   constructor(
     private readonly source: PollSource,
-    kind: JobKind,
+    job: JobRef,
     private readonly start: number,
   ) {
     this.age = new JobAge(start);
-    this.schedule = source.schedules[kind] ?? DEFAULT_POLL_SCHEDULES.response;
+    this.schedule = source.schedules[job.kind] ?? DEFAULT_POLL_SCHEDULES.response;
+    // A ref that chose its own defaults (a response's completion window) replaces the kind's default schedule,
+    // never one the caller gave.
+    const followed = source.kindDefaults?.[job.kind];
+    const own = specFor(job).defaults;
+    if (followed && own !== kindSpec(job.kind).defaults) {
+      this.schedule = resolvePollSchedule(
+        own[followed],
+        DEFAULT_POLL_BACKOFF,
+        `${job.kind} defaults.${followed}`,
+      );
+    }
   }
 
   /** Learns the job's age from an event of the watch. */
@@ -248,7 +287,7 @@ function watchByPolling(ctx: SourceContext, source: PollSource): Observable<Stat
     const start = ctx.scheduler.now();
     if (ctx.signal.aborted || start >= ctx.deadline) return EMPTY;
     // Each nudge starts a new cycle: switchMap drops the pending timer and aborts a request in flight.
-    const schedule = new WatchSchedule(source, ctx.job.kind, start);
+    const schedule = new WatchSchedule(source, ctx.job, start);
     const cycles$ = merge(
       of({ immediate: source.immediate, nudged: false }),
       ctx.nudge$.pipe(map(() => ({ immediate: false, nudged: true }))),

@@ -13,7 +13,7 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
-import { byKind, isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
+import { byKind, isJobKind, KIND_LIST, kindSpec, specFor } from '../kinds/registry.js';
 import { isTerminal } from '../model/states.js';
 import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
@@ -152,8 +152,9 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
   // Every delay of the watch (sources, machine, actors) goes through here: one place honours those past 2^31 ms.
   const scheduler = withLongDelays(options.scheduler ?? asyncScheduler);
   const random = options.random ?? Math.random;
-  const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS[job.kind];
-  const adapter = kindSpec(job.kind);
+  // The job's own spec: a response's completion window gives it a deadline and a longer default wait.
+  const adapter = specFor(job);
+  const maxWaitMs = options.maxWaitMs ?? adapter.defaults.maxWaitMs;
 
   const watch$ = new Observable<Job>((subscriber) => {
     const stop = new AbortController();

@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import { createActor } from 'xstate';
-import { kindSpec } from '../../kinds/registry.js';
+import { specFor } from '../../kinds/registry.js';
 import { toStatusEvent } from '../../kinds/to-status-event.js';
 import type { RunSnapshot } from '../../model/types.js';
 import { type BackoffPolicy, nextDelay } from '../../sources/backoff.js';
@@ -67,7 +67,7 @@ function isInvoking(value: unknown): boolean {
  * again. The caller persists `data`, which the step updated in place.
  */
 export async function runStep(data: WatchData, options: StepOptions): Promise<StepResult> {
-  const adapter = kindSpec(data.job.kind);
+  const adapter = specFor(data.job);
   let saving: Promise<void> = Promise.resolve();
   const step: StepContext = {
     client: options.client,
