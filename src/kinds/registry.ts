@@ -1,3 +1,4 @@
+import { agentSession } from './agent-session/spec.js';
 import { assistantsRun } from './assistants-run/spec.js';
 import { batch } from './batch/spec.js';
 import { response } from './response/spec.js';
@@ -13,7 +14,12 @@ const registry = <T extends { readonly [K in keyof T]: KindSpec<K & string, any,
  * line here). `JobKind`, `JobRef` and the job and snapshot types by kind derive from it, so the compiler then
  * points at every place that must know the new kind, and no other.
  */
-export const KINDS = registry({ 'assistants.run': assistantsRun, response, batch });
+export const KINDS = registry({
+  'assistants.run': assistantsRun,
+  response,
+  batch,
+  'agent.session': agentSession,
+});
 
 /** The specs by name, as the registry types them. */
 export type Kinds = typeof KINDS;

@@ -21,14 +21,19 @@ export interface KindAdapter<Job> {
   /** A human label: "run run_abc on thread thread_xyz". */
   describe(ref: RefLike): string;
   retrieve(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
-  cancel(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
-  /** Present only for kinds with tool calls. */
+  /** `requests`: how many HTTP requests it took, when more than one (counted in `calls`). */
+  cancel(
+    client: OpenAI,
+    ref: RefLike,
+    options: CallOptions,
+  ): Promise<{ job: Job; headers: Headers; requests?: number }>;
+  /** Present only for kinds with tool calls. `requests` as for `cancel`. */
   submitToolOutputs?(
     client: OpenAI,
     ref: RefLike,
     outputs: readonly ToolOutput[],
     options: CallOptions,
-  ): Promise<{ job: Job; headers: Headers }>;
+  ): Promise<{ job: Job; headers: Headers; requests?: number }>;
   /** The status string of an object. */
   status(job: Job): string;
   /** Maps an API status onto a runstate state; undefined when unknown. */

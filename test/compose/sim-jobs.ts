@@ -15,6 +15,14 @@ export const QUICK: Scenario['phases'] = {
 /** Creates one job of `kind` on the simulator, scripted by `scenario`, and returns its JobRef. */
 export async function createJob(client: OpenAI, kind: JobRef['kind'], scenario: Scenario): Promise<JobRef> {
   const metadata = scenarioMeta(scenario);
+  if (kind === 'agent.session') {
+    const session = await client.beta.agents.sessions.create({
+      environment: { type: 'none' },
+      input: 'hi',
+      metadata,
+    });
+    return { kind, sessionId: session.id };
+  }
   if (kind === 'assistants.run') {
     const { assistantId, threadId } = await assistantAndThread(client);
     const run = await client.beta.threads.runs.create(threadId, { assistant_id: assistantId, metadata });

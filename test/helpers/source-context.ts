@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import { APIError, APIUserAbortError } from 'openai';
 import { asyncScheduler, type SchedulerLike, Subject, type Subscription } from 'rxjs';
+import { kindSpec } from '../../src/kinds/registry.js';
 import type {
   JobRef,
   JobState,
@@ -64,8 +65,8 @@ export function fakeAdapter(
   };
   const adapter: KindAdapter<FakeJob> = {
     kind: 'response',
-    jobId: (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id),
-    describe: (ref: JobRef) => `response ${ref.kind === 'assistants.run' ? ref.runId : ref.id}`,
+    jobId: (ref) => kindSpec((ref as JobRef).kind).jobId(ref),
+    describe: (ref) => `response ${kindSpec((ref as JobRef).kind).jobId(ref)}`,
     retrieve(_client, _ref, options) {
       const signal = options.signal;
       calls.push({ at: now(), signal });

@@ -18,7 +18,7 @@ describe('the kind registry', () => {
   });
 
   it('lists the kinds for messages, and knows only its own names', () => {
-    expect(KIND_LIST).toBe("'assistants.run', 'response' or 'batch'");
+    expect(KIND_LIST).toBe("'assistants.run', 'response', 'batch' or 'agent.session'");
     for (const kind of JOB_KINDS) expect(isJobKind(kind)).toBe(true);
     for (const other of ['toString', 'constructor', '', 'Response', undefined, 7]) {
       expect(isJobKind(other)).toBe(false);
@@ -58,8 +58,10 @@ describe.each(JOB_KINDS)('the %s spec', (kind) => {
 
   it('announces a job from a webhook with the status the event names, which the spec maps', () => {
     const ref = spec.refFromJobId('job_1', 'parent_1');
-    const announced = spec.announced(ref, 'completed');
-    expect(announced).toMatchObject({ id: 'job_1', status: 'completed', announced: true });
+    // The status the kind's API says when done: `completed`, or an agent session's `idle` (its turn is done).
+    const done = ['completed', 'idle'].find((s) => spec.mapStatus(s) === 'completed')!;
+    const announced = spec.announced(ref, done);
+    expect(announced).toMatchObject({ id: 'job_1', status: done, announced: true });
     expect(spec.mapStatus(spec.status(announced))).toBe('completed');
   });
 

@@ -16,6 +16,7 @@ import {
   webhookSource,
 } from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
+import { kindSpec } from '../../src/kinds/registry.js';
 import {
   type ManualClock,
   type Scenario,
@@ -290,7 +291,7 @@ async function createJobs(client: OpenAI, count: number): Promise<{ ref: JobRef;
   return jobs;
 }
 
-const jobIdOf = (ref: JobRef) => (ref.kind === 'assistants.run' ? ref.runId : ref.id);
+const jobIdOf = (ref: JobRef) => kindSpec(ref.kind).jobId(ref);
 
 /** One tool-output submission as the watcher sent it: its call ids, and what came back. */
 interface Submission {

@@ -2,6 +2,7 @@
 // runs: every check sits in a function that is only type-checked.
 import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
+import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import type { Run } from 'openai/resources/beta/threads/runs/runs';
 import type { Response } from 'openai/resources/responses/responses';
 import { lastValueFrom, type Observable } from 'rxjs';
@@ -62,11 +63,14 @@ export async function promiseFormTypedByKind() {
 }
 
 export function aRefOfAnyKindGivesAUnionThatKindNarrows(job: JobRef) {
-  expectTypeOf(waitForRun({ client, job })).toEqualTypeOf<Promise<Run | Response | Batch>>();
+  expectTypeOf(waitForRun({ client, job })).toEqualTypeOf<Promise<Run | Response | Batch | AgentSession>>();
   watchRun({ client, job }).subscribe((s) => {
-    expectTypeOf(s).toEqualTypeOf<RunSnapshot<Run> | RunSnapshot<Response> | RunSnapshot<Batch>>();
+    expectTypeOf(s).toEqualTypeOf<
+      RunSnapshot<Run> | RunSnapshot<Response> | RunSnapshot<Batch> | RunSnapshot<AgentSession>
+    >();
     if (s.kind === 'response') expectTypeOf(s.job).toEqualTypeOf<Response | undefined>();
     else if (s.kind === 'batch') expectTypeOf(s.job).toEqualTypeOf<Batch | undefined>();
+    else if (s.kind === 'agent.session') expectTypeOf(s.job).toEqualTypeOf<AgentSession | undefined>();
     else expectTypeOf(s.job).toEqualTypeOf<Run | undefined>();
   });
   // A typed snapshot still goes where an untyped one is expected.

@@ -49,6 +49,10 @@ afterEach(async () => {
 });
 
 async function create(kind: JobRef['kind']): Promise<JobRef> {
+  if (kind === 'agent.session') {
+    const s = await client.beta.agents.sessions.create({ environment: { type: 'none' }, input: 'hi' });
+    return { kind, sessionId: s.id };
+  }
   if (kind === 'response') {
     const r = await client.responses.create({ model: 'gpt-4o-mini', input: 'hi', background: true });
     return { kind, id: r.id };

@@ -1,12 +1,13 @@
 import type { Plan, Step } from './plan.js';
 
 /** The job kinds the simulator runs (the same names as runstate's `job.kind`). */
-export type SimJobKind = 'assistants.run' | 'response' | 'batch';
+export type SimJobKind = 'assistants.run' | 'response' | 'batch' | 'agent.session';
 
 /** A webhook event a step produces: its `type` and `data` (OpenAI's payload carries `data: { id }`). */
 export interface JobEvent {
   type: string;
-  data: { id: string } & Record<string, string>;
+  /** `{ id }`, and what the type adds (a run's `thread_id`, a session's `required_action: { type }`). */
+  data: { id: string } & Record<string, unknown>;
 }
 
 /** What the registry, stats and webhooks need from any job, whatever its kind. */
@@ -19,6 +20,8 @@ export interface SimJob {
   readonly plan: Plan;
   /** Runs only: the thread the run belongs to. */
   readonly threadId?: string;
+  /** Agent sessions: the answers accepted (tool results, approval results), in order; in `sim.job(id)`. */
+  readonly answers?: readonly unknown[];
   /** Whether `status` ends the job. */
   isTerminal(status: string): boolean;
   /** The webhook event reaching `step` sends, or null when OpenAI sends none for it. */

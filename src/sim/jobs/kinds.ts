@@ -1,3 +1,4 @@
+import { agentSessionSim } from './agent-session/kind.js';
 import { assistantsRunSim } from './assistants-run/kind.js';
 import { batchSim } from './batch/kind.js';
 import type { SimJobKind } from './job.js';
@@ -12,6 +13,7 @@ export const SIM_KINDS: { readonly [K in SimJobKind]: SimKindSpec<K> } = {
   'assistants.run': assistantsRunSim,
   response: responseSim,
   batch: batchSim,
+  'agent.session': agentSessionSim,
 };
 
 /** Every kind's spec, in the registry's order. */
