@@ -88,6 +88,15 @@ export class SessionJob implements SimJob {
    */
   accept(t: number, events: readonly AgentSessionInputParam[]): void {
     const status = this.plan.statusAt(t);
+    // All or nothing: every answer is checked before any event is applied.
+    const seen = new Set<string>();
+    for (const event of events) {
+      if (event.type === 'agent.session.input.message' || event.type === 'agent.session.input.cancel')
+        continue;
+      const id = 'call_id' in event ? event.call_id : event.request_id;
+      this.check(status, id, 'turn_id' in event ? event.turn_id : undefined, seen);
+      seen.add(id);
+    }
     for (const event of events) {
       if (event.type === 'agent.session.input.message') {
         if (status !== 'idle' && status !== 'failed') {
@@ -103,24 +112,28 @@ export class SessionJob implements SimJob {
         continue;
       }
       const id = 'call_id' in event ? event.call_id : event.request_id;
-      if (status !== 'requires_action' || !this.round.some((a) => idOf(a) === id)) {
-        throw badRequest(
-          `No pending required action with id '${id}' in session ${this.id} (${status}).`,
-          'events',
-        );
-      }
-      if (this.answered.has(id)) {
-        throw badRequest(`The result for '${id}' was already submitted.`, 'events');
-      }
-      if ('turn_id' in event && event.turn_id !== this.turnId) {
-        throw badRequest(`Turn '${event.turn_id}' is not the current turn of session ${this.id}.`, 'events');
-      }
       this.answered.add(id);
       this.answers.push(event);
     }
     this.lastActive = t;
     if (this.plan.statusAt(t) === 'requires_action' && this.round.every((a) => this.answered.has(idOf(a)))) {
       this.plan.replan(t, this.nextSteps(t));
+    }
+  }
+
+  /** Throws the API's 400 for an answer to an action the session does not wait for (or answered twice). */
+  private check(status: Status, id: string, turnId: string | undefined, seen: ReadonlySet<string>): void {
+    if (this.answered.has(id) || seen.has(id)) {
+      throw badRequest(`The result for '${id}' was already submitted.`, 'events');
+    }
+    if (status !== 'requires_action' || !this.round.some((a) => idOf(a) === id)) {
+      throw badRequest(
+        `No pending required action with id '${id}' in session ${this.id} (${status}).`,
+        'events',
+      );
+    }
+    if (turnId !== undefined && turnId !== this.turnId) {
+      throw badRequest(`Turn '${turnId}' is not the current turn of session ${this.id}.`, 'events');
     }
   }
 
