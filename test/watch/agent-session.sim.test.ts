@@ -7,6 +7,7 @@ import { type Scenario, type Simulator, startSimulator } from '../../src/sim/ind
 import { simScheduler } from '../../src/sim/time/scheduler.js';
 import { hybrid } from '../../src/sources/hybrid.js';
 import { poll } from '../../src/sources/poll.js';
+import { stream } from '../../src/sources/stream.js';
 import { webhookSource } from '../../src/sources/webhook.js';
 import { type WatchRunOptions, watchRun } from '../../src/watch/watch-run.js';
 import { createWebhookHub, type WebhookHub } from '../../src/webhooks/hub.js';
@@ -181,6 +182,17 @@ describe('watchRun of an agent.session (poll)', () => {
     await d.until(() => seen.done, 200);
     expect(seen.snapshots.at(-1)).toMatchObject({ state: 'failed', status: 'failed' });
     expect((seen.snapshots.at(-1)!.job as { error: string }).error).toBe('boom');
+  });
+});
+
+describe('watchRun of an agent.session with stream()', () => {
+  it('polls instead, since the kind does not stream, and says so on its snapshots', async () => {
+    const d = await driven();
+    const ref = await createSession(d, { phases: { in_progress: 1000 }, outcome: 'completed' });
+    const seen = watch(d, { job: ref, source: stream() });
+    await d.until(() => seen.done, 200);
+    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'completed', source: 'poll' });
+    expect(seen.snapshots.at(-1)!.note).toMatch(/poll/);
   });
 });
 
