@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { JobRef } from '../../src/index.js';
 import type { Scenario, Simulator } from '../../src/sim/index.js';
+import { createAgentSession } from '../helpers/agent-session.js';
 import { assistantAndThread, scenarioMeta, simClient } from '../helpers/sim.js';
 
 /** Quick phases (clock ms): a job ends about 2 s after its creation. */
@@ -16,7 +17,7 @@ export const QUICK: Scenario['phases'] = {
 export async function createJob(client: OpenAI, kind: JobRef['kind'], scenario: Scenario): Promise<JobRef> {
   const metadata = scenarioMeta(scenario);
   if (kind === 'agent.session') {
-    const session = await client.beta.agents.sessions.create({
+    const session = await createAgentSession(client, {
       environment: { type: 'none' },
       input: 'hi',
       metadata,

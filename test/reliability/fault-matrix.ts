@@ -25,6 +25,7 @@ import {
   simScheduler,
   startSimulator,
 } from '../../src/sim/index.js';
+import { createAgentSession } from '../helpers/agent-session.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { listenHub } from '../helpers/webhook-server.js';
 
@@ -306,7 +307,7 @@ async function createJobs(client: OpenAI, count: number): Promise<{ ref: JobRef;
         });
         jobs[i] = { ref: { kind: 'batch', id: b.id }, fate };
       } else if (fate.kind === 'agent.session') {
-        const s = await client.beta.agents.sessions.create({
+        const s = await createAgentSession(client, {
           environment: { type: 'none' },
           input: `job ${i}`,
           metadata,

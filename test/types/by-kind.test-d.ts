@@ -2,7 +2,6 @@
 // runs: every check sits in a function that is only type-checked.
 import type OpenAI from 'openai';
 import type { Batch } from 'openai/resources/batches';
-import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import type { Run } from 'openai/resources/beta/threads/runs/runs';
 import type { Response } from 'openai/resources/responses/responses';
 import { lastValueFrom, type Observable } from 'rxjs';
@@ -21,6 +20,7 @@ import {
   watchRun,
   watchRuns,
 } from '../../src/index.js';
+import type { AgentSession } from '../../src/kinds/agent-session/types.js';
 import type { JobOf } from '../../src/machine/index.js';
 
 declare const client: OpenAI;

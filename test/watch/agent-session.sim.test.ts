@@ -11,6 +11,7 @@ import { stream } from '../../src/sources/stream.js';
 import { webhookSource } from '../../src/sources/webhook.js';
 import { type WatchRunOptions, watchRun } from '../../src/watch/watch-run.js';
 import { createWebhookHub, type WebhookHub } from '../../src/webhooks/hub.js';
+import { createAgentSession, retrieveAgentSession } from '../helpers/agent-session.js';
 import { type DrivenSim, drivenSim } from '../helpers/manual-driver.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { scenarioMeta, simClient } from '../helpers/sim.js';
@@ -34,7 +35,7 @@ async function driven(): Promise<DrivenSim> {
 }
 
 async function createSession(d: Pick<DrivenSim, 'client'>, scenario: Scenario): Promise<AgentSessionRef> {
-  const session = await d.client.beta.agents.sessions.create({
+  const session = await createAgentSession(d.client, {
     environment: { type: 'none' },
     agent: { model: 'gpt-5' },
     input: 'What is the weather in Paris?',
@@ -133,7 +134,7 @@ describe('watchRun of an agent.session (poll)', () => {
     expect(waiting.pendingToolCalls?.[0]).toMatchObject({ name: 'approval:mcp' });
     expect(seen.snapshots.at(-1)).toMatchObject({ state: 'timed_out' });
     expect(answersOf(d.sim, ref)).toEqual([]);
-    expect((await d.client.beta.agents.sessions.retrieve(ref.sessionId)).status).toBe('requires_action');
+    expect((await retrieveAgentSession(d.client, ref.sessionId)).status).toBe('requires_action');
   });
 
   it('sends the decisions of an `approvals` handler, once per request id, and ends completed', async () => {

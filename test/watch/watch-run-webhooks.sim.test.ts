@@ -14,6 +14,7 @@ import {
 } from '../../src/index.js';
 import { type SimFaults, type Simulator, startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
+import { createAgentSession } from '../helpers/agent-session.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { assistantAndThread, simClient } from '../helpers/sim.js';
 import { listenHub } from '../helpers/webhook-server.js';
@@ -50,7 +51,7 @@ afterEach(async () => {
 
 async function create(kind: JobRef['kind']): Promise<JobRef> {
   if (kind === 'agent.session') {
-    const s = await client.beta.agents.sessions.create({ environment: { type: 'none' }, input: 'hi' });
+    const s = await createAgentSession(client, { environment: { type: 'none' }, input: 'hi' });
     return { kind, sessionId: s.id };
   }
   if (kind === 'response') {

@@ -1,8 +1,5 @@
-import type { AgentSession, AgentSessionInputParam } from 'openai/resources/beta/agents/agents';
 import type { ToolCall, ToolOutput } from '../../model/observation.js';
-
-/** One of a session's `required_actions`, as openai 7 types it. */
-export type RequiredAction = AgentSession['required_actions'][number];
+import type { AgentSession, RequiredAction, SessionInputEvent } from './types.js';
 
 /**
  * The names under which a session's approval requests reach the `tools` handlers (and the snapshot's
@@ -57,8 +54,8 @@ function asJson(value: unknown): string {
 export function answerEvents(
   session: Pick<AgentSession, 'required_actions'>,
   outputs: readonly ToolOutput[],
-): AgentSessionInputParam[] {
-  const events: AgentSessionInputParam[] = [];
+): SessionInputEvent[] {
+  const events: SessionInputEvent[] = [];
   for (const output of outputs) {
     const action = (session.required_actions ?? []).find((a) => actionId(a) === output.tool_call_id);
     if (!action) continue;
@@ -102,7 +99,7 @@ function decisionOf(output: string): Decision {
 }
 
 type ComputerUseResponse = Extract<
-  AgentSessionInputParam,
+  SessionInputEvent,
   { type: 'agent.session.input.computer_use_approval_request_result' }
 >['response'];
 

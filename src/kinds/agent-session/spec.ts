@@ -1,11 +1,11 @@
 import type OpenAI from 'openai';
-import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import type { CallOptions, JobState } from '../../model/observation.js';
 import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
 import { answerEvents, requiredToolCalls } from './required-actions.js';
+import type { AgentSession, SessionInputEvent } from './types.js';
 
 /** A Managed Agents session (`client.beta.agents.sessions`, openai 7), by id: a watch follows its current turn. */
 export type AgentSessionRef = { kind: 'agent.session'; sessionId: string };
@@ -31,11 +31,27 @@ const WEBHOOK_STATUSES: Record<string, AgentSession['status']> = {
 const id = (ref: RefLike): string =>
   ownRef<AgentSessionRef>(ref, 'agent.session', 'an agent.session').sessionId;
 
+// openai 7 has `client.beta.agents.sessions`; openai 6 has not, so its client reaches the same paths through its
+// generic methods (with the beta header the resource sends). Either way one request, no SDK retries.
+const BETA = { 'OpenAI-Beta': 'agents=v1' };
+
 async function retrieve(client: OpenAI, ref: RefLike, options: CallOptions) {
-  const { data, response } = await client.beta.agents.sessions
-    .retrieve(id(ref), requestOptions(options))
+  const { data, response } = await client
+    .get<AgentSession>(`/agents/sessions/${encodeURIComponent(id(ref))}`, {
+      ...requestOptions(options),
+      headers: BETA,
+    })
     .withResponse();
   return { job: data, headers: response.headers };
+}
+
+/** `sessions.events.create`: 202, no body. */
+async function sendEvents(client: OpenAI, ref: RefLike, events: SessionInputEvent[], options: CallOptions) {
+  await client.post(`/agents/sessions/${encodeURIComponent(id(ref))}/events`, {
+    ...requestOptions(options),
+    body: { events },
+    headers: { ...BETA, Accept: '*/*' },
+  });
 }
 
 /** A session adds nothing to a snapshot: its required actions are the snapshot's tool calls. */
@@ -54,11 +70,7 @@ export const agentSession: KindSpec<'agent.session', AgentSessionRef, AgentSessi
   retrieve,
   // A cancel is an input event (202, no body); the session read after it is the answer: two requests.
   async cancel(client, ref, options) {
-    await client.beta.agents.sessions.events.create(
-      id(ref),
-      { events: [{ type: 'agent.session.input.cancel' }] },
-      requestOptions(options),
-    );
+    await sendEvents(client, ref, [{ type: 'agent.session.input.cancel' }], options);
     const { job, headers } = await retrieve(client, ref, options);
     return { job, headers, requests: 2 };
   },
@@ -69,7 +81,7 @@ export const agentSession: KindSpec<'agent.session', AgentSessionRef, AgentSessi
     const { job, headers } = await retrieve(client, ref, options);
     const events = answerEvents(job, outputs);
     if (events.length === 0) return { job, headers, requests: 1 };
-    await client.beta.agents.sessions.events.create(id(ref), { events }, requestOptions(options));
+    await sendEvents(client, ref, events, options);
     return { job, headers, requests: 2 };
   },
   status: (session) => session.status,

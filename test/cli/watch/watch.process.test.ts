@@ -9,6 +9,7 @@ import {
   type Simulator,
   startSimulator,
 } from '../../../src/sim/index.js';
+import { createAgentSession } from '../../helpers/agent-session.js';
 import { cliEnv, killLeftovers, runCli, startCli } from '../run-cli.js';
 
 // Each test has its own simulator on a manual clock that starts now: the test moves the job from one status to
@@ -260,7 +261,7 @@ describe.concurrent('runstate watch', () => {
 
   it('follows an agent session with --agent-session: shows the call it waits for, and exits 0 at idle', async () => {
     const { sim, client } = await simulator();
-    const waiting = await client.beta.agents.sessions.create({
+    const waiting = await createAgentSession(client, {
       environment: { type: 'none' },
       input: 'Look up A-1',
       metadata: {
@@ -270,7 +271,7 @@ describe.concurrent('runstate watch', () => {
         }),
       },
     });
-    const done = await client.beta.agents.sessions.create({
+    const done = await createAgentSession(client, {
       environment: { type: 'none' },
       input: 'Hello',
       metadata: { sim_scenario: JSON.stringify({ phases: { in_progress: 500 }, outcome: 'completed' }) },

@@ -1,4 +1,3 @@
-import type { AgentSession } from 'openai/resources/beta/agents/agents';
 import { describe, expect, it } from 'vitest';
 import {
   APPROVAL_TOOLS,
@@ -6,6 +5,7 @@ import {
   requiredToolCalls,
 } from '../../../src/kinds/agent-session/required-actions.js';
 import { agentSession } from '../../../src/kinds/agent-session/spec.js';
+import type { AgentSession } from '../../../src/kinds/agent-session/types.js';
 
 // Pure mapping between a session's required actions (as openai 7.60 types them) and runstate's tool calls.
 

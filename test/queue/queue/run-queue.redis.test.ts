@@ -6,6 +6,7 @@ import { isRunstateError } from '../../../src/index.js';
 import { NO_STATES } from '../../../src/model/states.js';
 import { watchJobId } from '../../../src/queue/index.js';
 import { SLIM } from '../../../src/queue/worker/slim-job.js';
+import { createAgentSession } from '../../helpers/agent-session.js';
 import { type QueueFixture, queueFixture, REDIS } from '../fixture.js';
 
 let f: QueueFixture;
@@ -148,7 +149,7 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
         },
       },
     });
-    const session = await f.client.beta.agents.sessions.create({
+    const session = await createAgentSession(f.client, {
       environment: { type: 'none' },
       input: 'Weather?',
       metadata: {

@@ -26,11 +26,15 @@ export const agentSessionDemo: KindDemo = {
     },
   ],
   async create(client, metadata) {
-    const session = await client.beta.agents.sessions.create({
-      environment: { type: 'none' },
-      agent: { model: 'gpt-5' },
-      input: 'What is the weather in Paris?',
-      metadata,
+    // Through the client's generic post: openai 6, which the peer range accepts, has no `beta.agents`.
+    const session = await client.post<{ id: string }>('/agents/sessions', {
+      body: {
+        environment: { type: 'none' },
+        agent: { model: 'gpt-5' },
+        input: 'What is the weather in Paris?',
+        metadata,
+      },
+      headers: { 'OpenAI-Beta': 'agents=v1' },
     });
     return { kind: 'agent.session', sessionId: session.id };
   },

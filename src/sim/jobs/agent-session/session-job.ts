@@ -1,4 +1,8 @@
-import type { AgentSession, AgentSessionInputParam } from 'openai/resources/beta/agents/agents';
+import type {
+  AgentSessionStatus,
+  RequiredAction,
+  SessionInputEvent,
+} from '../../../kinds/agent-session/types.js';
 import type { IdFactory } from '../../ids.js';
 import type { Random } from '../../scenario/random.js';
 import { drawOutcome, samplePhase } from '../../scenario/sample.js';
@@ -7,8 +11,36 @@ import { badRequest } from '../../server/errors.js';
 import { type JobEvent, type SimJob, toUnix } from '../job.js';
 import { Plan, type Step, StepBuilder } from '../plan.js';
 
-type Status = AgentSession['status'];
-type RequiredAction = AgentSession['required_actions'][number];
+type Status = AgentSessionStatus;
+
+/**
+ * A session as the simulator answers it: every field openai 7.60's `AgentSession` has (the SDK type itself is
+ * absent from openai 6; test/types/agent-session.openai7.test-d.ts checks this one against it).
+ */
+export interface SimAgentSession {
+  id: string;
+  object: 'agent.session';
+  created_at: number;
+  last_active_at: number;
+  status: Status;
+  required_actions: RequiredAction[];
+  error: string | null;
+  agent: {
+    id: string;
+    instructions: string | null;
+    model: string;
+    multi_agent: { enabled: boolean; max_concurrent_subagents: number | null };
+    name: string | null;
+    reasoning: { effort: null; summary: null };
+    service_tier: 'default';
+    text: { format: { type: 'text' }; verbosity: 'medium' };
+    tools: never[];
+  };
+  environment: { type: 'none' };
+  metadata: Record<string, string>;
+  usage: null;
+  vault_ids: string[];
+}
 
 // What each status announces by webhook (`agent.session.<suffix>`), as openai 7 types the events.
 const WEBHOOK_SUFFIX: Record<Status, string> = {
@@ -43,7 +75,7 @@ export class SessionJob implements SimJob {
   readonly createdAt: number;
   readonly plan: Plan<Status>;
   /** The answers accepted so far, all turns: tool results and approval results, in order. */
-  readonly answers: AgentSessionInputParam[] = [];
+  readonly answers: SessionInputEvent[] = [];
   private readonly outcome: Outcome;
   private turnId = '';
   /** The actions of the current round, and which of them were answered. */
@@ -86,7 +118,7 @@ export class SessionJob implements SimJob {
    * Applies input events at `t` (`sessions.events.create`), or throws the API's 400: a message starts a turn when
    * idle; a cancel ends the turn (idle); tool and approval results answer the current round's actions, once each.
    */
-  accept(t: number, events: readonly AgentSessionInputParam[]): void {
+  accept(t: number, events: readonly SessionInputEvent[]): void {
     const status = this.plan.statusAt(t);
     // All or nothing: every answer is checked before any event is applied.
     const seen = new Set<string>();
@@ -138,7 +170,7 @@ export class SessionJob implements SimJob {
   }
 
   /** The session as `GET /agents/sessions/{id}` returns it at `t`. */
-  toSession(t: number): AgentSession {
+  toSession(t: number): SimAgentSession {
     const status = this.plan.statusAt(t);
     const { init } = this;
     return {

@@ -1,4 +1,4 @@
-import type { AgentSessionInputParam } from 'openai/resources/beta/agents/agents';
+import type { SessionInputEvent } from '../../../kinds/agent-session/types.js';
 import type { SimContext } from '../../context.js';
 import { optionalArray, optionalMetadata, optionalString } from '../../server/body.js';
 import { badRequest, notFound } from '../../server/errors.js';
@@ -14,7 +14,7 @@ const INPUT_TYPES = new Set<string>([
 ]);
 
 /** Reads `events` of a `sessions.events.create` body, or throws the API's 400. */
-function inputEvents(body: Record<string, unknown>): AgentSessionInputParam[] {
+function inputEvents(body: Record<string, unknown>): SessionInputEvent[] {
   const events = optionalArray(body, 'events');
   if (!events || events.length === 0) throw badRequest("'events' must be a non-empty array.", 'events');
   events.forEach((event, i) => {
@@ -28,7 +28,7 @@ function inputEvents(body: Record<string, unknown>): AgentSessionInputParam[] {
       throw badRequest(`Missing required parameter: 'events[${i}].${idKey}'.`, `events[${i}].${idKey}`);
     }
   });
-  return events as AgentSessionInputParam[];
+  return events as SessionInputEvent[];
 }
 
 /**

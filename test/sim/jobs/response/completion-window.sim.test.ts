@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ManualClock, Simulator } from '../../../../src/sim/index.js';
+import { createResponse } from '../../../helpers/agent-session.js';
 import { manualSim, scenarioMeta } from '../../../helpers/sim.js';
 
 // Discounted background windows (openai 7.58): the simulator keeps the window and ends a response that misses it.
@@ -15,7 +16,7 @@ afterEach(async () => {
 const HOUR = 60 * 60_000;
 
 function create(window: 'soonest' | '2h' | '8h', inProgressMs: number, extra: object = {}) {
-  return client.responses.create({
+  return createResponse(client, {
     model: 'gpt-4o-mini',
     input: 'Summarise the archive',
     background: true,
@@ -72,7 +73,7 @@ describe('responses with a completion window', () => {
       param: 'background_options.completion_window',
     });
     await expect(
-      client.responses.create({
+      createResponse(client, {
         model: 'gpt-4o-mini',
         input: 'x',
         background: true,
