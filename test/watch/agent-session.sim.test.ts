@@ -1,7 +1,7 @@
-import type { AgentSessionInputParam } from 'openai/resources/beta/agents/agents';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentSessionRef } from '../../src/kinds/agent-session/spec.js';
+import type { SessionInputEvent } from '../../src/kinds/agent-session/types.js';
 import type { RunSnapshot } from '../../src/model/types.js';
 import { type Scenario, type Simulator, startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
@@ -45,8 +45,8 @@ async function createSession(d: Pick<DrivenSim, 'client'>, scenario: Scenario): 
 }
 
 /** The answers the simulator accepted for a session, read from its own record (not through runstate). */
-function answersOf(sim: Simulator, ref: AgentSessionRef): AgentSessionInputParam[] {
-  return (sim.job(ref.sessionId)?.answers ?? []) as AgentSessionInputParam[];
+function answersOf(sim: Simulator, ref: AgentSessionRef): SessionInputEvent[] {
+  return (sim.job(ref.sessionId)?.answers ?? []) as SessionInputEvent[];
 }
 
 function watch(d: DrivenSim, options: Omit<WatchRunOptions<AgentSessionRef>, 'client' | 'scheduler'>) {

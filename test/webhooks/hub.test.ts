@@ -1,11 +1,11 @@
 import { request as httpRequest } from 'node:http';
-import type { UnwrapWebhookEvent } from 'openai/resources/webhooks/webhooks';
 import { config } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WebhookVerificationError } from '../../src/errors/webhook-verification-error.js';
 import type { WebhookEvent } from '../../src/webhooks/event.js';
 import { createWebhookHub, type WebhookHub, type WebhookHubOptions } from '../../src/webhooks/hub.js';
 import type { IdempotencyStore } from '../../src/webhooks/idempotency.js';
+import { openai7WebhookEvents } from '../helpers/openai7-webhook-events.js';
 import { makeWebhookSecret, signWebhook, webhookEventBody } from '../helpers/sign-webhook.js';
 import { listenHub, settle } from '../helpers/webhook-server.js';
 
@@ -251,32 +251,9 @@ describe('createWebhookHub over node:http', () => {
   it('answers 2xx to every verified event type openai 7 added, passes them to events$ and counts them', async () => {
     const all = collect<WebhookEvent>(hub.events$);
     const created_at = Math.floor(Date.now() / 1000);
-    // Shaped as the SDK types them (checked at compile time): data.id names a safety alert or case, an environment,
-    // or nothing (a Live transport names a session_id), never a job.
-    const base = { object: 'event', created_at } as const;
-    const events: UnwrapWebhookEvent[] = [
-      { ...base, id: 'evt_0', type: 'safety.alert.created', data: { id: 'alert_1' } },
-      { ...base, id: 'evt_1', type: 'safety.org_alert.created', data: { id: 'alert_2' } },
-      { ...base, id: 'evt_2', type: 'safety.warning_issued', data: { id: 'case_1' } },
-      { ...base, id: 'evt_3', type: 'safety.deactivation_issued', data: { id: 'case_2' } },
-      { ...base, id: 'evt_4', type: 'live.call.incoming', data: { session_id: 'live_1', sip_headers: [] } },
-      {
-        ...base,
-        id: 'evt_5',
-        type: 'live.transport.connected',
-        data: { session_id: 'live_2', type: 'webrtc' },
-      },
-      {
-        ...base,
-        id: 'evt_6',
-        type: 'live.transport.incoming',
-        data: { session_id: 'live_3', sip_headers: [], type: 'sip' },
-      },
-      { ...base, id: 'evt_7', type: 'agent.environment.ready', data: { id: 'env_1' } },
-      { ...base, id: 'evt_8', type: 'agent.environment.failed', data: { id: 'env_1' } },
-      { ...base, id: 'evt_9', type: 'agent.environment.suspended', data: { id: 'env_1' } },
-      { ...base, id: 'evt_10', type: 'agent.environment.expired', data: { id: 'env_1' } },
-    ];
+    // Shaped as openai 7 types them (test/types/webhook-events.openai7.test-d.ts checks it): data.id names a safety
+    // alert or case, an environment, or nothing (a Live transport names a session_id), never a job.
+    const events = openai7WebhookEvents(created_at);
     const env = collect<WebhookEvent>(hub.jobEvents('env_1'));
     const statuses: number[] = [];
     for (const event of events) {
