@@ -282,8 +282,9 @@ ${matrixTable(matrix)}
 Every kind with every outcome it can have (${FATES.length} fates in rotation: responses completed, failed, incomplete
 and cancelled; batches completed, failed, cancelled and expired; runs completed, failed, incomplete, cancelled and
 expired, and runs answering two rounds of tool calls; fine-tunes, eval runs and vector store file batches completed,
-failed and cancelled), created at once, then watched at once while the simulator
-answers about 20% of requests with 429, 10% with 5xx and resets 5% of connections; submissions and cancels also
+failed and cancelled; agent sessions completed and failed, and sessions answering two rounds of function calls
+through events.create), created at once, then watched at once while the simulator
+answers about 20% of requests with 429, 10% with 5xx and resets 5% of connections; submissions (runs' and sessions' events) and cancels also
 get 10% 5xx and 5% resets *after* the write landed. Webhooks: 10% lost, 20% tripled, 20% held back behind a later
 one. The simulator runs on its manual clock, moved from one due timer to the next whenever nothing is in flight
 (\`test/reliability/fault-matrix.ts\`, shared with the CI test): the simulated times do not depend on this

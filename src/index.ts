@@ -11,6 +11,7 @@ export { waitForRun } from './watch/wait-for-run.js';
 export { type PersistedWatch, type WatchRunOptions, watchRun } from './watch/watch-run.js';
 
 // ── tools ──────────────────────────────────────────────────────────────────────────────────────────────────
+export type { ApprovalHandler } from './tools/approvals.js';
 export { type ToolCallContext, type ToolHandler, type ToolHandlers, tool } from './tools/tools.js';
 
 // ── compose ────────────────────────────────────────────────────────────────────────────────────────────────

@@ -1,3 +1,4 @@
+import { isCompletionWindow } from '../kinds/response/completion-window.js';
 import type { JobRef } from '../model/types.js';
 import { UsageError } from './command.js';
 
@@ -13,6 +14,8 @@ export const JOB_ARG_OPTIONS = {
   'fine-tune': { type: 'string' },
   'eval-run': { type: 'string' },
   'file-batch': { type: 'string' },
+  'agent-session': { type: 'string' },
+  'completion-window': { type: 'string' },
 } as const;
 
 /** The values `parseArgs` read for {@link JOB_ARG_OPTIONS}. */
@@ -28,14 +31,17 @@ function pair(value: string, flag: string, shape: string): [string, string] {
 }
 
 /**
- * The job the command line names: `--response ID`, `--batch ID`, `--thread ID --run ID`, `--fine-tune ID`,
- * `--eval-run EVAL_ID/RUN_ID` or `--file-batch VS_ID/BATCH_ID`.
- * @throws UsageError for no job, more than one, a run without both ids, or a pair without its slash.
+ * The job the command line names: `--response ID` (with `--completion-window 2h|8h` for a discounted one),
+ * `--batch ID`, `--thread ID --run ID`, `--fine-tune ID`, `--eval-run EVAL_ID/RUN_ID`, `--file-batch VS_ID/BATCH_ID`
+ * or `--agent-session ID`.
+ * @throws UsageError for no job, more than one, a run without both ids, a pair without its slash, or a window that
+ *   is not one.
  */
 export function jobRefFromArgs(values: JobArgValues): JobRef {
   const given = [
     values.response && '--response',
     values.batch && '--batch',
+    values['agent-session'] && '--agent-session',
     (values.thread || values.run) && '--thread/--run',
     values['fine-tune'] && '--fine-tune',
     values['eval-run'] && '--eval-run',
@@ -43,10 +49,23 @@ export function jobRefFromArgs(values: JobArgValues): JobRef {
   ].filter(Boolean);
   if (given.length === 0)
     throw new UsageError(
-      'say which job: --response ID, --batch ID, --thread ID --run ID, --fine-tune ID, --eval-run EVAL_ID/RUN_ID or --file-batch VS_ID/BATCH_ID',
+      'say which job: --response ID, --batch ID, --thread ID --run ID, --fine-tune ID, --eval-run EVAL_ID/RUN_ID, --file-batch VS_ID/BATCH_ID or --agent-session ID',
     );
   if (given.length > 1) throw new UsageError(`one job at a time: got ${given.join(' and ')}`);
-  if (values.response) return { kind: 'response', id: values.response };
+  const window = values['completion-window'];
+  if (window !== undefined && !values.response) {
+    throw new UsageError(
+      '--completion-window goes with --response: the window the response was created with',
+    );
+  }
+  if (values.response) {
+    if (window === undefined) return { kind: 'response', id: values.response };
+    if (!isCompletionWindow(window)) {
+      throw new UsageError(`--completion-window must be soonest, 2h or 8h (got ${JSON.stringify(window)})`);
+    }
+    return { kind: 'response', id: values.response, completionWindow: window };
+  }
+  if (values['agent-session']) return { kind: 'agent.session', sessionId: values['agent-session'] };
   if (values.batch) return { kind: 'batch', id: values.batch };
   if (values['fine-tune']) return { kind: 'fine_tuning.job', id: values['fine-tune'] };
   if (values['eval-run']) {

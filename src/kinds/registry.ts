@@ -1,9 +1,10 @@
+import { agentSession } from './agent-session/spec.js';
 import { assistantsRun } from './assistants-run/spec.js';
 import { batch } from './batch/spec.js';
 import { evalRun } from './eval-run/spec.js';
 import { fineTuningJob } from './fine-tuning-job/spec.js';
 import { response } from './response/spec.js';
-import type { AnyKindSpec, KindSpec } from './spec.js';
+import type { AnyKindSpec, KindSpec, RefLike } from './spec.js';
 import { vectorStoreFileBatch } from './vector-store-file-batch/spec.js';
 
 /** Checks that each spec is filed under its own name. */
@@ -23,6 +24,7 @@ export const KINDS = registry({
   'fine_tuning.job': fineTuningJob,
   'eval.run': evalRun,
   'vector_store.file_batch': vectorStoreFileBatch,
+  'agent.session': agentSession,
 });
 
 /** The specs by name, as the registry types them. */
@@ -63,6 +65,15 @@ export function isJobKind(kind: unknown): kind is JobKind {
 /** The spec of a kind, erased to the view code serving every kind holds. */
 export function kindSpec(kind: JobKind): AnyKindSpec {
   return KINDS[kind] as AnyKindSpec;
+}
+
+/**
+ * The spec that watches this job: its kind's, or the one its ref chose (`forRef`: a response's completion window
+ * gives it a deadline and a batch's schedule). What a watch reads its defaults and `expiresAt` from.
+ */
+export function specFor(ref: { readonly kind: JobKind }): AnyKindSpec {
+  const spec = kindSpec(ref.kind);
+  return spec.forRef ? (spec.forRef(ref as unknown as RefLike) as AnyKindSpec) : spec;
 }
 
 /** The spec of a kind named by untrusted data, or undefined for a name the registry does not hold. */

@@ -21,14 +21,19 @@ export interface KindAdapter<Job> {
   /** A human label: "run run_abc on thread thread_xyz". */
   describe(ref: RefLike): string;
   retrieve(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
-  cancel(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
-  /** Present only for kinds with tool calls. */
+  /** `requests`: how many HTTP requests it took, when more than one (counted in `calls`). */
+  cancel(
+    client: OpenAI,
+    ref: RefLike,
+    options: CallOptions,
+  ): Promise<{ job: Job; headers: Headers; requests?: number }>;
+  /** Present only for kinds with tool calls. `requests` as for `cancel`. */
   submitToolOutputs?(
     client: OpenAI,
     ref: RefLike,
     outputs: readonly ToolOutput[],
     options: CallOptions,
-  ): Promise<{ job: Job; headers: Headers }>;
+  ): Promise<{ job: Job; headers: Headers; requests?: number }>;
   /** The status string of an object. */
   status(job: Job): string;
   /** Maps an API status onto a runstate state; undefined when unknown. */
@@ -143,6 +148,12 @@ export interface KindSpec<
   extrasKey(extras: Extras): string;
   /** Present for kinds that can stream (`stream()` watches the others with its fallback). */
   readonly stream?: StreamSupport;
+  /**
+   * The spec as it applies to one job, when its ref tells more than its kind does (a response created with a
+   * discounted `completion_window` has a deadline and is polled like a batch). Absent, or returning the spec
+   * itself, when every job of the kind is watched alike. Callers reach it through `specFor(ref)`.
+   */
+  forRef?(ref: RefLike): KindSpec<Kind, Ref, Job, Extras>;
 }
 
 /** Any kind's spec, as code that serves every kind holds one. */

@@ -1,6 +1,12 @@
 // runstate/polling: the timing behind the sources, for those who tune or plan polls themselves. The sources that
 // use it (poll, adaptivePoll, createPollBudget, stream, hybrid) are exported by `runstate`.
 
+// ── discounted background windows ──────────────────────────────────────────────────────────────────────────
+export {
+  COMPLETION_WINDOWS,
+  type CompletionWindow,
+  windowDefaults,
+} from '../kinds/response/completion-window.js';
 // ── learned plans ──────────────────────────────────────────────────────────────────────────────────────────
 export {
   type AdaptivePollSource,
@@ -35,7 +41,7 @@ export type {
   PollBudgetStats,
 } from '../sources/budget.js';
 export { HYBRID_FALLBACK_POLL } from '../sources/hybrid.js';
-export type { PollSource } from '../sources/poll.js';
+export type { KindDefaultsKey, PollSource } from '../sources/poll.js';
 export {
   type AgeGrowth,
   DEFAULT_POLL_SCHEDULES,

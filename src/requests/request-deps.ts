@@ -25,7 +25,9 @@ export interface RequestDeps {
 }
 
 /** One HTTP call of an adapter: `adapter.retrieve`, `adapter.cancel`, a submission. */
-export type AdapterCall = (options: CallOptions) => Promise<{ job: unknown; headers: Headers }>;
+export type AdapterCall = (
+  options: CallOptions,
+) => Promise<{ job: unknown; headers: Headers; requests?: number }>;
 
 /** The rejection of a rule whose signal aborted: the caller stopped, nothing is known about the job. */
 export function abortedError(deps: RequestDeps, what: string): AbortedError {
@@ -48,7 +50,9 @@ export async function send(deps: RequestDeps, call: AdapterCall): Promise<Status
   else deps.signal.addEventListener('abort', abort, { once: true });
   deps.meter.add();
   try {
-    const { job } = await call({ signal: controller.signal });
+    const { job, requests } = await call({ signal: controller.signal });
+    // A kind whose answer takes a read besides the write (an agent session's events) says so.
+    if (requests !== undefined && requests > 1) deps.meter.add(requests - 1);
     return toStatusEvent(deps.adapter, job, deps.scheduler.now(), 'poll');
   } finally {
     deps.signal.removeEventListener('abort', abort);

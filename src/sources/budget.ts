@@ -132,7 +132,7 @@ class Watch {
     readonly start: number,
     readonly onAbort: () => void,
   ) {
-    this.schedule = new WatchSchedule(source, ctx.job.kind, start);
+    this.schedule = new WatchSchedule(source, ctx.job, start);
   }
 }
 
@@ -174,7 +174,8 @@ export function createPollBudget(options: PollBudgetOptions): PollBudget {
   const loop = new BudgetLoop(rpm, burst, priority, options.scheduler);
   const budget: PollBudget = {
     poll(pollOptions: PollOptions = {}) {
-      const { policy, schedules, retryPolicy, maxRetries, immediate, delays } = poll(pollOptions);
+      const { policy, schedules, retryPolicy, maxRetries, immediate, delays, kindDefaults } =
+        poll(pollOptions);
       const source: BudgetedPollSource = {
         name: 'poll',
         policy,
@@ -183,6 +184,7 @@ export function createPollBudget(options: PollBudgetOptions): PollBudget {
         maxRetries,
         immediate,
         delays,
+        kindDefaults,
         budget,
         watch: (ctx) => loop.watch(ctx, source),
       };

@@ -29,7 +29,7 @@ class PollWatch {
     readonly source: PollSettings,
     readonly subscriber: Subscriber<StatusEvent>,
   ) {
-    this.schedule = new WatchSchedule(source, ctx.job.kind, ctx.scheduler.now());
+    this.schedule = new WatchSchedule(source, ctx.job, ctx.scheduler.now());
   }
 }
 

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors/configuration-error.js';
-import { byKind } from '../kinds/registry.js';
+import { byKind, JOB_KINDS, kindSpec } from '../kinds/registry.js';
 import type { JobKind, Source } from '../model/types.js';
 import { type BackoffOptions, type BackoffPolicy, DEFAULT_POLL_BACKOFF, resolveBackoff } from './backoff.js';
 import { pollLoop } from './poll-loop.js';
@@ -11,7 +11,7 @@ import {
   resolvePollSchedule,
   resolvePollSchedules,
 } from './poll-schedule.js';
-import type { PollDelays, PollSettings } from './watch-schedule.js';
+import type { KindDefaultsKey, PollDelays, PollSettings } from './watch-schedule.js';
 
 /**
  * Options of {@link poll}: the poll schedule, plus how failed requests are retried. Without any schedule option
@@ -87,6 +87,7 @@ export function poll(options: PollOptions = {}): PollSource {
     ...backoff
   } = options;
   const schedules = resolveSchedules(backoff, scheduleOptions, delays !== undefined);
+  const kindDefaults = followedDefaults(backoff, scheduleOptions, delays !== undefined);
   const policy = schedules.response.backoff;
   const retryPolicy = resolveBackoff(retryBackoff, DEFAULT_RETRY_BACKOFF, 'poll({ retryBackoff })');
   if (!(maxRetries === Number.POSITIVE_INFINITY || (Number.isInteger(maxRetries) && maxRetries >= 0))) {
@@ -105,10 +106,28 @@ export function poll(options: PollOptions = {}): PollSource {
     maxRetries,
     immediate: Boolean(immediate),
     delays,
+    kindDefaults,
     // Every poll watch on one scheduler waits in one timer queue (poll-loop.ts).
     watch: (ctx) => pollLoop(ctx.scheduler).watch(ctx, source),
   };
   return source;
+}
+
+/** Per kind, the spec default its schedule is (by identity: `HYBRID_FALLBACK_POLL` passes the specs' own objects). */
+function followedDefaults(
+  backoff: PollScheduleOptions,
+  scheduleOptions: PollOptions['schedules'],
+  custom: boolean,
+): Partial<Record<JobKind, KindDefaultsKey>> {
+  if (custom || BACKOFF_KEYS.some((key) => backoff[key] !== undefined)) return {};
+  const followed: Partial<Record<JobKind, KindDefaultsKey>> = {};
+  for (const kind of JOB_KINDS) {
+    const given = scheduleOptions?.[kind];
+    const { defaults } = kindSpec(kind);
+    if (given === undefined || given === defaults.poll) followed[kind] = 'poll';
+    else if (given === defaults.hybridPoll) followed[kind] = 'hybridPoll';
+  }
+  return followed;
 }
 
 const BACKOFF_KEYS = ['initialDelayMs', 'factor', 'maxDelayMs', 'jitter', 'minDelayMs', 'growth'] as const;
@@ -134,5 +153,5 @@ function resolveSchedules(
 
 export type { Outcome } from './poll-request.js';
 export { exhausted, request } from './poll-request.js';
-export type { PollDelays, PollSettings } from './watch-schedule.js';
+export type { KindDefaultsKey, PollDelays, PollSettings } from './watch-schedule.js';
 export { fixedPolicy, WatchSchedule } from './watch-schedule.js';

@@ -1,10 +1,12 @@
-import type { JobKind, StatusEvent } from '../model/types.js';
-import { type BackoffPolicy, MAX_TIMER_MS } from './backoff.js';
+import { kindSpec, specFor } from '../kinds/registry.js';
+import type { JobKind, JobRef, StatusEvent } from '../model/types.js';
+import { type BackoffPolicy, DEFAULT_POLL_BACKOFF, MAX_TIMER_MS } from './backoff.js';
 import { JobAge } from './job-age.js';
 import {
   DEFAULT_POLL_SCHEDULES,
   type PollSchedule,
   type PollSchedules,
+  resolvePollSchedule,
   scheduleDelay,
 } from './poll-schedule.js';
 
@@ -27,7 +29,16 @@ export interface PollSettings {
   readonly immediate: boolean;
   /** The custom schedule, when one was given. */
   readonly delays: PollDelays | undefined;
+  /**
+   * The kinds whose schedule is one of their spec's defaults (`poll`, or the hybrid's `hybridPoll`) rather than the
+   * caller's: a job of such a kind whose ref chose other defaults (a response with a `2h` or `8h` completion
+   * window) gets those instead.
+   */
+  readonly kindDefaults?: Readonly<Partial<Record<JobKind, KindDefaultsKey>>>;
 }
+
+/** Which of a kind's default schedules a poll source follows. */
+export type KindDefaultsKey = 'poll' | 'hybridPoll';
 
 /**
  * The schedule of one watch: the base delay before each scheduled retrieve, from the custom `delays` (time since
@@ -40,11 +51,22 @@ export class WatchSchedule {
 
   constructor(
     private readonly source: PollSettings,
-    kind: JobKind,
+    job: JobRef,
     private readonly start: number,
   ) {
     this.age = new JobAge(start);
-    this.schedule = source.schedules[kind] ?? DEFAULT_POLL_SCHEDULES.response;
+    this.schedule = source.schedules[job.kind] ?? DEFAULT_POLL_SCHEDULES.response;
+    // A ref that chose its own defaults (a response's completion window) replaces the kind's default schedule,
+    // never one the caller gave.
+    const followed = source.kindDefaults?.[job.kind];
+    const own = specFor(job).defaults;
+    if (followed && own !== kindSpec(job.kind).defaults) {
+      this.schedule = resolvePollSchedule(
+        own[followed],
+        DEFAULT_POLL_BACKOFF,
+        `${job.kind} defaults.${followed}`,
+      );
+    }
   }
 
   /** Learns the job's age from an event of the watch. */

@@ -7,12 +7,13 @@ import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
 import { timerQueue } from '../internal/timer-queue.js';
-import { byKind, isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
+import { byKind, isJobKind, KIND_LIST, kindSpec, specFor } from '../kinds/registry.js';
 import { isTerminal } from '../model/states.js';
 import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
 import { startWatchTelemetry, type TelemetryOptions } from '../telemetry/watch-telemetry.js';
+import { type ApprovalHandler, approvalTools } from '../tools/approvals.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
 import { shareLatest } from './share-latest.js';
@@ -40,6 +41,11 @@ export interface WatchRunOptions<Ref extends JobRef = JobRef> extends TelemetryO
   source?: Source;
   /** Handlers for `requires_action` tool calls, by tool name. */
   tools?: ToolHandlers;
+  /**
+   * Agent sessions: decides their MCP and computer-use approval requests. Without it none is answered: the
+   * snapshot lists them in `missingHandlers` and the turn is left to the user.
+   */
+  approvals?: ApprovalHandler;
   /**
    * What a throwing tool handler does: `'report'` (its message becomes the output) or `'fail'`.
    *
@@ -128,6 +134,9 @@ function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefi
   }
   const tools = toolsProblem(options.tools);
   if (tools) return new ConfigurationError(`watchRun: ${tools}`);
+  if (options.approvals !== undefined && typeof options.approvals !== 'function') {
+    return new ConfigurationError('watchRun: approvals must be a function (approval, call) => decision');
+  }
   if (options.onToolError !== undefined && !['report', 'fail'].includes(options.onToolError)) {
     return new ConfigurationError(`watchRun: onToolError must be 'report' or 'fail'`);
   }
@@ -160,13 +169,15 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
   const invalid = validate(options);
   if (invalid) return throwError(() => invalid);
 
-  const { client, job, tools = {}, onToolError = 'report', signal, cancelOnAbort = false, inspect } = options;
+  const { client, job, onToolError = 'report', signal, cancelOnAbort = false, inspect } = options;
+  const tools = { ...options.tools, ...approvalTools(options.approvals) };
   const source = options.source ?? poll();
   // Every delay of the watch (sources, machine, actors) goes through here: one place honours those past 2^31 ms.
   const scheduler = withLongDelays(options.scheduler ?? asyncScheduler);
   const random = options.random ?? Math.random;
-  const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS[job.kind];
-  const adapter = kindSpec(job.kind);
+  // The job's own spec: a response's completion window gives it a deadline and a longer default wait.
+  const adapter = specFor(job);
+  const maxWaitMs = options.maxWaitMs ?? adapter.defaults.maxWaitMs;
 
   const watch$ = new Observable<Job>((subscriber) => {
     const stop = new AbortController();

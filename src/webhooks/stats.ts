@@ -11,7 +11,10 @@ export interface WebhookHubStats {
   accepted: number;
   /** Verified deliveries of an already accepted `webhook-id`: answered 2xx, not delivered again. */
   duplicates: number;
-  /** Accepted events that no job kind recognises (`fine_tuning.job.*`, `eval.run.*`, new types): not routed. */
+  /**
+   * Accepted events that no job kind recognises (`fine_tuning.job.*`, `eval.run.*`, `safety.*`, `live.*`,
+   * `agent.environment.*`, types newer than this library): answered 2xx and on `events$`, not routed.
+   */
   ignored: number;
   /** Deliveries refused by verification: missing headers, bad signature or stale timestamp. */
   verificationFailures: number;

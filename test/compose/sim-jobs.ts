@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { JobRef } from '../../src/index.js';
 import type { Scenario, Simulator } from '../../src/sim/index.js';
+import { createAgentSession } from '../helpers/agent-session.js';
 import { createEvalRun, createFileBatch, createFineTune } from '../helpers/more-kinds.js';
 import { assistantAndThread, scenarioMeta, simClient } from '../helpers/sim.js';
 
@@ -19,6 +20,14 @@ export async function createJob(client: OpenAI, kind: JobRef['kind'], scenario: 
   if (kind === 'fine_tuning.job') return createFineTune(client, scenario);
   if (kind === 'eval.run') return createEvalRun(client, scenario);
   if (kind === 'vector_store.file_batch') return createFileBatch(client, scenario);
+  if (kind === 'agent.session') {
+    const session = await createAgentSession(client, {
+      environment: { type: 'none' },
+      input: 'hi',
+      metadata,
+    });
+    return { kind, sessionId: session.id };
+  }
   if (kind === 'assistants.run') {
     const { assistantId, threadId } = await assistantAndThread(client);
     const run = await client.beta.threads.runs.create(threadId, { assistant_id: assistantId, metadata });

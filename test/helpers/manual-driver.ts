@@ -11,6 +11,11 @@ export interface DrivenSim {
    * lands on the request it is meant for, whatever the machine's load.
    */
   until(done: () => boolean, stepMs?: number): Promise<void>;
+  /**
+   * Like `until`, for watches of hours: each move goes straight to the next callback waiting on the clock (at most
+   * `maxStepMs`), so a poll every 30 minutes costs one move, not 18 000.
+   */
+  jump(done: () => boolean, limitMs: number, maxStepMs?: number): Promise<void>;
 }
 
 /** Starts a manual-clock simulator with `faults`; close it with `sim.close()`. */
@@ -39,6 +44,20 @@ export async function drivenSim(faults: SimFaults = {}, seed = 9): Promise<Drive
         if (sim.clock.now() > limit) throw new Error('not done within 2 simulated hours');
         if (inFlight.size > 0) await Promise.allSettled([...inFlight]);
         else await sim.clock.advance(stepMs);
+        await turn();
+        await turn();
+      }
+    },
+    async jump(done, limitMs, maxStepMs = 60_000) {
+      const limit = sim.clock.now() + limitMs;
+      while (!done()) {
+        const now = sim.clock.now();
+        if (now > limit) throw new Error(`not done within ${limitMs} simulated ms`);
+        if (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        else
+          await sim.clock.advance(
+            Math.max(1, Math.min(maxStepMs, (sim.clock.nextAt ?? now + maxStepMs) - now)),
+          );
         await turn();
         await turn();
       }

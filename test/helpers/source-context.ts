@@ -65,8 +65,8 @@ export function fakeAdapter(
   };
   const adapter: KindAdapter<FakeJob> = {
     kind: 'response',
-    jobId: (ref: JobRef) => kindSpec(ref.kind).jobId(ref),
-    describe: (ref: JobRef) => `response ${kindSpec(ref.kind).jobId(ref)}`,
+    jobId: (ref) => kindSpec((ref as JobRef).kind).jobId(ref),
+    describe: (ref) => `response ${kindSpec((ref as JobRef).kind).jobId(ref)}`,
     retrieve(_client, _ref, options) {
       const signal = options.signal;
       calls.push({ at: now(), signal });

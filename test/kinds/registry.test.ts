@@ -19,7 +19,7 @@ describe('the kind registry', () => {
 
   it('lists the kinds for messages, and knows only its own names', () => {
     expect(KIND_LIST).toBe(
-      "'assistants.run', 'response', 'batch', 'fine_tuning.job', 'eval.run' or 'vector_store.file_batch'",
+      "'assistants.run', 'response', 'batch', 'fine_tuning.job', 'eval.run', 'vector_store.file_batch' or 'agent.session'",
     );
     for (const kind of JOB_KINDS) expect(isJobKind(kind)).toBe(true);
     for (const other of ['toString', 'constructor', '', 'Response', undefined, 7]) {
@@ -60,8 +60,9 @@ describe.each(JOB_KINDS)('the %s spec', (kind) => {
 
   it('announces a job from a webhook with the status the event names, which the spec maps', () => {
     const ref = spec.refFromJobId('job_1', 'parent_1');
-    // The status that means completed for this kind (a fine-tune says `succeeded`).
-    const done = ['completed', 'succeeded'].find((status) => spec.mapStatus(status) === 'completed')!;
+    // The status the kind's API says when done: `completed`, a fine-tune's `succeeded`, or an agent session's `idle`
+    // (its turn is done).
+    const done = ['completed', 'succeeded', 'idle'].find((s) => spec.mapStatus(s) === 'completed')!;
     const announced = spec.announced(ref, done);
     expect(announced).toMatchObject({ id: 'job_1', status: done, announced: true });
     expect(spec.mapStatus(spec.status(announced))).toBe('completed');

@@ -25,6 +25,7 @@ import {
   simScheduler,
   startSimulator,
 } from '../../src/sim/index.js';
+import { createAgentSession } from '../helpers/agent-session.js';
 import { createEvalRun, createFileBatch, createFineTune } from '../helpers/more-kinds.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { listenHub } from '../helpers/webhook-server.js';
@@ -89,6 +90,25 @@ export const FATES: readonly Fate[] = [
       ],
     },
   },
+  ...(['completed', 'failed'] as const).map((outcome) => ({
+    kind: 'agent.session' as const,
+    scenario: { outcome, phases: PHASES },
+  })),
+  {
+    kind: 'agent.session',
+    tools: true,
+    scenario: {
+      outcome: 'completed',
+      phases: PHASES,
+      toolCalls: [
+        [{ name: 'get_weather', arguments: { city: 'Paris' } }],
+        [
+          { name: 'get_time', arguments: { zone: 'UTC' } },
+          { name: 'get_weather', arguments: { city: 'Oslo' } },
+        ],
+      ],
+    },
+  },
 ];
 
 /**
@@ -100,11 +120,20 @@ export const MATRIX_FAULTS: SimFaults = {
   serverError: [
     ...[500, 502, 503, 504].map((status) => ({ probability: 0.025, status: status as 500 })),
     // Writes whose answer is lost after they landed: the watch must find out, not guess.
-    { probability: 0.1, status: 502, afterHandling: true, routes: ['runs.submitToolOutputs', '*.cancel'] },
+    {
+      probability: 0.1,
+      status: 502,
+      afterHandling: true,
+      routes: ['runs.submitToolOutputs', 'sessions.events.create', '*.cancel'],
+    },
   ],
   drop: [
     { probability: 0.05 },
-    { probability: 0.05, afterHandling: true, routes: ['runs.submitToolOutputs', '*.cancel'] },
+    {
+      probability: 0.05,
+      afterHandling: true,
+      routes: ['runs.submitToolOutputs', 'sessions.events.create', '*.cancel'],
+    },
   ],
   webhooks: {
     drop: { probability: 0.1 },
@@ -295,6 +324,13 @@ async function createJobs(client: OpenAI, count: number): Promise<{ ref: JobRef;
           metadata,
         });
         jobs[i] = { ref: { kind: 'batch', id: b.id }, fate };
+      } else if (fate.kind === 'agent.session') {
+        const s = await createAgentSession(client, {
+          environment: { type: 'none' },
+          input: `job ${i}`,
+          metadata,
+        });
+        jobs[i] = { ref: { kind: 'agent.session', sessionId: s.id }, fate };
       } else {
         const thread = await client.beta.threads.create({});
         const run = await client.beta.threads.runs.create(thread.id, {
@@ -336,19 +372,27 @@ function trackedFetch() {
     fetch: (async (input, init) => {
       inflight++;
       const url = String(input instanceof Request ? input.url : input);
-      let submission: Submission | undefined;
+      let sent: Submission[] = [];
       if (url.endsWith('/submit_tool_outputs') && typeof init?.body === 'string') {
         const outputs = (JSON.parse(init.body) as { tool_outputs: { tool_call_id: string }[] }).tool_outputs;
         const callIds = outputs
           .map((o) => o.tool_call_id)
           .sort()
           .join(',');
-        submission = { callIds, status: 0, afterSuccess: landed.has(callIds) };
-        submissions.push(submission);
+        sent = [{ callIds, status: 0, afterSuccess: landed.has(callIds) }];
+      } else if (url.endsWith('/events') && init?.method === 'POST' && typeof init.body === 'string') {
+        // An agent session is answered call by call: one submission per call id.
+        const events = (JSON.parse(init.body) as { events: { call_id?: string; request_id?: string }[] })
+          .events;
+        sent = events
+          .map((e) => e.call_id ?? e.request_id)
+          .filter((id): id is string => id !== undefined)
+          .map((callIds) => ({ callIds, status: 0, afterSuccess: landed.has(callIds) }));
       }
+      submissions.push(...sent);
       try {
         const response = await fetch(input, init);
-        if (submission) {
+        for (const submission of sent) {
           submission.status = response.status;
           if (response.ok) landed.add(submission.callIds);
         }
@@ -458,17 +502,25 @@ function report(
   });
   // The simulator refuses (4xx) a submission to a run that no longer waits for those calls: each one is a second
   // submission of a round (faults answer 429, 5xx or nothing). Tool runs here never expire before they are answered.
-  const submit = stats.requests.byRoute['runs.submitToolOutputs'];
-  const refused = submit
-    ? Object.entries(submit.byStatus)
-        .filter(([status]) => Number(status) >= 400 && Number(status) < 500 && status !== '429')
-        .reduce((n, [, count]) => n + count, 0)
-    : 0;
-  // A round is accepted when the run leaves requires_action for queued: that is one submission that landed.
+  const refused = ['runs.submitToolOutputs', 'sessions.events.create']
+    .map((route) => stats.requests.byRoute[route])
+    .reduce(
+      (sum, submit) =>
+        sum +
+        (submit
+          ? Object.entries(submit.byStatus)
+              .filter(([status]) => Number(status) >= 400 && Number(status) < 500 && status !== '429')
+              .reduce((n, [, count]) => n + count, 0)
+          : 0),
+      0,
+    );
+  // A round is accepted when the run leaves requires_action for queued (a session: for in_progress): that is one
+  // submission that landed.
   let accepted = 0;
   for (const job of Object.values(stats.jobs)) {
+    const next = job.kind === 'agent.session' ? 'in_progress' : 'queued';
     job.timeline.forEach((step, i) => {
-      if (step.status === 'requires_action' && job.timeline[i + 1]?.status === 'queued') accepted++;
+      if (step.status === 'requires_action' && job.timeline[i + 1]?.status === next) accepted++;
     });
   }
   const retrieves = Object.entries(stats.requests.byRoute)

@@ -23,6 +23,7 @@ import {
   watchRun,
   watchRuns,
 } from '../../src/index.js';
+import type { AgentSession } from '../../src/kinds/agent-session/types.js';
 import type { JobOf } from '../../src/machine/index.js';
 
 declare const client: OpenAI;
@@ -97,7 +98,9 @@ export async function promiseFormTypedByKind() {
 
 export function aRefOfAnyKindGivesAUnionThatKindNarrows(job: JobRef) {
   expectTypeOf(waitForRun({ client, job })).toEqualTypeOf<
-    Promise<Run | Response | Batch | FineTuningJob | RunRetrieveResponse | VectorStoreFileBatch>
+    Promise<
+      Run | Response | Batch | FineTuningJob | RunRetrieveResponse | VectorStoreFileBatch | AgentSession
+    >
   >();
   watchRun({ client, job }).subscribe((s) => {
     expectTypeOf(s).toEqualTypeOf<
@@ -107,6 +110,7 @@ export function aRefOfAnyKindGivesAUnionThatKindNarrows(job: JobRef) {
       | RunSnapshot<FineTuningJob>
       | RunSnapshot<RunRetrieveResponse>
       | RunSnapshot<VectorStoreFileBatch>
+      | RunSnapshot<AgentSession>
     >();
     if (s.kind === 'response') expectTypeOf(s.job).toEqualTypeOf<Response | undefined>();
     else if (s.kind === 'batch') expectTypeOf(s.job).toEqualTypeOf<Batch | undefined>();
@@ -114,6 +118,7 @@ export function aRefOfAnyKindGivesAUnionThatKindNarrows(job: JobRef) {
     else if (s.kind === 'eval.run') expectTypeOf(s.job).toEqualTypeOf<RunRetrieveResponse | undefined>();
     else if (s.kind === 'vector_store.file_batch')
       expectTypeOf(s.job).toEqualTypeOf<VectorStoreFileBatch | undefined>();
+    else if (s.kind === 'agent.session') expectTypeOf(s.job).toEqualTypeOf<AgentSession | undefined>();
     else expectTypeOf(s.job).toEqualTypeOf<Run | undefined>();
   });
   // A typed snapshot still goes where an untyped one is expected.

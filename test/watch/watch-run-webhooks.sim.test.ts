@@ -15,6 +15,7 @@ import {
 import { type SimFaults, type Simulator, startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
 import { createJob } from '../compose/sim-jobs.js';
+import { createAgentSession } from '../helpers/agent-session.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { assistantAndThread, simClient } from '../helpers/sim.js';
 import { listenHub } from '../helpers/webhook-server.js';
@@ -50,6 +51,10 @@ afterEach(async () => {
 });
 
 async function create(kind: JobRef['kind']): Promise<JobRef> {
+  if (kind === 'agent.session') {
+    const s = await createAgentSession(client, { environment: { type: 'none' }, input: 'hi' });
+    return { kind, sessionId: s.id };
+  }
   if (kind === 'response') {
     const r = await client.responses.create({ model: 'gpt-4o-mini', input: 'hi', background: true });
     return { kind, id: r.id };

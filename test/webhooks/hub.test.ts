@@ -5,6 +5,7 @@ import type { WebhookVerificationError } from '../../src/errors/webhook-verifica
 import type { WebhookEvent } from '../../src/webhooks/event.js';
 import { createWebhookHub, type WebhookHub, type WebhookHubOptions } from '../../src/webhooks/hub.js';
 import type { IdempotencyStore } from '../../src/webhooks/idempotency.js';
+import { openai7WebhookEvents } from '../helpers/openai7-webhook-events.js';
 import { makeWebhookSecret, signWebhook, webhookEventBody } from '../helpers/sign-webhook.js';
 import { listenHub, settle } from '../helpers/webhook-server.js';
 
@@ -246,6 +247,32 @@ describe('createWebhookHub over node:http', () => {
     expect(all.values.map((e) => e.type)).toEqual(['safety.alert.created', 'something.new']);
     expect(job.values).toEqual([]);
     expect(hub.stats()).toMatchObject({ accepted: 2, ignored: 2, buffered: 0 });
+  });
+
+  it('answers 2xx to every verified event type openai 7 added, passes them to events$ and counts them', async () => {
+    const all = collect<WebhookEvent>(hub.events$);
+    const created_at = Math.floor(Date.now() / 1000);
+    // Shaped as openai 7 types them (test/types/webhook-events.openai7.test-d.ts checks it): data.id names a safety
+    // alert or case, an environment, or nothing (a Live transport names a session_id), never a job.
+    const events = openai7WebhookEvents(created_at);
+    const env = collect<WebhookEvent>(hub.jobEvents('env_1'));
+    const statuses: number[] = [];
+    for (const event of events) {
+      const body = JSON.stringify(event);
+      statuses.push((await post(body, signWebhook({ secret, body }))).status);
+    }
+    expect(statuses).toEqual(events.map(() => 200));
+    await settle();
+    expect(all.values.map((e) => e.type)).toEqual(events.map((e) => e.type));
+    expect(all.values[5]).toMatchObject({ data: { session_id: 'live_2', type: 'webrtc' } });
+    expect(env.values).toEqual([]);
+    expect(hub.stats()).toMatchObject({
+      accepted: events.length,
+      ignored: events.length,
+      verificationFailures: 0,
+      buffered: 0,
+    });
+    expect(Object.values(hub.stats().refused).every((n) => n === 0)).toBe(true);
   });
 
   it('keeps serving valid events after invalid ones', async () => {

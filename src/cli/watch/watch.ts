@@ -8,19 +8,23 @@ import { WATCH_SOURCES, type WatchRequest } from './watch-request.js';
 const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 
 const help = `Usage: runstate watch (--response ID | --batch ID | --fine-tune ID | --eval-run EVAL_ID/RUN_ID |
-                      --file-batch VS_ID/BATCH_ID | --thread ID --run ID) [options]
+                      --file-batch VS_ID/BATCH_ID | --agent-session ID | --thread ID --run ID) [options]
 
 Watches one job until it ends, printing each transition with its time, and a progress line for jobs that count
 their work (batches, eval runs, file batches). Prints the error of a failed job.
 
 Options:
   --response ID         a response created with background: true
+  --completion-window W with --response: the window it was created with (2h or 8h: a deadline, and polled
+                        like a batch)
   --batch ID            a batch
   --fine-tune ID        a fine-tuning job (a paused one is shown paused; the watch waits for its resume)
   --eval-run EVAL_ID/RUN_ID
                         an eval run
   --file-batch VS_ID/BATCH_ID
                         a vector store file batch (OpenAI sends no webhooks for these: use poll)
+  --agent-session ID    a Managed Agents session: follows its current turn to idle (completed) or failed;
+                        the function calls and approvals it waits for are shown, never answered
   --thread ID --run ID  an Assistants run (compatible servers and the simulator: OpenAI shut the
                         Assistants API down on 2026-08-26)
   --base-url URL        the API (default: OPENAI_BASE_URL, else https://api.openai.com/v1)

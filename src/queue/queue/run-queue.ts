@@ -2,12 +2,11 @@ import { type ConnectionOptions, Job, Queue, QueueEvents, type Telemetry } from 
 import type { Observable } from 'rxjs';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { WatchNotFoundError } from '../../errors/watch-not-found-error.js';
-import { kindSpec } from '../../kinds/registry.js';
+import { kindSpec, specFor } from '../../kinds/registry.js';
 import { NO_STATES } from '../../model/states.js';
 import type { JobRef, RunSnapshot, RunState } from '../../model/types.js';
 import { DEFAULT_POLL_BACKOFF } from '../../sources/backoff.js';
 import { currentTraceparent } from '../../telemetry/queue-telemetry.js';
-import { DEFAULT_MAX_WAIT_MS } from '../../watch/watch-run.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from '../connection.js';
 import { RUNSTATE_KEY_PREFIX, watchJobId } from '../job-id.js';
 import { gapCheckFromNow, routeByJob } from '../observe/event-router.js';
@@ -57,7 +56,7 @@ export interface QueueWatchOptions {
   /**
    * Give up with `timed_out` this long after `watch()`.
    *
-   * @defaultValue by kind (`DEFAULT_MAX_WAIT_MS`)
+   * @defaultValue by kind (`DEFAULT_MAX_WAIT_MS`), or by the ref (a response's `completionWindow`)
    */
   maxWaitMs?: number;
 }
@@ -168,7 +167,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
 
   async function watch(job: JobRef, watchOptions: QueueWatchOptions = {}): Promise<string> {
     check(job, 'watch');
-    const maxWaitMs = watchOptions.maxWaitMs ?? DEFAULT_MAX_WAIT_MS[job.kind];
+    const maxWaitMs = watchOptions.maxWaitMs ?? specFor(job).defaults.maxWaitMs;
     if (!(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
       throw new ConfigurationError(`watch: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
     }

@@ -116,7 +116,9 @@ const stepActors = {
     await step.save();
     data.calls++;
     try {
-      const { job } = await submit(client, data.job, input.outputs, { signal: step.signal });
+      const { job, requests } = await submit(client, data.job, input.outputs, { signal: step.signal });
+      // A kind whose answer takes a read besides the write (an agent session's events) says so.
+      if (requests !== undefined && requests > 1) data.calls += requests - 1;
       data.submission = undefined;
       return toStatusEvent(adapter, job, step.now(), 'poll');
     } catch (e) {

@@ -25,11 +25,12 @@ const DEFAULT_RATE_LIMIT_MS = 1000;
 export async function stepRequest(
   step: StepContext,
   what: string,
-  call: () => Promise<{ job: unknown; headers: Headers }>,
+  call: () => Promise<{ job: unknown; headers: Headers; requests?: number }>,
 ): Promise<RequestOutcome> {
   step.data.calls++;
   try {
-    const { job } = await call();
+    const { job, requests } = await call();
+    if (requests !== undefined && requests > 1) step.data.calls += requests - 1;
     return { ok: true, event: toStatusEvent(step.adapter, job, step.now(), 'poll') };
   } catch (e) {
     const failure = classifyRequestError(e, step.data.job, what);

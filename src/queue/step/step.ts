@@ -1,6 +1,6 @@
 import type OpenAI from 'openai';
 import { createActor } from 'xstate';
-import { kindSpec } from '../../kinds/registry.js';
+import { specFor } from '../../kinds/registry.js';
 import type { KindAdapter } from '../../kinds/spec.js';
 import { toStatusEvent } from '../../kinds/to-status-event.js';
 import type { RunSnapshot } from '../../model/types.js';
@@ -74,7 +74,7 @@ function isInvoking(value: unknown): boolean {
  * again. The caller persists `data`, which the step updated in place.
  */
 export async function runStep(data: WatchData, options: StepOptions): Promise<StepResult> {
-  const spec = kindSpec(data.job.kind);
+  const spec = specFor(data.job);
   const adapter = options.instrument ? options.instrument(spec) : spec;
   let saving: Promise<void> = Promise.resolve();
   const step: StepContext = {

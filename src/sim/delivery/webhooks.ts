@@ -85,7 +85,7 @@ export interface SimWebhookEvent {
   type: string;
   /** Unix seconds of the moment the job reached the status (clock time). */
   created_at: number;
-  data: { id: string } & Record<string, string>;
+  data: { id: string } & Record<string, unknown>;
   object: 'event';
 }
 

@@ -7,12 +7,14 @@ export type SimJobKind =
   | 'batch'
   | 'fine_tuning.job'
   | 'eval.run'
-  | 'vector_store.file_batch';
+  | 'vector_store.file_batch'
+  | 'agent.session';
 
 /** A webhook event a step produces: its `type` and `data` (OpenAI's payload carries `data: { id }`). */
 export interface JobEvent {
   type: string;
-  data: { id: string } & Record<string, string>;
+  /** `{ id }`, and what the type adds (a run's `thread_id`, a session's `required_action: { type }`). */
+  data: { id: string } & Record<string, unknown>;
 }
 
 /** What the registry, stats and webhooks need from any job, whatever its kind. */
@@ -25,6 +27,8 @@ export interface SimJob {
   readonly plan: Plan;
   /** Runs only: the thread the run belongs to. */
   readonly threadId?: string;
+  /** Agent sessions: the answers accepted (tool results, approval results), in order; in `sim.job(id)`. */
+  readonly answers?: readonly unknown[];
   /** Whether `status` ends the job. */
   isTerminal(status: string): boolean;
   /** The webhook event reaching `step` sends, or null when OpenAI sends none for it. */

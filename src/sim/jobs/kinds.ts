@@ -1,3 +1,4 @@
+import { agentSessionSim } from './agent-session/kind.js';
 import { assistantsRunSim } from './assistants-run/kind.js';
 import { batchSim } from './batch/kind.js';
 import { evalRunSim } from './eval-run/kind.js';
@@ -18,6 +19,7 @@ export const SIM_KINDS: { readonly [K in SimJobKind]: SimKindSpec<K> } = {
   'fine_tuning.job': fineTuningJobSim,
   'eval.run': evalRunSim,
   'vector_store.file_batch': vectorStoreFileBatchSim,
+  'agent.session': agentSessionSim,
 };
 
 /** Every kind's spec, in the registry's order. */

@@ -33,6 +33,12 @@ export interface Phases {
 export interface ToolCallSpec {
   name: string;
   arguments?: string | Record<string, unknown>;
+  /**
+   * Agent sessions only: what the session asks for. `function` (default) is a function call named `name`;
+   * `mcp_approval` asks to approve a call of tool `name` on an MCP server; `computer_use_approval` asks to let the
+   * browser open the origin `name`.
+   */
+  type?: 'function' | 'mcp_approval' | 'computer_use_approval';
 }
 
 /**
@@ -48,7 +54,7 @@ export interface ToolCallSpec {
 export interface Scenario {
   /** Phase durations; defaults in {@link DEFAULT_PHASES}. */
   phases?: Phases;
-  /** Runs only: rounds of tool calls; the run reaches `requires_action` once per round. */
+  /** Runs and agent sessions: rounds of tool calls (and approvals); each round is one `requires_action`. */
   toolCalls?: ToolCallSpec[][];
   /** The final status, or weights drawn per job from the seeded generator (`{ completed: 9, failed: 1 }`). */
   outcome?: Outcome | Partial<Record<Outcome, number>>;

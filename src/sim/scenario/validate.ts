@@ -67,6 +67,12 @@ function checkToolCalls(v: unknown, path: string): void {
       if (call.arguments !== undefined && typeof call.arguments !== 'string' && !isRecord(call.arguments)) {
         fail(`${at}.arguments`, 'a JSON string or an object', call.arguments);
       }
+      if (
+        call.type !== undefined &&
+        !['function', 'mcp_approval', 'computer_use_approval'].includes(call.type as string)
+      ) {
+        fail(`${at}.type`, "'function', 'mcp_approval' or 'computer_use_approval'", call.type);
+      }
     });
   });
 }

@@ -30,6 +30,8 @@ export interface JobStats {
   retrieves: number;
   /** All requests for this job: its create and every request whose path names it. */
   requests: number;
+  /** Agent sessions: the answers accepted (tool and approval results, as sent), in order. */
+  answers?: readonly unknown[];
 }
 
 /** What `sim.stats()` returns. */
@@ -97,6 +99,7 @@ export function jobStats(registry: JobRegistry, id: string, now: number): JobSta
     status: last.status,
     createdAt: job.createdAt,
     endedAt: job.isTerminal(last.status) ? last.at : null,
+    ...(job.answers ? { answers: [...job.answers] } : {}),
     timeline,
     retrieves: counters.retrieves,
     requests: counters.requests,

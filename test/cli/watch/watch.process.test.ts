@@ -9,6 +9,7 @@ import {
   type Simulator,
   startSimulator,
 } from '../../../src/sim/index.js';
+import { createAgentSession } from '../../helpers/agent-session.js';
 import { createEvalRun } from '../../helpers/more-kinds.js';
 import { cliEnv, killLeftovers, runCli, startCli } from '../run-cli.js';
 
@@ -287,6 +288,36 @@ describe.concurrent('runstate watch', () => {
     expect(stdout).toContain('gave up after 1.5 s; the job is still requires_action');
   });
 
+  it('follows an agent session with --agent-session: shows the call it waits for, and exits 0 at idle', async () => {
+    const { sim, client } = await simulator();
+    const waiting = await createAgentSession(client, {
+      environment: { type: 'none' },
+      input: 'Look up A-1',
+      metadata: {
+        sim_scenario: JSON.stringify({
+          phases: { in_progress: 500 },
+          toolCalls: [[{ name: 'lookup_order', arguments: { order: 'A-1' } }]],
+        }),
+      },
+    });
+    const done = await createAgentSession(client, {
+      environment: { type: 'none' },
+      input: 'Hello',
+      metadata: { sim_scenario: JSON.stringify({ phases: { in_progress: 500 }, outcome: 'completed' }) },
+    });
+    await sim.clock.advance(1000);
+    const base = ['watch', '--base-url', sim.baseURL, '--agent-session'];
+    const [stuck, idle] = await Promise.all([
+      runCli([...base, waiting.id, '--max-wait', '1500ms'], keyed),
+      runCli([...base, done.id], keyed),
+    ]);
+    expect(stuck.code).toBe(1);
+    expect(stuck.stdout).toContain('  waiting for tool outputs: lookup_order({"order":"A-1"})');
+    expect(stuck.stdout).toMatch(transition('timed_out'));
+    expect(idle.code).toBe(0);
+    expect(idle.stdout).toMatch(transition('completed'));
+  });
+
   it('exits 1 for a run that expired waiting for its tool outputs', async () => {
     const { sim, client } = await simulator();
     const { threadId, runId } = await run(client, {
@@ -349,6 +380,12 @@ describe.concurrent('runstate watch', () => {
       [['watch', '--response', 'r', '--batch', 'b'], /one job at a time/],
       [['watch', '--eval-run', 'evalrun_1'], /--eval-run takes EVAL_ID\/RUN_ID/],
       [['watch', '--file-batch', 'vs_1/'], /--file-batch takes VS_ID\/BATCH_ID/],
+      [['watch', '--agent-session', 's', '--batch', 'b'], /one job at a time/],
+      [
+        ['watch', '--response', 'r', '--completion-window', '24h'],
+        /--completion-window must be soonest, 2h or 8h/,
+      ],
+      [['watch', '--batch', 'b', '--completion-window', '2h'], /--completion-window goes with --response/],
       [['watch', '--response', 'r', '--source', 'hybrid'], /--port \(where webhooks arrive\) is required/],
       [
         ['watch', '--response', 'r', '--source', 'carrier-pigeon'],

@@ -6,6 +6,7 @@ import { isRunstateError } from '../../../src/index.js';
 import { NO_STATES } from '../../../src/model/states.js';
 import { watchJobId } from '../../../src/queue/index.js';
 import { SLIM } from '../../../src/queue/worker/slim-job.js';
+import { createAgentSession } from '../../helpers/agent-session.js';
 import { type QueueFixture, queueFixture, REDIS } from '../fixture.js';
 
 let f: QueueFixture;
@@ -135,6 +136,41 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     expect(new Set(seen).size).toBe(2);
     const submissions = f.sim.stats().requests.byRoute['runs.submitToolOutputs'];
     expect(submissions?.total).toBe(2);
+  });
+
+  it("answers an agent session's function calls once per call id through events.create, and counts both requests", async () => {
+    f = await queueFixture('session');
+    const seen: string[] = [];
+    await f.addWorker({
+      tools: {
+        get_weather: (_args, call) => {
+          seen.push(call.id);
+          return 'clear';
+        },
+      },
+    });
+    const session = await createAgentSession(f.client, {
+      environment: { type: 'none' },
+      input: 'Weather?',
+      metadata: {
+        sim_scenario: JSON.stringify({
+          phases: { in_progress: 1500 },
+          toolCalls: [[{ name: 'get_weather' }, { name: 'get_weather' }], [{ name: 'get_weather' }]],
+          outcome: 'completed',
+        }),
+      },
+    });
+    const job = { kind: 'agent.session' as const, sessionId: session.id };
+    await f.runs.watch(job);
+    const last = await f.runs.result(job);
+    expect(last).toMatchObject({ state: 'completed', status: 'idle' });
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen).size).toBe(3);
+    const answers = (f.sim.job(session.id)?.answers ?? []) as { call_id: string }[];
+    expect(answers.map((a) => a.call_id).sort()).toEqual([...seen].sort());
+    const routes = f.sim.stats().requests.byRoute;
+    expect(routes['sessions.events.create']?.total).toBe(2);
+    expect(last.calls).toBe(f.sim.job(session.id)!.requests - 1);
   });
 
   it('ends a watch of a job that 404s with a typed error visible to observe, without retrying it', async () => {

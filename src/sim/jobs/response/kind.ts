@@ -2,7 +2,10 @@ import type { SimKindSpec } from '../sim-kind.js';
 import { responseDemo } from './demo.js';
 import { responsesRoutes } from './responses.js';
 
-/** Background responses: they never expire on the server (the watcher's timeout is all there is). */
+/**
+ * Background responses. None reaches `expired`: one that misses a discounted completion window ends `failed`
+ * (response-job.ts says why).
+ */
 export const responseSim: SimKindSpec<'response'> = {
   kind: 'response',
   routes: responsesRoutes,

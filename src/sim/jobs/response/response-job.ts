@@ -26,6 +26,8 @@ export class ResponseJob implements SimJob {
   readonly plan: Plan<ResponseStatus>;
   /** The whole reply, as scripted. */
   readonly text: string;
+  /** When the server ends the response for missing its completion window, if it does. */
+  readonly windowEndsAt: number | undefined;
   private readonly outputId: string;
   private readonly listeners = new Set<() => void>();
 
@@ -35,6 +37,11 @@ export class ResponseJob implements SimJob {
       background: boolean;
       /** Created with `stream: true`: only such a response can be streamed again (`?stream=true`). */
       stream?: boolean;
+      /**
+       * The length of a discounted `completion_window` (`2h`, `8h`), in ms; null or absent for `soonest`. The server
+       * keeps the deadline: a response still running at `created_at` + the window ends `failed`.
+       */
+      windowMs?: number | null;
       model: string;
       instructions: string | null;
       metadata: Record<string, string> | null;
@@ -71,7 +78,15 @@ export class ResponseJob implements SimJob {
     // A synchronous response is only returned once it is done: the whole script collapses into the create.
     b.enter('in_progress', working);
     b.enter(outcome === 'expired' ? 'failed' : outcome);
-    const [first, ...rest] = b.steps;
+    let steps = b.steps;
+    if (init.windowMs) {
+      // Counted from `created_at` as the object shows it (whole seconds), so a client can compute the same moment.
+      const deadline = toUnix(now) * 1000 + init.windowMs;
+      steps = b.capAt(deadline, 'failed', (s) => this.isTerminal(s));
+      const last = steps[steps.length - 1]!;
+      if (!b.steps.includes(last)) this.windowEndsAt = deadline;
+    }
+    const [first, ...rest] = steps;
     this.plan = new Plan(first!, rest);
     // A failed or incomplete response stops halfway through its text.
     const produced = outcome === 'completed' ? pieces : pieces.slice(0, Math.ceil(pieces.length / 2));
@@ -135,6 +150,23 @@ export class ResponseJob implements SimJob {
     for (const fn of [...this.listeners]) fn();
   }
 
+  /**
+   * Why a failed response failed. Past its completion window: an assumption, since neither the SDK types nor the
+   * published spec say what the API answers (ResponseStatus has no `expired`, ResponseError no code for it), so
+   * `failed` with the generic `server_error` code and a message naming the window: the one ending the types allow
+   * that does not pretend the response was complete, nor cut short by a token limit (`incomplete`).
+   */
+  private errorAt(t: number): ResponseError {
+    if (this.windowEndsAt !== undefined && this.plan.reachedAt('failed', t) === this.windowEndsAt) {
+      const hours = Math.round((this.init.windowMs ?? 0) / 3_600_000);
+      return {
+        code: 'server_error',
+        message: `The response did not complete within its ${hours}h completion window.`,
+      };
+    }
+    return responseError(this.init.scenario);
+  }
+
   /** The response as `GET /responses/{id}` returns it at `t`. */
   toResponse(t: number): Response {
     const { init } = this;
@@ -152,7 +184,7 @@ export class ResponseJob implements SimJob {
       status,
       background: init.background,
       completed_at: unixIfReached(this.plan, 'completed', t),
-      error: status === 'failed' ? responseError(init.scenario) : null,
+      error: status === 'failed' ? this.errorAt(t) : null,
       incomplete_details:
         status === 'incomplete'
           ? { reason: (init.scenario.incompleteReason ?? 'max_output_tokens') as 'max_output_tokens' }

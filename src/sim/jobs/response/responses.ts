@@ -3,6 +3,7 @@ import { optionalBoolean, optionalMetadata, optionalString, requireString } from
 import { badRequest, notFound } from '../../server/errors.js';
 import type { RouteDef } from '../../server/route.js';
 import type { SseReply } from '../../server/sse.js';
+import { completionWindowMs } from './completion-window.js';
 import { ResponseJob } from './response-job.js';
 import { responseFeed } from './stream.js';
 
@@ -44,9 +45,11 @@ export function responsesRoutes(ctx: SimContext): RouteDef[] {
       handle: ({ body, now }) => {
         const metadata = optionalMetadata(body);
         const stream = optionalBoolean(body, 'stream') ?? false;
+        const background = optionalBoolean(body, 'background') ?? false;
         const job = new ResponseJob(ctx.ids.make('resp_', 48, 'hex'), {
-          background: optionalBoolean(body, 'background') ?? false,
+          background,
           stream,
+          windowMs: completionWindowMs(body, { background, stream }).ms,
           model: requireString(body, 'model'),
           instructions: optionalString(body, 'instructions'),
           metadata,

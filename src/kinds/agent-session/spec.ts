@@ -1,0 +1,104 @@
+import type OpenAI from 'openai';
+import type { CallOptions, JobState } from '../../model/observation.js';
+import { idsProblem, ownRef } from '../ref-ids.js';
+import { requestOptions } from '../request-options.js';
+import { sameAsAge } from '../same-as-age.js';
+import type { KindSpec, RefLike } from '../spec.js';
+import { answerEvents, requiredToolCalls } from './required-actions.js';
+import type { AgentSession, SessionInputEvent } from './types.js';
+
+/** A Managed Agents session (`client.beta.agents.sessions`, openai 7), by id: a watch follows its current turn. */
+export type AgentSessionRef = { kind: 'agent.session'; sessionId: string };
+
+// A watch follows one turn: the session working (in_progress), waiting for the caller (requires_action), then idle
+// again (the turn is done) or failed. `idle` is the turn's end, so it reads as completed.
+const STATES: Record<AgentSession['status'], JobState> = {
+  in_progress: 'in_progress',
+  requires_action: 'requires_action',
+  idle: 'completed',
+  failed: 'failed',
+};
+
+// Webhook types (`agent.session.<suffix>`) and the status each announces; `created` announces none: a session
+// created with input is already working, one without is idle, and the event does not say which.
+const WEBHOOK_STATUSES: Record<string, AgentSession['status']> = {
+  in_progress: 'in_progress',
+  action_required: 'requires_action',
+  idle: 'idle',
+  failed: 'failed',
+};
+
+const id = (ref: RefLike): string =>
+  ownRef<AgentSessionRef>(ref, 'agent.session', 'an agent.session').sessionId;
+
+// openai 7 has `client.beta.agents.sessions`; openai 6 has not, so its client reaches the same paths through its
+// generic methods (with the beta header the resource sends). Either way one request, no SDK retries.
+const BETA = { 'OpenAI-Beta': 'agents=v1' };
+
+async function retrieve(client: OpenAI, ref: RefLike, options: CallOptions) {
+  const { data, response } = await client
+    .get<AgentSession>(`/agents/sessions/${encodeURIComponent(id(ref))}`, {
+      ...requestOptions(options),
+      headers: BETA,
+    })
+    .withResponse();
+  return { job: data, headers: response.headers };
+}
+
+/** `sessions.events.create`: 202, no body. */
+async function sendEvents(client: OpenAI, ref: RefLike, events: SessionInputEvent[], options: CallOptions) {
+  await client.post(`/agents/sessions/${encodeURIComponent(id(ref))}/events`, {
+    ...requestOptions(options),
+    body: { events },
+    headers: { ...BETA, Accept: '*/*' },
+  });
+}
+
+/** A session adds nothing to a snapshot: its required actions are the snapshot's tool calls. */
+type NoExtras = Record<never, never>;
+
+/**
+ * Managed Agents sessions (beta, openai 7). Function calls, MCP and computer-use approval requests are the
+ * session's `required_actions`; their answers go back as input events through `sessions.events.create`.
+ */
+export const agentSession: KindSpec<'agent.session', AgentSessionRef, AgentSession, NoExtras> = {
+  kind: 'agent.session',
+  jobId: id,
+  describe: (ref) => `agent session ${id(ref)}`,
+  refProblem: (ref) => idsProblem(ref, ['sessionId']),
+  refFromJobId: (sessionId) => ({ kind: 'agent.session', sessionId }),
+  retrieve,
+  // A cancel is an input event (202, no body); the session read after it is the answer: two requests.
+  async cancel(client, ref, options) {
+    await sendEvents(client, ref, [{ type: 'agent.session.input.cancel' }], options);
+    const { job, headers } = await retrieve(client, ref, options);
+    return { job, headers, requests: 2 };
+  },
+  // The answers name their turn, which only the session's required actions tell: read it, then send the events
+  // (202, no body). The read's session is the answer: it may still show the actions (the status lags a moment, as
+  // a run's does), and the watch looks again without resending. Two requests.
+  async submitToolOutputs(client, ref, outputs, options) {
+    const { job, headers } = await retrieve(client, ref, options);
+    const events = answerEvents(job, outputs);
+    if (events.length === 0) return { job, headers, requests: 1 };
+    await sendEvents(client, ref, events, options);
+    return { job, headers, requests: 2 };
+  },
+  status: (session) => session.status,
+  mapStatus: (status) => STATES[status as AgentSession['status']],
+  expiresAt: () => null,
+  toolCalls: requiredToolCalls,
+  webhookStatus: (type) =>
+    type.startsWith('agent.session.') ? WEBHOOK_STATUSES[type.slice('agent.session.'.length)] : undefined,
+  announced: (ref, status) => ({ id: id(ref), object: 'agent.session', status, announced: true }),
+  durationDetail: (job) => (job as { agent?: { model?: unknown } } | undefined)?.agent?.model,
+  // A turn can work for a long while (tools, sub-agents, a browser): an hour, polled like a response.
+  defaults: {
+    maxWaitMs: 60 * 60_000,
+    poll: { growth: { share: 0.03, maxDelayMs: 60_000 } },
+    hybridPoll: sameAsAge(90_000, 60 * 60_000),
+  },
+  slimFields: ['id', 'object', 'status', 'created_at', 'last_active_at', 'required_actions'],
+  snapshotExtras: () => ({}),
+  extrasKey: () => '',
+};

@@ -1,0 +1,254 @@
+import { lastValueFrom, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentSessionRef } from '../../src/kinds/agent-session/spec.js';
+import type { SessionInputEvent } from '../../src/kinds/agent-session/types.js';
+import type { RunSnapshot } from '../../src/model/types.js';
+import { type Scenario, type Simulator, startSimulator } from '../../src/sim/index.js';
+import { simScheduler } from '../../src/sim/time/scheduler.js';
+import { hybrid } from '../../src/sources/hybrid.js';
+import { poll } from '../../src/sources/poll.js';
+import { stream } from '../../src/sources/stream.js';
+import { webhookSource } from '../../src/sources/webhook.js';
+import { type WatchRunOptions, watchRun } from '../../src/watch/watch-run.js';
+import { createWebhookHub, type WebhookHub } from '../../src/webhooks/hub.js';
+import { createAgentSession, retrieveAgentSession } from '../helpers/agent-session.js';
+import { type DrivenSim, drivenSim } from '../helpers/manual-driver.js';
+import { makeWebhookSecret } from '../helpers/sign-webhook.js';
+import { scenarioMeta, simClient } from '../helpers/sim.js';
+import { listenHub } from '../helpers/webhook-server.js';
+
+// Managed Agents sessions watched through the official SDK against the simulator: one turn, from in_progress
+// through each requires_action to idle (completed) or failed.
+
+let sims: Simulator[] = [];
+let closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all([...sims.map((s) => s.close()), ...closers.map((c) => c())]);
+  sims = [];
+  closers = [];
+});
+
+async function driven(): Promise<DrivenSim> {
+  const d = await drivenSim();
+  sims.push(d.sim);
+  return d;
+}
+
+async function createSession(d: Pick<DrivenSim, 'client'>, scenario: Scenario): Promise<AgentSessionRef> {
+  const session = await createAgentSession(d.client, {
+    environment: { type: 'none' },
+    agent: { model: 'gpt-5' },
+    input: 'What is the weather in Paris?',
+    metadata: scenarioMeta(scenario),
+  });
+  return { kind: 'agent.session', sessionId: session.id };
+}
+
+/** The answers the simulator accepted for a session, read from its own record (not through runstate). */
+function answersOf(sim: Simulator, ref: AgentSessionRef): SessionInputEvent[] {
+  return (sim.job(ref.sessionId)?.answers ?? []) as SessionInputEvent[];
+}
+
+function watch(d: DrivenSim, options: Omit<WatchRunOptions<AgentSessionRef>, 'client' | 'scheduler'>) {
+  const seen = { snapshots: [] as RunSnapshot[], done: false, error: undefined as unknown };
+  watchRun({
+    client: d.client,
+    scheduler: simScheduler(d.sim.clock),
+    random: () => 0.5,
+    ...options,
+  }).subscribe({
+    next: (s) => seen.snapshots.push(s),
+    error: (e) => {
+      seen.error = e;
+      seen.done = true;
+    },
+    complete: () => {
+      seen.done = true;
+    },
+  });
+  return seen;
+}
+
+const ROUND: Scenario = {
+  phases: { in_progress: 1000 },
+  toolCalls: [
+    [
+      { name: 'get_weather', arguments: { city: 'Paris' } },
+      { name: 'get_time', arguments: { tz: 'Europe/Paris' } },
+    ],
+    [{ name: 'get_weather', arguments: { city: 'Lyon' } }],
+  ],
+  outcome: 'completed',
+};
+
+describe('watchRun of an agent.session (poll)', () => {
+  it('answers each function call once through sessions.events.create, in its turn, and ends completed at idle', async () => {
+    const d = await driven();
+    const ref = await createSession(d, ROUND);
+    const handled: string[] = [];
+    const seen = watch(d, {
+      job: ref,
+      tools: {
+        get_weather: (args, call) => {
+          handled.push(call.id);
+          return { city: (args as { city: string }).city, celsius: 21 };
+        },
+        get_time: (_args, call) => {
+          handled.push(call.id);
+          return '14:05';
+        },
+      },
+    });
+    await d.until(() => seen.done, 200);
+    const last = seen.snapshots.at(-1)!;
+    expect(seen.error).toBeUndefined();
+    expect(last).toMatchObject({ state: 'completed', status: 'idle', done: true });
+    expect(seen.snapshots.map((s) => s.state)).toContain('requires_action');
+    const answers = answersOf(d.sim, ref);
+    expect(answers.map((a) => a.type)).toEqual([
+      'agent.session.input.tool_result',
+      'agent.session.input.tool_result',
+      'agent.session.input.tool_result',
+    ]);
+    // Once per call id, and every answer names its call's turn.
+    const ids = answers.map((a) => (a as { call_id: string }).call_id);
+    expect(new Set(ids).size).toBe(3);
+    expect([...handled].sort()).toEqual([...ids].sort());
+    expect(answers[0]).toMatchObject({ success: true, output: '{"city":"Paris","celsius":21}' });
+    expect((answers[0] as { turn_id: string }).turn_id).toMatch(/^turn_/);
+    // Two requests per submission (the read that names the turn, then the events), counted in calls.
+    expect(d.sim.stats().requests.byRoute['sessions.events.create']?.total).toBe(2);
+    expect(last.calls).toBe(d.sim.stats().requests.byRoute['sessions.retrieve']!.total + 2);
+  });
+
+  it('never answers an approval silently: without `approvals` the snapshot lists it and the turn waits', async () => {
+    const d = await driven();
+    const ref = await createSession(d, {
+      phases: { in_progress: 1000 },
+      toolCalls: [[{ name: 'delete_branch', type: 'mcp_approval', arguments: { branch: 'main' } }]],
+    });
+    const seen = watch(d, { job: ref, tools: { get_weather: () => 'sunny' }, maxWaitMs: 60_000 });
+    await d.until(() => seen.done, 1000);
+    const waiting = seen.snapshots.find((s) => s.state === 'requires_action')!;
+    expect(waiting.missingHandlers).toEqual(['approval:mcp']);
+    expect(waiting.pendingToolCalls?.[0]).toMatchObject({ name: 'approval:mcp' });
+    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'timed_out' });
+    expect(answersOf(d.sim, ref)).toEqual([]);
+    expect((await retrieveAgentSession(d.client, ref.sessionId)).status).toBe('requires_action');
+  });
+
+  it('sends the decisions of an `approvals` handler, once per request id, and ends completed', async () => {
+    const d = await driven();
+    const ref = await createSession(d, {
+      phases: { in_progress: 1000 },
+      toolCalls: [
+        [
+          { name: 'delete_branch', type: 'mcp_approval', arguments: { branch: 'main' } },
+          { name: 'https://example.com', type: 'computer_use_approval' },
+        ],
+      ],
+      outcome: 'completed',
+    });
+    const asked: string[] = [];
+    const seen = watch(d, {
+      job: ref,
+      approvals: (approval) => {
+        asked.push(`${approval.kind}:${approval.id}`);
+        return approval.kind === 'mcp' ? 'deny' : 'approve';
+      },
+    });
+    await d.until(() => seen.done, 200);
+    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'completed' });
+    expect(asked).toHaveLength(2);
+    expect(answersOf(d.sim, ref)).toEqual([
+      expect.objectContaining({
+        type: 'agent.session.input.mcp_approval_request_result',
+        response: { type: 'mcp_tool_call', decision: 'deny' },
+      }),
+      expect.objectContaining({
+        type: 'agent.session.input.computer_use_approval_request_result',
+        response: { type: 'browser_origin_access', decision: 'approve' },
+      }),
+    ]);
+  });
+
+  it('ends failed when the turn fails, with the session error on the job', async () => {
+    const d = await driven();
+    const ref = await createSession(d, {
+      phases: { in_progress: 1000 },
+      outcome: 'failed',
+      error: { message: 'boom' },
+    });
+    const seen = watch(d, { job: ref, source: poll() });
+    await d.until(() => seen.done, 200);
+    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'failed', status: 'failed' });
+    expect((seen.snapshots.at(-1)!.job as { error: string }).error).toBe('boom');
+  });
+});
+
+describe('watchRun of an agent.session with stream()', () => {
+  it('polls instead, since the kind does not stream, and says so on its snapshots', async () => {
+    const d = await driven();
+    const ref = await createSession(d, { phases: { in_progress: 1000 }, outcome: 'completed' });
+    const seen = watch(d, { job: ref, source: stream() });
+    await d.until(() => seen.done, 200);
+    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'completed', source: 'poll' });
+    expect(seen.snapshots.at(-1)!.note).toMatch(/poll/);
+  });
+});
+
+describe('watchRun of an agent.session over webhooks', () => {
+  async function world(): Promise<{ sim: Simulator; hub: WebhookHub; client: ReturnType<typeof simClient> }> {
+    const secret = makeWebhookSecret();
+    const hub = createWebhookHub({ secret });
+    const server = await listenHub(hub);
+    closers.push(server.close);
+    const sim = await startSimulator({
+      clock: { speed: 50 },
+      seed: 5,
+      webhooks: { url: server.url, secret },
+    });
+    sims.push(sim);
+    return { sim, hub, client: simClient(sim) };
+  }
+
+  it.each([
+    ['webhookSource', (hub: WebhookHub) => webhookSource(hub)],
+    ['hybrid', (hub: WebhookHub) => hybrid(hub)],
+  ])(
+    '%s: follows the signed agent.session.* events, answers the call, ends completed',
+    async (_name, source) => {
+      const { sim, hub, client } = await world();
+      const types: string[] = [];
+      hub.events$.subscribe((e) => types.push(e.type));
+      const ref = await createSession(
+        { client },
+        { phases: { in_progress: 1500 }, toolCalls: [[{ name: 'get_weather' }]], outcome: 'completed' },
+      );
+      const snapshots = await lastValueFrom(
+        watchRun({
+          client,
+          job: ref,
+          source: source(hub),
+          scheduler: simScheduler(sim.clock),
+          tools: { get_weather: () => 'sunny' },
+          maxWaitMs: 120_000,
+        }).pipe(toArray()),
+      );
+      expect(snapshots.at(-1)).toMatchObject({ state: 'completed', status: 'idle' });
+      expect(snapshots.some((s) => s.source === 'webhook')).toBe(true);
+      expect(answersOf(sim, ref)).toHaveLength(1);
+      // The turn's last webhook may land after a poll saw the end: wait for it (2 s at most).
+      for (let i = 0; i < 100 && !types.includes('agent.session.idle'); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(types).toEqual(
+        expect.arrayContaining([
+          'agent.session.action_required',
+          'agent.session.in_progress',
+          'agent.session.idle',
+        ]),
+      );
+      expect(hub.stats().ignored).toBe(0);
+    },
+  );
+});
