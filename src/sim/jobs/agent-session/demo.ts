@@ -1,6 +1,10 @@
 import type { KindDemo } from '../sim-kind.js';
 
-/** The demo's agent sessions: a turn whose function call the demo answers, one that waits for an approval. */
+/**
+ * The demo's agent sessions: a turn whose function call the demo answers, one that waits for an approval, one that
+ * fails. Three, so that the demo's dozen jobs show every fate once (six of the first kinds, one of each of the
+ * next three, three sessions) and its sources keep their even split.
+ */
 export const agentSessionDemo: KindDemo = {
   fates: [
     {
@@ -23,6 +27,12 @@ export const agentSessionDemo: KindDemo = {
         toolCalls: [[{ name: 'delete_branch', type: 'mcp_approval', arguments: { branch: 'main' } }]],
       },
       maxWaitMs: 60_000,
+    },
+    {
+      name: 'session_failed',
+      label: 'a turn that fails',
+      expect: 'failed',
+      scenario: { phases: { in_progress: [2000, 6000] }, outcome: 'failed' },
     },
   ],
   async create(client, metadata) {
