@@ -10,6 +10,9 @@ export default defineConfig([
       'machine/index': 'src/machine/index.ts',
       'polling/index': 'src/polling/index.ts',
       'webhooks/index': 'src/webhooks/index.ts',
+      'http/index': 'src/http/index.ts',
+      // runstate/client runs in browsers: the pack smoke test bundles it for one and fails on any Node import.
+      'client/index': 'src/client/index.ts',
     },
     format: ['esm', 'cjs'],
     // Entries share chunks in CommonJS too (tsup splits only ESM by default): without it each .cjs entry holds its

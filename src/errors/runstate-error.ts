@@ -16,7 +16,8 @@ export type RunstateErrorCode =
   | 'watch_not_found'
   | 'bad_watch_data'
   | 'malformed_result_line'
-  | 'batch_not_ended';
+  | 'batch_not_ended'
+  | 'follow_failed';
 
 const BRAND = Symbol.for('runstate.error');
 
