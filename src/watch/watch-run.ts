@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import {
   asyncScheduler,
+  NEVER,
   Observable,
   ReplaySubject,
   type SchedulerLike,
@@ -9,11 +10,13 @@ import {
   throwError,
 } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
+import { isNewerEventId, snapshotEventId } from '../client/event-order.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
 import { byKind, isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
+import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isTerminal } from '../model/states.js';
 import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
@@ -80,6 +83,29 @@ export interface WatchRunOptions<Ref extends JobRef = JobRef> {
   snapshot?: PersistedWatch;
   /** Called with the machine's persisted snapshot (JSON-serializable) after each change, to resume from later. */
   onPersist?: (snapshot: PersistedWatch) => void;
+  /**
+   * A first observation made before the watch: the job as a read of your own saw it (`{ job, at }`). The watch
+   * starts from it instead of from `queued`: its first snapshot is this one (the terminal one, when the job had
+   * already ended), and nothing older follows it, not even a stream replaying from its first event. So a client
+   * that showed that read never sees a state, or a response's text, go back.
+   *
+   * @example
+   * const first = await client.responses.retrieve(id);
+   * watchRun({ client, job: { kind: 'response', id }, source: stream(), seed: { job: first, at: Date.now() } });
+   */
+  seed?: WatchSeed;
+}
+
+/** A first observation for {@link WatchRunOptions.seed}: the API object, and when it was true (epoch ms). */
+export interface WatchSeed {
+  /** The API object as retrieved (a Response, a Batch, a Run). */
+  job: unknown;
+  /**
+   * When the read was answered, epoch ms.
+   *
+   * @defaultValue now, by the watch's scheduler
+   */
+  at?: number;
 }
 
 /** A watch's machine state as data (XState's persisted snapshot): what `onPersist` gives and `snapshot` takes. */
@@ -112,6 +138,19 @@ function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefi
   if (problem) return new ConfigurationError(`watchRun: job ${job.kind} ${problem}`);
   if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
     return new ConfigurationError(`watchRun: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
+  }
+  if (options.seed !== undefined) {
+    const seeded = options.seed?.job;
+    if (!seeded || typeof seeded !== 'object') {
+      return new ConfigurationError(
+        'watchRun: seed must be { job, at? }, with the API object a read returned',
+      );
+    }
+    if (kindSpec(job.kind).jobId(job) !== (seeded as { id?: unknown }).id) {
+      return new ConfigurationError(
+        `watchRun: seed is the object of ${JSON.stringify((seeded as { id?: unknown }).id)}, not of ${kindSpec(job.kind).jobId(job)}`,
+      );
+    }
   }
   const tools = toolsProblem(options.tools);
   if (tools) return new ConfigurationError(`watchRun: ${tools}`);
@@ -190,10 +229,25 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
     const runKey = `${client.baseURL}|${job.kind}|${adapter.jobId(job)}`;
     const leaveRegistry = Object.keys(tools).length > 0 ? toolCallRegistry.join(runKey) : undefined;
-    attachWatch(actor.system, { client, source, context, tools, onToolError, runKey });
+    // A seed that already ended is the whole watch: no source opens a connection for a job with nothing to add.
+    const seededEnd =
+      options.seed !== undefined &&
+      !restored &&
+      isTerminal(adapter.mapStatus(adapter.status(options.seed.job)));
+    const watched: Source = seededEnd ? { ...source, watch: () => NEVER } : source;
+    attachWatch(actor.system, { client, source: watched, context, tools, onToolError, runKey });
 
     let lastKey: string | undefined;
+    // With a seed: nothing before it is emitted (the machine's own start), and nothing older after it (a stream
+    // replaying its first events) until the watch has passed what the seed showed.
+    let seeding = options.seed !== undefined && !restored;
+    let seedId: string | undefined;
     const emit = (snapshot: RunSnapshot) => {
+      if (seedId !== undefined && !snapshot.done) {
+        const id = snapshotEventId(snapshot);
+        if (!isNewerEventId(id, seedId)) return;
+        seedId = undefined;
+      }
       const key = changeKey(snapshot);
       if (key === lastKey) return;
       lastKey = key;
@@ -219,6 +273,8 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     // subscribers: both are handled here.
     const subscription = actor.subscribe({
       next: (s) => {
+        // The machine's start and the seed itself: told below, once the seed is applied.
+        if (seeding) return;
         const done = s.status === 'done';
         if (done && s.value === 'faulted') {
           subscriber.error(s.context.fault);
@@ -241,6 +297,23 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
 
     const abort = () => actor.send({ type: 'abort', cancel: cancelOnAbort });
     actor.start();
+    if (seeding && options.seed) {
+      const { job: seenJob, at = startedAt } = options.seed;
+      // A read made before the watch started is older than the machine's start, which would take it for stale:
+      // it is the starting point instead.
+      actor.send(toStatusEvent(adapter, seenJob, Math.max(at, startedAt), 'poll'));
+      seeding = false;
+      const seeded = actor.getSnapshot();
+      options.onPersist?.(actor.getPersistedSnapshot());
+      const snapshot = toSnapshot(
+        seeded.context,
+        seeded.status === 'done' ? 'done' : 'watching',
+        meter.count,
+      );
+      emit(snapshot);
+      seedId = snapshotEventId(snapshot);
+      if (seeded.status === 'done') subscriber.complete();
+    }
     if (restored) {
       actor.send({ type: 'tick', at: now() });
       if (actor.getSnapshot().status === 'active') armTick(actor.getSnapshot().context);
