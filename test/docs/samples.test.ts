@@ -99,6 +99,8 @@ describe('code samples in README.md and docs/', () => {
         'runstate/machine': ['src/machine/index.ts'],
         'runstate/polling': ['src/polling/index.ts'],
         'runstate/webhooks': ['src/webhooks/index.ts'],
+        'runstate/http': ['src/http/index.ts'],
+        'runstate/client': ['src/client/index.ts'],
       },
     };
     const host = ts.createCompilerHost(options);
