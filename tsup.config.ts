@@ -11,6 +11,7 @@ export default defineConfig([
       'polling/index': 'src/polling/index.ts',
       'webhooks/index': 'src/webhooks/index.ts',
       'http/index': 'src/http/index.ts',
+      'dashboard/index': 'src/dashboard/index.ts',
       // runstate/client runs in browsers: the pack smoke test bundles it for one and fails on any Node import.
       'client/index': 'src/client/index.ts',
     },
