@@ -41,6 +41,10 @@ const DATA_CACHE = new WeakMap<object, string>();
 
 const encoder = new TextEncoder();
 
+// What a reader may have waiting before only its latest snapshot is kept: enough for a reconnect's replay of
+// missed snapshots (shareByJob keeps 64) to go out whole to a reader that keeps up.
+const BACKLOG_BYTES = 256 * 1024;
+
 /**
  * Serves a snapshot Observable (`watchRun`, `queue.observe`) as Server-Sent Events: a Web `Response` of
  * `text/event-stream` that Hono, Next.js route handlers, Deno, Bun and `toNodeListener` send as is.
@@ -67,79 +71,110 @@ export function toEventStream<S extends Orderable>(
   let subscription: Subscription | undefined;
   let heartbeat: Subscription | undefined;
   let onAbort: (() => void) | undefined;
+  let pending: string | undefined;
+  let pull: (() => void) | undefined;
   const stop = () => {
     heartbeat?.unsubscribe();
     subscription?.unsubscribe();
     if (onAbort) signal?.removeEventListener('abort', onAbort);
   };
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      let open = true;
-      const send = (text: string) => {
-        if (open) controller.enqueue(encoder.encode(text));
-      };
-      const close = () => {
-        if (!open) return;
-        open = false;
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        let open = true;
+        // Other frames (the end, a fault) go after the snapshot still waiting, if any.
+        const send = (text: string) => {
+          if (!open) return;
+          if (pending !== undefined) controller.enqueue(encoder.encode(pending));
+          pending = undefined;
+          controller.enqueue(encoder.encode(text));
+        };
+        // A reader that falls behind (its socket full) gets the latest snapshot when it catches up, not every one
+        // in between: each snapshot is whole (a response's text included), and a backlog per reader is what would
+        // make a thousand readers cost memory (bench/event-streams.ts).
+        const sendSnapshotFrame = (text: string) => {
+          if (!open) return;
+          if ((controller.desiredSize ?? 1) > 0) {
+            pending = undefined;
+            controller.enqueue(encoder.encode(text));
+          } else pending = text;
+        };
+        pull = () => {
+          if (pending === undefined || !open) return;
+          const text = pending;
+          pending = undefined;
+          controller.enqueue(encoder.encode(text));
+        };
+        const close = () => {
+          if (!open) return;
+          open = false;
+          stop();
+          controller.close();
+        };
+        onAbort = () => {
+          if (!open) return;
+          open = false;
+          stop();
+          controller.error(signal?.reason);
+        };
+        if (signal?.aborted) {
+          onAbort();
+          return;
+        }
+        signal?.addEventListener('abort', onAbort, { once: true });
+        send(`retry: ${retryMs}\n\n`);
+        // A reader with bytes still waiting needs no heartbeat.
+        heartbeat = interval(heartbeatMs, scheduler).subscribe(() => {
+          if ((controller.desiredSize ?? 1) > 0) send(': keep-alive\n\n');
+        });
+        let last = lastId;
+        const sendSnapshot = (s: S) => {
+          const id = snapshotEventId(s);
+          // A reconnect: the snapshots the reader already has come again; skip those.
+          if (!isNewerEventId(id, last)) return;
+          last = id;
+          sendSnapshotFrame(`id: ${id}\ndata: ${dataOf(s, serialize)}\n\n`);
+        };
+        // What the Observable replays at subscribe (one snapshot from watchRun, a window of them from shareByJob):
+        // a reconnecting reader gets all of it that is newer than its Last-Event-ID, a new reader the latest only.
+        let replayed: S[] | undefined = [];
+        const flush = () => {
+          if (!replayed) return;
+          const burst = lastId === undefined ? replayed.slice(-1) : replayed;
+          replayed = undefined;
+          for (const s of burst) sendSnapshot(s);
+        };
+        subscription = snapshots.subscribe({
+          next: (s) => {
+            if (replayed) replayed.push(s);
+            else sendSnapshot(s);
+          },
+          error: (e: unknown) => {
+            const { code = 'internal', message = 'the watch failed' } = (e ?? {}) as {
+              code?: string;
+              message?: string;
+            };
+            flush();
+            send(`event: fault\ndata: ${JSON.stringify({ code, message })}\n\n`);
+            close();
+          },
+          complete: () => {
+            flush();
+            send('event: end\ndata: {}\n\n');
+            close();
+          },
+        });
+        flush();
+      },
+      pull() {
+        pull?.();
+      },
+      cancel() {
         stop();
-        controller.close();
-      };
-      onAbort = () => {
-        if (!open) return;
-        open = false;
-        stop();
-        controller.error(signal?.reason);
-      };
-      if (signal?.aborted) {
-        onAbort();
-        return;
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      send(`retry: ${retryMs}\n\n`);
-      heartbeat = interval(heartbeatMs, scheduler).subscribe(() => send(': keep-alive\n\n'));
-      let last = lastId;
-      const sendSnapshot = (s: S) => {
-        const id = snapshotEventId(s);
-        // A reconnect: the snapshots the reader already has come again; skip those.
-        if (!isNewerEventId(id, last)) return;
-        last = id;
-        send(`id: ${id}\ndata: ${dataOf(s, serialize)}\n\n`);
-      };
-      // What the Observable replays at subscribe (one snapshot from watchRun, a window of them from shareByJob):
-      // a reconnecting reader gets all of it that is newer than its Last-Event-ID, a new reader the latest only.
-      let replayed: S[] | undefined = [];
-      const flush = () => {
-        if (!replayed) return;
-        const burst = lastId === undefined ? replayed.slice(-1) : replayed;
-        replayed = undefined;
-        for (const s of burst) sendSnapshot(s);
-      };
-      subscription = snapshots.subscribe({
-        next: (s) => {
-          if (replayed) replayed.push(s);
-          else sendSnapshot(s);
-        },
-        error: (e: unknown) => {
-          const { code = 'internal', message = 'the watch failed' } = (e ?? {}) as {
-            code?: string;
-            message?: string;
-          };
-          flush();
-          send(`event: fault\ndata: ${JSON.stringify({ code, message })}\n\n`);
-          close();
-        },
-        complete: () => {
-          flush();
-          send('event: end\ndata: {}\n\n');
-          close();
-        },
-      });
-      flush();
+      },
     },
-    cancel() {
-      stop();
-    },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark: BACKLOG_BYTES }),
+  );
   const headers = new Headers({
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',

@@ -51,7 +51,18 @@ async function send(response: Response, res: ServerResponse, gone: AbortSignal):
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      res.write(value);
+      // A reader slower than its events: wait for the socket to drain, so that what waits stays in the event
+      // stream (which keeps only the latest snapshot then) rather than piling up in Node's write buffer.
+      if (!res.write(value))
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off('drain', go);
+            res.off('close', go);
+            resolve();
+          };
+          res.on('drain', go);
+          res.on('close', go);
+        });
     }
     res.end();
   } catch {

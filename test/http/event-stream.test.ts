@@ -92,6 +92,19 @@ describe('toEventStream', () => {
     expect(other.observed).toBe(false);
   });
 
+  it('keeps only the latest snapshot for a reader that fell behind, and still ends with it', async () => {
+    const subject = new Subject<ReturnType<typeof snap>>();
+    const response = toEventStream(subject);
+    // Nobody reads while 2,000 snapshots of 1 KiB come: far more than the backlog a reader may keep.
+    for (let i = 1; i <= 2_000; i++) subject.next(snap('in_progress', 1_000 + i, i));
+    subject.complete();
+    const ids = (await eventsOf(response)).filter((e) => e.id).map((e) => e.id);
+    expect(ids.length).toBeLessThan(2_000);
+    expect(ids.length).toBeGreaterThan(100);
+    expect(ids.at(-1)).toBe(snapshotEventId(snap('in_progress', 3_000, 2_000)));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('sends a fault event with the error code when the watch fails', async () => {
     const failing = throwError(() => Object.assign(new Error('job resp_1 not found'), { code: 'not_found' }));
     const events = await eventsOf(toEventStream(failing));
