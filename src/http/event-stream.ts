@@ -1,5 +1,6 @@
-import { asyncScheduler, interval, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Observable, SchedulerLike, Subscription } from 'rxjs';
 import { isNewerEventId, type Orderable, snapshotEventId } from '../client/event-order.js';
+import { heartbeat, type StopBeating } from './heartbeats.js';
 
 /** Options of {@link toEventStream}. */
 export interface EventStreamOptions<S> {
@@ -29,9 +30,9 @@ export interface EventStreamOptions<S> {
    */
   serialize?: (snapshot: S) => unknown;
   /**
-   * Scheduler of the heartbeats.
+   * Scheduler of the heartbeats (virtual time in tests).
    *
-   * @defaultValue RxJS `asyncScheduler`
+   * @defaultValue one shared timer for every stream of the same `heartbeatMs`
    */
   scheduler?: SchedulerLike;
 }
@@ -65,16 +66,16 @@ export function toEventStream<S extends Orderable>(
   snapshots: Observable<S>,
   options: EventStreamOptions<S> = {},
 ): Response {
-  const { request, heartbeatMs = 15_000, retryMs = 1_000, serialize, scheduler = asyncScheduler } = options;
+  const { request, heartbeatMs = 15_000, retryMs = 1_000, serialize, scheduler } = options;
   const lastId = request?.headers.get('last-event-id') ?? undefined;
   const signal = request?.signal;
   let subscription: Subscription | undefined;
-  let heartbeat: Subscription | undefined;
+  let stopHeartbeat: StopBeating | undefined;
   let onAbort: (() => void) | undefined;
   let pending: string | undefined;
   let pull: (() => void) | undefined;
   const stop = () => {
-    heartbeat?.unsubscribe();
+    stopHeartbeat?.();
     subscription?.unsubscribe();
     if (onAbort) signal?.removeEventListener('abort', onAbort);
   };
@@ -124,9 +125,13 @@ export function toEventStream<S extends Orderable>(
         signal?.addEventListener('abort', onAbort, { once: true });
         send(`retry: ${retryMs}\n\n`);
         // A reader with bytes still waiting needs no heartbeat.
-        heartbeat = interval(heartbeatMs, scheduler).subscribe(() => {
-          if ((controller.desiredSize ?? 1) > 0) send(': keep-alive\n\n');
-        });
+        stopHeartbeat = heartbeat(
+          heartbeatMs,
+          () => {
+            if ((controller.desiredSize ?? 1) > 0) send(': keep-alive\n\n');
+          },
+          scheduler,
+        );
         let last = lastId;
         const sendSnapshot = (s: S) => {
           const id = snapshotEventId(s);
