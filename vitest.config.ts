@@ -15,9 +15,11 @@ const BROWSER = 'test/**/*.browser.test.ts';
  * Vitest queues the projects in name order (process, redis, sim, unit), each longest file first. unit's longest
  * file (docs/samples, ~20 s of compiling) then starts last and the run waits for it. The sim project's 29 files,
  * none of them long, go last instead, to fill the workers to the end: on the per-file times of a full run, the
- * whole takes what one longest-first queue over every file takes, where name order takes 8 % more.
+ * whole takes what one longest-first queue over every file takes, where name order takes 8 % more. The browser
+ * project (Chromium, and a queue of 200 watches) comes after all of them: started beside the child-process tests,
+ * on two cores, it pushed their CLI children past their 20 s timeouts.
  */
-const PROJECT_ORDER = ['process', 'browser', 'redis', 'unit', 'sim'];
+const PROJECT_ORDER = ['process', 'redis', 'unit', 'sim', 'browser'];
 
 /** Vitest's own order (failed first, then longest first) inside each project; the projects in PROJECT_ORDER. */
 class ProjectOrder extends BaseSequencer {

@@ -81,7 +81,7 @@ describe('followRun in Chromium, over a streamed response', () => {
   });
 
   it('shows the text as it is written, resumes after two drops with nothing repeated or lost, ends terminal', async () => {
-    const deltas = Array.from({ length: 30 }, (_, i) => `word${i} `);
+    const deltas = Array.from({ length: 50 }, (_, i) => `${i} `);
     const created = await client.responses.create({
       model: 'gpt-4o-mini',
       input: 'Write',
@@ -109,7 +109,7 @@ describe('followRun in Chromium, over a streamed response', () => {
       connections++;
       resumedFrom.push(req.headers['last-event-id'] as string | undefined);
       // The first two connections are cut mid-stream at the socket, as a proxy or a network would.
-      if (connections <= 2) setTimeout(() => res.socket?.destroy(), 700);
+      if (connections <= 2) setTimeout(() => res.socket?.destroy(), 600);
     });
     try {
       const page = await browser.context.newPage();
