@@ -13,6 +13,10 @@ export default defineConfig([
       'results/index': 'src/results/index.ts',
       'webhooks/index': 'src/webhooks/index.ts',
       'telemetry/index': 'src/telemetry/index.ts',
+      'http/index': 'src/http/index.ts',
+      'dashboard/index': 'src/dashboard/index.ts',
+      // runstate/client runs in browsers: the pack smoke test bundles it for one and fails on any Node import.
+      'client/index': 'src/client/index.ts',
     },
     format: ['esm', 'cjs'],
     // Entries share chunks in CommonJS too (tsup splits only ESM by default): without it each .cjs entry holds its

@@ -9,14 +9,17 @@ const jsonReport = process.env.VITEST_JSON_REPORT;
 const SIM = 'test/**/*.sim.test.ts';
 const REDIS = 'test/**/*.redis.test.ts';
 const PROCESS = 'test/**/*.process.test.ts';
+const BROWSER = 'test/**/*.browser.test.ts';
 
 /**
  * Vitest queues the projects in name order (process, redis, sim, unit), each longest file first. unit's longest
  * file (docs/samples, ~20 s of compiling) then starts last and the run waits for it. The sim project's 29 files,
  * none of them long, go last instead, to fill the workers to the end: on the per-file times of a full run, the
- * whole takes what one longest-first queue over every file takes, where name order takes 8 % more.
+ * whole takes what one longest-first queue over every file takes, where name order takes 8 % more. The browser
+ * project (Chromium, and a queue of 200 watches) comes after all of them: started beside the child-process tests,
+ * on two cores, it pushed their CLI children past their 20 s timeouts.
  */
-const PROJECT_ORDER = ['process', 'redis', 'unit', 'sim'];
+const PROJECT_ORDER = ['process', 'redis', 'unit', 'sim', 'browser'];
 
 /** Vitest's own order (failed first, then longest first) inside each project; the projects in PROJECT_ORDER. */
 class ProjectOrder extends BaseSequencer {
@@ -48,12 +51,14 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [SIM, REDIS, PROCESS] },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [SIM, REDIS, PROCESS, BROWSER] },
       },
       // Start the simulator in this process: an HTTP server on a free port, driven by the official SDK.
       { extends: true, test: { name: 'sim', include: [SIM] } },
       // Talk to the real Redis on 127.0.0.1:6379 (most also start the simulator).
       { extends: true, test: { name: 'redis', include: [REDIS] } },
+      // Drive Debian's chromium (/usr/bin/chromium, installed by .ci/run) with playwright-core; most need Redis too.
+      { extends: true, test: { name: 'browser', include: [BROWSER] } },
       // Start child processes: the CLI, examples, doc samples. *.redis.process.test.ts also need Redis.
       {
         extends: true,

@@ -105,9 +105,15 @@ printed='completed function true function status function runstate shared'
 [ "$esm" = "$printed" ] || { echo "pack smoke: ESM consumer printed '$esm', not '$printed'" >&2; exit 1; }
 [ "$cjs" = "$printed" ] || { echo "pack smoke: CommonJS consumer printed '$cjs', not '$printed'" >&2; exit 1; }
 
+# runstate/client is for browsers: bundled for one, any Node built-in it imported would fail to resolve here.
+printf "import { followRun, snapshotEventId } from 'runstate/client';\nexport const follow = [followRun, snapshotEventId];\n" > src/browser.ts
+"$root/node_modules/.bin/esbuild" src/browser.ts --bundle --platform=browser --format=esm --log-level=error \
+  --outfile=out/browser.js || { echo "pack smoke: runstate/client does not bundle for the browser" >&2; exit 1; }
+node --input-type=module -e "const h = await import('runstate/http'); if (typeof h.toEventStream !== 'function') process.exit(1)"
+
 expected=$(node -p "require('$root/package.json').version")
 got=$(npx --offline runstate --version)
 [ "$got" = "$expected" ] || { echo "pack smoke: npx runstate --version printed '$got', not $expected" >&2; exit 1; }
 npx --offline runstate --help | grep -q '^Usage: runstate <command>'
 
-echo "pack smoke: $tarball installed, compiled (node16, node10), run (ESM, CJS), every entry shared, runstate $got ($(($(date +%s) - started)) s)"
+echo "pack smoke: $tarball installed, compiled (node16, node10), run (ESM, CJS), every entry shared, the client bundled for browsers, runstate $got ($(($(date +%s) - started)) s)"

@@ -35,6 +35,11 @@ const COMMANDS: readonly { name: string; summary: string; load(): Promise<Comman
     summary: 'show the durable watches of a queue by state, live',
     load: async () => (await import('./queue/queue.js')).queueCommand,
   },
+  {
+    name: 'dashboard',
+    summary: 'a live page of the durable watches of a queue, on 127.0.0.1',
+    load: async () => (await import('./dashboard/dashboard.js')).dashboardCommand,
+  },
 ];
 
 const help = `runstate: watch asynchronous OpenAI jobs (responses, batches, assistants runs) until they end.
@@ -42,7 +47,7 @@ const help = `runstate: watch asynchronous OpenAI jobs (responses, batches, assi
 Usage: runstate <command> [options]
 
 Commands:
-${COMMANDS.map((c) => `  ${c.name.padEnd(8)}${c.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n')}
 
 Run 'runstate <command> --help' for a command's options and examples, 'runstate --version' for the version.
 
@@ -52,7 +57,8 @@ Examples:
   runstate sim --port 4010 --speed 10
   runstate listen --port 4242 --secret whsec_...
   runstate worker --redis redis://127.0.0.1:6379 --rpm 500
-  runstate queue --redis redis://127.0.0.1:6379`;
+  runstate queue --redis redis://127.0.0.1:6379
+  runstate dashboard --redis redis://127.0.0.1:6379 --port 4000`;
 
 /** The package's version: package.json sits two levels up from both src/cli/main.ts and dist/cli/main.js. */
 function version(): string {

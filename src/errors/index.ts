@@ -3,6 +3,7 @@ export { AuthenticationError } from './authentication-error.js';
 export { BadRequestError } from './bad-request-error.js';
 export { BatchNotEndedError } from './batch-not-ended-error.js';
 export { ConfigurationError } from './configuration-error.js';
+export { FollowError } from './follow-error.js';
 export { classifyRequestError, type RequestFailure } from './from-api-error.js';
 export { JobNotEndedError } from './job-not-ended-error.js';
 export { MalformedResultLineError } from './malformed-result-line-error.js';

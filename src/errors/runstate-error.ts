@@ -17,7 +17,8 @@ export type RunstateErrorCode =
   | 'bad_watch_data'
   | 'malformed_result_line'
   | 'batch_not_ended'
-  | 'job_not_ended';
+  | 'job_not_ended'
+  | 'follow_failed';
 
 const BRAND = Symbol.for('runstate.error');
 

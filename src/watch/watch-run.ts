@@ -1,13 +1,15 @@
 import type OpenAI from 'openai';
-import { asyncScheduler, Observable, type SchedulerLike, Subject, throwError } from 'rxjs';
+import { asyncScheduler, NEVER, Observable, type SchedulerLike, Subject, throwError } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import type { RunMachineInput } from '../../machines/run.machine.js';
+import { isNewerEventId, snapshotEventId } from '../client/event-order.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
 import { timerQueue } from '../internal/timer-queue.js';
 import { byKind, isJobKind, KIND_LIST, kindSpec, specFor } from '../kinds/registry.js';
+import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isTerminal } from '../model/states.js';
 import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
@@ -97,6 +99,29 @@ export interface WatchRunOptions<Ref extends JobRef = JobRef> extends TelemetryO
    * @defaultValue `'wait'`
    */
   whenPaused?: 'wait' | 'stop';
+  /**
+   * A first observation made before the watch: the job as a read of your own saw it (`{ job, at }`). The watch
+   * starts from it instead of from `queued`: its first snapshot is this one (the terminal one, when the job had
+   * already ended), and nothing older follows it, not even a stream replaying from its first event. So a client
+   * that showed that read never sees a state, or a response's text, go back.
+   *
+   * @example
+   * const first = await client.responses.retrieve(id);
+   * watchRun({ client, job: { kind: 'response', id }, source: stream(), seed: { job: first, at: Date.now() } });
+   */
+  seed?: WatchSeed;
+}
+
+/** A first observation for {@link WatchRunOptions.seed}: the API object, and when it was true (epoch ms). */
+export interface WatchSeed {
+  /** The API object as retrieved (a Response, a Batch, a Run). */
+  job: unknown;
+  /**
+   * When the read was answered, epoch ms.
+   *
+   * @defaultValue now, by the watch's scheduler
+   */
+  at?: number;
 }
 
 /** A watch's machine state as data (XState's persisted snapshot): what `onPersist` gives and `snapshot` takes. */
@@ -131,6 +156,19 @@ function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefi
   }
   if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
     return new ConfigurationError(`watchRun: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
+  }
+  if (options.seed !== undefined) {
+    const seeded = options.seed?.job;
+    if (!seeded || typeof seeded !== 'object') {
+      return new ConfigurationError(
+        'watchRun: seed must be { job, at? }, with the API object a read returned',
+      );
+    }
+    if (kindSpec(job.kind).jobId(job) !== (seeded as { id?: unknown }).id) {
+      return new ConfigurationError(
+        `watchRun: seed is the object of ${JSON.stringify((seeded as { id?: unknown }).id)}, not of ${kindSpec(job.kind).jobId(job)}`,
+      );
+    }
   }
   const tools = toolsProblem(options.tools);
   if (tools) return new ConfigurationError(`watchRun: ${tools}`);
@@ -200,7 +238,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     // An idle watch holds no actor: it waits on its source and its deadline, and the actor starts at the first
     // thing that happens (an event, the deadline, an abort). A restored watch, one persisted on every change and
     // one shown to an inspector start theirs at once, so they see every snapshot from the first.
-    const lazy = !restored && !inspect && !options.onPersist;
+    const lazy = !restored && !inspect && !options.onPersist && options.seed === undefined;
     const initial = lazy ? initialContext(input) : undefined;
     let actor: WatchActor | undefined;
     const createWatchActor = (): WatchActor =>
@@ -229,10 +267,34 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     const leaveRegistry = runKey === undefined ? undefined : toolCallRegistry.join(runKey);
     // A lazy watch subscribes its source itself; the actor's source child adopts that subscription when it starts.
     const relay = lazy ? new SourceRelay(() => wake()) : undefined;
-    const deps: WatchDependencies = { client, source, context, tools, onToolError, runKey, relay, telemetry };
+    // A seed that already ended is the whole watch: no source opens a connection for a job with nothing to add.
+    const seededEnd =
+      options.seed !== undefined &&
+      !restored &&
+      isTerminal(adapter.mapStatus(adapter.status(options.seed.job)));
+    const watched: Source = seededEnd ? { ...source, watch: () => NEVER } : source;
+    const deps: WatchDependencies = {
+      client,
+      source: watched,
+      context,
+      tools,
+      onToolError,
+      runKey,
+      relay,
+      telemetry,
+    };
+    // With a seed: nothing before it is emitted (the machine's own start), and nothing older after it (a stream
+    // replaying its first events) until the watch has passed what the seed showed.
+    let seeding = options.seed !== undefined && !restored;
+    let seedId: string | undefined;
 
     let lastKey: string | undefined;
     const emit = (snapshot: RunSnapshot) => {
+      if (seedId !== undefined && !snapshot.done) {
+        const id = snapshotEventId(snapshot);
+        if (!isNewerEventId(id, seedId)) return;
+        seedId = undefined;
+      }
       const key = changeKey(snapshot);
       if (key === lastKey) return;
       lastKey = key;
@@ -275,6 +337,8 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
       // subscribers: both are handled here.
       subscription = a.subscribe({
         next: (s) => {
+          // The machine's start and the seed itself: told below, once the seed is applied.
+          if (seeding) return;
           const done = s.status === 'done';
           if (done && s.value === 'faulted') {
             telemetry?.fail(s.context.fault);
@@ -311,6 +375,23 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     const abort = () => wake().send({ type: 'abort', cancel: cancelOnAbort });
     if (actor) {
       run(actor);
+      if (seeding && options.seed) {
+        const { job: seenJob, at = input.startedAt } = options.seed;
+        // A read made before the watch started is older than the machine's start, which would take it for stale:
+        // it is the starting point instead.
+        actor.send(toStatusEvent(adapter, seenJob, Math.max(at, input.startedAt), 'poll'));
+        seeding = false;
+        const seeded = actor.getSnapshot();
+        options.onPersist?.(actor.getPersistedSnapshot());
+        const snapshot = toSnapshot(
+          seeded.context,
+          seeded.status === 'done' ? 'done' : 'watching',
+          meter.count,
+        );
+        emit(snapshot);
+        seedId = snapshotEventId(snapshot);
+        if (seeded.status === 'done') subscriber.complete();
+      }
       if (restored) {
         actor.send({ type: 'tick', at: now() });
         if (actor.getSnapshot().status === 'active') armTick(actor.getSnapshot().context);

@@ -9,12 +9,12 @@ describe.concurrent('runstate --help', () => {
   it('lists the commands with examples', async () => {
     const { code, stdout } = await runCli(['--help']);
     expect(code).toBe(0);
-    for (const name of ['demo', 'watch', 'sim', 'listen', 'worker', 'queue'])
+    for (const name of ['demo', 'watch', 'sim', 'listen', 'worker', 'queue', 'dashboard'])
       expect(stdout).toMatch(new RegExp(`^  ${name} +\\w`, 'm'));
     expect(stdout).toContain('Examples:');
   });
 
-  it.each(['demo', 'watch', 'sim', 'listen', 'worker', 'queue'])(
+  it.each(['demo', 'watch', 'sim', 'listen', 'worker', 'queue', 'dashboard'])(
     '%s --help shows usage, options and examples',
     async (name) => {
       const { code, stdout, stderr } = await runCli([name, '--help']);
@@ -79,7 +79,7 @@ describe.concurrent('runstate --help', () => {
     const [unknown, empty] = await Promise.all([runCli(['wach']), runCli([])]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
-      'runstate: unknown command "wach": try demo, watch, sim, listen, worker, queue (runstate --help)\n',
+      'runstate: unknown command "wach": try demo, watch, sim, listen, worker, queue, dashboard (runstate --help)\n',
     );
     expect(empty.code).toBe(2);
     expect(empty.stdout).toContain('Usage: runstate <command>');

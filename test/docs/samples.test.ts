@@ -102,6 +102,9 @@ describe('code samples in README.md and docs/', () => {
         'runstate/webhooks': ['src/webhooks/index.ts'],
         'runstate/results': ['src/results/index.ts'],
         'runstate/telemetry': ['src/telemetry/index.ts'],
+        'runstate/http': ['src/http/index.ts'],
+        'runstate/client': ['src/client/index.ts'],
+        'runstate/dashboard': ['src/dashboard/index.ts'],
       },
     };
     const host = ts.createCompilerHost(options);

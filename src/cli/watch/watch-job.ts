@@ -3,7 +3,6 @@ import OpenAI from 'openai';
 import { lastValueFrom, tap } from 'rxjs';
 import { classifyRequestError, isRunstateError } from '../../errors/index.js';
 import { kindSpec } from '../../kinds/registry.js';
-import { isTerminal } from '../../model/states.js';
 import type { RunSnapshot, RunState, Source } from '../../model/types.js';
 import { hybrid } from '../../sources/hybrid.js';
 import { poll } from '../../sources/poll.js';
@@ -69,9 +68,11 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
     // One retrieve first: a wrong id, a refused key or an unreachable server is said at once, in one line,
     // instead of after the poll's retries.
     let first: unknown;
+    let firstAt = 0;
     try {
       const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(FIRST_ANSWER_TIMEOUT_MS)]);
       first = (await adapter.retrieve(client, job, { signal })).job;
+      firstAt = Date.now();
     } catch (error) {
       if (stop.signal.aborted) return INTERRUPTED_EXIT_CODE;
       const failure = classifyRequestError(error, job, what);
@@ -108,32 +109,21 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
     }
     // The first retrieve counts among the calls shown.
     const calls = 1;
-    if (first !== undefined) {
-      const status = adapter.status(first);
-      const state = adapter.mapStatus(status) ?? 'queued';
-      const snapshot = {
-        state,
-        status,
-        source: 'poll' as const,
-        at: Date.now(),
-        calls,
-        done: isTerminal(state),
-        job: first,
-        pendingToolCalls: state === 'requires_action' ? adapter.toolCalls(first) : [],
-        missingHandlers: [],
-        // What the kind adds, as on the watch's own snapshots (a batch's progress, a response's text).
-        ...adapter.snapshotExtras(first),
-      };
-      print(snapshot);
-      if (snapshot.done) return exitCodeOf(state);
-    }
-
     let last: RunSnapshot | undefined;
     try {
       last = await lastValueFrom(
-        watchRun({ client, job, source, maxWaitMs, signal: stop.signal }).pipe(
+        // The watch starts from what the first retrieve saw (its first snapshot is that read, the terminal one
+        // when the job had already ended), so the screen never shows a state, or the text, going back.
+        watchRun({
+          client,
+          job,
+          source,
+          maxWaitMs,
+          signal: stop.signal,
+          ...(first !== undefined ? { seed: { job: first, at: firstAt } } : {}),
+        }).pipe(
           tap((s) => {
-            // The watch's first snapshot is its starting point, before any observation: already printed above.
+            // Without a first read (it got a 429 or 5xx), the watch's starting point, before any observation.
             if (s.status === undefined) return;
             print({ ...s, calls: calls + s.calls });
           }),

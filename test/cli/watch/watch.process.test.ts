@@ -122,6 +122,48 @@ describe.concurrent('runstate watch', () => {
     expect(lines.at(-1)).toMatchObject({ state: 'completed', source: 'stream', done: true, textLength: 25 });
   });
 
+  it('never prints a state or the text going back with --source stream, on a response already writing', async () => {
+    const { sim, client } = await simulator();
+    const id = await streamed(client, { ...haiku, phases: { queued: 300, in_progress: 2000 } });
+    // In progress before the command starts: its first read sees in_progress, and the stream it then opens
+    // replays from response.queued and the first pieces of text.
+    await sim.clock.advance(1300);
+    const cli = startCli(
+      ['watch', '--base-url', sim.baseURL, '--response', id, '--source', 'stream', '--json'],
+      keyed,
+    );
+    await cli.waitFor('stdout', /"state":"in_progress"/);
+    await sim.clock.advance(1000);
+    const { code, stdout } = await cli.exit;
+    expect(code).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const rank = (state: string) => ['queued', 'in_progress', 'completed'].indexOf(state);
+    const ranks = lines.map((l) => rank(l.state));
+    expect(ranks[0]).toBe(1);
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+    const lengths = lines.map((l) => l.textLength ?? 0);
+    expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
+    // The text once, in order, though the stream replayed from its first piece.
+    expect(lines.map((l) => l.delta ?? '').join('')).toBe('Autumn moon, a quiet pond');
+  });
+
+  it('prints the final text of a response that had already ended, with --source stream', async () => {
+    const { sim, client } = await simulator();
+    const id = await streamed(client, haiku);
+    await sim.clock.advance(3000);
+    const { code, stdout } = await runCli(
+      ['watch', '--base-url', sim.baseURL, '--response', id, '--source', 'stream'],
+      keyed,
+    );
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      new RegExp(`\nAutumn moon, a quiet pond\n${ISO}  completed +status completed via poll`),
+    );
+  });
+
   it('says in its JSON lines that a response created without stream was polled instead', async () => {
     const { sim, client } = await simulator();
     const plain = await response(client, { phases: { queued: 0, in_progress: 500 } });

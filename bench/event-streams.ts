@@ -1,0 +1,187 @@
+// Event streams: one server process serving many concurrent Server-Sent Events streams of live watches
+// (toEventStream over shareByJob), read by plain HTTP clients in this process. Measures the server's heap per
+// connection (heap with the readers connected minus heap with the same watches and no reader, after full
+// collections) and the delivery latency from the snapshot leaving the watch to the client reading it, against the
+// local round trip of a plain request measured in the same run. The simulator runs in a process of its own.
+// Run: npm run bench:event-streams [-- --connections 1000 --jobs 100 --seconds 10]
+import { type ChildProcess, fork } from 'node:child_process';
+import { request } from 'node:http';
+import OpenAI from 'openai';
+import { option } from './lib/args.js';
+import { writeDocSection } from './lib/doc-markers.js';
+import { startSimProcess } from './lib/sim-handle.js';
+
+const CONNECTIONS = option('connections', 1_000);
+const JOBS = option('jobs', 100);
+const SECONDS = option('seconds', 10);
+const HEAP_GOAL = 16 * 1024;
+const LATENCY_GOAL_MS = 50;
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function ask<T>(child: ChildProcess, op: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: { op: string }) => {
+      if (m.op !== op) return;
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+    child.send({ op });
+  });
+}
+
+function get(port: number, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve());
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+// Long streamed responses: a word every 100 ms for longer than the run, so every watch is live throughout.
+const words = Math.ceil(((SECONDS + 30) * 1000) / 100);
+const sim = await startSimProcess({
+  speed: 1,
+  seed: 7,
+  scenario: {
+    phases: { queued: 0, in_progress: 100 },
+    stream: { everyMs: 100 },
+    reply: 'word '.repeat(words).trim(),
+  },
+});
+const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0 });
+const ids: string[] = [];
+for (let i = 0; i < JOBS; i++) {
+  const events = await client.responses.create({
+    model: 'gpt-4o-mini',
+    input: 'hi',
+    background: true,
+    stream: true,
+  });
+  for await (const event of events) {
+    if (event.type === 'response.created') {
+      ids.push(event.response.id);
+      break;
+    }
+  }
+}
+
+const server = fork(
+  new URL('./lib/event-streams-server.ts', import.meta.url).pathname,
+  [sim.baseURL, ids.join(',')],
+  {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+  },
+);
+const { port } = await ask<{ port: number }>(server, 'ready');
+await sleep(2_000);
+
+// The local round trip: sequential plain requests to the same server process.
+const rtts: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const t = performance.now();
+  await get(port, '/ping');
+  rtts.push(performance.now() - t);
+}
+const heapBefore = (await ask<{ heap: number }>(server, 'heap')).heap;
+
+const latencies: number[] = [];
+let measuring = false;
+let events = 0;
+let first = 0;
+const sockets: { destroy(): void }[] = [];
+await Promise.all(
+  Array.from(
+    { length: CONNECTIONS },
+    (_, i) =>
+      new Promise<void>((resolve, reject) => {
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port,
+            path: `/events?id=${ids[i % JOBS]}`,
+            agent: false,
+            headers: { accept: 'text/event-stream' },
+          },
+          (res) => {
+            res.setEncoding('utf8');
+            let buffer = '';
+            let seen = false;
+            res.on('data', (chunk: string) => {
+              const now = Date.now();
+              buffer += chunk;
+              let end = buffer.indexOf('\n\n');
+              while (end >= 0) {
+                const block = buffer.slice(0, end);
+                buffer = buffer.slice(end + 2);
+                end = buffer.indexOf('\n\n');
+                const sent = /"sentAt":(\d+)/.exec(block);
+                if (!sent) continue;
+                if (!seen) {
+                  seen = true;
+                  first++;
+                  resolve();
+                }
+                if (measuring) {
+                  events++;
+                  latencies.push(now - Number(sent[1]));
+                }
+              }
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end();
+        sockets.push(req);
+      }),
+  ),
+);
+// Right after every reader got its first event: later, the watches' own snapshots grow with their text, which is
+// not the readers' cost.
+const heapWith = (await ask<{ heap: number }>(server, 'heap')).heap;
+measuring = true;
+await sleep(SECONDS * 1000);
+measuring = false;
+for (const s of sockets) s.destroy();
+await sleep(500);
+server.send({ op: 'close' });
+await sim.close();
+
+const perConnection = (heapWith - heapBefore) / CONNECTIONS;
+const rttP50 = quantile(rtts, 0.5);
+const p50 = quantile(latencies, 0.5);
+const p95 = quantile(latencies, 0.95);
+const p99 = quantile(latencies, 0.99);
+const fmt = (ms: number) => `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
+const heapMet = perConnection <= HEAP_GOAL;
+const latencyMet = p95 <= LATENCY_GOAL_MS + rttP50;
+
+const body = `Measured by \`npm run bench:event-streams\` (${CONNECTIONS.toLocaleString('en')} concurrent event streams over ${JOBS} live
+watches, ${CONNECTIONS / JOBS} readers per watch through \`shareByJob\`; each watch follows a streamed background response with
+\`stream()\`, a word every 100 ms; the simulator, the server and the clients in three processes on one machine).
+Heap per connection is the server's heap once every reader got its first event minus its heap just before they
+connected (the same watches running), both after full collections, divided by the connections. Latency is from the snapshot leaving the watch
+(\`sentAt\`) to a plain HTTP client reading its event, over ${SECONDS} s (${events.toLocaleString('en')} events).
+
+| | value |
+| --- | --- |
+| streams connected | ${first.toLocaleString('en')} / ${CONNECTIONS.toLocaleString('en')} |
+| heap per connection | ${(perConnection / 1024).toFixed(1)} KiB |
+| delivery latency p50 / p95 / p99 | ${fmt(p50)} / ${fmt(p95)} / ${fmt(p99)} |
+| local round trip of a plain request, p50 / p95 | ${fmt(rttP50)} / ${fmt(quantile(rtts, 0.95))} |
+
+Goals: ≤ 16 KiB per connection: ${heapMet ? 'met' : 'not met'} (${(perConnection / 1024).toFixed(1)} KiB). Delivery p95 ≤ 50 ms + the local round
+trip p50 (${fmt(LATENCY_GOAL_MS + rttP50)}): ${latencyMet ? 'met' : 'not met'} (p95 ${fmt(p95)}).`;
+console.log(body);
+const file = new URL('../docs/benchmarks.md', import.meta.url).pathname;
+if (!writeDocSection(file, 'Event streams', 'bench:event-streams', body))
+  console.log('(docs/benchmarks.md has no "## Event streams" section)');
+process.exit(0);
