@@ -10,6 +10,8 @@ export default defineConfig([
       'machine/index': 'src/machine/index.ts',
       'polling/index': 'src/polling/index.ts',
       'webhooks/index': 'src/webhooks/index.ts',
+      // runstate/kinds: defineKind, for kinds of job runstate does not ship.
+      'kinds/index': 'src/kinds/public.ts',
     },
     format: ['esm', 'cjs'],
     // Entries share chunks in CommonJS too (tsup splits only ESM by default): without it each .cjs entry holds its

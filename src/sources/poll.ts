@@ -18,7 +18,7 @@ import {
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
-import { byKind } from '../kinds/registry.js';
+import { byKind, findKindSpec } from '../kinds/registry.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isJobTerminal } from '../model/states.js';
 import type { Fetched, JobKind, Source, SourceContext, StatusEvent } from '../model/types.js';
@@ -179,6 +179,19 @@ function resolveSchedules(
 }
 
 /**
+ * The schedule of a kind defined with `defineKind`, which the schedules by kind do not hold: the one schedule a
+ * poll was given for every kind (all entries are that one object), else the kind's own `poll` defaults.
+ */
+function definedKindSchedule(schedules: PollSchedules, kind: string): PollSchedule {
+  const [first, ...rest] = Object.values(schedules);
+  if (first && rest.every((schedule) => schedule === first)) return first;
+  const spec = findKindSpec(kind);
+  return spec
+    ? resolvePollSchedule(spec.defaults.poll, DEFAULT_POLL_BACKOFF, `${kind} poll`)
+    : DEFAULT_POLL_SCHEDULES.response;
+}
+
+/**
  * The schedule of one watch: the base delay before each scheduled retrieve, from the custom `delays` (time since
  * the watch began) or the kind's schedule (the job's age, known from its `created_at` after the first retrieve).
  * Shared with the budgeted source (`budget.ts`).
@@ -193,7 +206,7 @@ export class WatchSchedule {
     private readonly start: number,
   ) {
     this.age = new JobAge(start);
-    this.schedule = source.schedules[kind] ?? DEFAULT_POLL_SCHEDULES.response;
+    this.schedule = source.schedules[kind] ?? definedKindSchedule(source.schedules, kind);
   }
 
   /** Learns the job's age from an event of the watch. */

@@ -13,9 +13,17 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
-import { byKind, isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
+import { byKind, findKindSpec, isJobKind, kindSpec, knownKindList } from '../kinds/registry.js';
 import { isTerminal } from '../model/states.js';
-import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
+import type {
+  AnyDefinedRef,
+  JobKind,
+  JobRef,
+  RunSnapshot,
+  SnapshotOf,
+  Source,
+  SourceContext,
+} from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
@@ -23,11 +31,21 @@ import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/
 import { changeKey, toSnapshot } from './snapshot.js';
 import { attachWatch, watchMachine } from './watch-actors.js';
 
-/** Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. */
-export interface WatchRunOptions<Ref extends JobRef = JobRef> {
+/**
+ * Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. A job of
+ * a kind defined with `defineKind` needs no `client` (its own requests are given the one passed, if any).
+ */
+export type WatchRunOptions<Ref extends JobRef | AnyDefinedRef = JobRef> = WatchRunSettings<Ref> &
+  ([Ref] extends [AnyDefinedRef] ? { client?: OpenAI } : { client: OpenAI });
+
+/** The options of `watchRun` besides `client`. */
+export interface WatchRunSettings<Ref extends JobRef | AnyDefinedRef = JobRef> {
   /** An OpenAI client (`new OpenAI(...)`); runstate never reads OPENAI_API_KEY itself. */
-  client: OpenAI;
-  /** Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }` or `{ kind: 'assistants.run', threadId, runId }`. */
+  client?: OpenAI;
+  /**
+   * Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }`, `{ kind: 'assistants.run', threadId, runId }`,
+   * or a ref of a kind defined with `defineKind` (`kind.ref({ id })`).
+   */
   job: Ref;
   /**
    * Where observations come from.
@@ -96,19 +114,22 @@ export const DEFAULT_MAX_WAIT_MS: Readonly<Record<JobKind, number>> = byKind(
   (spec) => spec.defaults.maxWaitMs,
 );
 
-function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefined {
+function validate(options: WatchRunSettings<JobRef>): ConfigurationError | undefined {
   if (!options || typeof options !== 'object')
     return new ConfigurationError('watchRun needs an options object');
   const { client, job, maxWaitMs } = options;
-  if (!client || typeof client !== 'object' || !('baseURL' in client)) {
-    return new ConfigurationError('watchRun needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
-  }
-  if (!job || !isJobKind(job.kind)) {
+  const spec = findKindSpec(job?.kind);
+  if (!job || !spec) {
     return new ConfigurationError(
-      `watchRun needs \`job\` with kind ${KIND_LIST} (got ${JSON.stringify(job?.kind)})`,
+      `watchRun needs \`job\` with kind ${knownKindList()} (got ${JSON.stringify(job?.kind)}; a kind of your own needs defineKind first)`,
     );
   }
-  const problem = kindSpec(job.kind).refProblem(job);
+  // A defined kind makes its own requests, and is handed the client only if there is one.
+  const needsClient = isJobKind(job.kind) || client !== undefined;
+  if (needsClient && (!client || typeof client !== 'object' || !('baseURL' in client))) {
+    return new ConfigurationError('watchRun needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
+  }
+  const problem = spec.refProblem(job);
   if (problem) return new ConfigurationError(`watchRun: job ${job.kind} ${problem}`);
   if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
     return new ConfigurationError(`watchRun: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
@@ -141,19 +162,24 @@ function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefi
  * watchRun({ client, job: { kind: 'response', id: resp.id } })
  *   .subscribe((s) => console.log(s.state, s.calls, s.job?.output_text));
  */
-export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Observable<SnapshotOf<Ref>> {
+export function watchRun<Ref extends JobRef | AnyDefinedRef>(
+  options: WatchRunOptions<Ref>,
+): Observable<SnapshotOf<Ref>> {
   // The snapshots' job type follows from the ref's kind, which only the adapter chosen at run time knows.
   type Job = SnapshotOf<Ref>;
-  const invalid = validate(options);
+  // At run time a defined kind's ref is a ref like any other: its spec is found by its name.
+  const settings = options as unknown as WatchRunSettings<JobRef>;
+  const invalid = validate(settings);
   if (invalid) return throwError(() => invalid);
 
-  const { client, job, tools = {}, onToolError = 'report', signal, cancelOnAbort = false, inspect } = options;
+  const { job, tools = {}, onToolError = 'report', signal, cancelOnAbort = false, inspect } = settings;
+  const client = settings.client as OpenAI;
   const source = options.source ?? poll();
   // Every delay of the watch (sources, machine, actors) goes through here: one place honours those past 2^31 ms.
   const scheduler = withLongDelays(options.scheduler ?? asyncScheduler);
   const random = options.random ?? Math.random;
-  const maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS[job.kind];
   const adapter = kindSpec(job.kind);
+  const maxWaitMs = options.maxWaitMs ?? adapter.defaults.maxWaitMs;
 
   const watch$ = new Observable<Job>((subscriber) => {
     const stop = new AbortController();
@@ -188,7 +214,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
     };
 
     // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
-    const runKey = `${client.baseURL}|${job.kind}|${adapter.jobId(job)}`;
+    const runKey = `${client?.baseURL ?? ''}|${job.kind}|${adapter.jobId(job)}`;
     const leaveRegistry = Object.keys(tools).length > 0 ? toolCallRegistry.join(runKey) : undefined;
     attachWatch(actor.system, { client, source, context, tools, onToolError, runKey });
 

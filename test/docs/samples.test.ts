@@ -99,6 +99,7 @@ describe('code samples in README.md and docs/', () => {
         'runstate/machine': ['src/machine/index.ts'],
         'runstate/polling': ['src/polling/index.ts'],
         'runstate/webhooks': ['src/webhooks/index.ts'],
+        'runstate/kinds': ['src/kinds/public.ts'],
       },
     };
     const host = ts.createCompilerHost(options);
