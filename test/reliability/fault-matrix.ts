@@ -177,6 +177,8 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
     clock: 'manual',
     seed: options.seed ?? 9,
     webhooks: { url: server.url, secret },
+    // The matrix watches Assistants runs by webhook and hybrid too: the simulator's own thread.run.* events.
+    runWebhooks: true,
     // Through the tracked fetch too, so that a webhook on its way to the hub counts as a request in flight.
     webhookDelivery: { retryDelaysMs: [5000, 30_000], fetch: traffic.fetch },
   });

@@ -7,6 +7,12 @@ export type SimJobKind = 'assistants.run' | 'response' | 'batch';
 export interface JobEvent {
   type: string;
   data: { id: string } & Record<string, string>;
+  /**
+   * An event OpenAI never sends (`thread.run.*`): delivered only when the simulator is asked for them
+   * (`runWebhooks`), since a client that knows OpenAI's event types misreads it (the Python SDK parses one as the
+   * first type of its union, a batch's).
+   */
+  simulatorOnly?: true;
 }
 
 /** What the registry, stats and webhooks need from any job, whatever its kind. */
