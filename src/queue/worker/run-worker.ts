@@ -229,6 +229,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         tools,
         onToolError,
         now,
+        speed,
         random,
         poll,
         retry: RETRY_BACKOFF,
