@@ -152,6 +152,13 @@ export interface MatrixReport {
    */
   refusedResubmissions: number;
   submissionsAccepted: number;
+  /** Rounds of tool calls the runs reached on the server (requires_action with new calls). */
+  roundsReached: number;
+  /**
+   * Rounds the server asked for and never got (the run left requires_action for anything but queued, or still
+   * waited at the end): a watch that ended without answering a round it could have seen. Counted on the simulator.
+   */
+  roundsUnanswered: number;
   retrieves: number;
   rateLimited: number;
   serverErrors: number;
@@ -449,9 +456,12 @@ function report(
     : 0;
   // A round is accepted when the run leaves requires_action for queued: that is one submission that landed.
   let accepted = 0;
+  let reached = 0;
   for (const job of Object.values(stats.jobs)) {
     job.timeline.forEach((step, i) => {
-      if (step.status === 'requires_action' && job.timeline[i + 1]?.status === 'queued') accepted++;
+      if (step.status !== 'requires_action') return;
+      reached++;
+      if (job.timeline[i + 1]?.status === 'queued') accepted++;
     });
   }
   const retrieves = Object.entries(stats.requests.byRoute)
@@ -469,6 +479,8 @@ function report(
     doubleSubmissions: submissions.filter((s) => s.afterSuccess).length,
     refusedResubmissions: refused,
     submissionsAccepted: accepted,
+    roundsReached: reached,
+    roundsUnanswered: reached - accepted,
     retrieves,
     rateLimited: stats.rateLimited,
     serverErrors: stats.serverErrors,
