@@ -77,9 +77,8 @@ export function entries(): string {
     status: (job: { state: string }) => job.state,
     states: { done: 'completed' },
   }));
-  loaded.push(exportJob.ref({ id: 'x1' }).kind);
   const shared = root.runMachine === runMachine && root.createWebhookHub === createWebhookHub;
-  return `${loaded.join(' ')} ${shared ? 'shared' : 'duplicated'}`;
+  return `${loaded.join(' ')} ${exportJob.ref({ id: 'x1' }).kind} ${shared ? 'shared' : 'duplicated'}`;
 }
 
 export async function run(): Promise<string> {
