@@ -17,6 +17,8 @@ export default defineConfig([
       'dashboard/index': 'src/dashboard/index.ts',
       // runstate/client runs in browsers: the pack smoke test bundles it for one and fails on any Node import.
       'client/index': 'src/client/index.ts',
+      // runstate/kinds: defineKind, for kinds of job runstate does not ship.
+      'kinds/index': 'src/kinds/public.ts',
     },
     format: ['esm', 'cjs'],
     // Entries share chunks in CommonJS too (tsup splits only ESM by default): without it each .cjs entry holds its

@@ -60,8 +60,8 @@ for (const mode of ['poll', 'hybrid', 'budget'] as const) {
 
 function matrixTable(reports: readonly MatrixReport[]): string {
   const lines = [
-    '| watches | outcomes right | wrong | unknown (said so) | retrieves (per job) | 429s / 5xx / resets served | detection delay mean / p50 / p95 / max (s) | terminal snapshots > 1 | handler runs twice | submissions after a 2xx / refused resubmissions | wall s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| watches | outcomes right | wrong | unknown (said so) | retrieves (per job) | 429s / 5xx / resets served | detection delay mean / p50 / p95 / max (s) | terminal snapshots > 1 | handler runs twice | submissions after a 2xx / refused resubmissions | tool rounds unanswered | wall s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of reports) {
     const delays = r.jobs.flatMap((j) => (j.delayMs === undefined ? [] : [j.delayMs])).sort((a, b) => a - b);
@@ -72,7 +72,7 @@ function matrixTable(reports: readonly MatrixReport[]): string {
       `| ${LABELS[r.mode]} | ${r.right} / ${r.jobs.length} | ${r.wrong.length} | ${unknown.length}${why ? ` (${why})` : ''} | ` +
         `${r.retrieves} (${(r.retrieves / r.jobs.length).toFixed(1)}) | ${r.rateLimited} / ${r.serverErrors} / ${r.dropped} | ` +
         `${s1(mean)} / ${s1(quantile(delays, 0.5))} / ${s1(quantile(delays, 0.95))} / ${s1(delays.at(-1) ?? Number.NaN)} | ` +
-        `${r.duplicateTerminals} | ${r.doubleHandlerRuns} of ${r.handlerRuns} | ${r.doubleSubmissions} / ${r.refusedResubmissions} | ${(r.wallMs / 1000).toFixed(1)} |`,
+        `${r.duplicateTerminals} | ${r.doubleHandlerRuns} of ${r.handlerRuns} | ${r.doubleSubmissions} / ${r.refusedResubmissions} | ${r.roundsUnanswered} of ${r.roundsReached} | ${(r.wallMs / 1000).toFixed(1)} |`,
     );
   }
   return lines.join('\n');

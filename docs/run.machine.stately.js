@@ -42,6 +42,11 @@ export const runMachine = createMachine({
             actions: 'recordStatus',
           },
           { guard: 'isUnknownStatus', actions: 'recordStatus' },
+          {
+            guard: 'isAnswerableRound',
+            target: '.requires_action',
+            actions: ['recordStatus', 'recordToolCalls'],
+          },
           { guard: 'isSameState', actions: 'recordStatus' },
           {
             guard: { type: 'isState', params: { state: 'queued' } },

@@ -192,6 +192,11 @@ export const runMachine = setup({
     isSameState: ({ context, event }) => event.type === 'status' && event.state === context.state,
     hasNewToolCalls: ({ context, event }) =>
       event.type === 'status' && newToolCalls(context, event).length > 0,
+    isAnswerableRound: ({ context, event }) =>
+      event.type === 'status' &&
+      event.state === 'requires_action' &&
+      newToolCalls(context, event).length > 0 &&
+      (context.expiresAt === null || event.at < context.expiresAt),
     hasMissingHandlers: ({ context }) => context.missingHandlers.length > 0,
     hasPendingCalls: ({ context }) => context.pendingToolCalls.length > 0,
     hasExpiry: ({ context }) => context.expiresAt !== null && context.expiresAt !== context.checkedExpiry,
@@ -295,6 +300,14 @@ export const runMachine = setup({
           })),
           // A status this version does not know: keep it verbatim, stay where we are, keep watching.
           { guard: 'isUnknownStatus', actions: 'recordStatus' },
+          // A round the server asked for before expires_at, seen while the watch is elsewhere (checking the expiry,
+          // its state still requires_action from the last round): answer it. The same-state rule below would record
+          // the status and drop its calls, and the run would expire waiting for a round the watch had seen.
+          {
+            guard: 'isAnswerableRound',
+            target: '.requires_action',
+            actions: ['recordStatus', 'recordToolCalls'],
+          },
           { guard: 'isSameState', actions: 'recordStatus' },
           ...(['queued', 'in_progress', 'cancelling'] as const).map((state) => ({
             guard: { type: 'isState' as const, params: { state } },

@@ -38,6 +38,7 @@ import type { Batch } from 'openai/resources/batches';
 import type { Response } from 'openai/resources/responses/responses';
 import * as root from 'runstate';
 import { type RunSnapshot, tool, waitForRun, watchRun } from 'runstate';
+import { defineKind } from 'runstate/kinds';
 import { runMachine, type StatusEvent } from 'runstate/machine';
 import { DEFAULT_POLL_SCHEDULES, type PollSchedule, scheduleDelay } from 'runstate/polling';
 import { watchJobId } from 'runstate/queue';
@@ -61,6 +62,8 @@ export function typed(client: OpenAI): Promise<Batch> {
   return waitForRun({ client, job: { kind: 'batch', id: 'batch_1' } });
 }
 
+let defined: { ref(ids: { id: string }): { kind: string } } | undefined;
+
 // Every subpath loads, and an entry re-exporting another's module hands out the very same object: the CommonJS
 // build once held a second runMachine in runstate/machine.
 export function entries(): string {
@@ -75,8 +78,16 @@ export function entries(): string {
     typeof watchJobId,
     typeof logger.warn === 'function' && INSTRUMENTATION_SCOPE.name,
   ];
+  // runstate/kinds: a defined kind makes typed refs (defined once per process: run() may call this again).
+  const exportJob = defined ?? (defined = defineKind({
+    kind: 'consumer.export',
+    ids: ['id'],
+    retrieve: async (ref) => ({ id: ref.id, state: 'done' }),
+    status: (job: { state: string }) => job.state,
+    states: { done: 'completed' },
+  }));
   const shared = root.runMachine === runMachine && root.createWebhookHub === createWebhookHub;
-  return `${loaded.join(' ')} ${shared ? 'shared' : 'duplicated'}`;
+  return `${loaded.join(' ')} ${exportJob.ref({ id: 'x1' }).kind} ${shared ? 'shared' : 'duplicated'}`;
 }
 
 export async function run(): Promise<string> {
@@ -101,7 +112,7 @@ echo '{ "type": "commonjs" }' > out/cjs/package.json
 
 esm=$(node out/esm/main.js)
 cjs=$(node -e "require('./out/cjs/consumer.js').run().then((s) => console.log(s))")
-printed='completed function true function status function runstate shared'
+printed='completed function true function status function runstate consumer.export shared'
 [ "$esm" = "$printed" ] || { echo "pack smoke: ESM consumer printed '$esm', not '$printed'" >&2; exit 1; }
 [ "$cjs" = "$printed" ] || { echo "pack smoke: CommonJS consumer printed '$cjs', not '$printed'" >&2; exit 1; }
 

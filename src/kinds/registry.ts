@@ -1,6 +1,7 @@
 import { agentSession } from './agent-session/spec.js';
 import { assistantsRun } from './assistants-run/spec.js';
 import { batch } from './batch/spec.js';
+import { definedKind, definedKinds } from './defined-kinds.js';
 import { evalRun } from './eval-run/spec.js';
 import { fineTuningJob } from './fine-tuning-job/spec.js';
 import { response } from './response/spec.js';
@@ -62,9 +63,15 @@ export function isJobKind(kind: unknown): kind is JobKind {
   return typeof kind === 'string' && Object.hasOwn(KINDS, kind);
 }
 
-/** The spec of a kind, erased to the view code serving every kind holds. */
+/**
+ * The spec of a kind, erased to the view code serving every kind holds: one of the registry's, or one a user
+ * defined with `defineKind` (whose refs the types let through as `JobRef` at run time).
+ * @throws TypeError for a name neither holds (a bug: callers validate refs first).
+ */
 export function kindSpec(kind: JobKind): AnyKindSpec {
-  return KINDS[kind] as AnyKindSpec;
+  const spec = findKindSpec(kind);
+  if (!spec) throw new TypeError(`no kind spec for ${JSON.stringify(kind)}`);
+  return spec;
 }
 
 /**
@@ -76,9 +83,26 @@ export function specFor(ref: { readonly kind: JobKind }): AnyKindSpec {
   return spec.forRef ? (spec.forRef(ref as unknown as RefLike) as AnyKindSpec) : spec;
 }
 
-/** The spec of a kind named by untrusted data, or undefined for a name the registry does not hold. */
+/**
+ * The spec of a kind named by untrusted data: the registry's, else one defined with `defineKind` in this process;
+ * undefined for a name neither holds.
+ */
 export function findKindSpec(kind: unknown): AnyKindSpec | undefined {
-  return isJobKind(kind) ? kindSpec(kind) : undefined;
+  if (isJobKind(kind)) return KINDS[kind] as AnyKindSpec;
+  return typeof kind === 'string' ? definedKind(kind) : undefined;
+}
+
+/** Every kind this process can watch: the registry's, then those defined with `defineKind`. */
+export function allKindSpecs(): readonly AnyKindSpec[] {
+  return [...JOB_KINDS.map((kind) => KINDS[kind] as AnyKindSpec), ...definedKinds()];
+}
+
+/** The kinds a message lists when a ref names none it knows: the registry's and the defined ones. */
+export function knownKindList(): string {
+  return allKindSpecs()
+    .map((spec) => `'${spec.kind}'`)
+    .join(', ')
+    .replace(/, ([^,]*)$/, ' or $1');
 }
 
 /** One value per kind, from its spec: a record the compiler knows is complete. */

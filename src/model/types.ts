@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { BatchProgress } from '../kinds/batch/progress.js';
+import type { AnyDefinedRef, DefinedRef, jobType } from '../kinds/defined-ref.js';
 import type { ExtrasByKind, JobKind, JobRef, JobTypes } from '../kinds/registry.js';
 import type { KindAdapter } from '../kinds/spec.js';
 import type { RunState, SourceName, StatusEvent, ToolCall } from './observation.js';
@@ -17,7 +18,7 @@ export type {
   ToolCall,
   ToolOutput,
 } from './observation.js';
-export type { BatchProgress, JobKind, JobRef, JobTypes, KindAdapter };
+export type { AnyDefinedRef, BatchProgress, DefinedRef, JobKind, JobRef, JobTypes, KindAdapter };
 
 /**
  * The API object a job ref stands for: `Response` for `{ kind: 'response' }`, a union for a union of refs.
@@ -25,7 +26,11 @@ export type { BatchProgress, JobKind, JobRef, JobTypes, KindAdapter };
  * @example
  * type R = JobOf<{ kind: 'batch'; id: string }>; // Batch
  */
-export type JobOf<Ref extends JobRef> = Ref extends { kind: infer K extends JobKind } ? JobTypes[K] : never;
+export type JobOf<Ref extends JobRef | AnyDefinedRef> = Ref extends { kind: infer K extends JobKind }
+  ? JobTypes[K]
+  : Ref extends { readonly [jobType]: infer Job }
+    ? Job
+    : never;
 
 /**
  * The kind of job an API object is (`'response'` for a `Response`), or every kind for a type runstate does not
@@ -40,9 +45,14 @@ type MatchingKind<Job> = { [K in JobKind]: Job extends JobTypes[K] ? K : never }
  * What `watchRun` emits for a job ref: `RunSnapshot<Response>` for `{ kind: 'response' }`, and for a union of
  * refs a union of snapshots that `kind` tells apart.
  */
-export type SnapshotOf<Ref extends JobRef> = Ref extends { kind: infer K extends JobKind }
+export type SnapshotOf<Ref extends JobRef | AnyDefinedRef> = Ref extends { kind: infer K extends JobKind }
   ? RunSnapshot<JobTypes[K]>
-  : never;
+  : Ref extends DefinedRef<infer Kind, string, infer Job>
+    ? DefinedSnapshot<Kind, Job>
+    : never;
+
+/** What `watchRun` emits for a kind defined with `defineKind`: a snapshot whose `kind` is that kind's name. */
+export type DefinedSnapshot<Kind extends string, Job> = Omit<RunSnapshot<Job>, 'kind'> & { kind: Kind };
 
 /** Counts every HTTP request a watch makes, so snapshots can report `calls`. */
 export interface RequestMeter {

@@ -1,5 +1,5 @@
 import { WatchDataError } from '../errors/watch-data-error.js';
-import { isJobKind, KIND_LIST, kindSpec } from '../kinds/registry.js';
+import { findKindSpec, knownKindList } from '../kinds/registry.js';
 import type { JobRef, RunSnapshot, RunState } from '../model/types.js';
 import type { PersistedWatch } from '../watch/watch-run.js';
 
@@ -52,10 +52,11 @@ const isCount = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && 
 
 /** Checks a job reference from outside (a caller, or stored data); returns what is wrong, or undefined. */
 export function jobProblem(job: unknown): string | undefined {
-  if (!isRecord(job) || !isJobKind(job.kind)) {
-    return `job needs kind ${KIND_LIST} (got ${JSON.stringify(isRecord(job) ? job.kind : job)})`;
+  const spec = isRecord(job) ? findKindSpec(job.kind) : undefined;
+  if (!isRecord(job) || !spec) {
+    return `job needs kind ${knownKindList()} (got ${JSON.stringify(isRecord(job) ? job.kind : job)}; a kind of your own must be defined in this process: createRunWorker({ kinds })`;
   }
-  const problem = kindSpec(job.kind).refProblem(job as { kind: string });
+  const problem = spec.refProblem(job as { kind: string });
   return problem && `job ${job.kind} ${problem}`;
 }
 

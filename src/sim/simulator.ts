@@ -75,6 +75,13 @@ export interface SimulatorOptions {
   webhooks?: WebhookEndpointOptions | readonly WebhookEndpointOptions[];
   /** Webhook retry schedule, attempts, timeout, fetch. */
   webhookDelivery?: WebhookDeliveryOptions;
+  /**
+   * Also deliver `thread.run.<status>` webhooks for Assistants runs, which OpenAI never sends: runstate's webhook
+   * and hybrid sources can watch runs with them, while a client that knows only OpenAI's event types misreads them.
+   *
+   * @defaultValue `false`: only the event types OpenAI sends
+   */
+  runWebhooks?: boolean;
 }
 
 /** A running simulator. */
@@ -165,7 +172,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const jobs = new JobRegistry(clock, (job, step) => {
     const event = job.eventFor(step);
-    if (event) webhooks.publish(event, step.at);
+    if (event && (!event.simulatorOnly || options.runWebhooks)) {
+      const { simulatorOnly: _, ...sent } = event;
+      webhooks.publish(sent, step.at);
+    }
   });
   let jobIndex = 0;
   let scenarioIndex = 0;

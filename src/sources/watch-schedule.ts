@@ -1,4 +1,4 @@
-import { kindSpec, specFor } from '../kinds/registry.js';
+import { findKindSpec, kindSpec, specFor } from '../kinds/registry.js';
 import type { JobKind, JobRef, StatusEvent } from '../model/types.js';
 import { type BackoffPolicy, DEFAULT_POLL_BACKOFF, MAX_TIMER_MS } from './backoff.js';
 import { JobAge } from './job-age.js';
@@ -41,6 +41,19 @@ export interface PollSettings {
 export type KindDefaultsKey = 'poll' | 'hybridPoll';
 
 /**
+ * The schedule of a kind defined with `defineKind`, which the schedules by kind do not hold: the one schedule a
+ * poll was given for every kind (all entries are that one object), else the kind's own `poll` defaults.
+ */
+function definedKindSchedule(schedules: PollSchedules, kind: string): PollSchedule {
+  const [first, ...rest] = Object.values(schedules);
+  if (first && rest.every((schedule) => schedule === first)) return first;
+  const spec = findKindSpec(kind);
+  return spec
+    ? resolvePollSchedule(spec.defaults.poll, DEFAULT_POLL_BACKOFF, `${kind} poll`)
+    : DEFAULT_POLL_SCHEDULES.response;
+}
+
+/**
  * The schedule of one watch: the base delay before each scheduled retrieve, from the custom `delays` (time since
  * the watch began) or the kind's schedule (the job's age, known from its `created_at` after the first retrieve).
  * Shared with the budgeted source (`budget.ts`).
@@ -55,7 +68,7 @@ export class WatchSchedule {
     private readonly start: number,
   ) {
     this.age = new JobAge(start);
-    this.schedule = source.schedules[job.kind] ?? DEFAULT_POLL_SCHEDULES.response;
+    this.schedule = source.schedules[job.kind] ?? definedKindSchedule(source.schedules, job.kind);
     // A ref that chose its own defaults (a response's completion window) replaces the kind's default schedule,
     // never one the caller gave.
     const followed = source.kindDefaults?.[job.kind];

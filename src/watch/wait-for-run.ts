@@ -1,7 +1,7 @@
 import { lastValueFrom } from 'rxjs';
 import { AbortedError } from '../errors/aborted-error.js';
 import { RunNotCompletedError } from '../errors/run-not-completed-error.js';
-import type { JobOf, JobRef, RunSnapshot } from '../model/types.js';
+import type { AnyDefinedRef, JobOf, JobRef, RunSnapshot } from '../model/types.js';
 import { type WatchRunOptions, watchRun } from './watch-run.js';
 
 function describeFailure(job: unknown): string | undefined {
@@ -20,12 +20,14 @@ function describeFailure(job: unknown): string | undefined {
  * const response = await waitForRun({ client, job: { kind: 'response', id } }); // Response
  * console.log(response.output_text);
  */
-export async function waitForRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Promise<JobOf<Ref>> {
+export async function waitForRun<Ref extends JobRef | AnyDefinedRef>(
+  options: WatchRunOptions<Ref>,
+): Promise<JobOf<Ref>> {
   type Job = JobOf<Ref>;
-  const last = (await lastValueFrom(watchRun<JobRef>(options))) as RunSnapshot<Job>;
+  const last = (await lastValueFrom(watchRun(options as WatchRunOptions))) as RunSnapshot<Job>;
   if (!last.done) {
     throw new AbortedError(`stopped watching ${last.kind} ${last.id} (aborted) while it was ${last.state}`, {
-      job: options.job,
+      job: options.job as JobRef,
     });
   }
   if (last.state !== 'completed') throw new RunNotCompletedError(last, describeFailure(last.job));

@@ -8,10 +8,18 @@ import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
 import { timerQueue } from '../internal/timer-queue.js';
-import { byKind, isJobKind, KIND_LIST, kindSpec, specFor } from '../kinds/registry.js';
+import { byKind, findKindSpec, isJobKind, kindSpec, knownKindList, specFor } from '../kinds/registry.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isTerminal } from '../model/states.js';
-import type { JobKind, JobRef, RunSnapshot, SnapshotOf, Source, SourceContext } from '../model/types.js';
+import type {
+  AnyDefinedRef,
+  JobKind,
+  JobRef,
+  RunSnapshot,
+  SnapshotOf,
+  Source,
+  SourceContext,
+} from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
 import { startWatchTelemetry, type TelemetryOptions } from '../telemetry/watch-telemetry.js';
@@ -29,11 +37,21 @@ import {
   watchMachine,
 } from './watch-actors.js';
 
-/** Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. */
-export interface WatchRunOptions<Ref extends JobRef = JobRef> extends TelemetryOptions {
+/**
+ * Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. A job of
+ * a kind defined with `defineKind` needs no `client` (its own requests are given the one passed, if any).
+ */
+export type WatchRunOptions<Ref extends JobRef | AnyDefinedRef = JobRef> = WatchRunSettings<Ref> &
+  ([Ref] extends [AnyDefinedRef] ? { client?: OpenAI } : { client: OpenAI });
+
+/** The options of `watchRun` besides `client`. */
+export interface WatchRunSettings<Ref extends JobRef | AnyDefinedRef = JobRef> extends TelemetryOptions {
   /** An OpenAI client (`new OpenAI(...)`); runstate never reads OPENAI_API_KEY itself. */
-  client: OpenAI;
-  /** Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }` or `{ kind: 'assistants.run', threadId, runId }`. */
+  client?: OpenAI;
+  /**
+   * Which job: `{ kind: 'response', id }`, `{ kind: 'batch', id }`, `{ kind: 'assistants.run', threadId, runId }`,
+   * or a ref of a kind defined with `defineKind` (`kind.ref({ id })`).
+   */
   job: Ref;
   /**
    * Where observations come from.
@@ -135,19 +153,22 @@ export const DEFAULT_MAX_WAIT_MS: Readonly<Record<JobKind, number>> = byKind(
   (spec) => spec.defaults.maxWaitMs,
 );
 
-function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefined {
+function validate(options: WatchRunSettings<JobRef>): ConfigurationError | undefined {
   if (!options || typeof options !== 'object')
     return new ConfigurationError('watchRun needs an options object');
   const { client, job, maxWaitMs } = options;
-  if (!client || typeof client !== 'object' || !('baseURL' in client)) {
-    return new ConfigurationError('watchRun needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
-  }
-  if (!job || !isJobKind(job.kind)) {
+  const spec = findKindSpec(job?.kind);
+  if (!job || !spec) {
     return new ConfigurationError(
-      `watchRun needs \`job\` with kind ${KIND_LIST} (got ${JSON.stringify(job?.kind)})`,
+      `watchRun needs \`job\` with kind ${knownKindList()} (got ${JSON.stringify(job?.kind)}; a kind of your own needs defineKind first)`,
     );
   }
-  const problem = kindSpec(job.kind).refProblem(job);
+  // A defined kind makes its own requests, and is handed the client only if there is one.
+  const needsClient = isJobKind(job.kind) || client !== undefined;
+  if (needsClient && (!client || typeof client !== 'object' || !('baseURL' in client))) {
+    return new ConfigurationError('watchRun needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
+  }
+  const problem = spec.refProblem(job);
   if (problem) return new ConfigurationError(`watchRun: job ${job.kind} ${problem}`);
   if (options.whenPaused !== undefined && options.whenPaused !== 'wait' && options.whenPaused !== 'stop') {
     return new ConfigurationError(
@@ -201,14 +222,19 @@ function validate(options: WatchRunOptions<JobRef>): ConfigurationError | undefi
  * watchRun({ client, job: { kind: 'response', id: resp.id } })
  *   .subscribe((s) => console.log(s.state, s.calls, s.job?.output_text));
  */
-export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Observable<SnapshotOf<Ref>> {
+export function watchRun<Ref extends JobRef | AnyDefinedRef>(
+  options: WatchRunOptions<Ref>,
+): Observable<SnapshotOf<Ref>> {
   // The snapshots' job type follows from the ref's kind, which only the adapter chosen at run time knows.
   type Job = SnapshotOf<Ref>;
-  const invalid = validate(options);
+  // At run time a defined kind's ref is a ref like any other: its spec is found by its name.
+  const settings = options as unknown as WatchRunSettings<JobRef>;
+  const invalid = validate(settings);
   if (invalid) return throwError(() => invalid);
 
-  const { client, job, onToolError = 'report', signal, cancelOnAbort = false, inspect } = options;
-  const tools = { ...options.tools, ...approvalTools(options.approvals) };
+  const { job, onToolError = 'report', signal, cancelOnAbort = false, inspect } = settings;
+  const client = settings.client as OpenAI;
+  const tools = { ...settings.tools, ...approvalTools(settings.approvals) };
   const source = options.source ?? poll();
   // Every delay of the watch (sources, machine, actors) goes through here: one place honours those past 2^31 ms.
   const scheduler = withLongDelays(options.scheduler ?? asyncScheduler);
@@ -263,7 +289,7 @@ export function watchRun<Ref extends JobRef>(options: WatchRunOptions<Ref>): Obs
 
     // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
     const hasTools = input.toolNames.length > 0;
-    const runKey = hasTools ? `${client.baseURL}|${job.kind}|${input.jobId}` : undefined;
+    const runKey = hasTools ? `${client?.baseURL ?? ''}|${job.kind}|${input.jobId}` : undefined;
     const leaveRegistry = runKey === undefined ? undefined : toolCallRegistry.join(runKey);
     // A lazy watch subscribes its source itself; the actor's source child adopts that subscription when it starts.
     const relay = lazy ? new SourceRelay(() => wake()) : undefined;

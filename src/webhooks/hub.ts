@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Observable, Subject } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import type { WebhookVerificationError } from '../errors/webhook-verification-error.js';
-import { KINDS } from '../kinds/registry.js';
+import { allKindSpecs } from '../kinds/registry.js';
 import { isJobTerminal } from '../model/states.js';
 import { eventJobId, type WebhookEvent } from './event.js';
 import { toWebHandler } from './handler.js';
@@ -133,7 +133,7 @@ export function createWebhookHub(options: WebhookHubOptions): WebhookHub {
   function rankEvent(event: WebhookEvent): { jobId: string; precedence: number } | undefined {
     const jobId = eventJobId(event);
     if (jobId === undefined) return undefined;
-    for (const adapter of Object.values(KINDS)) {
+    for (const adapter of allKindSpecs()) {
       const status = adapter.webhookStatus(event.type);
       if (status === undefined) continue;
       // A terminal state is never left, so a terminal event outranks any other; then the later one wins.
@@ -147,7 +147,7 @@ export function createWebhookHub(options: WebhookHubOptions): WebhookHub {
   // and the others still receive the event. Routing comes first, so a watch never depends on `events$` observers.
   function deliver(event: WebhookEvent): void {
     const jobId = eventJobId(event);
-    const known = Object.values(KINDS).some((adapter) => adapter.webhookStatus(event.type) !== undefined);
+    const known = allKindSpecs().some((adapter) => adapter.webhookStatus(event.type) !== undefined);
     if (!known) counters.ignored++;
     else if (jobId !== undefined) router.route(jobId, event);
     events.next(event);

@@ -105,6 +105,7 @@ describe('code samples in README.md and docs/', () => {
         'runstate/http': ['src/http/index.ts'],
         'runstate/client': ['src/client/index.ts'],
         'runstate/dashboard': ['src/dashboard/index.ts'],
+        'runstate/kinds': ['src/kinds/public.ts'],
       },
     };
     const host = ts.createCompilerHost(options);

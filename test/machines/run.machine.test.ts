@@ -343,6 +343,27 @@ describe('run machine: time as data (restore-safe)', () => {
     });
   }
 
+  it('answers a round seen before expires_at even when it arrives while the expiry is being checked', async () => {
+    const { actor, submissions } = inMemory();
+    actor.send(observed('requires_action', { toolCalls: [call('call_1')] }));
+    await settle();
+    expect(actor.getSnapshot().matches({ watching: { requires_action: 'submitted' } })).toBe(true);
+    // The expiry (30 000) passes: the check starts, the state still reads requires_action from round 1.
+    actor.send({ type: 'tick', at: 35_000 });
+    expect(actor.getSnapshot().matches({ watching: 'confirming_expiry' })).toBe(true);
+    // A poll that saw round 2 before the expiry lands now. The same-state rule used to record it and drop its
+    // calls: the check then read `expired`, and the watch ended without answering a round it had seen.
+    actor.send(observed('requires_action', { at: 29_000, toolCalls: [call('call_2')] }));
+    await settle();
+    expect(submissions).toEqual([['call_1'], ['call_2']]);
+    // A round seen at or after expires_at is left to the check: the server decides that one.
+    actor.send({ type: 'tick', at: 36_000 });
+    actor.send(observed('requires_action', { at: 31_000, toolCalls: [call('call_3')] }));
+    await settle();
+    expect(submissions).toEqual([['call_1'], ['call_2']]);
+    actor.stop();
+  });
+
   it('lets an earlier expiry win over a later deadline, and a later expiry lose to it', () => {
     const { actor } = inMemory();
     actor.send(observed('in_progress', { expiresAt: 90_000 }));

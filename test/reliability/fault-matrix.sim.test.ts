@@ -46,6 +46,10 @@ describe.each(['poll', 'hybrid', 'budget'] as const satisfies readonly MatrixMod
       expect(report.handlerRuns).toBeLessThanOrEqual(TOOL_RUNS * 3);
       expect(report.submissionsAccepted).toBeLessThanOrEqual(TOOL_RUNS * 2);
       expect(answered).toBeGreaterThan(0);
+      // Every round a run reached was answered, but those of runs whose watch ended without an outcome (said so).
+      const unknownRuns = report.jobs.filter((j) => j.unknown && j.ref.kind === 'assistants.run').length;
+      expect(report.roundsReached).toBeGreaterThan(0);
+      expect(report.roundsUnanswered).toBeLessThanOrEqual(unknownRuns * 2);
     });
 
     it(

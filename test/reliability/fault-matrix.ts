@@ -193,6 +193,13 @@ export interface MatrixReport {
    */
   refusedResubmissions: number;
   submissionsAccepted: number;
+  /** Rounds of tool calls the runs reached on the server (requires_action with new calls). */
+  roundsReached: number;
+  /**
+   * Rounds the server asked for and never got (the run left requires_action for anything but queued, or still
+   * waited at the end): a watch that ended without answering a round it could have seen. Counted on the simulator.
+   */
+  roundsUnanswered: number;
   retrieves: number;
   rateLimited: number;
   serverErrors: number;
@@ -218,6 +225,8 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
     clock: 'manual',
     seed: options.seed ?? 9,
     webhooks: { url: server.url, secret },
+    // The matrix watches Assistants runs by webhook and hybrid too: the simulator's own thread.run.* events.
+    runWebhooks: true,
     // Through the tracked fetch too, so that a webhook on its way to the hub counts as a request in flight.
     webhookDelivery: { retryDelaysMs: [5000, 30_000], fetch: traffic.fetch },
   });
@@ -517,10 +526,13 @@ function report(
   // A round is accepted when the run leaves requires_action for queued (a session: for in_progress): that is one
   // submission that landed.
   let accepted = 0;
+  let reached = 0;
   for (const job of Object.values(stats.jobs)) {
     const next = job.kind === 'agent.session' ? 'in_progress' : 'queued';
     job.timeline.forEach((step, i) => {
-      if (step.status === 'requires_action' && job.timeline[i + 1]?.status === next) accepted++;
+      if (step.status !== 'requires_action') return;
+      reached++;
+      if (job.timeline[i + 1]?.status === next) accepted++;
     });
   }
   const retrieves = Object.entries(stats.requests.byRoute)
@@ -538,6 +550,8 @@ function report(
     doubleSubmissions: submissions.filter((s) => s.afterSuccess).length,
     refusedResubmissions: refused,
     submissionsAccepted: accepted,
+    roundsReached: reached,
+    roundsUnanswered: reached - accepted,
     retrieves,
     rateLimited: stats.rateLimited,
     serverErrors: stats.serverErrors,

@@ -69,6 +69,7 @@ async function simTo(url: string, secret: string, faults: SimFaults = {}): Promi
     scenario: FAST,
     faults,
     webhooks: { url, secret },
+    runWebhooks: true,
     webhookDelivery: { retryDelaysMs: [1000] },
   }));
 }

@@ -49,22 +49,30 @@ function typeMatches(type: string, value: unknown): boolean {
  * `anyOf`/`oneOf` (one branch must pass), `allOf` (all must). Returns one line per violation, `path: problem`.
  */
 export function violations(set: SchemaSet, name: string, value: unknown): string[] {
-  return check(set, { $ref: `#/components/schemas/${name}` }, value, name);
+  return check(set, { $ref: `#/components/schemas/${name}` }, value, name, false);
 }
 
-function check(set: SchemaSet, schema: Schema, value: unknown, path: string): string[] {
+/**
+ * As {@link violations}, and also every property the schema declares must be present (null where the API has no
+ * value): the real API sends its objects whole, with null keys, and clients (the Python SDK's models) read them.
+ */
+export function strictViolations(set: SchemaSet, name: string, value: unknown): string[] {
+  return check(set, { $ref: `#/components/schemas/${name}` }, value, name, true);
+}
+
+function check(set: SchemaSet, schema: Schema, value: unknown, path: string, declared: boolean): string[] {
   if (schema.$ref) {
     const target = set.schemas[schema.$ref.replace('#/components/schemas/', '')];
     if (!target) return [`${path}: unknown schema ${schema.$ref}`];
-    return check(set, target, value, path);
+    return check(set, target, value, path, declared);
   }
   const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
   if (value === null && (schema.nullable || types.includes('null'))) return [];
   const errors: string[] = [];
-  for (const part of schema.allOf ?? []) errors.push(...check(set, part, value, path));
+  for (const part of schema.allOf ?? []) errors.push(...check(set, part, value, path, declared));
   const branches = schema.anyOf ?? schema.oneOf;
   if (branches) {
-    const results = branches.map((b) => check(set, b, value, path));
+    const results = branches.map((b) => check(set, b, value, path, declared));
     if (!results.some((r) => r.length === 0)) {
       const closest = results.reduce((a, b) => (b.length < a.length ? b : a));
       errors.push(...closest.map((e) => `${e} (closest of ${branches.length} alternatives)`));
@@ -85,12 +93,17 @@ function check(set: SchemaSet, schema: Schema, value: unknown, path: string): st
       if (object[key] === undefined) errors.push(`${path}.${key}: required, missing`);
     }
     for (const [key, sub] of Object.entries(schema.properties ?? {})) {
-      if (object[key] !== undefined) errors.push(...check(set, sub, object[key], `${path}.${key}`));
+      // An optional property may be null: the API sends null for optional values the spec types without null
+      // (Batch.failed_at, OpenAIFile.expires_at, Response.user), and the SDKs type them so.
+      if (object[key] === null && !(schema.required ?? []).includes(key)) continue;
+      if (object[key] !== undefined) errors.push(...check(set, sub, object[key], `${path}.${key}`, declared));
+      else if (declared && !(schema.required ?? []).includes(key))
+        errors.push(`${path}.${key}: declared, missing`);
     }
   }
   if (Array.isArray(value) && schema.items) {
     value.forEach((item, i) => {
-      errors.push(...check(set, schema.items!, item, `${path}[${i}]`));
+      errors.push(...check(set, schema.items!, item, `${path}[${i}]`, declared));
     });
   }
   return errors;

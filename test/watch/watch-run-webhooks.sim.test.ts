@@ -40,6 +40,8 @@ async function start(faults: SimFaults = {}): Promise<void> {
     scenario: QUICK,
     faults,
     webhooks: { url: server.url, secret },
+    // Runs too, by the simulator's own thread.run.* events (OpenAI sends none).
+    runWebhooks: true,
     webhookDelivery: { retryDelaysMs: [2000] },
   });
   client = simClient(sim);

@@ -34,6 +34,8 @@ async function start(faults: SimFaults = {}, options: { retryDelaysMs?: number[]
     scenario: FAST,
     faults,
     webhooks: { url: server.url, secret },
+    // Runs too, by the simulator's own thread.run.* events (OpenAI sends none).
+    runWebhooks: true,
     webhookDelivery: { retryDelaysMs: options.retryDelaysMs ?? [1000] },
   }));
 }

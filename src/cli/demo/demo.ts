@@ -60,6 +60,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       seed,
       scenarios: { ...FATE_SCENARIOS, demo_streamed: STREAMED_SCENARIO },
       webhooks: { url: `${endpoint.url}webhooks`, secret },
+      // The demo watches Assistants runs by hybrid too: the simulator's own thread.run.* events (OpenAI sends none).
+      runWebhooks: true,
     });
     const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0 });
     const { clock } = sim;

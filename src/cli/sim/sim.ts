@@ -35,8 +35,10 @@ Options:
   --latency MS           add this much latency to every answer
   --rpm N                a requests-per-minute limit, with x-ratelimit-* headers
   --poll-after MS        send openai-poll-after-ms on retrieves
-  --webhook-url URL      deliver signed webhooks for every job event there
+  --webhook-url URL      deliver signed webhooks for every job event OpenAI sends there
   --webhook-secret S     sign them with this whsec_ secret (default: a new one, printed)
+  --run-webhooks         also send thread.run.<status> events for Assistants runs (OpenAI sends none;
+                         runstate's webhook sources can use them, other clients may misread them)
   -h, --help             show this help
 
 Examples:
@@ -123,6 +125,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         'poll-after': { type: 'string' },
         'webhook-url': { type: 'string' },
         'webhook-secret': { type: 'string' },
+        'run-webhooks': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -140,6 +143,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (values['webhook-secret'] !== undefined && webhookUrl === undefined) {
     throw new UsageError('--webhook-secret needs --webhook-url');
   }
+  if (values['run-webhooks'] && webhookUrl === undefined) {
+    throw new UsageError('--run-webhooks needs --webhook-url');
+  }
   const secretProblem =
     values['webhook-secret'] === undefined ? undefined : webhookSecretProblem(values['webhook-secret']);
   if (secretProblem) throw new UsageError(`--webhook-secret ${secretProblem}`);
@@ -156,6 +162,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ...(scenario ? { scenario } : {}),
       ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
       ...(webhookUrl && secret ? { webhooks: { url: webhookUrl, secret } } : {}),
+      ...(values['run-webhooks'] ? { runWebhooks: true } : {}),
     });
   } catch (error) {
     stop.dispose();
@@ -177,7 +184,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (webhookUrl) {
     // A secret given on the command line is the user's own: not echoed. A generated one is needed to verify.
     const shown = values['webhook-secret'] ? 'the secret given' : secret;
-    print(`  webhooks: every job event is POSTed to ${webhookUrl}, signed with ${shown}`);
+    const runs = values['run-webhooks'] ? ', thread.run.* included' : '';
+    print(`  webhooks: every job event is POSTed to ${webhookUrl}${runs}, signed with ${shown}`);
   }
   print();
   print('Point the SDK at it:');

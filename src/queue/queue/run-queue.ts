@@ -4,7 +4,7 @@ import { ConfigurationError } from '../../errors/configuration-error.js';
 import { WatchNotFoundError } from '../../errors/watch-not-found-error.js';
 import { kindSpec, specFor } from '../../kinds/registry.js';
 import { NO_STATES } from '../../model/states.js';
-import type { JobRef, RunSnapshot, RunState } from '../../model/types.js';
+import type { AnyDefinedRef, JobRef, RunSnapshot, RunState } from '../../model/types.js';
 import { DEFAULT_POLL_BACKOFF } from '../../sources/backoff.js';
 import { currentTraceparent } from '../../telemetry/queue-telemetry.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from '../connection.js';
@@ -56,7 +56,8 @@ export interface QueueWatchOptions {
   /**
    * Give up with `timed_out` this long after `watch()`.
    *
-   * @defaultValue by kind (`DEFAULT_MAX_WAIT_MS`), or by the ref (a response's `completionWindow`)
+   * @defaultValue by kind (`DEFAULT_MAX_WAIT_MS`; a defined kind's `maxWaitMs`), or by the ref (a response's
+   *   `completionWindow`)
    */
   maxWaitMs?: number;
 }
@@ -93,16 +94,16 @@ export interface WatchCounts {
 /** Durable watches in Redis: start them from any process, observe them from any other. */
 export interface RunQueue {
   /** Starts a durable watch; watching a job already watched returns the same watch. Resolves with its id. */
-  watch(job: JobRef, options?: QueueWatchOptions): Promise<string>;
+  watch(job: JobRef | AnyDefinedRef, options?: QueueWatchOptions): Promise<string>;
   /** The watch as an Observable: current snapshot first, then each change; completes after the terminal one. */
-  observe<Job = unknown>(job: JobRef): Observable<RunSnapshot<Job>>;
+  observe<Job = unknown>(job: JobRef | AnyDefinedRef): Observable<RunSnapshot<Job>>;
   /** The terminal snapshot (outcomes are values); rejects with the typed error of a failed watch. */
-  result<Job = unknown>(job: JobRef): Promise<RunSnapshot<Job>>;
+  result<Job = unknown>(job: JobRef | AnyDefinedRef): Promise<RunSnapshot<Job>>;
   /**
    * Stops a watch at its next step (at once if it sleeps); with `cancelJob: true` the worker also cancels the
    * job on the server. The watch ends with a snapshot whose note says it was stopped. No-op for an ended watch.
    */
-  cancel(job: JobRef, options?: { cancelJob?: boolean }): Promise<void>;
+  cancel(job: JobRef | AnyDefinedRef, options?: { cancelJob?: boolean }): Promise<void>;
   /** Watches by state. */
   counts(): Promise<WatchCounts>;
   /**

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { RunstateError } from '../../errors/runstate-error.js';
 import type { KindAdapter } from '../../model/types.js';
+import { retryHintMs } from '../../sources/server-hint.js';
 import type { ToolRecorder } from '../../telemetry/watch-telemetry.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
 import type { WatchData } from '../watch-data.js';
@@ -17,6 +18,8 @@ export interface StepContext {
   onToolError: ToolErrorPolicy;
   data: WatchData;
   now(): number;
+  /** Clock ms per real ms: a server's waits (`retry-after`) are in real time, and a step counts clock ms. */
+  speed: number;
   /** Writes `data` to the job (serialized: one write at a time). */
   save(): Promise<void>;
   /** Aborts when the step is abandoned (worker closing). */
@@ -35,6 +38,12 @@ export interface StepContext {
   busy: Set<Promise<unknown>>;
   /** Records each tool handler run (span and metrics); absent when nothing records. */
   recordTool?: ToolRecorder;
+}
+
+/** The wait a failed request's headers ask for, in the step's clock ms, or undefined when they ask none. */
+export function serverWaitMs(step: StepContext, headers: Headers | undefined): number | undefined {
+  const hint = headers ? retryHintMs(headers, step.now()) : undefined;
+  return hint === undefined ? undefined : hint * step.speed;
 }
 
 /** Takes the step's one request, or says it is taken. */

@@ -5,9 +5,8 @@ import { RetriesExhaustedError } from '../../errors/retries-exhausted-error.js';
 import { toStatusEvent } from '../../kinds/to-status-event.js';
 import type { JobRef, StatusEvent, ToolCall, ToolOutput } from '../../model/types.js';
 import { classifySubmissionError, EXPIRY_GRACE_MS, isWaitingFor } from '../../requests/index.js';
-import { retryHintMs } from '../../sources/server-hint.js';
 import { runToolCalls } from '../../tools/tools.js';
-import { PARKED, type StepContext, takeSlot, track } from './step-context.js';
+import { PARKED, type StepContext, serverWaitMs, takeSlot, track } from './step-context.js';
 import { stepRequest } from './step-request.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: XState types a system by the actors in it; any system keys a step
@@ -131,7 +130,7 @@ const stepActors = {
       if (failure.kind === 'not_processed') {
         // A 429 was not processed: nothing to reconcile; every worker backs off.
         data.submission = undefined;
-        const hint = failure.failure.headers ? retryHintMs(failure.failure.headers, step.now()) : undefined;
+        const hint = serverWaitMs(step, failure.failure.headers);
         step.rateLimitMs = Math.max(step.rateLimitMs ?? 0, hint ?? 1000);
       } else if (failure.kind === 'fate_unknown') {
         step.transient = { hintMs: undefined };

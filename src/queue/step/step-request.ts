@@ -1,8 +1,7 @@
 import { classifyRequestError } from '../../errors/from-api-error.js';
 import { toStatusEvent } from '../../kinds/to-status-event.js';
 import type { StatusEvent } from '../../model/types.js';
-import { retryHintMs } from '../../sources/server-hint.js';
-import type { StepContext } from './step-context.js';
+import { type StepContext, serverWaitMs } from './step-context.js';
 
 /** How a step's one request ended. */
 export type RequestOutcome =
@@ -38,7 +37,7 @@ export async function stepRequest(
       step.fault = failure.error;
       return { ok: false, kind: 'final', status: failure.error.status };
     }
-    const hint = failure.headers ? retryHintMs(failure.headers, step.now()) : undefined;
+    const hint = serverWaitMs(step, failure.headers);
     if (failure.status === 429) {
       step.rateLimitMs = Math.max(step.rateLimitMs ?? 0, hint ?? DEFAULT_RATE_LIMIT_MS);
       return { ok: false, kind: 'rate_limited' };

@@ -22,6 +22,12 @@ export interface StepOptions {
   onToolError: ToolErrorPolicy;
   /** Epoch ms, the same clock the simulator or the API keeps. */
   now(): number;
+  /**
+   * Clock ms per real ms, when `now` runs faster than real time: a server's `retry-after` is real time.
+   *
+   * @defaultValue `1`
+   */
+  speed?: number;
   random(): number;
   poll: BackoffPolicy;
   /** Delays after a failed read (5xx, network). */
@@ -84,6 +90,7 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
     onToolError: options.onToolError,
     data,
     now: options.now,
+    speed: options.speed ?? 1,
     // One write at a time, in order: concurrent handlers each record their output.
     save: () => {
       saving = saving.catch(() => {}).then(() => options.save(data));

@@ -1,5 +1,5 @@
 import { type ConnectionOptions, Job, Queue } from 'bullmq';
-import { JOB_KINDS, kindSpec } from '../../kinds/registry.js';
+import { allKindSpecs } from '../../kinds/registry.js';
 import type { JobRef } from '../../model/types.js';
 import { eventJobId, type WebhookEvent } from '../../webhooks/event.js';
 import type { WebhookHub } from '../../webhooks/hub.js';
@@ -22,7 +22,7 @@ function candidates(event: WebhookEvent): JobRef[] {
   if (id === undefined) return [];
   // The event names the job by its own id alone: ids beside it (a run's thread) are unknown, and the watch's
   // queue id is made of the job's own id only.
-  return JOB_KINDS.map(kindSpec)
+  return allKindSpecs()
     .filter((spec) => spec.webhookStatus(event.type) !== undefined)
     .map((spec) => spec.refFromJobId(id, '') as JobRef);
 }

@@ -10,6 +10,7 @@ import {
 } from 'bullmq';
 import type OpenAI from 'openai';
 import { ConfigurationError } from '../../errors/configuration-error.js';
+import { type AnyDefinedKind, useKinds } from '../../kinds/define-kind.js';
 import { kindSpec } from '../../kinds/registry.js';
 import type { RunSnapshot } from '../../model/types.js';
 import {
@@ -47,6 +48,13 @@ export interface RunWorkerOptions extends TelemetryOptions {
   name?: string;
   /** The OpenAI client every step uses; runstate never reads OPENAI_API_KEY itself. */
   client: OpenAI;
+  /**
+   * The kinds you defined with `defineKind` whose watches this worker steps: a worker runs in its own process,
+   * which must know them by name (import the module that defines them and pass them here).
+   *
+   * @defaultValue none: only the kinds runstate ships
+   */
+  kinds?: readonly AnyDefinedKind[];
   /** Handlers for `requires_action` tool calls, by tool name. They receive the call id: make them idempotent. */
   tools?: ToolHandlers;
   /**
@@ -170,6 +178,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   if (!client || typeof client !== 'object' || !('baseURL' in client)) {
     throw new ConfigurationError('createRunWorker needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
   }
+  useKinds(options.kinds, 'createRunWorker');
   const concurrency = options.concurrency ?? 10;
   if (!(Number.isInteger(concurrency) && concurrency > 0)) {
     throw new ConfigurationError(
@@ -249,6 +258,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         tools,
         onToolError,
         now,
+        speed,
         random,
         poll,
         retry: RETRY_BACKOFF,

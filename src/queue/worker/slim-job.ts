@@ -29,6 +29,8 @@ export function storedForm(data: WatchData): WatchData {
   const spec = findKindSpec(data.job.kind);
   if (
     !spec ||
+    // A kind defined without slim fields is stored whole.
+    spec.slimFields.length === 0 ||
     !context ||
     isSlim(context.latest) ||
     typeof context.latest !== 'object' ||

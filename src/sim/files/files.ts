@@ -2,6 +2,7 @@ import type { FileObject } from 'openai/resources/files';
 import type { SimContext } from '../context.js';
 import { toUnix } from '../jobs/job.js';
 import { paginate } from '../jobs/list.js';
+import { asSdk } from '../jobs/wire.js';
 import { badRequest, missingParam } from '../server/errors.js';
 import type { RouteDef } from '../server/route.js';
 import { noSuchFile } from './file-store.js';
@@ -61,15 +62,18 @@ export function filesRoutes(ctx: SimContext): RouteDef[] {
         const upload = parts.get('file');
         if (!upload) throw missingParam('file');
         const data = Buffer.from(upload.data);
-        const file: FileObject = {
+        // Every key, null where there is no value, as the API sends a file.
+        const file = asSdk<FileObject>({
           id: ctx.ids.make('file-', 22),
           object: 'file',
           bytes: data.length,
           created_at: toUnix(now),
+          expires_at: null,
           filename: upload.filename ?? 'upload',
           purpose: purpose as FileObject['purpose'],
           status: 'processed',
-        };
+          status_details: null,
+        });
         ctx.files.add({ file, content: () => [data] });
         return { body: file };
       },

@@ -15,6 +15,12 @@ export interface JobEvent {
   type: string;
   /** `{ id }`, and what the type adds (a run's `thread_id`, a session's `required_action: { type }`). */
   data: { id: string } & Record<string, unknown>;
+  /**
+   * An event OpenAI never sends (`thread.run.*`): delivered only when the simulator is asked for them
+   * (`runWebhooks`), since a client that knows OpenAI's event types misreads it (the Python SDK parses one as the
+   * first type of its union, a batch's).
+   */
+  simulatorOnly?: true;
 }
 
 /** What the registry, stats and webhooks need from any job, whatever its kind. */

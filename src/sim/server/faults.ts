@@ -36,7 +36,8 @@ export interface FaultRule {
  */
 export interface RateLimitFault extends FaultRule {
   /**
-   * Wait the 429 asks for, in ms.
+   * Wait the 429 asks for, in ms of the simulator's clock (as the limiter's own 429s count theirs): the header says
+   * it in the client's time, divided by a scaled clock's speed.
    *
    * @defaultValue `1000`
    */
@@ -78,6 +79,7 @@ export interface LatencyFault {
 
 /** The `openai-poll-after-ms` header; on `*.retrieve` routes unless `routes` says otherwise. */
 export interface PollAfterFault {
+  /** In ms of the simulator's clock; the header says it in the client's time (divided by a scaled clock's speed). */
   ms: number;
   routes?: readonly string[];
 }

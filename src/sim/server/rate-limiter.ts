@@ -114,15 +114,15 @@ export class RateLimiter {
     return { ok: true, retryAfterMs: 0 };
   }
 
-  /** The six `x-ratelimit-*` headers at `now`. */
-  headers(now: number): Record<string, string> {
+  /** The six `x-ratelimit-*` headers at `now`; `toClient` turns a wait on the clock into the client's time. */
+  headers(now: number, toClient: (clockMs: number) => number = (ms) => ms): Record<string, string> {
     return {
       'x-ratelimit-limit-requests': String(this.requests.limit),
       'x-ratelimit-limit-tokens': String(this.tokens.limit),
       'x-ratelimit-remaining-requests': String(this.requests.remaining(now)),
       'x-ratelimit-remaining-tokens': String(this.tokens.remaining(now)),
-      'x-ratelimit-reset-requests': formatResetDuration(this.requests.resetMs(now)),
-      'x-ratelimit-reset-tokens': formatResetDuration(this.tokens.resetMs(now)),
+      'x-ratelimit-reset-requests': formatResetDuration(toClient(this.requests.resetMs(now))),
+      'x-ratelimit-reset-tokens': formatResetDuration(toClient(this.tokens.resetMs(now))),
     };
   }
 }

@@ -99,6 +99,14 @@ function authError(header: string | undefined): SimHttpError {
   return new SimHttpError(401, message, 'invalid_request_error', null, 'invalid_api_key');
 }
 
+/**
+ * A wait in clock ms as the client's own (real) ms: a sped-up clock's second passes in 1/speed of a real one, and
+ * a client sleeps in real time. A manual clock has no pace: its waits stay in clock ms.
+ */
+export function clientMs(clock: SimClock, clockMs: number): number {
+  return clock.speed === undefined || clock.speed === 1 ? clockMs : Math.ceil(clockMs / clock.speed);
+}
+
 /** A 429; its `x-ratelimit-*` headers come from the limiter, like every other answer's. */
 function rateLimitError(retryAfterMs: number, type: 'requests' | 'tokens', reason: string): SimHttpError {
   return new SimHttpError(429, reason, type, null, 'rate_limit_exceeded', {
@@ -234,20 +242,24 @@ export function createSimServer(deps: ServerDeps): SimServer {
       const tokens = estimateTokens(name, raw.length);
       const taken = deps.faults.take(tokens, now);
       const limiter = deps.faults.limiterAt(now);
-      Object.assign(headers, limiter.headers(now));
+      // Every wait a header asks for is in the client's time; both 429s (the limiter's and an injected one) count
+      // theirs on the simulator's clock first, so they agree under any speed.
+      const toClient = (ms: number) => clientMs(deps.clock, ms);
+      Object.assign(headers, limiter.headers(now, toClient));
       if (!taken.ok) {
         const per = taken.refusedBy === 'tokens' ? 'tokens per min (TPM)' : 'requests per min (RPM)';
         const bucket = taken.refusedBy === 'tokens' ? limiter.tokens : limiter.requests;
         const requested = taken.refusedBy === 'tokens' ? tokens : 1;
+        const retryAfterMs = toClient(taken.retryAfterMs);
         throw rateLimitError(
-          taken.retryAfterMs,
+          retryAfterMs,
           taken.refusedBy ?? 'requests',
-          `Rate limit reached for ${taken.refusedBy} on ${per}: Limit ${bucket.limit}, Used ${bucket.limit - bucket.remaining(now)}, Requested ${requested}. Please try again in ${formatResetDuration(taken.retryAfterMs)}.`,
+          `Rate limit reached for ${taken.refusedBy} on ${per}: Limit ${bucket.limit}, Used ${bucket.limit - bucket.remaining(now)}, Requested ${requested}. Please try again in ${formatResetDuration(retryAfterMs)}.`,
         );
       }
       const rateLimit = deps.faults.rateLimitFor(name);
       if (rateLimit) {
-        const retryAfterMs = rateLimit.retryAfterMs ?? 1000;
+        const retryAfterMs = toClient(rateLimit.retryAfterMs ?? 1000);
         throw rateLimitError(
           retryAfterMs,
           'requests',
@@ -294,7 +306,8 @@ export function createSimServer(deps: ServerDeps): SimServer {
         return;
       }
       const pollAfterMs = deps.faults.pollAfterFor(name);
-      if (pollAfterMs !== undefined) headers['openai-poll-after-ms'] = String(pollAfterMs);
+      if (pollAfterMs !== undefined)
+        headers['openai-poll-after-ms'] = String(clientMs(deps.clock, pollAfterMs));
       if (reply.content) await sendContent(res, name, reply.content, headers);
       else send(res, name, reply.status ?? 200, reply.body, headers);
     } catch (error) {

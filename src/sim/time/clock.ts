@@ -10,6 +10,12 @@ export interface SimClock {
   /** Current clock time, epoch ms. */
   now(): number;
   /**
+   * Clock ms per real ms, for a clock that keeps pace with real time (1 when real, the speed when scaled); absent
+   * for a manual clock, whose time moves only when driven. Waits the server asks of a client (`retry-after-ms`,
+   * `openai-poll-after-ms`, `x-ratelimit-reset-*`) are divided by it: a client waits in its own, real time.
+   */
+  readonly speed?: number;
+  /**
    * Runs `fn` once the clock reaches `atMs` (at once, asynchronously, when that time has passed).
    * Returns a function that cancels it.
    */
@@ -134,6 +140,7 @@ export function createScaledClock(speed = 1, origin = Date.now()): SimClock {
 
   return {
     kind: speed === 1 ? 'real' : 'scaled',
+    speed,
     now,
     schedule(atMs, fn) {
       const cancel = queue.push(atMs, fn);

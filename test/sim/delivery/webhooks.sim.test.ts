@@ -136,8 +136,20 @@ describe('webhook delivery', () => {
     ]);
   });
 
-  it('sends thread.run.<status> for every run status (a simulator extension), with thread_id', async () => {
-    await start({ scenario: { phases, toolCalls: [[{ name: 'f' }]] } });
+  it('sends no thread.run.* webhooks unless asked: OpenAI sends none, and clients misread them', async () => {
+    await start({ scenario: { phases } });
+    const { assistantId, threadId } = await assistantAndThread(client);
+    const run = await client.beta.threads.runs.create(threadId, { assistant_id: assistantId });
+    await backgroundResponse();
+    await sim.clock.advance(2000);
+    await sim.flushWebhooks();
+    expect(sim.job(run.id)!.timeline.at(-1)!.status).toBe('completed');
+    // The response's event is delivered; the run's three statuses sent nothing.
+    expect(receiver.received.map((r) => JSON.parse(r.body).type)).toEqual(['response.completed']);
+  });
+
+  it('sends thread.run.<status> for every run status with runWebhooks (a simulator extension), with thread_id', async () => {
+    await start({ scenario: { phases, toolCalls: [[{ name: 'f' }]] }, runWebhooks: true });
     const { assistantId, threadId } = await assistantAndThread(client);
     const run = await client.beta.threads.runs.create(threadId, { assistant_id: assistantId });
     await sim.clock.advance(2000);
@@ -259,6 +271,7 @@ describe('webhook faults', () => {
     await start({
       scenario: { phases },
       faults: { webhooks: { reorder: { next: 1, types: ['thread.run.queued'], holdMs: 60_000 } } },
+      runWebhooks: true,
     });
     const { assistantId, threadId } = await assistantAndThread(client);
     await client.beta.threads.runs.create(threadId, { assistant_id: assistantId });

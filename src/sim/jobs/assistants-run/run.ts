@@ -76,9 +76,16 @@ export class RunJob implements SimJob, RunStepSource {
     return TERMINAL.has(status);
   }
 
-  /** `thread.run.<status>` for every status: a simulator extension, OpenAI sends no webhooks for runs. */
+  /**
+   * `thread.run.<status>` for every status: a simulator extension, OpenAI sends no webhooks for runs, so it is
+   * delivered only to a simulator started with `runWebhooks`.
+   */
   eventFor(step: Step): JobEvent {
-    return { type: `thread.run.${step.status}`, data: { id: this.id, thread_id: this.threadId } };
+    return {
+      type: `thread.run.${step.status}`,
+      data: { id: this.id, thread_id: this.threadId },
+      simulatorOnly: true,
+    };
   }
 
   /** Whether the run still holds its thread (no new messages, no new run) at `t`. */

@@ -1,4 +1,5 @@
 import type { Scenario } from '../../scenario/scenario.js';
+import { unsetResponseKeys } from '../response/unset-keys.js';
 
 /**
  * One line of a batch's output or error file, as the API writes it (`BatchRequestOutput` in openai-openapi
@@ -196,6 +197,7 @@ function defaultBody({
             type: 'message',
             role: 'assistant',
             status: 'completed',
+            phase: null,
             content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
           },
         ],
@@ -204,8 +206,9 @@ function defaultBody({
         top_p: 1,
         tool_choice: 'auto',
         tools: [],
-        text: { format: { type: 'text' } },
+        text: { format: { type: 'text' }, verbosity: 'medium' },
         truncation: 'disabled',
+        ...unsetResponseKeys(),
         usage: {
           input_tokens: 8,
           input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },

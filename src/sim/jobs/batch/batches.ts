@@ -1,4 +1,5 @@
 import type { Batch, BatchCreateParams } from 'openai/resources/batches';
+import type { FileObject } from 'openai/resources/files';
 import type { SimContext } from '../../context.js';
 import { type FileStore, noSuchFile } from '../../files/file-store.js';
 import type { Random } from '../../scenario/random.js';
@@ -10,6 +11,7 @@ import type { RouteDef } from '../../server/route.js';
 import { type JobEvent, type SimJob, toUnix } from '../job.js';
 import { paginate } from '../list.js';
 import { Plan, type Step, StepBuilder } from '../plan.js';
+import { asSdk } from '../wire.js';
 import { BatchRequests } from './batch-requests.js';
 
 type BatchStatus = Batch['status'];
@@ -194,15 +196,17 @@ export class BatchJob implements SimJob {
     if (!present) return undefined;
     this.bytes[which] ??= countBytes(lines());
     return {
-      file: {
+      file: asSdk<FileObject>({
         id: which === 'output' ? this.outputFileId : this.errorFileId,
-        object: 'file' as const,
+        object: 'file',
         bytes: this.bytes[which],
         created_at: toUnix(this.plan.reachedAt(status, t)!),
+        expires_at: null,
         filename: `${this.id}_${which}.jsonl`,
-        purpose: 'batch_output' as const,
-        status: 'processed' as const,
-      },
+        purpose: 'batch_output',
+        status: 'processed',
+        status_details: null,
+      }),
       content: lines,
     };
   }
@@ -215,7 +219,7 @@ export class BatchJob implements SimJob {
     const status = plan.statusAt(t);
     const at = (s: BatchStatus) => {
       const ms = plan.reachedAt(s, t);
-      return ms === undefined ? {} : { [`${s}_at`]: toUnix(ms) };
+      return ms === undefined ? null : toUnix(ms);
     };
     const failed = status === 'failed';
     const counts = failed ? { total: 0, completed: 0, failed: 0 } : this.requests.counts(this.finishedAt(t));
@@ -226,31 +230,31 @@ export class BatchJob implements SimJob {
     };
     const output = this.resultFile(t, 'output');
     const errors = this.resultFile(t, 'error');
-    return {
+    // Every key, null where there is no value yet, as the API sends a batch.
+    return asSdk<Batch>({
       id: this.id,
       object: 'batch',
       endpoint: init.endpoint,
-      ...(init.input?.model ? { model: init.input.model } : {}),
+      model: init.input?.model ?? null,
       input_file_id: init.inputFileId,
       completion_window: init.completionWindow,
       status,
       created_at: toUnix(this.createdAt),
       expires_at: toUnix(this.expiryMs),
-      ...at('in_progress'),
-      ...at('finalizing'),
-      ...at('completed'),
-      ...at('failed'),
-      ...at('expired'),
-      ...at('cancelling'),
-      ...at('cancelled'),
+      in_progress_at: at('in_progress'),
+      finalizing_at: at('finalizing'),
+      completed_at: at('completed'),
+      failed_at: at('failed'),
+      expired_at: at('expired'),
+      cancelling_at: at('cancelling'),
+      cancelled_at: at('cancelled'),
       request_counts: counts,
       metadata: init.metadata ?? {},
-      ...(output ? { output_file_id: output.file.id } : {}),
-      ...(errors ? { error_file_id: errors.file.id } : {}),
-      ...(failed
-        ? { errors: { object: 'list', data: [{ ...error, param: null, line: error.line ?? null }] } }
-        : {}),
-    };
+      output_file_id: output ? output.file.id : null,
+      error_file_id: errors ? errors.file.id : null,
+      errors: failed ? { object: 'list', data: [{ ...error, param: null, line: error.line ?? null }] } : null,
+      usage: null,
+    });
   }
 }
 

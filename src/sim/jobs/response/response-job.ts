@@ -1,4 +1,9 @@
-import type { Response, ResponseError, ResponseStatus } from 'openai/resources/responses/responses';
+import type {
+  Response,
+  ResponseError,
+  ResponseStatus,
+  ResponseUsage,
+} from 'openai/resources/responses/responses';
 import type { IdFactory } from '../../ids.js';
 import type { Random } from '../../scenario/random.js';
 import { drawOutcome, sampleDuration, samplePhase } from '../../scenario/sample.js';
@@ -6,6 +11,7 @@ import type { Outcome, Scenario } from '../../scenario/scenario.js';
 import { badRequest } from '../../server/errors.js';
 import { type JobEvent, type SimJob, toUnix, unixIfReached } from '../job.js';
 import { Plan, type Step, StepBuilder } from '../plan.js';
+import { unsetResponseKeys } from './unset-keys.js';
 
 const DEFAULT_REPLY = 'This is a simulated reply.';
 
@@ -175,7 +181,7 @@ export class ResponseJob implements SimJob {
     // An incomplete response keeps the text it wrote; a completed one has all of it.
     const written = completed || status === 'incomplete';
     const text = completed ? this.text : this.textAt(t);
-    const response: SimResponse = {
+    const response: WireResponse = {
       id: this.id,
       // openai 7 types it (null: the implicit Standard processing); openai 6 does not know it.
       access_programs: null,
@@ -199,18 +205,19 @@ export class ResponseJob implements SimJob {
               type: 'message',
               role: 'assistant',
               status: completed ? 'completed' : 'incomplete',
+              phase: null,
               content: [{ type: 'output_text', text, annotations: [], logprobs: [] }],
             },
           ]
         : [],
-      output_text: written ? text : '',
       parallel_tool_calls: true,
       temperature: 1,
       top_p: 1,
       tool_choice: 'auto',
       tools: [],
-      text: { format: { type: 'text' } },
+      text: { format: { type: 'text' }, verbosity: 'medium' },
       truncation: 'disabled',
+      ...unsetResponseKeys(),
       usage: completed
         ? {
             input_tokens: 20,
@@ -219,14 +226,24 @@ export class ResponseJob implements SimJob {
             output_tokens_details: { reasoning_tokens: 0 },
             total_tokens: 30,
           }
-        : undefined,
+        : null,
     };
-    return response;
+    // The SDK types `usage` and `user` as absent rather than null, and knows no `store`; `output_text` is its own
+    // convenience (it computes it from `output` on every answer), which the raw JSON leaves out.
+    return response as unknown as Response;
   }
 }
 
 /** A `Response` as both SDK majors type it: openai 7 adds `access_programs`, which openai 6 lacks. */
 type SimResponse = Omit<Response, 'access_programs'> & { access_programs: null };
+
+/** A `Response` as the API sends it: no `output_text` (an SDK convenience), null `usage` before the end. */
+type WireResponse = Omit<SimResponse, 'output_text' | 'usage' | 'user' | 'prompt_cache_options'> & {
+  usage: ResponseUsage | null;
+  user: null;
+  prompt_cache_options: null;
+  store: boolean;
+};
 
 function responseError(scenario: Scenario): ResponseError {
   return {

@@ -216,7 +216,7 @@ describe('batches', () => {
     const batch = await create({ requests: 2, reply: 'Paris.' });
     await sim.clock.advance(7000);
     const done = await client.batches.retrieve(batch.id);
-    expect(done.error_file_id).toBeUndefined();
+    expect(done.error_file_id).toBeNull();
     const [line] = await readLines(done.output_file_id!);
     expect(line.response.body).toMatchObject({
       object: 'response',
@@ -274,8 +274,8 @@ describe('batches', () => {
     const batch = await create({ requests: 2, failedRequests: 1 });
     await sim.clock.advance(3000);
     const running = await client.batches.retrieve(batch.id);
-    expect(running.output_file_id).toBeUndefined();
-    expect(running.error_file_id).toBeUndefined();
+    expect(running.output_file_id).toBeNull();
+    expect(running.error_file_id).toBeNull();
     await sim.clock.advance(4000);
     const done = await client.batches.retrieve(batch.id);
     expect((await client.files.list({ purpose: 'batch_output' })).data.map((f) => f.id).sort()).toEqual(
