@@ -119,7 +119,8 @@ describe('telemetry through the real SDK (in-memory exporters), against the simu
     expect(requestSpans).toHaveLength(served);
     expect(requestSpans.filter((s) => s.attributes['http.response.status_code'] === 429)).toHaveLength(3);
     const limited = requestSpans.find((s) => s.attributes['http.response.status_code'] === 429)!;
-    expect(limited.attributes['runstate.hint.retry_after_ms']).toBe('200');
+    // The simulator says waits in the client's real time: the injected 200 ms of its clock, divided by its speed.
+    expect(limited.attributes['runstate.hint.retry_after_ms']).toBe(String(200 / SPEED));
     expect(requestSpans.some((s) => (s.attributes['runstate.retry'] as number) > 0)).toBe(true);
     // A response's read follows the GenAI conventions' get_response span.
     const reads = spans.filter((s) => s.name === 'get_response');
