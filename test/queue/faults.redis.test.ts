@@ -234,10 +234,14 @@ describe('runstate/queue: bad input and faults', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 500));
+    // What the stream holds against what was ever added to it: Redis counts both (XINFO STREAM, Redis 7).
+    const info = (await plain.call('XINFO', 'STREAM', capped.keys.events!)) as unknown[];
+    const added = Number(info[info.indexOf('entries-added') + 1]);
     const stream = await plain.xlen(capped.keys.events!);
     await proxy.restore();
     expect(await ends).toEqual(jobs.map((_, i) => outcomeOf(i)));
-    // The stream kept fewer events than the steps made while the observer was away.
-    expect(stream).toBeLessThan(worker.stats().steps);
-  });
+    // The stream rolled over while the observer was away: events were trimmed before it could read them. (Counted
+    // from Redis itself, not from the worker's steps, which a loaded machine makes fewer.)
+    expect(added).toBeGreaterThan(stream);
+  }, 60_000);
 });
