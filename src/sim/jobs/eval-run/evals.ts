@@ -36,6 +36,13 @@ export function evalsRoutes(ctx: SimContext): RouteDef[] {
     if (!run || run.evalId !== evalId) throw notFound('eval run', runId, 'run_id');
     return run;
   };
+  // Both cancel paths answer alike: the SDK's `…/cancel`, and the run's own path the spec names.
+  const cancelRun: RouteDef['handle'] = ({ params, now }) => {
+    const run = findRun(params.eval_id!, params.run_id!);
+    run.cancel(now);
+    ctx.jobs.replanned(run);
+    return { body: run.toRun(now) };
+  };
   return [
     {
       name: 'evals.create',
@@ -120,24 +127,14 @@ export function evalsRoutes(ctx: SimContext): RouteDef[] {
       method: 'POST',
       path: '/evals/:eval_id/runs/:run_id/cancel',
       jobParam: 'run_id',
-      handle: ({ params, now }) => {
-        const run = findRun(params.eval_id!, params.run_id!);
-        run.cancel(now);
-        ctx.jobs.replanned(run);
-        return { body: run.toRun(now) };
-      },
+      handle: cancelRun,
     },
     {
       name: 'evals.runs.cancel_at_run',
       method: 'POST',
       path: '/evals/:eval_id/runs/:run_id',
       jobParam: 'run_id',
-      handle: ({ params, now }) => {
-        const run = findRun(params.eval_id!, params.run_id!);
-        run.cancel(now);
-        ctx.jobs.replanned(run);
-        return { body: run.toRun(now) };
-      },
+      handle: cancelRun,
     },
     {
       name: 'evals.runs.output_items.list',
