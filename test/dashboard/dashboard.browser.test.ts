@@ -62,8 +62,10 @@ beforeAll(async () => {
   }
   // One whose text is markup, ten still running, and a timed-out one.
   jobs.push(fixture.createResponse({ phases, reply: XSS }));
+  // Ten hours of simulated work: at ×50 that is 12 minutes of real time, past any slow start of the suite (one hour
+  // was 72 s, and a slow runner saw the watch opened below already completed).
   for (let i = 0; i < 10; i++)
-    jobs.push(kinds[i % 3]!.create({ phases: { ...phases, in_progress: 3_600_000 } }));
+    jobs.push(kinds[i % 3]!.create({ phases: { ...phases, in_progress: 36_000_000 } }));
   const refs = await Promise.all(jobs);
   await Promise.all(refs.map((ref) => fixture.runs.watch(ref)));
   const slow = await fixture.createResponse({ phases: { queued: 0, in_progress: 3_600_000 } });
