@@ -47,7 +47,17 @@ describe('waits in headers, under a scaled clock', () => {
       reset.endsWith('ms') ? Number.parseInt(reset, 10) : Number.parseFloat(reset) * 1000,
     ).toBeLessThanOrEqual(60_000 / SPEED);
     await new Promise((resolve) => setTimeout(resolve, waitMs + 5));
-    expect((await retrieve(id)).status).toBe(200);
+    // A 429 says the wait from its own moment; requests of the burst served after it may have taken the refilled
+    // token. Then the next answer says the wait again, in real time, and a retry after that long is served.
+    let retried = await retrieve(id);
+    if (retried.status === 429) {
+      const again = Number(retried.headers.get('retry-after-ms'));
+      expect(again).toBeGreaterThan(0);
+      expect(again).toBeLessThanOrEqual(1000 / SPEED);
+      await new Promise((resolve) => setTimeout(resolve, again + 5));
+      retried = await retrieve(id);
+    }
+    expect(retried.status).toBe(200);
   });
 
   it("says an injected 429's wait and the poll hint on the same clock, in real time", async () => {
