@@ -106,8 +106,12 @@ describe('watchRuns: many jobs through the SDK and the simulator', () => {
         expected.get(update.key),
         true,
       ]);
-      // Every request of each watch reached the simulator and named that job (create aside).
-      expect(update.snapshot.calls).toBe(sim.job(update.key)!.requests - 1);
+      // Every request of each watch is counted, and all but at most one reached the simulator and named that job
+      // (create aside): a retrieve in flight can be aborted before it reaches the server (a nudge after a submission
+      // restarts the poll cycle; the deadline ends the watch), and `calls` counts it, since it was made.
+      const reached = sim.job(update.key)!.requests - 1;
+      expect(update.snapshot.calls - reached, update.key).toBeGreaterThanOrEqual(0);
+      expect(update.snapshot.calls - reached, update.key).toBeLessThanOrEqual(1);
     }
 
     // progress: one emission per change; the counts add up at every step and end on the outcomes.
