@@ -35,7 +35,11 @@ export async function createEvalRun(
       },
     ],
   });
-  const content = Array.from({ length: items }, (_, i) => ({ item: { n: i } }));
+  // A jsonl run grades the samples its content carries (`{{sample.output_text}}`): each item brings one.
+  const content = Array.from({ length: items }, (_, i) => ({
+    item: { n: i },
+    sample: { output_text: 'yes' },
+  }));
   const run = await client.evals.runs.create(evaluation.id, {
     data_source: { type: 'jsonl', source: { type: 'file_content', content } },
     metadata: scenarioMeta(scenario),

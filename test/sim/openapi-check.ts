@@ -97,7 +97,7 @@ function check(set: SchemaSet, schema: Schema, value: unknown, path: string, dec
       // (Batch.failed_at, OpenAIFile.expires_at, Response.user), and the SDKs type them so.
       if (object[key] === null && !(schema.required ?? []).includes(key)) continue;
       if (object[key] !== undefined) errors.push(...check(set, sub, object[key], `${path}.${key}`, declared));
-      else if (declared && !(schema.required ?? []).includes(key))
+      else if (declared && !(schema.required ?? []).includes(key) && !otherVariant(schema, object, key))
         errors.push(`${path}.${key}: declared, missing`);
     }
   }
@@ -107,4 +107,15 @@ function check(set: SchemaSet, schema: Schema, value: unknown, path: string, dec
     });
   }
   return errors;
+}
+
+/**
+ * True for a property that holds another variant of an object keyed by its `type`: the spec writes a union such as
+ * a fine-tune's `method` as `{ type: 'supervised' | 'dpo' | 'reinforcement', supervised?, dpo?, reinforcement? }`,
+ * and the API sends only the variant `type` names (the spec's own job examples answer
+ * `"method": { "type": "supervised", "supervised": {...} }`). That variant is still checked as declared.
+ */
+function otherVariant(schema: Schema, object: Record<string, unknown>, key: string): boolean {
+  const variants = schema.properties?.type?.enum;
+  return typeof object.type === 'string' && !!variants?.includes(key) && key !== object.type;
 }

@@ -34,8 +34,10 @@ export const evalRunDemo: KindDemo = {
   },
   async create(client, metadata, prepared) {
     const evalId = (prepared as { id: string }).id;
+    // A jsonl run grades the samples its content carries (`{{sample.output_text}}`), so each item brings one.
     const content = Array.from({ length: 12 }, (_, i) => ({
       item: { input: `Is ${i} even?`, expected: i % 2 ? 'no' : 'yes' },
+      sample: { output_text: i % 3 ? 'yes' : 'no' },
     }));
     const run = await client.evals.runs.create(evalId, {
       name: 'demo run',

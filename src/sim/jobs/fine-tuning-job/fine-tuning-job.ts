@@ -25,6 +25,11 @@ function lossAt(step: number, total: number): number {
   return Math.round((2.2 * Math.exp((-2 * step) / Math.max(1, total)) + 0.1) * 10_000) / 10_000;
 }
 
+/** The token accuracy that goes with a loss, to four places. */
+function accuracyOf(loss: number): number {
+  return Math.round((1 - loss / 2.5) * 10_000) / 10_000;
+}
+
 /**
  * A fine-tuning job: validating_files → queued → running → succeeded | failed | cancelled. Training steps move
  * while it runs (metrics events, checkpoints at each epoch, `trained_tokens` at the end); `pause` holds it in
@@ -157,9 +162,25 @@ export class FineTuneJob implements SimJob {
     yield 'step,train_loss,train_accuracy,valid_loss,valid_mean_token_accuracy\n';
     for (let step = 1; step <= this.totalSteps; step++) {
       const loss = lossAt(step, this.totalSteps);
-      const acc = Math.round((1 - loss / 2.5) * 10_000) / 10_000;
-      yield `${step},${loss},${acc},,\n`;
+      const valid = this.validMetrics(step);
+      // Validation columns stay empty for a job trained without a validation file, as OpenAI's file has them.
+      yield `${step},${loss},${accuracyOf(loss)},${valid?.valid_loss ?? ''},${valid?.valid_mean_token_accuracy ?? ''}\n`;
     }
+  }
+
+  /**
+   * Validation metrics at `step`, only for a job given a `validation_file`: without one the API has none and leaves
+   * the keys out (the spec's checkpoint example answers metrics with only the keys it has).
+   */
+  private validMetrics(step: number) {
+    if (this.init.validationFile === null) return undefined;
+    const loss = Math.round((lossAt(step, this.totalSteps) + 0.05) * 10_000) / 10_000;
+    return {
+      valid_loss: loss,
+      valid_mean_token_accuracy: accuracyOf(loss),
+      full_valid_loss: loss,
+      full_valid_mean_token_accuracy: accuracyOf(loss),
+    };
   }
 
   /** Events by `t`, oldest first: one per status reached, and a metrics event per step finished. */
@@ -206,7 +227,7 @@ export class FineTuneJob implements SimJob {
             step,
             total_steps: this.totalSteps,
             train_loss: loss,
-            train_mean_token_accuracy: 1 - loss / 2.5,
+            train_mean_token_accuracy: accuracyOf(loss),
           },
         });
       }
@@ -233,8 +254,8 @@ export class FineTuneJob implements SimJob {
         metrics: {
           step: at,
           train_loss: loss,
-          train_mean_token_accuracy: 1 - loss / 2.5,
-          full_valid_loss: loss + 0.05,
+          train_mean_token_accuracy: accuracyOf(loss),
+          ...this.validMetrics(at),
         },
       });
     }

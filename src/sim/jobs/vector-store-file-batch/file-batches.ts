@@ -5,6 +5,7 @@ import { badRequest, missingParam, notFound } from '../../server/errors.js';
 import type { RouteDef } from '../../server/route.js';
 import { toUnix } from '../job.js';
 import { paginate } from '../list.js';
+import { expiresAt, readExpiresAfter } from './expires-after.js';
 import { FileBatchJob } from './file-batch-job.js';
 
 /**
@@ -42,6 +43,7 @@ export function fileBatchesRoutes(ctx: SimContext): RouteDef[] {
       method: 'POST',
       path: '/vector_stores',
       handle: ({ body, now }) => {
+        const expiresAfter = readExpiresAfter(body);
         const store: VectorStore = {
           id: ctx.ids.make('vs_', 32, 'hex'),
           object: 'vector_store',
@@ -52,8 +54,9 @@ export function fileBatchesRoutes(ctx: SimContext): RouteDef[] {
           status: 'completed',
           last_active_at: toUnix(now),
           metadata: optionalMetadata(body),
-          expires_at: null,
-        };
+          expires_after: expiresAfter,
+          expires_at: expiresAt(expiresAfter, toUnix(now)),
+        } as VectorStore;
         stores.set(store.id, store);
         return { body: store };
       },
