@@ -1,6 +1,5 @@
 import type { FileStore } from './files/file-store.js';
 import type { IdFactory } from './ids.js';
-import type { SimJobKind } from './jobs/job.js';
 import type { JobRegistry } from './jobs/registry.js';
 import type { Random } from './scenario/random.js';
 import type { Scenario } from './scenario/scenario.js';
@@ -13,8 +12,11 @@ export interface SimContext {
   readonly jobs: JobRegistry;
   /** Uploaded files and the files batches write. */
   readonly files: FileStore;
-  /** The scenario for a new job of `kind` with this metadata; throws a 400 when it does not validate. */
-  scenarioFor(kind: SimJobKind, metadata: Record<string, string> | null): Scenario;
+  /**
+   * The scenario for a new job of `kind` (its own name, as in `kinds.ts`) with this metadata; throws a 400 when it
+   * does not validate.
+   */
+  scenarioFor(kind: string, metadata: Record<string, string> | null): Scenario;
   /** A fresh random stream for the next job, independent of every other job's. */
   jobRandom(): Random;
 }

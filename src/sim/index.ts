@@ -25,7 +25,7 @@ export type {
   StreamFault,
 } from './server/faults.js';
 // ── stats: job kinds and timeline steps ──────────────────────────────────────────────────────────────────────
-export type { SimJobKind } from './jobs/job.js';
+export type { SimJobKind } from './jobs/kinds.js';
 export type { Step } from './jobs/plan.js';
 // ── rate limits ──────────────────────────────────────────────────────────────────────────────────────────────
 export { DEFAULT_RATE_LIMITS, type RateLimits } from './server/rate-limiter.js';

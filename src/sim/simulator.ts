@@ -11,8 +11,7 @@ import {
 import { FileStore } from './files/file-store.js';
 import { filesRoutes } from './files/files.js';
 import { createIds } from './ids.js';
-import type { SimJobKind } from './jobs/job.js';
-import { SIM_KIND_SPECS, SIM_KINDS } from './jobs/kinds.js';
+import { isSimJobKind, SIM_KIND_SPECS, SIM_KINDS, type SimJobKind } from './jobs/kinds.js';
 import { JobRegistry } from './jobs/registry.js';
 import { createRandom, deriveSeed } from './scenario/random.js';
 import {
@@ -186,6 +185,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     files: new FileStore(),
     jobRandom: () => createRandom(deriveSeed(seed, `job:${jobIndex++}`)),
     scenarioFor(kind, metadata) {
+      // A kind asks under its own name; any other is a bug in its folder, not a bad request.
+      if (!isSimJobKind(kind)) throw new TypeError(`no simulator kind named ${JSON.stringify(kind)}`);
       try {
         const base =
           fixed ?? validateScenario((pick as ScenarioPicker)({ kind, metadata, index: scenarioIndex++ }));

@@ -1,15 +1,5 @@
 import type { Plan, Step } from './plan.js';
 
-/** The job kinds the simulator runs (the same names as runstate's `job.kind`). */
-export type SimJobKind =
-  | 'assistants.run'
-  | 'response'
-  | 'batch'
-  | 'fine_tuning.job'
-  | 'eval.run'
-  | 'vector_store.file_batch'
-  | 'agent.session';
-
 /** A webhook event a step produces: its `type` and `data` (OpenAI's payload carries `data: { id }`). */
 export interface JobEvent {
   type: string;
@@ -26,7 +16,11 @@ export interface JobEvent {
 /** What the registry, stats and webhooks need from any job, whatever its kind. */
 export interface SimJob {
   readonly id: string;
-  readonly kind: SimJobKind;
+  /**
+   * Its kind's name, one of `SimJobKind` (`./kinds.ts`); typed `string` here because that registry imports every
+   * kind's folder, which imports this file.
+   */
+  readonly kind: string;
   /** Creation time, clock ms. */
   readonly createdAt: number;
   /** Steps reached and planned. */

@@ -2,11 +2,11 @@ import type OpenAI from 'openai';
 import type { SimContext } from '../context.js';
 import type { Outcome, Scenario } from '../scenario/scenario.js';
 import type { RouteDef } from '../server/route.js';
-import type { SimJobKind } from './job.js';
 
 /** A job as runstate names it (`{ kind, id }`, `{ kind, threadId, runId }`): what a sample's creation gives. */
 export interface SampleRef {
-  readonly kind: SimJobKind;
+  /** The kind's name, as its `SimKindSpec` has it. */
+  readonly kind: string;
   readonly [id: string]: string;
 }
 
@@ -40,10 +40,10 @@ export interface KindDemo {
 
 /**
  * Everything the simulator knows about one kind of job: its endpoints, the outcomes it can reach, and what the
- * demo does with it. The simulator's registry (`kinds.ts`) holds one per kind; nothing outside `src/sim/jobs/`
- * names a kind.
+ * demo does with it. The simulator's registry (`kinds.ts`) holds one per kind, filed under `kind`, and its keys are
+ * `SimJobKind`; nothing outside `src/sim/jobs/` names a kind.
  */
-export interface SimKindSpec<K extends SimJobKind> {
+export interface SimKindSpec<K extends string> {
   readonly kind: K;
   /** Its HTTP endpoints. */
   routes(ctx: SimContext): RouteDef[];

@@ -1,5 +1,5 @@
 import type { WebhookStats } from '../delivery/webhooks.js';
-import type { SimJobKind } from '../jobs/job.js';
+import type { SimJobKind } from '../jobs/kinds.js';
 import type { Step } from '../jobs/plan.js';
 import type { JobRegistry } from '../jobs/registry.js';
 
@@ -94,7 +94,8 @@ export function jobStats(registry: JobRegistry, id: string, now: number): JobSta
   const last = timeline[timeline.length - 1]!;
   return {
     id: job.id,
-    kind: job.kind,
+    // Every job is made by a kind of the registry, under the name it is filed by there.
+    kind: job.kind as SimJobKind,
     ...(job.threadId ? { threadId: job.threadId } : {}),
     status: last.status,
     createdAt: job.createdAt,
