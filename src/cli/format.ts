@@ -182,6 +182,7 @@ const count = (progress: object, key: string): number => {
 function unitOf(progress: object): string {
   if ('passed' in progress) return 'items';
   if ('in_progress' in progress) return 'files';
+  if ('trainLoss' in progress) return 'steps';
   return 'requests';
 }
 

@@ -67,7 +67,9 @@ export function jobRefFromArgs(values: JobArgValues): JobRef {
   }
   if (values['agent-session']) return { kind: 'agent.session', sessionId: values['agent-session'] };
   if (values.batch) return { kind: 'batch', id: values.batch };
-  if (values['fine-tune']) return { kind: 'fine_tuning.job', id: values['fine-tune'] };
+  // The progress line of a fine-tune is its training steps, read from its events: one more request per poll.
+  if (values['fine-tune'])
+    return { kind: 'fine_tuning.job', id: values['fine-tune'], progressFrom: 'events' };
   if (values['eval-run']) {
     const [evalId, runId] = pair(values['eval-run'], '--eval-run', 'EVAL_ID/RUN_ID');
     return { kind: 'eval.run', evalId, runId };

@@ -24,7 +24,8 @@ export interface Orderable {
   at: number;
   done: boolean;
   textLength?: number | undefined;
-  progress?: { completed?: number; failed?: number } | undefined;
+  /** Every kind's progress has `done`; `completed` and `failed` are what ids made before it counted (batches). */
+  progress?: { done?: number; completed?: number; failed?: number } | undefined;
 }
 
 /**
@@ -38,7 +39,8 @@ export interface Orderable {
  * @example snapshotEventId({ state: 'in_progress', at: 1733480000000, done: false, textLength: 42 }); // '1.42.1733480000000.0'
  */
 export function snapshotEventId(s: Orderable): string {
-  const within = s.textLength ?? (s.progress ? (s.progress.completed ?? 0) + (s.progress.failed ?? 0) : 0);
+  const p = s.progress;
+  const within = s.textLength ?? (p ? (p.done ?? (p.completed ?? 0) + (p.failed ?? 0)) : 0);
   return `${RANK[s.state] ?? 0}.${within}.${s.at}.${s.done ? 1 : 0}`;
 }
 

@@ -39,6 +39,11 @@ export interface ToolOutput {
 /** Request options runstate passes to every SDK call: no hidden SDK retries, and cancellable. */
 export interface CallOptions {
   signal?: AbortSignal;
+  /**
+   * Called once for each HTTP request a call sends beyond its first (a fine-tune's retrieve that also reads its
+   * events, `progressFrom: 'events'`), as it goes out: whoever counts requests (`calls`, a shared budget) counts it.
+   */
+  onExtraRequest?: () => void;
 }
 
 /**

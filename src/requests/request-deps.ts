@@ -50,7 +50,10 @@ export async function send(deps: RequestDeps, call: AdapterCall): Promise<Status
   else deps.signal.addEventListener('abort', abort, { once: true });
   deps.meter.add();
   try {
-    const { job, requests } = await call({ signal: controller.signal });
+    const { job, requests } = await call({
+      signal: controller.signal,
+      onExtraRequest: () => deps.meter.add(),
+    });
     // A kind whose answer takes a read besides the write (an agent session's events) says so.
     if (requests !== undefined && requests > 1) deps.meter.add(requests - 1);
     return toStatusEvent(deps.adapter, job, deps.scheduler.now(), 'poll');

@@ -432,6 +432,12 @@ class BudgetLoop {
     this.release(w);
     const bucket = this.bucket!;
     const now = this.now();
+    if (outcome.extraRequests > 0) {
+      // A read that sent more than one request (a fine-tune's events read) spends a token for each: the bucket
+      // goes into debt, and the next grants wait for it.
+      this.requests += outcome.extraRequests;
+      bucket.spend(outcome.extraRequests, now);
+    }
     const limits = readRequestLimitHeaders(outcome.headers);
     bucket.observe(limits, this.inFlight, now);
     if (!outcome.ok && outcome.failure.status === 429) {

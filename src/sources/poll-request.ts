@@ -9,27 +9,33 @@ import { serverHintMs } from './server-hint.js';
  * The result of one request, with the response headers (the shared budget in `budget.ts` reads the
  * `x-ratelimit-*` ones).
  */
-export type Outcome =
+export type Outcome = (
   | { ok: true; event: StatusEvent; hintMs: number | undefined; headers: Headers }
   | {
       ok: false;
       failure: Extract<RequestFailure, { transient: true }>;
       hintMs: number | undefined;
       headers: Headers | undefined;
-    };
+    }
+) & {
+  /** Requests the read sent beyond its first (a fine-tune's events read), already in `calls`; the budget's too. */
+  extraRequests: number;
+};
 
 /**
  * One retrieve, counted, as an outcome; a final failure errors with its typed error; an abort ends quietly.
  * Unsubscribing aborts the request. Shared with the budgeted source (`budget.ts`); not part of the public API.
  */
 export function request(ctx: SourceContext): Observable<Outcome> {
-  return retrieve(ctx).pipe(
+  const sent = { extra: 0 };
+  return retrieve(ctx, sent).pipe(
     map(
       ({ job, headers, at }): Outcome => ({
         ok: true,
         event: toStatusEvent(ctx.adapter, job, at, 'poll'),
         hintMs: serverHintMs(headers, at),
         headers,
+        extraRequests: sent.extra,
       }),
     ),
     catchError((e: unknown) => {
@@ -42,13 +48,17 @@ export function request(ctx: SourceContext): Observable<Outcome> {
         failure,
         hintMs: serverHintMs(failure.headers, ctx.scheduler.now()),
         headers: failure.headers,
+        extraRequests: sent.extra,
       });
     }),
   );
 }
 
-/** Counts and sends one retrieve; unsubscribing aborts it (a nudge, or the subscriber leaving). */
-function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
+/**
+ * Counts and sends one retrieve, and counts in `sent.extra` the requests it sends beyond the first; unsubscribing
+ * aborts it (a nudge, or the subscriber leaving).
+ */
+function retrieve(ctx: SourceContext, sent: { extra: number }): Observable<Fetched<unknown>> {
   return new Observable<Fetched<unknown>>((subscriber) => {
     // One controller per request, linked by hand to the watch's signal: AbortSignal.any would keep one dependent
     // signal per request alive on the watch's long-lived signal.
@@ -63,7 +73,13 @@ function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
     ctx.meter.add();
     let response: Promise<{ job: unknown; headers: Headers }>;
     try {
-      response = ctx.adapter.retrieve(ctx.client, ctx.job, { signal: controller.signal });
+      response = ctx.adapter.retrieve(ctx.client, ctx.job, {
+        signal: controller.signal,
+        onExtraRequest: () => {
+          sent.extra++;
+          ctx.meter.add();
+        },
+      });
     } catch (e) {
       subscriber.error(e);
       return teardown;

@@ -53,6 +53,15 @@ export class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes `n` tokens for requests already sent (those a read sent beyond its first): the tokens may go negative,
+   * and {@link tryTake} then waits until the refill has paid the debt.
+   */
+  spend(n: number, now: number): void {
+    this.refill(now);
+    this.tokens -= n;
+  }
+
   /** The earliest time ≥ `now` at which {@link tryTake} can succeed. */
   nextAt(now: number): number {
     this.refill(now);

@@ -348,7 +348,12 @@ function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> 
     ctx.meter.add();
     // Promise.resolve().then: an adapter that throws synchronously becomes an error of this observable.
     Promise.resolve()
-      .then(() => ctx.adapter.retrieve(ctx.client, ctx.job, { signal: controller.signal }))
+      .then(() =>
+        ctx.adapter.retrieve(ctx.client, ctx.job, {
+          signal: controller.signal,
+          onExtraRequest: () => ctx.meter.add(),
+        }),
+      )
       .then(
         ({ job }) => {
           subscriber.next({ job, at: ctx.scheduler.now() });

@@ -94,6 +94,19 @@ describe('snapshot extras by kind', () => {
     );
   });
 
+  it('a fine-tune adds paused, and its progress when its last metrics event is on it; its key is both', () => {
+    const event = { type: 'metrics', data: { step: 7, total_steps: 20, train_loss: 0.5 } };
+    const extras = KINDS['fine_tuning.job'].snapshotExtras({ status: 'paused', last_metrics_event: event });
+    expect(extras).toEqual({ paused: true, progress: { done: 7, total: 20, trainLoss: 0.5 } });
+    expect(KINDS['fine_tuning.job'].extrasKey(extras)).toBe('paused|7/20/0.5');
+    expect(KINDS['fine_tuning.job'].snapshotExtras({ status: 'running' })).toEqual({});
+    // A metrics event without whole step counts is no progress.
+    const odd = { type: 'metrics', data: { step: 1.5, total_steps: 20 } };
+    expect(KINDS['fine_tuning.job'].snapshotExtras({ status: 'running', last_metrics_event: odd })).toEqual(
+      {},
+    );
+  });
+
   it('only a response streams', () => {
     expect(JOB_KINDS.filter((k) => kindSpec(k).stream !== undefined)).toEqual(['response']);
   });

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import OpenAI from 'openai';
 import { lastValueFrom, tap } from 'rxjs';
 import { classifyRequestError, isRunstateError } from '../../errors/index.js';
-import { kindSpec } from '../../kinds/registry.js';
+import { specFor } from '../../kinds/registry.js';
 import type { RunSnapshot, RunState, Source } from '../../model/types.js';
 import { hybrid } from '../../sources/hybrid.js';
 import { poll } from '../../sources/poll.js';
@@ -41,7 +41,8 @@ const exitCodeOf = (state: RunState) => (state === 'completed' ? 0 : 1);
 export async function watchJob(request: WatchRequest, io: CliIo): Promise<number> {
   const { job, apiKey, baseURL, maxWaitMs } = request;
   const client = new OpenAI({ apiKey, ...(baseURL ? { baseURL } : {}), maxRetries: 0 });
-  const adapter = kindSpec(job.kind);
+  // The spec this job is watched with (a fine-tune's reads its events too): the first read sees what the watch does.
+  const adapter = specFor(job);
   const what = adapter.describe(job);
   const style = createStyle(io.stdout, io.env);
   const print = createPrinter(io, style, request.json, maxWaitMs, request.source === 'stream');
@@ -69,9 +70,18 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
     // instead of after the poll's retries.
     let first: unknown;
     let firstAt = 0;
+    // The first retrieve counts among the calls shown, with any request it sent besides (a fine-tune's events).
+    let calls = 1;
     try {
       const signal = AbortSignal.any([stop.signal, AbortSignal.timeout(FIRST_ANSWER_TIMEOUT_MS)]);
-      first = (await adapter.retrieve(client, job, { signal })).job;
+      first = (
+        await adapter.retrieve(client, job, {
+          signal,
+          onExtraRequest: () => {
+            calls++;
+          },
+        })
+      ).job;
       firstAt = Date.now();
     } catch (error) {
       if (stop.signal.aborted) return INTERRUPTED_EXIT_CODE;
@@ -107,8 +117,6 @@ export async function watchJob(request: WatchRequest, io: CliIo): Promise<number
           ? webhookSource(hub, { createdJustNow })
           : hybrid(hub, undefined, { createdJustNow });
     }
-    // The first retrieve counts among the calls shown.
-    const calls = 1;
     let last: RunSnapshot | undefined;
     try {
       last = await lastValueFrom(

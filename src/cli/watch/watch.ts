@@ -11,7 +11,8 @@ const help = `Usage: runstate watch (--response ID | --batch ID | --fine-tune ID
                       --file-batch VS_ID/BATCH_ID | --agent-session ID | --thread ID --run ID) [options]
 
 Watches one job until it ends, printing each transition with its time, and a progress line for jobs that count
-their work (batches, eval runs, file batches). Prints the error of a failed job.
+their work (batches, eval runs, file batches, and fine-tunes: their training steps, read from their events with
+one more request per poll). Prints the error of a failed job.
 
 Options:
   --response ID         a response created with background: true

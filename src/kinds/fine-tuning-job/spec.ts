@@ -1,12 +1,22 @@
 import type { FineTuningJob } from 'openai/resources/fine-tuning/jobs/jobs';
 import type { JobState } from '../../model/observation.js';
+import { progressKey } from '../progress.js';
 import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
+import {
+  type FineTuneProgress,
+  type FineTuneProgressFrom,
+  fineTuneProgress,
+  withMetricsEvent,
+} from './progress.js';
 
-/** A fine-tuning job, by id. */
-export type FineTuningJobRef = { kind: 'fine_tuning.job'; id: string };
+/**
+ * A fine-tuning job, by id. `progressFrom: 'events'` gives its snapshots a `progress` (training steps) read from
+ * its events: one more request per poll once it trains, so only when asked.
+ */
+export type FineTuningJobRef = { kind: 'fine_tuning.job'; id: string; progressFrom?: FineTuneProgressFrom };
 
 /**
  * The statuses a fine-tune reports: the SDK's enum, and `paused`, which the spec's pause example answers though
@@ -28,15 +38,41 @@ const STATES: Record<FineTuningJobStatus, JobState> = {
 
 const id = (ref: RefLike): string => ownRef<FineTuningJobRef>(ref, 'fine_tuning.job', 'a fine_tuning.job').id;
 
-/** What a fine-tune adds to a snapshot: that it is paused. */
+/** What a fine-tune adds to a snapshot: that it is paused, and its progress when the ref asked for it. */
 export interface FineTuneExtras {
   /** True while the job is `paused`: it neither runs nor has ended; `resume` starts it again. */
   paused?: boolean;
+  /** Training steps done of the total, from the last metrics event (`progressFrom: 'events'` on the ref). */
+  progress?: FineTuneProgress;
 }
 
 /** A fine-tune's snapshot extras from its latest object. */
 function fineTuneExtras(job: unknown): FineTuneExtras {
-  return (job as { status?: unknown } | undefined)?.status === 'paused' ? { paused: true } : {};
+  const extras: FineTuneExtras = {};
+  if ((job as { status?: unknown } | undefined)?.status === 'paused') extras.paused = true;
+  const progress = fineTuneProgress(job);
+  if (progress) extras.progress = progress;
+  return extras;
+}
+
+function refProblem(ref: RefLike): string | undefined {
+  const ids = idsProblem(ref, ['id']);
+  if (ids || ref.progressFrom === undefined || ref.progressFrom === 'events') return ids;
+  return `has progressFrom ${JSON.stringify(ref.progressFrom)}: expected 'events' (or none)`;
+}
+
+/** The spec of a fine-tune watched with `progressFrom: 'events'`: each retrieve also reads its newest events. */
+function withEventsProgress(
+  spec: KindSpec<'fine_tuning.job', FineTuningJobRef, FineTuningJob, FineTuneExtras>,
+): KindSpec<'fine_tuning.job', FineTuningJobRef, FineTuningJob, FineTuneExtras> {
+  return {
+    ...spec,
+    forRef: undefined,
+    async retrieve(client, ref, options) {
+      const { job, headers } = await spec.retrieve(client, ref, options);
+      return { job: await withMetricsEvent(client, job, options), headers };
+    },
+  };
 }
 
 /**
@@ -47,7 +83,7 @@ export const fineTuningJob: KindSpec<'fine_tuning.job', FineTuningJobRef, FineTu
   kind: 'fine_tuning.job',
   jobId: id,
   describe: (ref) => `fine-tuning job ${id(ref)}`,
-  refProblem: (ref) => idsProblem(ref, ['id']),
+  refProblem,
   refFromJobId: (jobId) => ({ kind: 'fine_tuning.job', id: jobId }),
   async retrieve(client, ref, options) {
     const { data, response } = await client.fineTuning.jobs
@@ -95,7 +131,13 @@ export const fineTuningJob: KindSpec<'fine_tuning.job', FineTuningJobRef, FineTu
     'trained_tokens',
     'fine_tuned_model',
     'model',
+    // Kept by an idle durable watch, so a restored snapshot still has its progress.
+    'last_metrics_event',
   ],
   snapshotExtras: fineTuneExtras,
-  extrasKey: (extras) => (extras.paused ? 'paused' : ''),
+  extrasKey: (extras) => [extras.paused ? 'paused' : '', progressKey(extras)].filter(Boolean).join('|'),
+  forRef: (ref) =>
+    (ref as Partial<FineTuningJobRef>).progressFrom === 'events' ? eventsProgress : fineTuningJob,
 };
+
+const eventsProgress = withEventsProgress(fineTuningJob);

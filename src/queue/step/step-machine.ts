@@ -96,8 +96,8 @@ const stepActors = {
     const label = adapter.describe(data.job);
     if (data.submission?.fate === 'sent' && sameIds(data.submission.ids, ids)) {
       // These outputs may have landed (a worker died after sending, a 5xx, a 400): read before writing again.
-      const read = await stepRequest(step, label, () =>
-        adapter.retrieve(client, data.job, { signal: step.signal }),
+      const read = await stepRequest(step, label, (onExtraRequest) =>
+        adapter.retrieve(client, data.job, { signal: step.signal, onExtraRequest }),
       );
       if (!read.ok) {
         if (read.kind === 'final') handOver(step);
@@ -141,8 +141,8 @@ const stepActors = {
   }),
   confirmExpiry: gated<{ job: JobRef; expiresAt: number | null }>(async (step, input) => {
     const { adapter, client, data } = step;
-    const read = await stepRequest(step, adapter.describe(data.job), () =>
-      adapter.retrieve(client, data.job, { signal: step.signal }),
+    const read = await stepRequest(step, adapter.describe(data.job), (onExtraRequest) =>
+      adapter.retrieve(client, data.job, { signal: step.signal, onExtraRequest }),
     );
     if (read.ok) return read.event;
     if (read.kind === 'final') handOver(step);

@@ -138,8 +138,8 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
   let read = false;
   const resting = () => actor.getSnapshot().status === 'active' && !isInvoking(actor.getSnapshot().value);
   if (resting() && takeSlot(step)) {
-    const outcome = await stepRequest(step, adapter.describe(data.job), () =>
-      adapter.retrieve(options.client, data.job, { signal: options.signal }),
+    const outcome = await stepRequest(step, adapter.describe(data.job), (onExtraRequest) =>
+      adapter.retrieve(options.client, data.job, { signal: options.signal, onExtraRequest }),
     );
     if (outcome.ok) {
       read = true;

@@ -10,7 +10,7 @@ import {
   startSimulator,
 } from '../../../src/sim/index.js';
 import { createAgentSession } from '../../helpers/agent-session.js';
-import { createEvalRun } from '../../helpers/more-kinds.js';
+import { createEvalRun, createFineTune } from '../../helpers/more-kinds.js';
 import { cliEnv, killLeftovers, runCli, startCli } from '../run-cli.js';
 
 // Each test has its own simulator on a manual clock that starts now: the test moves the job from one status to
@@ -302,6 +302,27 @@ describe.concurrent('runstate watch', () => {
     );
     expect(stdout).toMatch(/in_progress +status in_progress via poll, 1 call +[█░]+ 2\/4 items\n/);
     expect(stdout).toMatch(/completed +status completed via poll, 2 calls +[█░]+ 4\/4 items \(1 failed\)/);
+  });
+
+  it('watches a fine-tune named --fine-tune ID, with a progress line of its training steps from its events', async () => {
+    const { sim, client } = await simulator();
+    const { id } = await createFineTune(client, {
+      phases: { validating: 50, queued: 50, in_progress: 4000 },
+      requests: 10,
+    });
+    // Halfway through training: 5 of 10 steps.
+    await sim.clock.advance(2100);
+    // A fine-tune's first poll is 30 s away: the watch gives up first, on what its first read saw.
+    const { code, stdout, stderr } = await runCli(
+      ['watch', '--base-url', sim.baseURL, '--fine-tune', id, '--max-wait', '1s'],
+      keyed,
+    );
+    expect(stderr).toBe('');
+    expect(code).toBe(1);
+    // The first read is a retrieve and an events read: two calls, both counted, both seen by the simulator.
+    expect(stdout).toMatch(/in_progress +status running via poll, 2 calls +[█░]+ 5\/10 steps\n/);
+    expect(sim.job(id)).toMatchObject({ retrieves: 1, requests: 3 });
+    expect(sim.stats().requests.byRoute['fine_tuning.jobs.events']?.total).toBe(1);
   });
 
   it('shows the tool calls a run waits for and gives up at --max-wait, exit 1', async () => {
