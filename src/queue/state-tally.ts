@@ -30,7 +30,7 @@ redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
 return 1
 `;
 
-/** How a watch ended, for the tally: its terminal state, `stopped` by `cancel()`, or `error` (a typed error). */
+/** How a watch ended, for the tally: its terminal state, `stopped` (by `cancel()`, or on a paused job with `whenPaused: 'stop'`), or `error` (a typed error). */
 export type WatchOutcome = TerminalState | 'stopped' | 'error';
 
 /** The outcome of a step that ended its watch. */

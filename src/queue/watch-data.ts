@@ -2,6 +2,7 @@ import { WatchDataError } from '../errors/watch-data-error.js';
 import { findKindSpec, knownKindList } from '../kinds/registry.js';
 import type { JobRef, RunSnapshot, RunState } from '../model/types.js';
 import type { PersistedWatch } from '../watch/watch-run.js';
+import { isWhenPaused, type WhenPaused } from '../watch/when-paused.js';
 
 /**
  * A durable watch as data: what its BullMQ job holds between steps. Any worker restores the watch from it, so
@@ -39,11 +40,21 @@ export interface WatchData {
   trace?: string;
   /** Wall-clock epoch ms the next step is due: how late it runs is `runstate.queue.step.lateness`. */
   dueAt?: number;
+  /** `'stop'`: the watch ends on a paused job's snapshot, as in process; absent, it waits (`'wait'`). */
+  whenPaused?: WhenPaused;
 }
 
 /** The data of a new watch: no machine yet, the first step creates it. */
-export function newWatchData(job: JobRef, startedAt: number, maxWaitMs: number): WatchData {
-  return { v: 1, job, startedAt, maxWaitMs, poll: { attempt: 0 }, calls: 0, failures: 0 };
+export function newWatchData(
+  job: JobRef,
+  startedAt: number,
+  maxWaitMs: number,
+  whenPaused: WhenPaused = 'wait',
+): WatchData {
+  const data: WatchData = { v: 1, job, startedAt, maxWaitMs, poll: { attempt: 0 }, calls: 0, failures: 0 };
+  // Stored only when it differs from the default, so that the data of every other watch stays as it was.
+  if (whenPaused === 'stop') data.whenPaused = whenPaused;
+  return data;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -91,6 +102,7 @@ export function parseWatchData(raw: unknown, id: string): WatchData {
   if (raw.snapshot !== undefined) {
     if (!isRecord(raw.snapshot) || typeof raw.snapshot.state !== 'string') throw fail('snapshot');
   }
+  if (raw.whenPaused !== undefined && !isWhenPaused(raw.whenPaused)) throw fail('whenPaused');
   if (raw.submission !== undefined) {
     const s = raw.submission;
     if (!isRecord(s) || !Array.isArray(s.ids) || (s.fate !== 'sent' && s.fate !== 'retry')) {

@@ -36,6 +36,7 @@ import {
   type WatchDependencies,
   watchMachine,
 } from './watch-actors.js';
+import { isWhenPaused, stoppedWhenPaused, type WhenPaused } from './when-paused.js';
 
 /**
  * Options of `watchRun` and `waitForRun`; `Ref` is the job ref, which decides the type of `snapshot.job`. A job of
@@ -116,7 +117,7 @@ export interface WatchRunSettings<Ref extends JobRef | AnyDefinedRef = JobRef> e
    *
    * @defaultValue `'wait'`
    */
-  whenPaused?: 'wait' | 'stop';
+  whenPaused?: WhenPaused;
   /**
    * A first observation made before the watch: the job as a read of your own saw it (`{ job, at }`). The watch
    * starts from it instead of from `queued`: its first snapshot is this one (the terminal one, when the job had
@@ -170,7 +171,7 @@ function validate(options: WatchRunSettings<JobRef>): ConfigurationError | undef
   }
   const problem = spec.refProblem(job);
   if (problem) return new ConfigurationError(`watchRun: job ${job.kind} ${problem}`);
-  if (options.whenPaused !== undefined && options.whenPaused !== 'wait' && options.whenPaused !== 'stop') {
+  if (options.whenPaused !== undefined && !isWhenPaused(options.whenPaused)) {
     return new ConfigurationError(
       `watchRun: whenPaused must be 'wait' or 'stop' (got ${JSON.stringify(options.whenPaused)})`,
     );
@@ -325,11 +326,9 @@ export function watchRun<Ref extends JobRef | AnyDefinedRef>(
       if (key === lastKey) return;
       lastKey = key;
       telemetry?.observe(snapshot);
-      if (snapshot.paused && !snapshot.done && options.whenPaused === 'stop') {
-        subscriber.next({
-          ...snapshot,
-          note: `stopped watching: the job is paused (whenPaused: 'stop'); it stays paused until resumed`,
-        } as Job);
+      const stopped = stoppedWhenPaused(snapshot, options.whenPaused);
+      if (stopped) {
+        subscriber.next(stopped as Job);
         subscriber.complete();
         return;
       }

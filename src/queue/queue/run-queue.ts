@@ -7,6 +7,7 @@ import { NO_STATES } from '../../model/states.js';
 import type { AnyDefinedRef, JobRef, RunSnapshot, RunState } from '../../model/types.js';
 import { DEFAULT_POLL_BACKOFF } from '../../sources/backoff.js';
 import { currentTraceparent } from '../../telemetry/queue-telemetry.js';
+import { isWhenPaused, type WhenPaused } from '../../watch/when-paused.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from '../connection.js';
 import { RUNSTATE_KEY_PREFIX, watchJobId } from '../job-id.js';
 import { gapCheckFromNow, routeByJob } from '../observe/event-router.js';
@@ -60,6 +61,15 @@ export interface QueueWatchOptions {
    *   `completionWindow`)
    */
   maxWaitMs?: number;
+  /**
+   * What the watch does when the job is paused (a fine-tune's `paused`), as `watchRun`'s option: `'wait'` keeps
+   * watching until it is resumed and ends; `'stop'` ends the watch on the paused snapshot, with a note (`result()`
+   * resolves to it, `observe()` completes after it; the job stays paused on the server). Stored with the watch, so
+   * every worker that steps it does the same.
+   *
+   * @defaultValue `'wait'`
+   */
+  whenPaused?: WhenPaused;
 }
 
 /**
@@ -172,11 +182,17 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     if (!(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
       throw new ConfigurationError(`watch: maxWaitMs must be a positive number of ms (got ${maxWaitMs})`);
     }
+    const { whenPaused = 'wait' } = watchOptions;
+    if (!isWhenPaused(whenPaused)) {
+      throw new ConfigurationError(
+        `watch: whenPaused must be 'wait' or 'stop' (got ${JSON.stringify(whenPaused)})`,
+      );
+    }
     const id = watchJobId(job);
     // BullMQ ignores an add whose jobId exists: the job's key makes watch() idempotent.
     // Right after create a job is queued: the first read comes after the poll's initial delay.
     const delay = Math.ceil(DEFAULT_POLL_BACKOFF.initialDelayMs / speed);
-    const data = newWatchData(job, now(), maxWaitMs);
+    const data = newWatchData(job, now(), maxWaitMs, whenPaused);
     // The caller's span, so that every step, on any worker, joins the trace that created the job.
     const trace = currentTraceparent();
     if (trace) data.trace = trace;

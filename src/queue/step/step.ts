@@ -9,6 +9,7 @@ import { announcedJob } from '../../sources/webhook.js';
 import type { ToolRecorder } from '../../telemetry/watch-telemetry.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
 import { toSnapshot } from '../../watch/snapshot.js';
+import { stoppedWhenPaused } from '../../watch/when-paused.js';
 import type { WatchData } from '../watch-data.js';
 import { appliedStatus, type InboxEvent, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
 import { type StepContext, settle, takeSlot } from './step-context.js';
@@ -162,6 +163,9 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
   if (done && s.value === 'faulted') return { next: 'fault', error: s.context.fault, snapshot };
   if (done) return { next: 'done', snapshot };
   if (step.fault) return { next: 'fault', error: step.fault, snapshot };
+  // A paused job, and a watch told to stop on one: it ends here, not done, as a stopped watch does.
+  const stopped = stoppedWhenPaused(snapshot, data.whenPaused);
+  if (stopped) return { next: 'done', snapshot: stopped };
 
   if (s.context.state !== data.poll.state || nudged) data.poll = { attempt: 0, state: s.context.state };
   else if (read) data.poll = { ...data.poll, attempt: data.poll.attempt + 1 };
