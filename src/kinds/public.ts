@@ -14,4 +14,4 @@ export {
   defineKind,
   type KindDefinition,
 } from './define-kind.js';
-export type { PollDefaults } from './spec.js';
+export type { PollDefaults, WebhookEventLike } from './spec.js';

@@ -28,6 +28,13 @@ describe('defineKind', () => {
       defineKind({ ...base, kind: name('state'), states: { done: 'finished' as 'completed' } }),
     ).toThrow(/status 'done' maps onto "finished"/);
     expect(() => defineKind({ ...base, kind: name('wait'), maxWaitMs: -1 })).toThrow(/maxWaitMs/);
+    // A webhook announcing a status `states` does not map would leave a webhook-fed watch waiting on nothing.
+    expect(() =>
+      defineKind({ ...base, kind: name('hooks'), webhooks: { 'export.finished': 'finished' } }),
+    ).toThrow(/webhook 'export.finished' announces "finished", which `states` does not map/);
+    expect(() =>
+      defineKind({ ...base, kind: name('hooks'), webhookJobId: 'data.export_id' as never }),
+    ).toThrow(/`webhookJobId` must be a function/);
     // A name is defined once: a second definition would change how watches already running read their jobs.
     const kind = name('twice');
     const definition = { ...base, kind };
@@ -54,6 +61,29 @@ describe('defineKind', () => {
     expect(() => kind.ref({ projectId: 'p1', exportId: '' })).toThrow(ConfigurationError);
     expect(kind.mapStatus('done')).toBe('completed');
     expect(kind.mapStatus('unheard-of')).toBeUndefined();
+    // Without webhooks, no event type is the kind's: a hub counts such events as ignored.
+    expect(kind.webhookStatus('export.done')).toBeUndefined();
+  });
+
+  it("reads its webhooks: the table first, then webhookStatus, and the job's id where webhookJobId says", () => {
+    const kind = defineKind({
+      kind: name('hooks'),
+      ids: ['id'],
+      retrieve: async () => ({ state: 'done' }),
+      status: (job: { state: string }) => job.state,
+      states: { running: 'in_progress', done: 'completed', broken: 'failed' },
+      webhooks: { 'export.done': 'done' },
+      webhookStatus: (type) => (type.startsWith('export.broken.') ? 'broken' : undefined),
+      webhookJobId: (event) => (event.data.export as { id?: string } | undefined)?.id,
+    });
+    expect(kind.webhookStatus('export.done')).toBe('done');
+    expect(kind.webhookStatus('export.broken.disk')).toBe('broken');
+    expect(kind.webhookStatus('toString')).toBeUndefined();
+    expect(kind.webhookJobId?.({ type: 'export.done', data: { export: { id: 'e1' } } })).toBe('e1');
+    // The job a webhook announced is runstate's stub: its status is read from it, and it has no expiry.
+    const stub = kind.announced(kind.ref({ id: 'e1' }), 'done');
+    expect(kind.status(stub as never)).toBe('done');
+    expect(kind.expiresAt(stub as never)).toBeNull();
   });
 
   it('is refused by a worker given something defineKind did not return', async () => {
