@@ -166,6 +166,19 @@ export function defineKind<const Kind extends string, const Ids extends string, 
 }
 
 /**
+ * True for what `defineKind` returned, in this copy of runstate or another (a user's module the CLI loads): the
+ * mark is a registered symbol.
+ */
+export function isDefinedKind(value: unknown): value is AnyDefinedKind {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [DEFINITION]?: unknown })[DEFINITION] !== undefined &&
+    typeof (value as { kind?: unknown }).kind === 'string'
+  );
+}
+
+/**
  * Makes sure each of `kinds` is filed in this process under its name, as a worker that steps their watches needs.
  * A kind defined in this process is there already; one defined by another copy of runstate (a bundle of its own)
  * is filed here.
