@@ -86,12 +86,19 @@ export interface KindDefinition<Kind extends string, Ids extends string, Job> {
    */
   maxWaitMs?: number;
   /**
-   * The schedule of `poll()` (and of `hybrid()`'s safety net) for this kind: backoff fields, and a delay growing
-   * with the job's age (counted from the object's `created_at` in unix seconds, else from the watch's start).
+   * The schedule of `poll()` (and of `hybrid()`'s safety net, unless `hybridPoll`) for this kind: backoff fields,
+   * and a delay growing with the job's age (counted from the object's `created_at` in unix seconds, else from the watch's start).
    *
    * @defaultValue the default poll backoff: 500 ms, ×1.5, capped at 5 s
    */
   poll?: PollDefaults;
+  /**
+   * The schedule of `hybrid()`'s safety-net poll for this kind, when it has `webhooks`: slower than `poll`, since
+   * webhooks carry the news and the poll only catches a lost one.
+   *
+   * @defaultValue `poll`
+   */
+  hybridPoll?: PollDefaults;
   /**
    * The fields a durable watch stores of an idle job instead of the whole object (status, ids, times, counts).
    *
@@ -360,7 +367,7 @@ function specOf<Kind extends string, Ids extends string, Job>(
     defaults: {
       maxWaitMs: definition.maxWaitMs ?? ONE_HOUR,
       poll: definition.poll ?? {},
-      hybridPoll: definition.poll ?? {},
+      hybridPoll: definition.hybridPoll ?? definition.poll ?? {},
     },
     slimFields: definition.slimFields ?? [],
     snapshotExtras(job) {

@@ -1,7 +1,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, NotFoundError } from '../../src/errors/index.js';
-import { poll, watchRun } from '../../src/index.js';
+import { createWebhookHub, hybrid, poll, watchRun } from '../../src/index.js';
 import { defineKind } from '../../src/kinds/public.js';
 import { findKindSpec } from '../../src/kinds/registry.js';
 import { createRunWorker } from '../../src/queue/index.js';
@@ -126,6 +126,49 @@ describe('a defined kind under poll()', () => {
     expect(snapshots.at(-1)).toMatchObject({ state: 'completed', status: 'done', calls: 4 });
     // 7 s, then ×2 up to 60 s: the kind's numbers, not the responses' 500 ms ×1.5.
     expect(seen.map((t) => t - 100_000_000)).toEqual([7_000, 21_000, 49_000, 105_000]);
+  });
+
+  it("polls as hybrid()'s safety net on its hybridPoll schedule, else on its poll schedule", async () => {
+    const seen = new Map<string, number[]>();
+    let reads = 0;
+    const define = (label: string, extra: object) =>
+      defineKind({
+        kind: name(label),
+        ids: ['id'],
+        retrieve: async (ref): Promise<Export> => {
+          seen.set(ref.id, [...(seen.get(ref.id) ?? []), Date.now() - 100_000_000]);
+          reads++;
+          return {
+            id: ref.id,
+            state: seen.get(ref.id)!.length < 3 ? 'running' : 'done',
+            created_at: 100_000,
+          };
+        },
+        status: (job) => job.state,
+        states: { running: 'in_progress', done: 'completed' },
+        webhooks: { 'export.done': 'done' },
+        poll: { initialDelayMs: 7_000, factor: 1, maxDelayMs: 7_000, jitter: 'none' },
+        ...extra,
+      });
+    const netted = define('net', {
+      hybridPoll: { initialDelayMs: 60_000, factor: 2, maxDelayMs: 600_000, jitter: 'none' },
+    });
+    const plain = define('no-net', {});
+    // No webhook ever comes: only the safety net reads the jobs (createdJustNow skips the read at start).
+    const hub = createWebhookHub({ secret: 'whsec_dGVzdA==' });
+    const source = hybrid(hub, undefined, { createdJustNow: true });
+    const done = Promise.all([
+      lastValueFrom(watchRun({ job: netted.ref({ id: 'n1' }), source })),
+      lastValueFrom(watchRun({ job: plain.ref({ id: 'p1' }), source })),
+      lastValueFrom(watchRun({ job: netted.ref({ id: 'n2' }), source: poll() })),
+    ]);
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect((await done).map((s) => s.state)).toEqual(['completed', 'completed', 'completed']);
+    expect(seen.get('n1')).toEqual([60_000, 180_000, 420_000]);
+    expect(seen.get('p1')).toEqual([7_000, 14_000, 21_000]);
+    // poll() keeps the kind's poll schedule: hybridPoll is the net's alone.
+    expect(seen.get('n2')).toEqual([7_000, 14_000, 21_000]);
+    expect(reads).toBe(9);
   });
 
   it('sorts a fetch Response as the SDK would: a 404 fails at once with NotFoundError', async () => {
