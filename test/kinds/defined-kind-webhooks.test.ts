@@ -1,11 +1,14 @@
 // A kind defined with defineKind (message-batch-kind.ts) under the webhook sources: its test server
 // (message-batch-server.ts) sends signed Standard Webhooks deliveries over real sockets to a real hub, which reads
-// their type and the job id (`data.batch_id`) through the kind; and under stream(), which it cannot do.
+// their type and the job id (`data.batch_id`) through the kind; under stream(), which it cannot do; and under
+// adaptivePoll, which learns its durations under the kind's name.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { firstValueFrom, lastValueFrom, filter as rxFilter, toArray } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  adaptivePoll,
+  createDurationModel,
   createWebhookHub,
   hybrid,
   poll,
@@ -133,5 +136,22 @@ describe('a defined kind under webhookSource, hybrid and stream', () => {
       `anthropic.message_batch ${created.id} cannot stream (only background responses do): watched by polling instead`,
     );
     expect(last.calls).toBe(server.requests(created.id).retrieves);
+  });
+});
+
+describe('a defined kind under adaptivePoll', () => {
+  it('is watched to its end and its durations are learned under its name', async () => {
+    const model = createDurationModel();
+    const source = adaptivePoll(model, { cold: { initialDelayMs: 5, factor: 1, maxDelayMs: 5 } });
+    const batches = await Promise.all([1, 2].map((n) => server.create(n)));
+    const ends = await Promise.all(
+      batches.map((b) => lastValueFrom(watchRun({ job: messageBatch.ref({ id: b.id }), source }))),
+    );
+    expect(ends.map((s) => [s.state, s.status])).toEqual([
+      ['completed', 'ended'],
+      ['completed', 'ended'],
+    ]);
+    // The kind defines no durationDetail: its key is its name.
+    expect(model.count('anthropic.message_batch')).toBe(2);
   });
 });
