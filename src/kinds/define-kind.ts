@@ -87,7 +87,8 @@ export interface KindDefinition<Kind extends string, Ids extends string, Job> {
   maxWaitMs?: number;
   /**
    * The schedule of `poll()` (and of `hybrid()`'s safety net, unless `hybridPoll`) for this kind: backoff fields,
-   * and a delay growing with the job's age (counted from the object's `created_at` in unix seconds, else from the watch's start).
+   * and a delay growing with the job's age (counted from the object's `created_at` in unix seconds, else from the
+   * watch's start).
    *
    * @defaultValue the default poll backoff: 500 ms, ×1.5, capped at 5 s
    */

@@ -173,8 +173,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ),
     );
     if (metricsServer) io.stdout.write(`metrics on ${metricsServer.url}metrics\n`);
+    const shared = rpm ? `, ${rpm} rpm shared` : '';
+    const own = kinds.length > 0 ? `, kinds ${kinds.map((k) => k.kind).join(', ')}` : '';
     io.stdout.write(
-      `worker ready: queue ${values.name} on ${connection.host}:${connection.port}${rpm ? `, ${rpm} rpm shared` : ''}${kinds.length > 0 ? `, kinds ${kinds.map((k) => k.kind).join(', ')}` : ''}\n`,
+      `worker ready: queue ${values.name} on ${connection.host}:${connection.port}${shared}${own}\n`,
     );
     await aborted(stop.signal);
     await worker.close();
