@@ -1,5 +1,5 @@
 import { defer, map, type OperatorFunction, reduce } from 'rxjs';
-import type { RunUpdate } from './run-update.js';
+import type { AnyRunUpdate } from './run-update.js';
 
 /**
  * Waits for every job to end, then emits once: the last update of each job, in the order the jobs first
@@ -11,8 +11,7 @@ import type { RunUpdate } from './run-update.js';
  * const settled = await lastValueFrom(watchRuns(jobs, { client }).pipe(allSettled()));
  * const failed = settled.filter((u) => u.type === 'error' || u.snapshot.state !== 'completed');
  */
-// biome-ignore lint/suspicious/noExplicitAny: any job type; `Update` keeps the caller's own
-export function allSettled<Update extends RunUpdate<any>>(): OperatorFunction<Update, Update[]> {
+export function allSettled<Update extends AnyRunUpdate>(): OperatorFunction<Update, Update[]> {
   return (updates$) =>
     defer(() =>
       updates$.pipe(

@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { RunSnapshotUpdate, RunUpdate } from './run-update.js';
+import type { AnyRunUpdate } from './run-update.js';
 
 /** Options of {@link firstCompleted}. */
 export interface FirstCompletedOptions {
@@ -37,11 +37,10 @@ export interface FirstCompletedOptions {
  * const updates$ = watchRuns(jobs, { client, signal: abort.signal, cancelOnAbort: true });
  * const winner = await firstValueFrom(updates$.pipe(firstCompleted({ abort })));
  */
-// biome-ignore lint/suspicious/noExplicitAny: any job type; `Update` keeps the caller's own
-export function firstCompleted<Update extends RunUpdate<any>>(
+export function firstCompleted<Update extends AnyRunUpdate>(
   options: FirstCompletedOptions = {},
-): OperatorFunction<Update, Extract<Update, RunSnapshotUpdate<unknown>>> {
-  type Winner = Extract<Update, RunSnapshotUpdate<unknown>>;
+): OperatorFunction<Update, Extract<Update, { type: 'snapshot' }>> {
+  type Winner = Extract<Update, { type: 'snapshot' }>;
   const { abort, keepWatching = false } = options;
   return (updates$) =>
     new Observable<Winner>((subscriber) => {

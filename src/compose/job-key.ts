@@ -1,5 +1,5 @@
 import { findKindSpec } from '../kinds/registry.js';
-import type { JobRef } from '../model/types.js';
+import type { AnyDefinedRef, JobRef } from '../model/types.js';
 
 /**
  * The key `watchRuns` tags a job with: its id (run id, response id, batch id), the same as `snapshot.id`.
@@ -9,8 +9,8 @@ import type { JobRef } from '../model/types.js';
  * jobKey({ kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' }); // 'run_1'
  * jobKey({ kind: 'response', id: 'resp_1' }); // 'resp_1'
  */
-export function jobKey(job: JobRef): string {
+export function jobKey(job: JobRef | AnyDefinedRef): string {
   const spec = findKindSpec(job?.kind);
-  const id: unknown = spec ? spec.jobId(job) : (job as { id?: unknown } | undefined)?.id;
+  const id: unknown = spec ? spec.jobId(job as JobRef) : (job as { id?: unknown } | undefined)?.id;
   return typeof id === 'string' && id !== '' ? id : String(JSON.stringify(job));
 }

@@ -1,7 +1,7 @@
 import { defer, filter, map, type OperatorFunction } from 'rxjs';
 import { NO_STATES } from '../model/states.js';
 import type { BatchProgress, KindProgress, RunState } from '../model/types.js';
-import type { RunUpdate } from './run-update.js';
+import type { AnyRunUpdate } from './run-update.js';
 
 /**
  * Where a set of jobs stands, as `progress()` emits it.
@@ -42,7 +42,7 @@ type Standing = { state: RunState; done: boolean; requests: BatchProgress | unde
  *   .pipe(progress())
  *   .subscribe(({ done, total, byState }) => console.log(`${done}/${total}, ${byState.failed} failed`));
  */
-export function progress(): OperatorFunction<RunUpdate, RunProgress> {
+export function progress(): OperatorFunction<AnyRunUpdate, RunProgress> {
   return (updates$) =>
     defer(() => {
       const standings = new Map<string, Standing>();

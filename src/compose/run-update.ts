@@ -1,4 +1,4 @@
-import type { JobKind, JobRef, JobTypes, RunSnapshot } from '../model/types.js';
+import type { AnyDefinedRef, JobKind, JobRef, JobTypes, RunSnapshot, SnapshotOf } from '../model/types.js';
 
 /** A snapshot of one job in a composed stream, tagged with the job it belongs to. */
 export interface RunSnapshotUpdate<Job = unknown> {
@@ -45,9 +45,27 @@ export interface RunErrorUpdate<Job = unknown> {
 export type RunUpdate<Job = unknown> = RunSnapshotUpdate<Job> | RunErrorUpdate<Job>;
 
 /**
- * What `watchRuns` emits for a job ref: `RunUpdate<Response>` for `{ kind: 'response' }`, and for a mixed list
- * a union whose snapshots `kind` tells apart.
+ * What `watchRuns` emits for a job ref: `RunUpdate<Response>` for `{ kind: 'response' }`, {@link DefinedUpdate} for
+ * a ref of a kind defined with `defineKind`, and for a mixed list a union whose snapshots `kind` tells apart.
  */
-export type UpdateOf<Ref extends JobRef> = Ref extends { kind: infer K extends JobKind }
+export type UpdateOf<Ref extends JobRef | AnyDefinedRef> = Ref extends { kind: infer K extends JobKind }
   ? RunUpdate<JobTypes[K]>
-  : never;
+  : Ref extends AnyDefinedRef
+    ? DefinedUpdate<Ref>
+    : never;
+
+/**
+ * What `watchRuns` emits for a ref of a kind defined with `defineKind` (`kind.ref({ id })`): the same updates,
+ * with the ref as it was given and the snapshots `watchRun` emits for it (`snapshot.kind` is the kind's name,
+ * `snapshot.job` its own job type).
+ */
+export type DefinedUpdate<Ref extends AnyDefinedRef> =
+  | (Omit<RunSnapshotUpdate, 'job' | 'snapshot'> & { readonly job: Ref; readonly snapshot: SnapshotOf<Ref> })
+  | (Omit<RunErrorUpdate, 'job' | 'snapshot'> & {
+      readonly job: Ref;
+      readonly snapshot: SnapshotOf<Ref> | undefined;
+    });
+
+/** Any update `watchRuns` emits, of a shipped kind or a defined one: what the compose operators accept. */
+// biome-ignore lint/suspicious/noExplicitAny: any job type; each operator keeps the caller's own update type
+export type AnyRunUpdate = RunUpdate<any> | DefinedUpdate<AnyDefinedRef>;

@@ -1,17 +1,22 @@
 import { defer, from, isObservable, type Observable, throwError } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
-import type { JobRef, RunSnapshot } from '../model/types.js';
+import type { AnyDefinedRef, JobRef, RunSnapshot } from '../model/types.js';
 import { type WatchRunOptions, watchRun } from '../watch/watch-run.js';
 import type { UpdateOf } from './run-update.js';
 import { watchEach } from './watch-each.js';
 
 /**
  * Options of `watchRuns`: every option of `watchRun` but `job`, shared by all the watches, plus `concurrency`.
+ * `Ref` is the jobs' ref type: as for `watchRun`, a list of refs of kinds defined with `defineKind` only needs no
+ * `client`.
  *
  * @example
  * { client, source: hybrid(hub), tools: { get_weather }, maxWaitMs: 30 * 60_000, concurrency: 20 }
  */
-export interface WatchRunsOptions extends Omit<WatchRunOptions, 'job'> {
+export type WatchRunsOptions<Ref extends JobRef | AnyDefinedRef = JobRef> = Omit<
+  WatchRunOptions<Ref>,
+  'job'
+> & {
   /**
    * Most jobs watched at once; the others wait their turn in arrival order (as `mergeMap`'s concurrency). A
    * waiting job is not polled at all, so this bounds the request rate too.
@@ -19,7 +24,7 @@ export interface WatchRunsOptions extends Omit<WatchRunOptions, 'job'> {
    * @defaultValue `Infinity`
    */
   concurrency?: number;
-}
+};
 
 /**
  * The jobs to watch: a list known up front, or an Observable (or async iterable) of jobs created on the fly.
@@ -27,7 +32,10 @@ export interface WatchRunsOptions extends Omit<WatchRunOptions, 'job'> {
  * @example
  * [{ kind: 'response', id: 'resp_1' }, { kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' }]
  */
-export type JobsInput<Ref extends JobRef = JobRef> = Iterable<Ref> | AsyncIterable<Ref> | Observable<Ref>;
+export type JobsInput<Ref extends JobRef | AnyDefinedRef = JobRef> =
+  | Iterable<Ref>
+  | AsyncIterable<Ref>
+  | Observable<Ref>;
 
 function isJobsInput(jobs: unknown): jobs is JobsInput {
   if (typeof jobs !== 'object' || jobs === null) return false;
@@ -54,11 +62,12 @@ function isJobsInput(jobs: unknown): jobs is JobsInput {
  * watchRuns(jobs$, { client, concurrency: 4 }).pipe(progress()).subscribe(render);
  * jobs$.next({ kind: 'response', id: (await client.responses.create({ ...params, background: true })).id });
  */
-export function watchRuns<Ref extends JobRef>(
+export function watchRuns<Ref extends JobRef | AnyDefinedRef>(
   jobs: JobsInput<Ref>,
-  options: WatchRunsOptions,
+  options: WatchRunsOptions<NoInfer<Ref>>,
 ): Observable<UpdateOf<Ref>> {
-  const { concurrency = Number.POSITIVE_INFINITY, ...shared } = options ?? ({} as WatchRunsOptions);
+  // At run time a defined kind's ref is a ref like any other (as in watchRun): the types above are the callers'.
+  const { concurrency = Number.POSITIVE_INFINITY, ...shared } = (options ?? {}) as WatchRunsOptions;
   if (!(concurrency === Number.POSITIVE_INFINITY || (Number.isInteger(concurrency) && concurrency >= 1))) {
     return throwError(
       () => new ConfigurationError(`watchRuns: concurrency must be an integer >= 1 (got ${concurrency})`),

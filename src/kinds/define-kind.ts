@@ -7,7 +7,7 @@ import { definedKind, fileDefinedKind } from './defined-kinds.js';
 import type { DefinedRef } from './defined-ref.js';
 import { idsProblem } from './ref-ids.js';
 import { isJobKind } from './registry.js';
-import type { AnyKindSpec, KindSpec, PollDefaults, RefLike } from './spec.js';
+import type { AnnouncedJob, AnyKindSpec, KindSpec, PollDefaults, RefLike, WebhookEventLike } from './spec.js';
 
 export type { AnyDefinedRef, DefinedRef } from './defined-ref.js';
 
@@ -56,12 +56,29 @@ export interface KindDefinition<Kind extends string, Ids extends string, Job> {
   /** The job's progress for snapshots (`snapshot.progress`), or undefined when the object carries none. */
   progress?(job: Job): RunSnapshot['progress'];
   /**
-   * Reads a webhook event type your hub receives for this kind: the status it announces, or undefined when the
-   * type is not of this kind. Needed only for `webhookSource` and `hybrid`.
+   * The webhook event types your API sends about this kind, each with the status it announces
+   * (`{ 'message_batch.ended': 'ended' }`): a hub (`createWebhookHub`) then routes them to `webhookSource`, `hybrid`
+   * and the queue's watches of this kind. Each status must be one of `states`. The deliveries must be Standard
+   * Webhooks (signed `webhook-id`, `webhook-timestamp`, `webhook-signature` headers) with a JSON body
+   * `{ id, type, created_at, data }`, as OpenAI's are.
+   *
+   * @defaultValue no webhooks
+   */
+  webhooks?: Readonly<Record<string, string>>;
+  /**
+   * Reads a webhook event type for types a table cannot list (a prefix, a pattern): the status it announces, or
+   * undefined when the type is not of this kind. Asked after `webhooks`.
    *
    * @defaultValue no webhooks
    */
   webhookStatus?(type: string): string | undefined;
+  /**
+   * The own id (the last of `ids`) of the job a verified event of this kind is about, for an API whose events name
+   * it other than `data.id` (`event.data.batch_id`).
+   *
+   * @defaultValue `event.data.id`
+   */
+  webhookJobId?(event: WebhookEventLike): string | undefined;
   /**
    * How long a watch waits before `timed_out`.
    *
@@ -69,12 +86,20 @@ export interface KindDefinition<Kind extends string, Ids extends string, Job> {
    */
   maxWaitMs?: number;
   /**
-   * The schedule of `poll()` (and of `hybrid()`'s safety net) for this kind: backoff fields, and a delay growing
-   * with the job's age (counted from the object's `created_at` in unix seconds, else from the watch's start).
+   * The schedule of `poll()` (and of `hybrid()`'s safety net, unless `hybridPoll`) for this kind: backoff fields,
+   * and a delay growing with the job's age (counted from the object's `created_at` in unix seconds, else from the
+   * watch's start).
    *
    * @defaultValue the default poll backoff: 500 ms, ×1.5, capped at 5 s
    */
   poll?: PollDefaults;
+  /**
+   * The schedule of `hybrid()`'s safety-net poll for this kind, when it has `webhooks`: slower than `poll`, since
+   * webhooks carry the news and the poll only catches a lost one.
+   *
+   * @defaultValue `poll`
+   */
+  hybridPoll?: PollDefaults;
   /**
    * The fields a durable watch stores of an idle job instead of the whole object (status, ids, times, counts).
    *
@@ -149,6 +174,19 @@ export function defineKind<const Kind extends string, const Ids extends string, 
 }
 
 /**
+ * True for what `defineKind` returned, in this copy of runstate or another (a user's module the CLI loads): the
+ * mark is a registered symbol.
+ */
+export function isDefinedKind(value: unknown): value is AnyDefinedKind {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { [DEFINITION]?: unknown })[DEFINITION] !== undefined &&
+    typeof (value as { kind?: unknown }).kind === 'string'
+  );
+}
+
+/**
  * Makes sure each of `kinds` is filed in this process under its name, as a worker that steps their watches needs.
  * A kind defined in this process is there already; one defined by another copy of runstate (a bundle of its own)
  * is filed here.
@@ -175,7 +213,9 @@ export function useKinds(kinds: readonly unknown[] | undefined, label: string): 
 }
 
 // The definition a spec was made from: defining the same object again (a module evaluated twice) is no conflict.
-const DEFINITION = Symbol('runstate.definition');
+// Registered (`Symbol.for`) so that a kind defined by another copy of runstate (a user's module loaded by the
+// `runstate worker` bundle) is still known as one by `useKinds`.
+const DEFINITION = Symbol.for('runstate.definition');
 
 const STATES: readonly JobState[] = [
   'queued',
@@ -222,10 +262,35 @@ function check(definition: KindDefinition<string, string, unknown>): void {
       );
     }
   }
+  const { webhooks, webhookStatus, webhookJobId } = definition;
+  if (webhooks !== undefined && (typeof webhooks !== 'object' || webhooks === null)) {
+    throw new ConfigurationError(`defineKind('${kind}'): \`webhooks\` must map event types onto statuses`);
+  }
+  for (const [type, announced] of Object.entries(webhooks ?? {})) {
+    // An event announcing a status the kind does not map would leave a webhook-fed watch waiting on nothing.
+    if (typeof announced !== 'string' || !Object.hasOwn(states, announced)) {
+      throw new ConfigurationError(
+        `defineKind('${kind}'): webhook '${type}' announces ${JSON.stringify(announced)}, which \`states\` does not map`,
+      );
+    }
+  }
+  for (const [name, value] of [
+    ['webhookStatus', webhookStatus],
+    ['webhookJobId', webhookJobId],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'function') {
+      throw new ConfigurationError(`defineKind('${kind}'): \`${name}\` must be a function`);
+    }
+  }
   const { maxWaitMs } = definition;
   if (maxWaitMs !== undefined && !(Number.isFinite(maxWaitMs) && maxWaitMs > 0)) {
     throw new ConfigurationError(`defineKind('${kind}'): maxWaitMs must be a positive number of ms`);
   }
+}
+
+/** True for the stub a webhook announced a job with (`announced: true`), which carries no field of the API's. */
+function isAnnounced(job: unknown): job is AnnouncedJob {
+  return typeof job === 'object' && job !== null && (job as { announced?: unknown }).announced === true;
 }
 
 /** Reads an answer: a `Response` becomes its JSON, or the `APIError` the OpenAI SDK would have thrown for it. */
@@ -248,7 +313,7 @@ function specOf<Kind extends string, Ids extends string, Job>(
   definition: KindDefinition<Kind, Ids, Job>,
 ): DefinedKind<Kind, Ids, Job> {
   type Ref = DefinedRef<Kind, Ids, Job>;
-  const { kind, ids, states } = definition;
+  const { kind, ids, states, webhooks } = definition;
   const own = (ref: RefLike): Ref => {
     if (ref.kind !== kind) throw new TypeError(`not a ${kind}: ${ref.kind}`);
     return ref as unknown as Ref;
@@ -282,27 +347,33 @@ function specOf<Kind extends string, Ids extends string, Job>(
       }
       return read(await definition.cancel(own(ref), context(client, options.signal)));
     },
-    status: (job) => definition.status(job),
+    // A job a webhook announced (fetch 'never' or 'when-needed') is runstate's stub, not the user's object: its
+    // status is its own field, and it knows no expiry.
+    status: (job) => (isAnnounced(job) ? job.status : definition.status(job)),
     mapStatus: (status) => stateOf.get(status),
-    expiresAt: (job) => definition.expiresAt?.(job) ?? null,
+    expiresAt: (job) => {
+      if (isAnnounced(job)) return null;
+      const at = definition.expiresAt?.(job);
+      // A date the object lacks (Date.parse(undefined) is NaN) is no expiry rather than one at NaN.
+      return typeof at === 'number' && Number.isFinite(at) ? at : null;
+    },
     // Tool calls belong to Assistants runs; a defined kind has none.
     toolCalls: () => [],
-    webhookStatus: (type) => definition.webhookStatus?.(type),
+    webhookStatus: (type) =>
+      (webhooks && Object.hasOwn(webhooks, type) ? webhooks[type] : undefined) ??
+      definition.webhookStatus?.(type),
+    ...(definition.webhookJobId ? { webhookJobId: (event) => definition.webhookJobId?.(event) } : {}),
     announced: (ref, status) => ({ id: spec.jobId(ref), object: kind, status, announced: true }),
-    durationDetail: (job) =>
-      job && !(job as { announced?: unknown }).announced
-        ? definition.durationDetail?.(job as Job)
-        : undefined,
+    durationDetail: (job) => (job && !isAnnounced(job) ? definition.durationDetail?.(job as Job) : undefined),
     defaults: {
       maxWaitMs: definition.maxWaitMs ?? ONE_HOUR,
       poll: definition.poll ?? {},
-      hybridPoll: definition.poll ?? {},
+      hybridPoll: definition.hybridPoll ?? definition.poll ?? {},
     },
     slimFields: definition.slimFields ?? [],
     snapshotExtras(job) {
       // Extras are read from any object the watch holds: an announced stub from a webhook carries no counts.
-      if (!progress || typeof job !== 'object' || job === null || (job as { announced?: unknown }).announced)
-        return {};
+      if (!progress || typeof job !== 'object' || job === null || isAnnounced(job)) return {};
       const value = progress(job as Job);
       return value === undefined ? {} : { progress: value };
     },

@@ -1,6 +1,7 @@
 // runstate/kinds: kinds of job runstate does not ship, defined by users (an Anthropic message batch, an export job of
 // your own API), watched with the same machine, sources, budget, compose and queue as OpenAI's (docs/kinds.md).
 
+export type { AnyRunUpdate, DefinedUpdate } from '../compose/run-update.js';
 export type { JobState } from '../model/observation.js';
 export type { DefinedSnapshot } from '../model/types.js';
 export {
@@ -13,4 +14,4 @@ export {
   defineKind,
   type KindDefinition,
 } from './define-kind.js';
-export type { PollDefaults } from './spec.js';
+export type { PollDefaults, WebhookEventLike } from './spec.js';

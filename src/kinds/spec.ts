@@ -47,10 +47,22 @@ export interface KindAdapter<Job> {
    */
   webhookStatus(type: string): string | undefined;
   /**
+   * The own id of the job a verified webhook event of this kind is about (one `webhookStatus` reads), for a kind
+   * whose events name it other than `data.id` (a kind defined with `defineKind`). Absent: `data.id`.
+   */
+  webhookJobId?(event: WebhookEventLike): string | undefined;
+  /**
    * The OpenTelemetry GenAI operation that names a request of this kind, where those conventions cover it (a
    * response's retrieve is `get_response`); the request's span is then named and attributed after it.
    */
   readonly genAiOperations?: Readonly<Partial<Record<'retrieve' | 'cancel' | 'submit' | 'stream', string>>>;
+}
+
+/** A verified webhook event as a kind reads it: `{ id, type, created_at, data }` and any other top-level field. */
+export interface WebhookEventLike {
+  readonly type: string;
+  readonly data: { readonly [key: string]: unknown };
+  readonly [key: string]: unknown;
 }
 
 /**

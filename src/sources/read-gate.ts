@@ -104,14 +104,17 @@ export class ReadGate {
   }
 }
 
-const GATES = new WeakMap<OpenAI, ReadGate>();
+const GATES = new WeakMap<object, ReadGate>();
+// The key of watches given no client: kinds defined with `defineKind` make their own requests, and share one gate.
+const NO_CLIENT = {};
 
-/** The gate of a client: one rate limit, one gate. */
-export function startReadGate(client: OpenAI): ReadGate {
-  let gate = GATES.get(client);
+/** The gate of a client: one rate limit, one gate (one for every watch without a client). */
+export function startReadGate(client: OpenAI | undefined): ReadGate {
+  const key: object = client ?? NO_CLIENT;
+  let gate = GATES.get(key);
   if (!gate) {
     gate = new ReadGate(START_READ_CONCURRENCY, START_READ_JITTER_MS);
-    GATES.set(client, gate);
+    GATES.set(key, gate);
   }
   return gate;
 }

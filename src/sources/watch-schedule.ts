@@ -1,4 +1,4 @@
-import { findKindSpec, kindSpec, specFor } from '../kinds/registry.js';
+import { findKindSpec, JOB_KINDS, kindSpec, specFor } from '../kinds/registry.js';
 import type { JobKind, JobRef, StatusEvent } from '../model/types.js';
 import { type BackoffPolicy, DEFAULT_POLL_BACKOFF, MAX_TIMER_MS } from './backoff.js';
 import { JobAge } from './job-age.js';
@@ -42,15 +42,19 @@ export type KindDefaultsKey = 'poll' | 'hybridPoll';
 
 /**
  * The schedule of a kind defined with `defineKind`, which the schedules by kind do not hold: the one schedule a
- * poll was given for every kind (all entries are that one object), else the kind's own `poll` defaults.
+ * poll was given for every kind (all entries are that one object), else the kind's own defaults: its `hybridPoll`
+ * when the poll follows the kinds' hybrid defaults (`HYBRID_FALLBACK_POLL`, hybrid's safety net), its `poll` when
+ * it follows their poll defaults.
  */
-function definedKindSchedule(schedules: PollSchedules, kind: string): PollSchedule {
-  const [first, ...rest] = Object.values(schedules);
+function definedKindSchedule(source: PollSettings, kind: string): PollSchedule {
+  const [first, ...rest] = Object.values(source.schedules);
   if (first && rest.every((schedule) => schedule === first)) return first;
   const spec = findKindSpec(kind);
-  return spec
-    ? resolvePollSchedule(spec.defaults.poll, DEFAULT_POLL_BACKOFF, `${kind} poll`)
-    : DEFAULT_POLL_SCHEDULES.response;
+  if (!spec) return DEFAULT_POLL_SCHEDULES.response;
+  const followed = JOB_KINDS.map((k) => source.kindDefaults?.[k]);
+  const key =
+    followed.every((f) => f !== undefined) && followed.includes('hybridPoll') ? 'hybridPoll' : 'poll';
+  return resolvePollSchedule(spec.defaults[key], DEFAULT_POLL_BACKOFF, `${kind} ${key}`);
 }
 
 /**
@@ -68,7 +72,7 @@ export class WatchSchedule {
     private readonly start: number,
   ) {
     this.age = new JobAge(start);
-    this.schedule = source.schedules[job.kind] ?? definedKindSchedule(source.schedules, job.kind);
+    this.schedule = source.schedules[job.kind] ?? definedKindSchedule(source, job.kind);
     // A ref that chose its own defaults (a response's completion window) replaces the kind's default schedule,
     // never one the caller gave.
     const followed = source.kindDefaults?.[job.kind];

@@ -27,7 +27,14 @@ export function toWebhookEvent(payload: unknown, webhookId: string): WebhookEven
   return { ...p, webhookId } as WebhookEvent;
 }
 
-/** The job an event is about (`data.id`), when it names one. */
-export function eventJobId(event: WebhookEvent): string | undefined {
-  return typeof event.data.id === 'string' ? event.data.id : undefined;
+/**
+ * The job an event is about, when it names one: what the kind that reads the event's type says (a kind defined
+ * with `defineKind` may name its job elsewhere), else `data.id`.
+ */
+export function eventJobId(
+  event: WebhookEvent,
+  kind?: { webhookJobId?(event: WebhookEvent): string | undefined },
+): string | undefined {
+  const id: unknown = kind?.webhookJobId ? kind.webhookJobId(event) : event.data.id;
+  return typeof id === 'string' && id !== '' ? id : undefined;
 }

@@ -67,7 +67,10 @@ export interface WebhookHubOptions {
 
 /** The part of a hub that sources use: one job's events. */
 export interface WebhookRoutes {
-  /** The job's recent events (held up to `bufferMs`), then each new one, for the job with this id (`data.id`). */
+  /**
+   * The job's recent events (held up to `bufferMs`), then each new one, for the job with this id (`data.id`, or
+   * where its kind says).
+   */
   jobEvents(jobId: string): Observable<WebhookEvent>;
   /**
    * The latest event about the job that any instance sharing the store accepted (a terminal one outranks the
@@ -130,26 +133,29 @@ export function createWebhookHub(options: WebhookHubOptions): WebhookHub {
     onRejected: options.onRejected,
   });
 
-  function rankEvent(event: WebhookEvent): { jobId: string; precedence: number } | undefined {
-    const jobId = eventJobId(event);
-    if (jobId === undefined) return undefined;
+  // The first kind that reads the event's type owns it: its status, and the job it names.
+  function readEvent(event: WebhookEvent): { jobId: string | undefined; terminal: boolean } | undefined {
     for (const adapter of allKindSpecs()) {
       const status = adapter.webhookStatus(event.type);
       if (status === undefined) continue;
-      // A terminal state is never left, so a terminal event outranks any other; then the later one wins.
-      const terminal = isJobTerminal(adapter.mapStatus(status));
-      return { jobId, precedence: (terminal ? TERMINAL_RANK : 0) + event.created_at };
+      return { jobId: eventJobId(event, adapter), terminal: isJobTerminal(adapter.mapStatus(status)) };
     }
     return undefined;
+  }
+
+  function rankEvent(event: WebhookEvent): { jobId: string; precedence: number } | undefined {
+    const read = readEvent(event);
+    if (read?.jobId === undefined) return undefined;
+    // A terminal state is never left, so a terminal event outranks any other; then the later one wins.
+    return { jobId: read.jobId, precedence: (read.terminal ? TERMINAL_RANK : 0) + event.created_at };
   }
 
   // Each subscriber is isolated by RxJS: an observer that throws is reported through `config.onUnhandledError`
   // and the others still receive the event. Routing comes first, so a watch never depends on `events$` observers.
   function deliver(event: WebhookEvent): void {
-    const jobId = eventJobId(event);
-    const known = allKindSpecs().some((adapter) => adapter.webhookStatus(event.type) !== undefined);
-    if (!known) counters.ignored++;
-    else if (jobId !== undefined) router.route(jobId, event);
+    const read = readEvent(event);
+    if (!read) counters.ignored++;
+    else if (read.jobId !== undefined) router.route(read.jobId, event);
     events.next(event);
   }
 

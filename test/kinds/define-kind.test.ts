@@ -1,7 +1,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, NotFoundError } from '../../src/errors/index.js';
-import { poll, watchRun } from '../../src/index.js';
+import { createWebhookHub, hybrid, poll, watchRun } from '../../src/index.js';
 import { defineKind } from '../../src/kinds/public.js';
 import { findKindSpec } from '../../src/kinds/registry.js';
 import { createRunWorker } from '../../src/queue/index.js';
@@ -28,6 +28,13 @@ describe('defineKind', () => {
       defineKind({ ...base, kind: name('state'), states: { done: 'finished' as 'completed' } }),
     ).toThrow(/status 'done' maps onto "finished"/);
     expect(() => defineKind({ ...base, kind: name('wait'), maxWaitMs: -1 })).toThrow(/maxWaitMs/);
+    // A webhook announcing a status `states` does not map would leave a webhook-fed watch waiting on nothing.
+    expect(() =>
+      defineKind({ ...base, kind: name('hooks'), webhooks: { 'export.finished': 'finished' } }),
+    ).toThrow(/webhook 'export.finished' announces "finished", which `states` does not map/);
+    expect(() =>
+      defineKind({ ...base, kind: name('hooks'), webhookJobId: 'data.export_id' as never }),
+    ).toThrow(/`webhookJobId` must be a function/);
     // A name is defined once: a second definition would change how watches already running read their jobs.
     const kind = name('twice');
     const definition = { ...base, kind };
@@ -54,6 +61,29 @@ describe('defineKind', () => {
     expect(() => kind.ref({ projectId: 'p1', exportId: '' })).toThrow(ConfigurationError);
     expect(kind.mapStatus('done')).toBe('completed');
     expect(kind.mapStatus('unheard-of')).toBeUndefined();
+    // Without webhooks, no event type is the kind's: a hub counts such events as ignored.
+    expect(kind.webhookStatus('export.done')).toBeUndefined();
+  });
+
+  it("reads its webhooks: the table first, then webhookStatus, and the job's id where webhookJobId says", () => {
+    const kind = defineKind({
+      kind: name('hooks'),
+      ids: ['id'],
+      retrieve: async () => ({ state: 'done' }),
+      status: (job: { state: string }) => job.state,
+      states: { running: 'in_progress', done: 'completed', broken: 'failed' },
+      webhooks: { 'export.done': 'done' },
+      webhookStatus: (type) => (type.startsWith('export.broken.') ? 'broken' : undefined),
+      webhookJobId: (event) => (event.data.export as { id?: string } | undefined)?.id,
+    });
+    expect(kind.webhookStatus('export.done')).toBe('done');
+    expect(kind.webhookStatus('export.broken.disk')).toBe('broken');
+    expect(kind.webhookStatus('toString')).toBeUndefined();
+    expect(kind.webhookJobId?.({ type: 'export.done', data: { export: { id: 'e1' } } })).toBe('e1');
+    // The job a webhook announced is runstate's stub: its status is read from it, and it has no expiry.
+    const stub = kind.announced(kind.ref({ id: 'e1' }), 'done');
+    expect(kind.status(stub as never)).toBe('done');
+    expect(kind.expiresAt(stub as never)).toBeNull();
   });
 
   it('is refused by a worker given something defineKind did not return', async () => {
@@ -96,6 +126,49 @@ describe('a defined kind under poll()', () => {
     expect(snapshots.at(-1)).toMatchObject({ state: 'completed', status: 'done', calls: 4 });
     // 7 s, then ×2 up to 60 s: the kind's numbers, not the responses' 500 ms ×1.5.
     expect(seen.map((t) => t - 100_000_000)).toEqual([7_000, 21_000, 49_000, 105_000]);
+  });
+
+  it("polls as hybrid()'s safety net on its hybridPoll schedule, else on its poll schedule", async () => {
+    const seen = new Map<string, number[]>();
+    let reads = 0;
+    const define = (label: string, extra: object) =>
+      defineKind({
+        kind: name(label),
+        ids: ['id'],
+        retrieve: async (ref): Promise<Export> => {
+          seen.set(ref.id, [...(seen.get(ref.id) ?? []), Date.now() - 100_000_000]);
+          reads++;
+          return {
+            id: ref.id,
+            state: seen.get(ref.id)!.length < 3 ? 'running' : 'done',
+            created_at: 100_000,
+          };
+        },
+        status: (job) => job.state,
+        states: { running: 'in_progress', done: 'completed' },
+        webhooks: { 'export.done': 'done' },
+        poll: { initialDelayMs: 7_000, factor: 1, maxDelayMs: 7_000, jitter: 'none' },
+        ...extra,
+      });
+    const netted = define('net', {
+      hybridPoll: { initialDelayMs: 60_000, factor: 2, maxDelayMs: 600_000, jitter: 'none' },
+    });
+    const plain = define('no-net', {});
+    // No webhook ever comes: only the safety net reads the jobs (createdJustNow skips the read at start).
+    const hub = createWebhookHub({ secret: 'whsec_dGVzdA==' });
+    const source = hybrid(hub, undefined, { createdJustNow: true });
+    const done = Promise.all([
+      lastValueFrom(watchRun({ job: netted.ref({ id: 'n1' }), source })),
+      lastValueFrom(watchRun({ job: plain.ref({ id: 'p1' }), source })),
+      lastValueFrom(watchRun({ job: netted.ref({ id: 'n2' }), source: poll() })),
+    ]);
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect((await done).map((s) => s.state)).toEqual(['completed', 'completed', 'completed']);
+    expect(seen.get('n1')).toEqual([60_000, 180_000, 420_000]);
+    expect(seen.get('p1')).toEqual([7_000, 14_000, 21_000]);
+    // poll() keeps the kind's poll schedule: hybridPoll is the net's alone.
+    expect(seen.get('n2')).toEqual([7_000, 14_000, 21_000]);
+    expect(reads).toBe(9);
   });
 
   it('sorts a fetch Response as the SDK would: a 404 fails at once with NotFoundError', async () => {

@@ -1,13 +1,14 @@
 // A kind runstate does not ship, defined outside src/ with the public defineKind (message-batch-kind.ts), watched
 // against a real HTTP server of its own by poll, the shared poll budget and the durable queue (real Redis).
 import OpenAI from 'openai';
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, share, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   allSettled,
   createPollBudget,
   NotFoundError,
   poll,
+  progress,
   type RunSnapshot,
   waitForRun,
   watchRun,
@@ -113,17 +114,29 @@ describe('a kind defined with defineKind, served like the kinds runstate ships',
     expect(budget.stats().requests).toBe(retrieves);
   });
 
-  it('is composed with watchRuns and allSettled at run time (the compose types take only shipped kinds so far)', async () => {
+  it('is composed with watchRuns, allSettled and progress, typed by its ref without a cast', async () => {
     const batches = await Promise.all([1, 2].map((n) => server.create(n)));
     const refs = batches.map((b) => messageBatch.ref({ id: b.id }));
-    // A cast: WatchRunsOptions still asks for an OpenAI client and JobRefs (docs/kinds.md says so).
-    const settled = await lastValueFrom(
-      watchRuns(refs as never, { source: quick() } as never).pipe(allSettled()),
-    );
-    expect(settled.map((u) => [u.type, u.key, u.snapshot?.state, u.snapshot?.kind])).toEqual([
-      ['snapshot', batches[0]!.id, 'completed', 'anthropic.message_batch'],
-      ['snapshot', batches[1]!.id, 'completed', 'anthropic.message_batch'],
+    // No client: the kind makes its own requests. The snapshots carry the kind's name and its job type.
+    // One watch per batch, shared by both operators.
+    const updates$ = watchRuns(refs, { source: quick() }).pipe(share());
+    const [settled, counts] = await Promise.all([
+      lastValueFrom(updates$.pipe(allSettled())),
+      lastValueFrom(updates$.pipe(progress())),
     ]);
+    expect(
+      settled.map((u) =>
+        u.type === 'snapshot'
+          ? [u.key, u.snapshot.state, u.snapshot.kind, u.snapshot.job?.request_counts.succeeded]
+          : [u.key, u.error],
+      ),
+    ).toEqual([
+      [batches[0]!.id, 'completed', 'anthropic.message_batch', 1],
+      [batches[1]!.id, 'completed', 'anthropic.message_batch', 2],
+    ]);
+    // progress() sums the kind's request counts as it does a batch's (the shape every kind's progress shares).
+    expect(counts).toMatchObject({ total: 2, done: 2, byState: { completed: 2 } });
+    expect(counts.requests).toEqual({ done: 3, completed: 3, failed: 0, total: 3 });
   });
 
   it('is watched durably by the queue, whose worker is given the kind', async () => {

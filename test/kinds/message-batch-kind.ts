@@ -43,4 +43,8 @@ export const messageBatch = defineKind({
     growth: { share: 0.15, maxDelayMs: 30 * 60_000 },
   },
   slimFields: ['id', 'type', 'processing_status', 'request_counts', 'expires_at'],
+  // The test server's webhooks (Standard Webhooks, like OpenAI's): the type names the status it announces, and
+  // the body names the batch in `data.batch_id`.
+  webhooks: { 'message_batch.ended': 'ended' },
+  webhookJobId: (event) => event.data.batch_id as string | undefined,
 });

@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { signWebhook } from '../helpers/sign-webhook.js';
 
 /**
  * A small real HTTP server with a job lifecycle of its own, shaped like Anthropic's message batches: status
  * `processing_status` (in_progress, canceling, ended), counts in `request_counts`, times as ISO strings. A batch
  * moves one step per retrieve, so tests do not depend on a clock: each of its requests `succeeds` in turn, then it
- * ends. A cancel makes it `canceling`, and the next retrieve `ended` with the rest canceled.
+ * ends. A cancel makes it `canceling`, and the next retrieve `ended` with the rest canceled. Given `webhooks`, it
+ * sends a signed Standard Webhooks delivery `message_batch.ended` when a batch ends, naming the batch in
+ * `data.batch_id` (not `data.id`: the kind says where to look).
  */
 export interface MessageBatch {
   id: string;
@@ -30,10 +34,54 @@ export interface MessageBatchServer {
   create(requests: number, options?: { rateLimitFirst?: boolean }): Promise<MessageBatch>;
   /** Requests the server answered, by batch id: retrieves and cancels. */
   requests(id: string): { retrieves: number; cancels: number; limited: number };
+  /**
+   * Ends the batch now, every request left succeeding (as if its work finished between two retrieves), and
+   * delivers its `message_batch.ended` webhook unless `lose` (a delivery lost on the way). Resolves with the
+   * endpoint's HTTP status, or undefined when nothing was sent.
+   */
+  finish(id: string, options?: { lose?: boolean }): Promise<number | undefined>;
+  /** Webhook deliveries sent, with the endpoint's answer. */
+  readonly deliveries: readonly { type: string; batchId: string; status: number }[];
   close(): Promise<void>;
 }
 
-export async function startMessageBatchServer(): Promise<MessageBatchServer> {
+/** Where and how the server signs its webhooks. */
+export interface MessageBatchWebhooks {
+  url: string;
+  secret: string;
+}
+
+export async function startMessageBatchServer(
+  options: { webhooks?: MessageBatchWebhooks } = {},
+): Promise<MessageBatchServer> {
+  const deliveries: { type: string; batchId: string; status: number }[] = [];
+  const sent = new Set<Promise<unknown>>();
+  // One delivery per end, signed as OpenAI signs its own (Standard Webhooks); the body names the batch its own way.
+  const deliver = async (batch: MessageBatch): Promise<number | undefined> => {
+    const target = options.webhooks;
+    if (!target) return undefined;
+    const type = `message_batch.${batch.processing_status}`;
+    const body = JSON.stringify({
+      id: `evt_${randomBytes(8).toString('hex')}`,
+      object: 'event',
+      type,
+      created_at: Math.floor(Date.now() / 1000),
+      data: { batch_id: batch.id, request_counts: batch.request_counts },
+    });
+    const answer = await fetch(target.url, {
+      method: 'POST',
+      headers: signWebhook({ secret: target.secret, body }),
+      body,
+    });
+    await answer.arrayBuffer();
+    deliveries.push({ type, batchId: batch.id, status: answer.status });
+    return answer.status;
+  };
+  const sendLater = (batch: MessageBatch) => {
+    const p = deliver(batch).catch(() => undefined);
+    sent.add(p);
+    void p.then(() => sent.delete(p));
+  };
   const batches = new Map<string, MessageBatch & { limitNext: boolean }>();
   const counts = new Map<string, { retrieves: number; cancels: number; limited: number }>();
   let serial = 0;
@@ -54,6 +102,7 @@ export async function startMessageBatchServer(): Promise<MessageBatchServer> {
     }
     batch.processing_status = 'ended';
     batch.ended_at = new Date().toISOString();
+    sendLater(batch);
   };
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const match = /^\/v1\/messages\/batches\/([^/]+)(\/cancel)?$/.exec(req.url ?? '');
@@ -106,10 +155,22 @@ export async function startMessageBatchServer(): Promise<MessageBatchServer> {
       return view(batch);
     },
     requests: (id) => ({ ...counts.get(id)! }),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    async finish(id, { lose = false } = {}) {
+      const batch = batches.get(id)!;
+      const c = batch.request_counts;
+      c.succeeded += c.processing;
+      c.processing = 0;
+      batch.processing_status = 'ended';
+      batch.ended_at = new Date().toISOString();
+      return lose ? undefined : deliver(view(batch));
+    },
+    deliveries,
+    close: async () => {
+      await Promise.allSettled([...sent]);
+      await new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((e) => (e ? reject(e) : resolve()));
-      }),
+      });
+    },
   };
 }

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import OpenAI from 'openai';
 import { isRunstateError } from '../../errors/runstate-error.js';
+import { type AnyDefinedKind, isDefinedKind } from '../../kinds/define-kind.js';
 import { createRunWorker, type RunWorker } from '../../queue/index.js';
 import { createScaledClock } from '../../sim/time/clock.js';
 import type { ToolHandlers } from '../../tools/tools.js';
@@ -25,6 +26,9 @@ Options:
   --rpm N            the organisation's requests per minute, shared by every worker of the queue
   --concurrency N    steps at once in this worker (default 10)
   --tools MODULE     a module whose exports are tool handlers by name (default export or named exports)
+  --kinds MODULE     a module exporting kinds made with defineKind (runstate/kinds), for durable watches of
+                     them: named exports, or a default export (one kind, an array or an object of them);
+                     repeat it for several modules
   --base-url URL     API base URL (default: OPENAI_BASE_URL, else OpenAI's)
   --lock-ms N        a step's lock; a dead worker's watches move on after about this long (default 30000)
   --speed N          with a sped-up simulator: clock ms per real ms (and --origin, the clock's origin, epoch ms)
@@ -39,16 +43,12 @@ Environment: OPENAI_API_KEY (required), OPENAI_BASE_URL.
 Examples:
   runstate worker --redis redis://127.0.0.1:6379 --rpm 500 --tools ./tools.js
   OPENAI_API_KEY=sim runstate worker --redis redis://127.0.0.1:6379 --base-url http://127.0.0.1:4010/v1
-  runstate worker --redis redis://127.0.0.1:6379 --metrics-port 9464 --metrics-host 0.0.0.0 --log json`;
+  runstate worker --redis redis://127.0.0.1:6379 --metrics-port 9464 --metrics-host 0.0.0.0 --log json
+  runstate worker --redis redis://127.0.0.1:6379 --kinds ./my-kinds.js`;
 
 async function loadTools(path: string | undefined): Promise<ToolHandlers> {
   if (path === undefined) return {};
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new CliError(`--tools ${path}: cannot load it (${(error as Error).message})`);
-  }
+  const module = await importModule('--tools', path);
   const exports =
     module.default && typeof module.default === 'object'
       ? (module.default as Record<string, unknown>)
@@ -56,6 +56,40 @@ async function loadTools(path: string | undefined): Promise<ToolHandlers> {
   const tools = Object.fromEntries(Object.entries(exports).filter(([, v]) => typeof v === 'function'));
   if (Object.keys(tools).length === 0) throw new CliError(`--tools ${path}: exports no handler functions`);
   return tools as ToolHandlers;
+}
+
+async function importModule(flag: string, path: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(`${flag} ${path}: cannot load it (${(error as Error).message})`);
+  }
+}
+
+/**
+ * The defined kinds an export holds: itself, or those of an array or object (`export default [a, b]`,
+ * `export default { a, b }`, and a CommonJS module's `module.exports`, which is its `default`).
+ */
+function kindsIn(value: unknown): AnyDefinedKind[] {
+  if (isDefinedKind(value)) return [value];
+  if (Array.isArray(value)) return value.filter(isDefinedKind);
+  return value && typeof value === 'object' ? Object.values(value).filter(isDefinedKind) : [];
+}
+
+/** The kinds the modules export, each checked by `createRunWorker` (a name defined twice is refused there). */
+async function loadKinds(paths: readonly string[] | undefined): Promise<AnyDefinedKind[]> {
+  const kinds: AnyDefinedKind[] = [];
+  for (const path of paths ?? []) {
+    const module = await importModule('--kinds', path);
+    const values = Object.values(module).flatMap(kindsIn);
+    if (values.length === 0) {
+      throw new CliError(
+        `--kinds ${path}: exports no kinds made with defineKind (import it from runstate/kinds, export what it returns)`,
+      );
+    }
+    for (const kind of values) if (!kinds.includes(kind)) kinds.push(kind);
+  }
+  return kinds;
 }
 
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
@@ -68,6 +102,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         rpm: { type: 'string' },
         concurrency: { type: 'string' },
         tools: { type: 'string' },
+        kinds: { type: 'string', multiple: true },
         'base-url': { type: 'string' },
         'lock-ms': { type: 'string' },
         speed: { type: 'string' },
@@ -96,6 +131,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const concurrency = integer('concurrency', values.concurrency, { min: 1, max: 10_000 });
   const lockDurationMs = integer('lock-ms', values['lock-ms'], { min: 100 });
   const tools = await loadTools(values.tools);
+  const kinds = await loadKinds(values.kinds);
   const metricsPort = port('metrics-port', values['metrics-port']);
   if (values.log !== undefined && values.log !== 'json') {
     throw new UsageError(`--log takes json (got ${JSON.stringify(values.log)})`);
@@ -119,6 +155,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       name: values.name,
       client,
       tools,
+      ...(kinds.length > 0 ? { kinds } : {}),
       ...(rpm === undefined ? {} : { rpm }),
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
@@ -136,8 +173,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       ),
     );
     if (metricsServer) io.stdout.write(`metrics on ${metricsServer.url}metrics\n`);
+    const shared = rpm ? `, ${rpm} rpm shared` : '';
+    const own = kinds.length > 0 ? `, kinds ${kinds.map((k) => k.kind).join(', ')}` : '';
     io.stdout.write(
-      `worker ready: queue ${values.name} on ${connection.host}:${connection.port}${rpm ? `, ${rpm} rpm shared` : ''}\n`,
+      `worker ready: queue ${values.name} on ${connection.host}:${connection.port}${shared}${own}\n`,
     );
     await aborted(stop.signal);
     await worker.close();

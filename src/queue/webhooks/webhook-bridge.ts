@@ -18,13 +18,13 @@ export interface HubBridge {
 
 /** The watches an event could be about: one per kind that recognises its type. */
 function candidates(event: WebhookEvent): JobRef[] {
-  const id = eventJobId(event);
-  if (id === undefined) return [];
   // The event names the job by its own id alone: ids beside it (a run's thread) are unknown, and the watch's
-  // queue id is made of the job's own id only.
-  return allKindSpecs()
-    .filter((spec) => spec.webhookStatus(event.type) !== undefined)
-    .map((spec) => spec.refFromJobId(id, '') as JobRef);
+  // queue id is made of the job's own id only. Each kind says where its events name the job.
+  return allKindSpecs().flatMap((spec) => {
+    if (spec.webhookStatus(event.type) === undefined) return [];
+    const id = eventJobId(event, spec);
+    return id === undefined ? [] : [spec.refFromJobId(id, '') as JobRef];
+  });
 }
 
 /**
