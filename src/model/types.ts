@@ -135,8 +135,9 @@ export interface RunSnapshot<Job = unknown> {
   textLength?: number;
   /**
    * How far the job has got, in one shape for every kind that reports it (`done` out of `total`, and the kind's
-   * own counts): a batch's `request_counts`, an eval run's `result_counts`, a file batch's `file_counts`. Absent
-   * for other kinds and before the first read.
+   * own counts): a batch's `request_counts`, an eval run's `result_counts`, a file batch's `file_counts`, a
+   * fine-tune's training steps (from its events, when its ref says `progressFrom: 'events'`). Absent for other
+   * kinds and before the first read.
    */
   progress?: KindProgress;
   /** A fine-tune that is `paused`: neither ended nor running (its state stays `in_progress`). */

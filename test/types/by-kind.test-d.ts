@@ -57,6 +57,16 @@ export function theNewKindsAreTypedByKind() {
     expectTypeOf(s.job?.fine_tuned_model).toEqualTypeOf<string | null | undefined>();
     expectTypeOf(s.paused).toEqualTypeOf<boolean | undefined>();
   });
+  // A fine-tune's progress (asked for on the ref) is its training steps, with the loss its last metrics event had.
+  watchRun({ client, job: { kind: 'fine_tuning.job', id: 'ftjob-1', progressFrom: 'events' } }).subscribe(
+    (s) => {
+      expectTypeOf(s.progress?.done).toEqualTypeOf<number | undefined>();
+      const p = s.progress;
+      if (p && 'trainLoss' in p) expectTypeOf(p.trainLoss).toEqualTypeOf<number | null>();
+    },
+  );
+  // @ts-expect-error progress comes from events or not at all
+  watchRun({ client, job: { kind: 'fine_tuning.job', id: 'ftjob-1', progressFrom: 'checkpoints' } });
   watchRun({ client, job: { kind: 'eval.run', evalId: 'eval_1', runId: 'evalrun_1' } }).subscribe((s) => {
     expectTypeOf(s.kind).toEqualTypeOf<'eval.run'>();
     expectTypeOf(s.job?.result_counts).toEqualTypeOf<RunRetrieveResponse.ResultCounts | undefined>();
