@@ -20,7 +20,12 @@ export interface KindAdapter<Job> {
   jobId(ref: RefLike): string;
   /** A human label: "run run_abc on thread thread_xyz". */
   describe(ref: RefLike): string;
-  retrieve(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
+  /** `requests`: how many HTTP requests the read took, when more than one (counted in `calls`). */
+  retrieve(
+    client: OpenAI,
+    ref: RefLike,
+    options: CallOptions,
+  ): Promise<{ job: Job; headers: Headers; requests?: number }>;
   /** `requests`: how many HTTP requests it took, when more than one (counted in `calls`). */
   cancel(
     client: OpenAI,

@@ -350,7 +350,8 @@ function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> 
     Promise.resolve()
       .then(() => ctx.adapter.retrieve(ctx.client, ctx.job, { signal: controller.signal }))
       .then(
-        ({ job }) => {
+        ({ job, requests }) => {
+          if (requests !== undefined && requests > 1) ctx.meter.add(requests - 1);
           subscriber.next({ job, at: ctx.scheduler.now() });
           subscriber.complete();
         },

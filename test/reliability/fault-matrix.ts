@@ -487,7 +487,10 @@ function report(
   const stats = sim.stats();
   const jobs = watched.map(({ ref, snapshots, error }): MatrixJob => {
     const stat = stats.jobs[jobIdOf(ref)];
-    const server = stat ? adapters[ref.kind].mapStatus(stat.status) : undefined;
+    // An idle session's outcome is its latest turn's (completed, or cancelled): the server's own record of it.
+    const serverStatus =
+      stat?.status === 'idle' && stat.turnStatus !== undefined ? stat.turnStatus : stat?.status;
+    const server = serverStatus !== undefined ? adapters[ref.kind].mapStatus(serverStatus) : undefined;
     const last = snapshots.at(-1);
     const terminalSnapshots = snapshots.filter((s) => s.done).length;
     if (error !== undefined || !last) {

@@ -32,6 +32,11 @@ export interface JobStats {
   requests: number;
   /** Agent sessions: the answers accepted (tool and approval results, as sent), in order. */
   answers?: readonly unknown[];
+  /**
+   * Agent sessions: the latest turn's status (`completed`, `cancelled`, `failed`, ...): an idle session does not
+   * say how its turn ended, its turn does.
+   */
+  turnStatus?: string;
 }
 
 /** What `sim.stats()` returns. */
@@ -100,6 +105,7 @@ export function jobStats(registry: JobRegistry, id: string, now: number): JobSta
     createdAt: job.createdAt,
     endedAt: job.isTerminal(last.status) ? last.at : null,
     ...(job.answers ? { answers: [...job.answers] } : {}),
+    ...(job.lastTurnStatus?.(now) !== undefined ? { turnStatus: job.lastTurnStatus(now) } : {}),
     timeline,
     retrieves: counters.retrieves,
     requests: counters.requests,

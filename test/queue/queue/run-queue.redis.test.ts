@@ -163,7 +163,7 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     const job = { kind: 'agent.session' as const, sessionId: session.id };
     await f.runs.watch(job);
     const last = await f.runs.result(job);
-    expect(last).toMatchObject({ state: 'completed', status: 'idle' });
+    expect(last).toMatchObject({ state: 'completed', status: 'completed' });
     expect(seen).toHaveLength(3);
     expect(new Set(seen).size).toBe(3);
     const answers = (f.sim.job(session.id)?.answers ?? []) as { call_id: string }[];
