@@ -267,13 +267,107 @@ describe('watchRun of an agent.session (poll)', () => {
 });
 
 describe('watchRun of an agent.session with stream()', () => {
-  it('polls instead, since the kind does not stream, and says so on its snapshots', async () => {
+  it('follows sessions.events.stream: answers each call once, ends as the turn ended, reads once per connection', async () => {
+    const d = await driven();
+    const ref = await createSession(d, ROUND);
+    const handled: string[] = [];
+    const seen = watch(d, {
+      job: ref,
+      source: stream(),
+      tools: {
+        get_weather: (_args, call) => {
+          handled.push(call.id);
+          return 'sunny';
+        },
+        get_time: (_args, call) => {
+          handled.push(call.id);
+          return '14:05';
+        },
+      },
+    });
+    await d.until(() => seen.done, 100);
+    const last = seen.snapshots.at(-1)!;
+    expect(seen.error).toBeUndefined();
+    expect(last).toMatchObject({ state: 'completed', status: 'completed', source: 'stream' });
+    expect(
+      seen.snapshots.filter((s) => s.state === 'requires_action').every((s) => s.source === 'stream'),
+    ).toBe(true);
+    const answers = answersOf(d.sim, ref);
+    expect(answers).toHaveLength(3);
+    expect(new Set(handled).size).toBe(3);
+    const byRoute = d.sim.stats().requests.byRoute;
+    // One connection, its one catch-up read; the rest came on the stream (the submissions' own reads aside).
+    expect(byRoute['sessions.events.stream']?.total).toBe(1);
+    expect(byRoute['sessions.retrieve']?.total).toBe(1 + 2);
+    expect(last.calls).toBe(
+      byRoute['sessions.retrieve']!.total + byRoute['sessions.events.stream']!.total + answers.length - 1,
+    );
+  });
+
+  it('after a drop mid-stream reconnects and reads the session, losing no round and answering none twice', async () => {
+    const d = await driven();
+    d.sim.setFaults({ stream: { next: 2, dropAfter: 3, routes: ['sessions.events.stream'] } });
+    const ref = await createSession(d, ROUND);
+    const handled: string[] = [];
+    const seen = watch(d, {
+      job: ref,
+      source: stream(),
+      tools: {
+        get_weather: (_args, call) => {
+          handled.push(call.id);
+          return 'sunny';
+        },
+        get_time: (_args, call) => {
+          handled.push(call.id);
+          return '14:05';
+        },
+      },
+    });
+    await d.until(() => seen.done, 100);
+    expect(seen.error).toBeUndefined();
+    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'completed', status: 'completed' });
+    expect(d.sim.stats().requests.byRoute['sessions.events.stream']!.total).toBeGreaterThanOrEqual(3);
+    expect(handled).toHaveLength(3);
+    const ids = answersOf(d.sim, ref).map((a) => (a as { call_id: string }).call_id);
+    expect(new Set(ids).size).toBe(3);
+    expect([...handled].sort()).toEqual([...ids].sort());
+    expect(seen.snapshots.some((s) => /cannot resume/.test(s.note ?? ''))).toBe(true);
+  });
+
+  it('reports a cancelled turn as cancelled from the stream (turn.cancelled, then idle)', async () => {
+    const d = await driven();
+    const ref = await createSession(d, { phases: { in_progress: 600_000 }, outcome: 'completed' });
+    const seen = watch(d, { job: ref, source: stream() });
+    await d.until(() => seen.snapshots.some((s) => s.state === 'in_progress'), 100);
+    await d.client.post(`/agents/sessions/${ref.sessionId}/events`, {
+      body: { events: [{ type: 'agent.session.input.cancel' }] },
+      headers: { 'OpenAI-Beta': 'agents=v1' },
+    });
+    await d.until(() => seen.done, 100);
+    expect(seen.snapshots.at(-1)).toMatchObject({
+      state: 'cancelled',
+      status: 'cancelled',
+      source: 'stream',
+    });
+  });
+
+  it('streams what the SDK reads: sessions.events.stream yields the turn and session events in order', async () => {
     const d = await driven();
     const ref = await createSession(d, { phases: { in_progress: 1000 }, outcome: 'completed' });
-    const seen = watch(d, { job: ref, source: stream() });
-    await d.until(() => seen.done, 200);
-    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'completed', source: 'poll' });
-    expect(seen.snapshots.at(-1)!.note).toMatch(/poll/);
+    const sdk = d.client as unknown as {
+      beta: {
+        agents: { sessions: { events: { stream(id: string): Promise<AsyncIterable<{ type: string }>> } } };
+      };
+    };
+    await d.sim.clock.advance(500);
+    const types: string[] = [];
+    const reading = (async () => {
+      for await (const e of await sdk.beta.agents.sessions.events.stream(ref.sessionId)) types.push(e.type);
+    })();
+    await d.until(() => types.includes('agent.session.idle'), 100);
+    await reading;
+    // Live: the connection opened after the turn began, so it starts with what happens from then on.
+    expect(types).toEqual(['agent.session.turn.completed', 'agent.session.idle']);
   });
 });
 

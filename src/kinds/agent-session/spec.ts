@@ -5,6 +5,7 @@ import { requestOptions } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
 import { answerEvents, requiredToolCalls } from './required-actions.js';
+import { type SessionStreamEvent, sessionStreamReader } from './stream-events.js';
 import type { AgentSession, SessionInputEvent, SessionTurn } from './types.js';
 
 /** A Managed Agents session (`client.beta.agents.sessions`, openai 7), by id: a watch follows its current turn. */
@@ -126,4 +127,19 @@ export const agentSession: KindSpec<'agent.session', AgentSessionRef, AgentSessi
   slimFields: ['id', 'object', 'status', 'created_at', 'last_active_at', 'required_actions', 'last_turn'],
   snapshotExtras: () => ({}),
   extrasKey: () => '',
+  // `sessions.events.stream` (GET /agents/sessions/{id}/events, SSE): live only. Its one parameter is
+  // `include_obfuscation` (padding off here: it only costs bytes); events carry an `event_id` but the API takes no
+  // cursor to resume after, so `stream()` reads the session after each connect instead.
+  stream: {
+    events(client, ref, _startingAfter, options) {
+      return client.get(`${sessionPath(ref)}/events`, {
+        ...requestOptions(options),
+        query: { include_obfuscation: false },
+        headers: { ...BETA, Accept: 'text/event-stream' },
+        stream: true,
+        __streamMode: 'events',
+      } as Parameters<OpenAI['get']>[1]) as unknown as Promise<AsyncIterable<SessionStreamEvent>>;
+    },
+    live: sessionStreamReader,
+  },
 };

@@ -106,6 +106,7 @@ export class SessionJob implements SimJob {
   private turnId = '';
   /** Every turn so far, oldest first; the last is the current one. */
   private readonly turnRecords: TurnRecord[] = [];
+  private readonly listeners = new Set<() => void>();
   /** The actions of the current round, and which of them were answered. */
   private round: RequiredAction[] = [];
   private readonly answered = new Set<string>();
@@ -183,6 +184,14 @@ export class SessionJob implements SimJob {
     if (this.plan.statusAt(t) === 'requires_action' && this.round.every((a) => this.answered.has(idOf(a)))) {
       this.plan.replan(t, this.nextSteps(t));
     }
+    // Open event streams write what the input changed (a new turn, a cancel, the next round).
+    for (const fn of [...this.listeners]) fn();
+  }
+
+  /** Calls `fn` when input rewrites the script; returns a function that stops it. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** Throws the API's 400 for an answer to an action the session does not wait for (or answered twice). */
@@ -241,6 +250,12 @@ export class SessionJob implements SimJob {
     return this.turnRecords
       .filter((r) => r.at <= t)
       .map((record, i, all) => this.toTurn(record, Math.min(t, (all[i + 1]?.at ?? t + 1) - 1)));
+  }
+
+  /** The turn in effect at `t` (the last one begun by then), as it reads at `t`; undefined before any turn. */
+  turnAt(t: number): SimSessionTurn | undefined {
+    const record = this.turnRecords.findLast((r) => r.at <= t);
+    return record ? this.toTurn(record, t) : undefined;
   }
 
   /** A turn as it reads at `t` (`t` no later than the next turn's start): the plan's steps since it began. */

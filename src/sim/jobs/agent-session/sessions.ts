@@ -5,6 +5,7 @@ import { badRequest, notFound } from '../../server/errors.js';
 import type { RouteDef } from '../../server/route.js';
 import { paginate } from '../list.js';
 import { SessionJob } from './session-job.js';
+import { sessionFeed } from './stream.js';
 
 const INPUT_TYPES = new Set<string>([
   'agent.session.input.message',
@@ -97,6 +98,15 @@ export function sessionsRoutes(ctx: SimContext): RouteDef[] {
         if (!turn) throw notFound('turn', params.turn_id!);
         return { body: turn };
       },
+    },
+    {
+      // openai 7's `sessions.events.stream`: a live SSE stream (its one parameter, `include_obfuscation`, is
+      // accepted and ignored: the simulator pads nothing).
+      name: 'sessions.events.stream',
+      method: 'GET',
+      path: '/agents/sessions/:session_id/events',
+      jobParam: 'session_id',
+      handle: ({ params, now }) => ({ body: null, sse: sessionFeed(find(params.session_id!), now) }),
     },
     {
       name: 'sessions.events.create',
