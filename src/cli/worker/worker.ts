@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { isRunstateError } from '../../errors/runstate-error.js';
 import { createRunWorker, type RunWorker } from '../../queue/index.js';
 import { createScaledClock } from '../../sim/time/clock.js';
+import type { ApprovalHandler } from '../../tools/approvals.js';
 import type { ToolHandlers } from '../../tools/tools.js';
 import { integer, parseOrUsage, port, positive } from '../args.js';
 import { CliError, type CliIo, type Command, UsageError } from '../command.js';
@@ -25,6 +26,8 @@ Options:
   --rpm N            the organisation's requests per minute, shared by every worker of the queue
   --concurrency N    steps at once in this worker (default 10)
   --tools MODULE     a module whose exports are tool handlers by name (default export or named exports)
+  --approvals MODULE a module whose default export (or export named approvals) decides agent sessions'
+                     approval requests; without it they are never answered
   --base-url URL     API base URL (default: OPENAI_BASE_URL, else OpenAI's)
   --lock-ms N        a step's lock; a dead worker's watches move on after about this long (default 30000)
   --speed N          with a sped-up simulator: clock ms per real ms (and --origin, the clock's origin, epoch ms)
@@ -58,6 +61,22 @@ async function loadTools(path: string | undefined): Promise<ToolHandlers> {
   return tools as ToolHandlers;
 }
 
+/** `--approvals MODULE`: its default export, or its export named `approvals`, decides a session's approvals. */
+async function loadApprovals(path: string | undefined): Promise<ApprovalHandler | undefined> {
+  if (path === undefined) return undefined;
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(`--approvals ${path}: cannot load it (${(error as Error).message})`);
+  }
+  const handler = typeof module.default === 'function' ? module.default : module.approvals;
+  if (typeof handler !== 'function') {
+    throw new CliError(`--approvals ${path}: exports no function (a default export, or one named approvals)`);
+  }
+  return handler as ApprovalHandler;
+}
+
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseOrUsage(() =>
     parseArgs({
@@ -68,6 +87,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         rpm: { type: 'string' },
         concurrency: { type: 'string' },
         tools: { type: 'string' },
+        approvals: { type: 'string' },
         'base-url': { type: 'string' },
         'lock-ms': { type: 'string' },
         speed: { type: 'string' },
@@ -96,6 +116,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const concurrency = integer('concurrency', values.concurrency, { min: 1, max: 10_000 });
   const lockDurationMs = integer('lock-ms', values['lock-ms'], { min: 100 });
   const tools = await loadTools(values.tools);
+  const approvals = await loadApprovals(values.approvals);
   const metricsPort = port('metrics-port', values['metrics-port']);
   if (values.log !== undefined && values.log !== 'json') {
     throw new UsageError(`--log takes json (got ${JSON.stringify(values.log)})`);
@@ -119,6 +140,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       name: values.name,
       client,
       tools,
+      ...(approvals ? { approvals } : {}),
       ...(rpm === undefined ? {} : { rpm }),
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
