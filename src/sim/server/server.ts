@@ -305,7 +305,9 @@ export function createSimServer(deps: ServerDeps): SimServer {
         // Headers at once, as OpenAI sends them: a live stream (an agent session's) may have nothing to write for
         // a while, and the client's request resolves only once it has them.
         res.flushHeaders();
-        serveSse(res, reply.sse, deps.clock, deps.faults.streamFaultFor(name));
+        serveSse(res, reply.sse, deps.clock, deps.faults.streamFaultFor(name), () => {
+          deps.counter.streamsDropped++;
+        });
         return;
       }
       const pollAfterMs = deps.faults.pollAfterFor(name);

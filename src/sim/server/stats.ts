@@ -54,6 +54,8 @@ export interface SimStats {
   serverErrors: number;
   /** Connections destroyed without an answer. */
   dropped: number;
+  /** Server-sent event streams cut mid-stream by a `stream` fault (`dropAfter`). */
+  streamsDropped: number;
   webhooks: WebhookStats;
   /** By job id. */
   jobs: Record<string, JobStats>;
@@ -66,6 +68,7 @@ export class RequestCounter {
   rateLimited = 0;
   serverErrors = 0;
   dropped = 0;
+  streamsDropped = 0;
 
   /** Records one answer (`'dropped'` for a destroyed connection). */
   record(route: string, status: number | 'dropped'): void {
