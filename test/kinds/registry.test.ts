@@ -93,7 +93,7 @@ describe('snapshot extras by kind', () => {
     );
   });
 
-  it('only a response streams', () => {
-    expect(JOB_KINDS.filter((k) => kindSpec(k).stream !== undefined)).toEqual(['response']);
+  it('responses and agent sessions stream', () => {
+    expect(JOB_KINDS.filter((k) => kindSpec(k).stream !== undefined)).toEqual(['response', 'agent.session']);
   });
 });
