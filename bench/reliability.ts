@@ -2,7 +2,8 @@
 // budget), the cost of the webhook source's read at start, ≥ 10,000 hostile webhook requests on node:http and on the
 // Web handler, and the memory store's bytes per id.
 // Run: npm run bench:reliability [-- --jobs 1000 --hostile 10000]. Only the default sizes write docs/reliability.md
-// and the "Webhook read at start" section of docs/benchmarks.md.
+// and the "Webhook read at start" section of docs/benchmarks.md. With `--kinds agent.session` (and optionally
+// `--modes poll,stream`) only the fault matrix runs, on those kinds' fates, and prints its table.
 import { cpus } from 'node:os';
 import { mulberry32 } from '../src/sim/scenario/random.js';
 import { createWebhookHub, memoryIdempotencyStore, type WebhookHub } from '../src/webhooks/index.js';
@@ -15,7 +16,7 @@ import {
   runFaultMatrix,
 } from '../test/reliability/fault-matrix.js';
 import { type Built, build, HOSTILE, type Kind, MAX_BODY } from '../test/reliability/hostile-requests.js';
-import { option } from './lib/args.js';
+import { option, textOption } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
 
 const JOBS = option('jobs', 1000);
@@ -23,7 +24,15 @@ const HOSTILE_REQUESTS = option('hostile', 10_000);
 const VALID = Math.round(HOSTILE_REQUESTS / 10);
 const COST_JOBS = FATES.length * 10;
 const CONCURRENCY = 32;
-const DEFAULT_RUN = JOBS === 1000 && HOSTILE_REQUESTS === 10_000;
+const KINDS = textOption('kinds')?.split(',');
+const MODES = (textOption('modes')?.split(',') ?? [
+  'poll',
+  'hybrid',
+  'budget',
+  ...(KINDS ? ['stream'] : []),
+]) as MatrixMode[];
+const DEFAULT_RUN =
+  JOBS === 1000 && HOSTILE_REQUESTS === 10_000 && KINDS === undefined && textOption('modes') === undefined;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc (npm run bench:reliability does)');
@@ -49,12 +58,13 @@ const LABELS: Record<MatrixMode, string> = {
   hybrid: '`hybrid(hub)`',
   budget: '`createPollBudget({ rpm: 6000 }).poll()`',
   webhook: "`webhookSource(hub, { fetch: 'when-needed' })`",
+  stream: '`stream()`',
 };
 
 console.error(`reliability bench: ${JOBS} jobs per mode, ${HOSTILE_REQUESTS} hostile requests per transport`);
 const matrix: MatrixReport[] = [];
-for (const mode of ['poll', 'hybrid', 'budget'] as const) {
-  matrix.push(await runFaultMatrix({ mode, jobs: JOBS }));
+for (const mode of MODES) {
+  matrix.push(await runFaultMatrix({ mode, jobs: JOBS, ...(KINDS ? { kinds: KINDS } : {}) }));
   progress(`fault matrix, ${mode}`);
 }
 
@@ -76,6 +86,16 @@ function matrixTable(reports: readonly MatrixReport[]): string {
     );
   }
   return lines.join('\n');
+}
+
+if (KINDS !== undefined) {
+  // A filtered run: the matrix alone, printed, no docs written.
+  console.log(`Fault matrix, ${JOBS} jobs per mode, fates of ${KINDS.join(', ')} only:\n`);
+  console.log(matrixTable(matrix));
+  const streams = matrix.filter((r) => r.mode === 'stream');
+  for (const r of streams)
+    console.log(`\nstream(): ${r.streamsDropped} event streams cut mid-stream by faults`);
+  process.exit(0);
 }
 
 // ── 2. the read at start ─────────────────────────────────────────────────────────────────────────────────────

@@ -20,7 +20,12 @@ export interface KindAdapter<Job> {
   jobId(ref: RefLike): string;
   /** A human label: "run run_abc on thread thread_xyz". */
   describe(ref: RefLike): string;
-  retrieve(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
+  /** `requests`: how many HTTP requests the read took, when more than one (counted in `calls`). */
+  retrieve(
+    client: OpenAI,
+    ref: RefLike,
+    options: CallOptions,
+  ): Promise<{ job: Job; headers: Headers; requests?: number }>;
   /** `requests`: how many HTTP requests it took, when more than one (counted in `calls`). */
   cancel(
     client: OpenAI,
@@ -115,6 +120,13 @@ export interface StreamSupport<Event = unknown> {
     startingAfter: number | undefined,
     options: CallOptions,
   ): Promise<AsyncIterable<Event>>;
+  /**
+   * Present for a live stream, which has no cursor (an agent session's `sessions.events.stream`): `startingAfter`
+   * is then always undefined, a reconnect gets new events only, and the source reads the job after each connect.
+   * Returns a reader for one watch: what an event shows (`{ job }`, an object the spec reads), `'read'` when only
+   * a read can tell, or undefined for an event that changes nothing a watch follows.
+   */
+  live?(): (event: Event) => { job: unknown } | 'read' | undefined;
 }
 
 /**

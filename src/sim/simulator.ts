@@ -246,6 +246,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         rateLimited: counter.rateLimited,
         serverErrors: counter.serverErrors,
         dropped: counter.dropped,
+        streamsDropped: counter.streamsDropped,
         webhooks: { ...webhooks.stats },
         jobs: all,
       };

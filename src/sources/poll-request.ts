@@ -71,7 +71,7 @@ function retrieve(ctx: SourceContext, sent: { extra: number }): Observable<Fetch
       controller.abort();
     };
     ctx.meter.add();
-    let response: Promise<{ job: unknown; headers: Headers }>;
+    let response: Promise<{ job: unknown; headers: Headers; requests?: number }>;
     try {
       response = ctx.adapter.retrieve(ctx.client, ctx.job, {
         signal: controller.signal,
@@ -85,7 +85,9 @@ function retrieve(ctx: SourceContext, sent: { extra: number }): Observable<Fetch
       return teardown;
     }
     response.then(
-      ({ job, headers }) => {
+      ({ job, headers, requests }) => {
+        // A kind whose read takes two requests (an idle agent session and its latest turn) says so.
+        if (requests !== undefined && requests > 1) ctx.meter.add(requests - 1);
         subscriber.next({ job, headers, at: ctx.scheduler.now() });
         subscriber.complete();
       },

@@ -7,6 +7,7 @@ import { isJobTerminal } from '../model/states.js';
 import type { Source, SourceContext, StatusEvent } from '../model/types.js';
 import { type BackoffOptions, type BackoffPolicy, MAX_TIMER_MS, resolveBackoff } from './backoff.js';
 import { poll } from './poll.js';
+import { streamLive } from './stream-live.js';
 import { type FallBack, streamResponse } from './stream-response.js';
 
 /** Options of {@link stream}. */
@@ -69,8 +70,10 @@ export const DEFAULT_RECONNECT_BACKOFF: BackoffPolicy = {
  * `background: true, stream: true`, and the source streams it again with `GET /responses/{id}?stream=true`. It
  * remembers the last `sequence_number`, resumes after a drop with `starting_after` (never applying an event twice),
  * retrieves the response when the stream stays silent for `watchdogMs`, and emits the text as it is written, at most
- * one text-only event per `textIntervalMs`. A job that cannot stream (a batch, an Assistants run, a response created
- * without `stream`) is watched by `fallback`, and every event then says so in its `note`.
+ * one text-only event per `textIntervalMs`. An agent session streams over `sessions.events.stream`, which is live
+ * only (no cursor): after each connect the source reads the session once, so a drop loses nothing. A job that
+ * cannot stream (a batch, an Assistants run, a response created without `stream`) is watched by `fallback`, and
+ * every event then says so in its `note`.
  * @example watchRun({ client, job: { kind: 'response', id }, source: stream() })
  */
 export function stream(options: StreamOptions = {}): StreamSource {
@@ -112,12 +115,15 @@ function watchByStream(ctx: SourceContext, source: StreamSource): Observable<Sta
     // watch's own adapter first: with telemetry, its stream connections are recorded (src/telemetry/).
     const support = (ctx.adapter as { stream?: StreamSupport }).stream ?? kindSpec(ctx.job.kind).stream;
     const steps$: Observable<StatusEvent | FallBack> =
-      support !== undefined
-        ? // The connection loop folds response events: the one kind that streams today.
-          streamResponse(ctx, source, support as StreamSupport<ResponseStreamEvent>)
-        : of({
-            fallback: `${ctx.adapter.describe(ctx.job)} cannot stream (only background responses do): watched by polling instead`,
-          });
+      support === undefined
+        ? of({
+            fallback: `${ctx.adapter.describe(ctx.job)} cannot stream (only background responses and agent sessions do): watched by polling instead`,
+          })
+        : support.live
+          ? // A live stream (an agent session's): no resume, a read after each connect.
+            streamLive(ctx, source, { ...support, live: support.live })
+          : // A resumable one (a background response's): events folded, resumed after the last sequence number.
+            streamResponse(ctx, source, support as StreamSupport<ResponseStreamEvent>);
     return steps$.pipe(
       mergeMap((step) =>
         isFallBack(step)

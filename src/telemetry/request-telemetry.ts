@@ -135,6 +135,7 @@ export function instrumentAdapter<A extends KindAdapter<any>>(adapter: A, scope:
   if (stream) {
     Object.defineProperty(wrapped, 'stream', {
       value: {
+        ...stream,
         events: (...args: Parameters<typeof stream.events>) =>
           recordRequest(scope, 'stream', genAi?.stream, () => stream.events(...args)),
       },

@@ -60,9 +60,8 @@ describe.each(JOB_KINDS)('the %s spec', (kind) => {
 
   it('announces a job from a webhook with the status the event names, which the spec maps', () => {
     const ref = spec.refFromJobId('job_1', 'parent_1');
-    // The status the kind's API says when done: `completed`, a fine-tune's `succeeded`, or an agent session's `idle`
-    // (its turn is done).
-    const done = ['completed', 'succeeded', 'idle'].find((s) => spec.mapStatus(s) === 'completed')!;
+    // The status the kind's API says when done: `completed` (an agent session's turn too), a fine-tune's `succeeded`.
+    const done = ['completed', 'succeeded'].find((s) => spec.mapStatus(s) === 'completed')!;
     const announced = spec.announced(ref, done);
     expect(announced).toMatchObject({ id: 'job_1', status: done, announced: true });
     expect(spec.mapStatus(spec.status(announced))).toBe('completed');
@@ -107,7 +106,7 @@ describe('snapshot extras by kind', () => {
     );
   });
 
-  it('only a response streams', () => {
-    expect(JOB_KINDS.filter((k) => kindSpec(k).stream !== undefined)).toEqual(['response']);
+  it('responses and agent sessions stream', () => {
+    expect(JOB_KINDS.filter((k) => kindSpec(k).stream !== undefined)).toEqual(['response', 'agent.session']);
   });
 });

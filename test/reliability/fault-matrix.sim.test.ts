@@ -1,7 +1,7 @@
 // The fault matrix in CI: jobs of every kind and outcome under 429s, 5xx, resets and webhook drops, duplicates and
 // reordering (test/reliability/fault-matrix.ts). bench/reliability.ts runs the same at 1,000 jobs per mode.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FATES, type MatrixMode, type MatrixReport, runFaultMatrix } from './fault-matrix.js';
+import { FATES, fatesOf, type MatrixMode, type MatrixReport, runFaultMatrix } from './fault-matrix.js';
 
 /** Every fate 6 times, for every kind's fates. */
 const ROUNDS = 6;
@@ -66,3 +66,35 @@ describe.each(['poll', 'hybrid', 'budget'] as const satisfies readonly MatrixMod
     );
   },
 );
+
+// Agent sessions alone over their live stream (sessions.events.stream), dropped mid-stream or at once, besides the
+// matrix's 429s, 5xx and resets on every request: each connection is followed by a read, so nothing is lost.
+describe('fault matrix, stream (agent sessions)', () => {
+  const fates = fatesOf(['agent.session']);
+  const jobs = fates.length * 12;
+  let report: MatrixReport;
+  beforeAll(async () => {
+    report = await runFaultMatrix({ mode: 'stream', jobs, kinds: ['agent.session'] });
+  }, 120_000);
+
+  it('ran under every fault, streams dropped included', () => {
+    expect(report.jobs).toHaveLength(jobs);
+    expect(report.rateLimited).toBeGreaterThan(0);
+    expect(report.dropped).toBeGreaterThan(0);
+    expect(report.streamsDropped).toBeGreaterThan(0);
+  });
+
+  it('knows every outcome, none wrong, one terminal snapshot each', () => {
+    expect(report.wrong.map(describeJob)).toEqual([]);
+    expect(report.jobs.filter((j) => j.unknown).map(describeJob)).toEqual([]);
+    expect(report.right).toBe(jobs);
+    expect(report.duplicateTerminals).toBe(0);
+  });
+
+  it('answers each call id once: no handler twice, no submission after a 2xx, no round left', () => {
+    expect(report.handlerRuns).toBe((jobs / fates.length) * 3);
+    expect(report.doubleHandlerRuns).toBe(0);
+    expect(report.doubleSubmissions).toBe(0);
+    expect(report.roundsUnanswered).toBe(0);
+  });
+});

@@ -12,6 +12,7 @@ import {
   poll,
   type RunSnapshot,
   type Source,
+  stream,
   watchRun,
   webhookSource,
 } from '../../src/index.js';
@@ -34,10 +35,10 @@ import { listenHub } from '../helpers/webhook-server.js';
  * How the jobs are watched: `poll()` each, `hybrid(hub)` each, one shared `createPollBudget`, or
  * `webhookSource(hub, { fetch: 'when-needed' })` each.
  */
-export type MatrixMode = 'poll' | 'hybrid' | 'budget' | 'webhook';
+export type MatrixMode = 'poll' | 'hybrid' | 'budget' | 'webhook' | 'stream';
 
 /** One kind of job and how its script ends. */
-interface Fate {
+export interface Fate {
   kind: JobRef['kind'];
   scenario: Scenario;
   /** Rounds of tool calls, answered by the matrix's handlers. */
@@ -140,6 +141,11 @@ export const MATRIX_FAULTS: SimFaults = {
     duplicate: { probability: 0.2, copies: 2 },
     reorder: { probability: 0.2, holdMs: 2000 },
   },
+  // Streams (mode `stream`: agent sessions' sessions.events.stream) dropped mid-stream, or before any event.
+  stream: [
+    { probability: 0.3, dropAfter: 2 },
+    { probability: 0.1, dropAfter: 0 },
+  ],
 };
 
 /** Options of {@link runFaultMatrix}. */
@@ -152,6 +158,16 @@ export interface MatrixOptions {
   rpm?: number;
   /** Modes `hybrid` and `webhook`: the jobs were created just now (no read at start). Default false. */
   createdJustNow?: boolean;
+  /** Only the fates of these kinds (`['agent.session']`). Default: every fate. */
+  kinds?: readonly string[];
+}
+
+/** The fates a matrix run deals out in rotation: every one, or those of `kinds`. */
+export function fatesOf(kinds: readonly string[] | undefined): readonly Fate[] {
+  if (kinds === undefined) return FATES;
+  const fates = FATES.filter((f) => kinds.includes(f.kind));
+  if (fates.length === 0) throw new Error(`fault matrix: no fate of kinds ${kinds.join(', ')}`);
+  return fates;
 }
 
 /** How one watch ended, against what the server says. */
@@ -204,6 +220,8 @@ export interface MatrixReport {
   rateLimited: number;
   serverErrors: number;
   dropped: number;
+  /** Event streams cut mid-stream (mode `stream`). */
+  streamsDropped: number;
   webhooks: { dropped: number; duplicated: number; reordered: number; delivered: number };
   wallMs: number;
   heapGrowthBytes: number;
@@ -233,7 +251,7 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
   const activity: Activity = { sim, traffic, unrouted: () => hub.stats().accepted - routed };
   try {
     const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0, fetch: traffic.fetch });
-    const created = await createJobs(client, options.jobs);
+    const created = await createJobs(client, options.jobs, fatesOf(options.kinds));
     sim.setFaults(options.faults ?? MATRIX_FAULTS);
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
@@ -254,6 +272,9 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
           return budget!.poll();
         case 'webhook':
           return webhookSource(hub, { fetch: 'when-needed', createdJustNow });
+        case 'stream':
+          // Agent sessions stream (sessions.events.stream); the other kinds here fall back to polling.
+          return stream();
       }
     };
     const handled = new Map<string, number>();
@@ -303,13 +324,17 @@ export async function runFaultMatrix(options: MatrixOptions): Promise<MatrixRepo
   }
 }
 
-async function createJobs(client: OpenAI, count: number): Promise<{ ref: JobRef; fate: Fate }[]> {
+async function createJobs(
+  client: OpenAI,
+  count: number,
+  fates: readonly Fate[],
+): Promise<{ ref: JobRef; fate: Fate }[]> {
   const assistant = await client.beta.assistants.create({ model: 'gpt-4o-mini', name: 'matrix' });
   const jobs = new Array<{ ref: JobRef; fate: Fate }>(count);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < count; i = next++) {
-      const fate = FATES[i % FATES.length]!;
+      const fate = fates[i % fates.length]!;
       const metadata = { sim_scenario: JSON.stringify(fate.scenario) };
       if (fate.kind === 'fine_tuning.job') {
         jobs[i] = { ref: await createFineTune(client, fate.scenario), fate };
@@ -405,6 +430,9 @@ function trackedFetch() {
           submission.status = response.status;
           if (response.ok) landed.add(submission.callIds);
         }
+        // An event stream (an agent session's) stays open for as long as its watch: in flight until its headers
+        // only; what it brings later is set off by the clock moving, as a due callback is.
+        if ((response.headers.get('content-type') ?? '').startsWith('text/event-stream')) return response;
         const body = await response.arrayBuffer();
         return new Response(body, {
           status: response.status,
@@ -487,7 +515,10 @@ function report(
   const stats = sim.stats();
   const jobs = watched.map(({ ref, snapshots, error }): MatrixJob => {
     const stat = stats.jobs[jobIdOf(ref)];
-    const server = stat ? adapters[ref.kind].mapStatus(stat.status) : undefined;
+    // An idle session's outcome is its latest turn's (completed, or cancelled): the server's own record of it.
+    const serverStatus =
+      stat?.status === 'idle' && stat.turnStatus !== undefined ? stat.turnStatus : stat?.status;
+    const server = serverStatus !== undefined ? adapters[ref.kind].mapStatus(serverStatus) : undefined;
     const last = snapshots.at(-1);
     const terminalSnapshots = snapshots.filter((s) => s.done).length;
     if (error !== undefined || !last) {
@@ -556,6 +587,7 @@ function report(
     rateLimited: stats.rateLimited,
     serverErrors: stats.serverErrors,
     dropped: stats.dropped,
+    streamsDropped: stats.streamsDropped,
     webhooks: {
       dropped: stats.webhooks.dropped,
       duplicated: stats.webhooks.duplicated,

@@ -1,7 +1,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentSessionRef } from '../../src/kinds/agent-session/spec.js';
-import type { SessionInputEvent } from '../../src/kinds/agent-session/types.js';
+import type { AgentSession, SessionInputEvent } from '../../src/kinds/agent-session/types.js';
 import type { RunSnapshot } from '../../src/model/types.js';
 import { type Scenario, type Simulator, startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
@@ -16,6 +16,21 @@ import { type DrivenSim, drivenSim } from '../helpers/manual-driver.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { scenarioMeta, simClient } from '../helpers/sim.js';
 import { listenHub } from '../helpers/webhook-server.js';
+
+/** openai 7's `beta.agents.sessions` as these tests call it (the helpers keep the rest openai 6-safe). */
+interface SdkAgents {
+  beta: {
+    agents: {
+      sessions: {
+        retrieve(id: string): Promise<{ status: string }>;
+        turns: {
+          list(id: string): Promise<{ data: { id: string; status: string }[] }>;
+          retrieve(id: string, params: { session_id: string }): Promise<Record<string, unknown>>;
+        };
+      };
+    };
+  };
+}
 
 // Managed Agents sessions watched through the official SDK against the simulator: one turn, from in_progress
 // through each requires_action to idle (completed) or failed.
@@ -102,7 +117,8 @@ describe('watchRun of an agent.session (poll)', () => {
     await d.until(() => seen.done, 200);
     const last = seen.snapshots.at(-1)!;
     expect(seen.error).toBeUndefined();
-    expect(last).toMatchObject({ state: 'completed', status: 'idle', done: true });
+    expect(last).toMatchObject({ state: 'completed', status: 'completed', done: true });
+    expect((last.job as AgentSession).last_turn).toMatchObject({ status: 'completed' });
     expect(seen.snapshots.map((s) => s.state)).toContain('requires_action');
     const answers = answersOf(d.sim, ref);
     expect(answers.map((a) => a.type)).toEqual([
@@ -118,7 +134,8 @@ describe('watchRun of an agent.session (poll)', () => {
     expect((answers[0] as { turn_id: string }).turn_id).toMatch(/^turn_/);
     // Two requests per submission (the read that names the turn, then the events), counted in calls.
     expect(d.sim.stats().requests.byRoute['sessions.events.create']?.total).toBe(2);
-    expect(last.calls).toBe(d.sim.stats().requests.byRoute['sessions.retrieve']!.total + 2);
+    const byRoute = d.sim.stats().requests.byRoute;
+    expect(last.calls).toBe(byRoute['sessions.retrieve']!.total + byRoute['sessions.turns.list']!.total + 2);
   });
 
   it('never answers an approval silently: without `approvals` the snapshot lists it and the turn waits', async () => {
@@ -184,16 +201,173 @@ describe('watchRun of an agent.session (poll)', () => {
     expect(seen.snapshots.at(-1)).toMatchObject({ state: 'failed', status: 'failed' });
     expect((seen.snapshots.at(-1)!.job as { error: string }).error).toBe('boom');
   });
+
+  it('cancelOnAbort ends cancelled, as the turn reads (the session itself reads idle after a cancel)', async () => {
+    const d = await driven();
+    const ref = await createSession(d, { phases: { in_progress: 600_000 }, outcome: 'completed' });
+    const controller = new AbortController();
+    const seen = watch(d, { job: ref, signal: controller.signal, cancelOnAbort: true });
+    await d.until(() => seen.snapshots.some((s) => s.state === 'in_progress'), 200);
+    controller.abort();
+    await d.until(() => seen.done, 200);
+    const last = seen.snapshots.at(-1)!;
+    expect(last).toMatchObject({ state: 'cancelled', status: 'cancelled', done: true });
+    expect((last.job as AgentSession).status).toBe('idle');
+    // The cancel event, the read after it and that read's turn, every read before: all counted.
+    const byRoute = d.sim.stats().requests.byRoute;
+    expect(last.calls).toBe(
+      byRoute['sessions.retrieve']!.total +
+        byRoute['sessions.events.create']!.total +
+        byRoute['sessions.turns.list']!.total,
+    );
+    // What the server says, read through the SDK's own resources (openai 7), not through runstate.
+    const sdk = d.client as unknown as SdkAgents;
+    expect((await sdk.beta.agents.sessions.retrieve(ref.sessionId)).status).toBe('idle');
+    const turns = await sdk.beta.agents.sessions.turns.list(ref.sessionId);
+    expect(turns.data.map((t) => t.status)).toEqual(['cancelled']);
+    const turn = await sdk.beta.agents.sessions.turns.retrieve(turns.data[0]!.id, {
+      session_id: ref.sessionId,
+    });
+    expect(turn).toMatchObject({
+      object: 'agent.session.turn',
+      status: 'cancelled',
+      session_id: ref.sessionId,
+    });
+  });
+
+  it('a watch of an idle session reports how its latest turn ended, not `completed` for any idle', async () => {
+    const d = await driven();
+    const ref = await createSession(d, { phases: { in_progress: 1000 }, outcome: 'completed' });
+    await d.client.post(`/agents/sessions/${ref.sessionId}/events`, {
+      body: { events: [{ type: 'agent.session.input.cancel' }] },
+      headers: { 'OpenAI-Beta': 'agents=v1' },
+    });
+    const seen = watch(d, { job: ref });
+    await d.until(() => seen.done, 200);
+    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'cancelled', status: 'cancelled' });
+    expect(answersOf(d.sim, ref)).toEqual([]);
+  });
+
+  it('a watch of a session that never had a turn waits for one instead of ending at once', async () => {
+    const d = await driven();
+    const session = await createAgentSession(d.client, {
+      environment: { type: 'none' },
+      metadata: scenarioMeta({ phases: { in_progress: 1000 }, outcome: 'completed' }),
+    });
+    const ref: AgentSessionRef = { kind: 'agent.session', sessionId: session.id };
+    const seen = watch(d, { job: ref, maxWaitMs: 10_000 });
+    await d.until(() => seen.snapshots.length > 0 || seen.done, 200);
+    await d.client.post(`/agents/sessions/${ref.sessionId}/events`, {
+      body: { events: [{ type: 'agent.session.input.message', input: [{ role: 'user', content: [] }] }] },
+      headers: { 'OpenAI-Beta': 'agents=v1' },
+    });
+    await d.until(() => seen.done, 200);
+    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'completed', status: 'completed' });
+  });
 });
 
 describe('watchRun of an agent.session with stream()', () => {
-  it('polls instead, since the kind does not stream, and says so on its snapshots', async () => {
+  it('follows sessions.events.stream: answers each call once, ends as the turn ended, reads once per connection', async () => {
+    const d = await driven();
+    const ref = await createSession(d, ROUND);
+    const handled: string[] = [];
+    const seen = watch(d, {
+      job: ref,
+      source: stream(),
+      tools: {
+        get_weather: (_args, call) => {
+          handled.push(call.id);
+          return 'sunny';
+        },
+        get_time: (_args, call) => {
+          handled.push(call.id);
+          return '14:05';
+        },
+      },
+    });
+    await d.until(() => seen.done, 100);
+    const last = seen.snapshots.at(-1)!;
+    expect(seen.error).toBeUndefined();
+    expect(last).toMatchObject({ state: 'completed', status: 'completed', source: 'stream' });
+    expect(
+      seen.snapshots.filter((s) => s.state === 'requires_action').every((s) => s.source === 'stream'),
+    ).toBe(true);
+    const answers = answersOf(d.sim, ref);
+    expect(answers).toHaveLength(3);
+    expect(new Set(handled).size).toBe(3);
+    const byRoute = d.sim.stats().requests.byRoute;
+    // One connection, its one catch-up read; the rest came on the stream (the submissions' own reads aside).
+    expect(byRoute['sessions.events.stream']?.total).toBe(1);
+    expect(byRoute['sessions.retrieve']?.total).toBe(1 + 2);
+    expect(last.calls).toBe(
+      byRoute['sessions.retrieve']!.total + byRoute['sessions.events.stream']!.total + answers.length - 1,
+    );
+  });
+
+  it('after a drop mid-stream reconnects and reads the session, losing no round and answering none twice', async () => {
+    const d = await driven();
+    d.sim.setFaults({ stream: { next: 2, dropAfter: 3, routes: ['sessions.events.stream'] } });
+    const ref = await createSession(d, ROUND);
+    const handled: string[] = [];
+    const seen = watch(d, {
+      job: ref,
+      source: stream(),
+      tools: {
+        get_weather: (_args, call) => {
+          handled.push(call.id);
+          return 'sunny';
+        },
+        get_time: (_args, call) => {
+          handled.push(call.id);
+          return '14:05';
+        },
+      },
+    });
+    await d.until(() => seen.done, 100);
+    expect(seen.error).toBeUndefined();
+    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'completed', status: 'completed' });
+    expect(d.sim.stats().requests.byRoute['sessions.events.stream']!.total).toBeGreaterThanOrEqual(3);
+    expect(handled).toHaveLength(3);
+    const ids = answersOf(d.sim, ref).map((a) => (a as { call_id: string }).call_id);
+    expect(new Set(ids).size).toBe(3);
+    expect([...handled].sort()).toEqual([...ids].sort());
+    expect(seen.snapshots.some((s) => /cannot resume/.test(s.note ?? ''))).toBe(true);
+  });
+
+  it('reports a cancelled turn as cancelled from the stream (turn.cancelled, then idle)', async () => {
+    const d = await driven();
+    const ref = await createSession(d, { phases: { in_progress: 600_000 }, outcome: 'completed' });
+    const seen = watch(d, { job: ref, source: stream() });
+    await d.until(() => seen.snapshots.some((s) => s.state === 'in_progress'), 100);
+    await d.client.post(`/agents/sessions/${ref.sessionId}/events`, {
+      body: { events: [{ type: 'agent.session.input.cancel' }] },
+      headers: { 'OpenAI-Beta': 'agents=v1' },
+    });
+    await d.until(() => seen.done, 100);
+    expect(seen.snapshots.at(-1)).toMatchObject({
+      state: 'cancelled',
+      status: 'cancelled',
+      source: 'stream',
+    });
+  });
+
+  it('streams what the SDK reads: sessions.events.stream yields the turn and session events in order', async () => {
     const d = await driven();
     const ref = await createSession(d, { phases: { in_progress: 1000 }, outcome: 'completed' });
-    const seen = watch(d, { job: ref, source: stream() });
-    await d.until(() => seen.done, 200);
-    expect(seen.snapshots.at(-1)).toMatchObject({ state: 'completed', source: 'poll' });
-    expect(seen.snapshots.at(-1)!.note).toMatch(/poll/);
+    const sdk = d.client as unknown as {
+      beta: {
+        agents: { sessions: { events: { stream(id: string): Promise<AsyncIterable<{ type: string }>> } } };
+      };
+    };
+    await d.sim.clock.advance(500);
+    const types: string[] = [];
+    const reading = (async () => {
+      for await (const e of await sdk.beta.agents.sessions.events.stream(ref.sessionId)) types.push(e.type);
+    })();
+    await d.until(() => types.includes('agent.session.idle'), 100);
+    await reading;
+    // Live: the connection opened after the turn began, so it starts with what happens from then on.
+    expect(types).toEqual(['agent.session.turn.completed', 'agent.session.idle']);
   });
 });
 
@@ -235,7 +409,7 @@ describe('watchRun of an agent.session over webhooks', () => {
           maxWaitMs: 120_000,
         }).pipe(toArray()),
       );
-      expect(snapshots.at(-1)).toMatchObject({ state: 'completed', status: 'idle' });
+      expect(snapshots.at(-1)).toMatchObject({ state: 'completed', status: 'completed' });
       expect(snapshots.some((s) => s.source === 'webhook')).toBe(true);
       expect(answersOf(sim, ref)).toHaveLength(1);
       // The turn's last webhook may land after a poll saw the end: wait for it (2 s at most).

@@ -6,6 +6,7 @@ import { isRunstateError } from '../../errors/runstate-error.js';
 import { type AnyDefinedKind, isDefinedKind } from '../../kinds/define-kind.js';
 import { createRunWorker, type RunWorker } from '../../queue/index.js';
 import { createScaledClock } from '../../sim/time/clock.js';
+import type { ApprovalHandler } from '../../tools/approvals.js';
 import type { ToolHandlers } from '../../tools/tools.js';
 import { integer, parseOrUsage, port, positive } from '../args.js';
 import { CliError, type CliIo, type Command, UsageError } from '../command.js';
@@ -29,6 +30,8 @@ Options:
   --kinds MODULE     a module exporting kinds made with defineKind (runstate/kinds), for durable watches of
                      them: named exports, or a default export (one kind, an array or an object of them);
                      repeat it for several modules
+  --approvals MODULE a module whose default export (or export named approvals) decides agent sessions'
+                     approval requests; without it they are never answered
   --base-url URL     API base URL (default: OPENAI_BASE_URL, else OpenAI's)
   --lock-ms N        a step's lock; a dead worker's watches move on after about this long (default 30000)
   --speed N          with a sped-up simulator: clock ms per real ms (and --origin, the clock's origin, epoch ms)
@@ -92,6 +95,17 @@ async function loadKinds(paths: readonly string[] | undefined): Promise<AnyDefin
   return kinds;
 }
 
+/** `--approvals MODULE`: its default export, or its export named `approvals`, decides a session's approvals. */
+async function loadApprovals(path: string | undefined): Promise<ApprovalHandler | undefined> {
+  if (path === undefined) return undefined;
+  const module = await importModule('--approvals', path);
+  const handler = typeof module.default === 'function' ? module.default : module.approvals;
+  if (typeof handler !== 'function') {
+    throw new CliError(`--approvals ${path}: exports no function (a default export, or one named approvals)`);
+  }
+  return handler as ApprovalHandler;
+}
+
 async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseOrUsage(() =>
     parseArgs({
@@ -103,6 +117,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         concurrency: { type: 'string' },
         tools: { type: 'string' },
         kinds: { type: 'string', multiple: true },
+        approvals: { type: 'string' },
         'base-url': { type: 'string' },
         'lock-ms': { type: 'string' },
         speed: { type: 'string' },
@@ -132,6 +147,17 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const lockDurationMs = integer('lock-ms', values['lock-ms'], { min: 100 });
   const tools = await loadTools(values.tools);
   const kinds = await loadKinds(values.kinds);
+}
+
+/** `--approvals MODULE`: its default export, or its export named `approvals`, decides a session's approvals. */
+async function loadApprovals(path: string | undefined): Promise<ApprovalHandler | undefined> {
+  if (path === undefined) return undefined;
+  const module = await importModule('--approvals', path);
+  const handler = typeof module.default === 'function' ? module.default : module.approvals;
+  if (typeof handler !== 'function') {
+    throw new CliError(`--approvals ${path}: exports no function (a default export, or one named approvals)`);
+  }
+  return handler as ApprovalHandler;
   const metricsPort = port('metrics-port', values['metrics-port']);
   if (values.log !== undefined && values.log !== 'json') {
     throw new UsageError(`--log takes json (got ${JSON.stringify(values.log)})`);
@@ -156,6 +182,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       client,
       tools,
       ...(kinds.length > 0 ? { kinds } : {}),
+      ...(approvals ? { approvals } : {}),
       ...(rpm === undefined ? {} : { rpm }),
       ...(concurrency === undefined ? {} : { concurrency }),
       ...(lockDurationMs === undefined ? {} : { lockDurationMs }),

@@ -71,6 +71,27 @@ export interface AgentSession {
   error: string | null;
   metadata: Record<string, string>;
   agent: { id: string; model: string };
+  /**
+   * Added by runstate, not by the API: the session's latest turn (`sessions.turns.list`, newest first, one) when
+   * the session reads `idle`, `null` when it has had no turn. An idle session does not say how its turn ended
+   * (completed, cancelled or failed); its turn does. Absent on every other read.
+   */
+  last_turn?: SessionTurn | null;
+}
+
+/** A turn's status (openai 7.60's `Turn['status']`): `waiting` is a turn held by required actions. */
+export type SessionTurnStatus = 'queued' | 'in_progress' | 'waiting' | 'completed' | 'failed' | 'cancelled';
+
+/** A session's turn (`object: 'agent.session.turn'`): the fields runstate reads of openai 7's `Turn`. */
+export interface SessionTurn {
+  id: string;
+  object: 'agent.session.turn';
+  session_id: string;
+  status: SessionTurnStatus;
+  created_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+  error: { code: string; message: string } | null;
 }
 
 /** One input event of `sessions.events.create` that runstate sends. */

@@ -21,6 +21,7 @@ import {
 } from '../../sources/backoff.js';
 import { startStepTelemetry } from '../../telemetry/queue-telemetry.js';
 import type { TelemetryOptions } from '../../telemetry/watch-telemetry.js';
+import { type ApprovalHandler, approvalTools } from '../../tools/approvals.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
 import { changeKey } from '../../watch/snapshot.js';
 import type { WebhookHub } from '../../webhooks/hub.js';
@@ -57,6 +58,12 @@ export interface RunWorkerOptions extends TelemetryOptions {
   kinds?: readonly AnyDefinedKind[];
   /** Handlers for `requires_action` tool calls, by tool name. They receive the call id: make them idempotent. */
   tools?: ToolHandlers;
+  /**
+   * Decides an agent session's approval requests (MCP, computer use), once per request id, as `watchRun`'s
+   * `approvals` does. Without it no approval is ever answered: the snapshot lists it and the turn waits for the
+   * user.
+   */
+  approvals?: ApprovalHandler;
   /**
    * What a throwing handler does: `'report'` or `'fail'`.
    *
@@ -174,7 +181,15 @@ function tallyStep(tally: StateTally, id: string, result: StepResult, moved: boo
 export async function createRunWorker(options: RunWorkerOptions): Promise<RunWorker> {
   const name = options?.name ?? DEFAULT_QUEUE_NAME;
   checkConnection(options?.connection, name, 'createRunWorker');
-  const { connection, client, tools = {}, onToolError = 'report', hub, webhookFetch = 'always' } = options;
+  const { connection, client, onToolError = 'report', hub, webhookFetch = 'always' } = options;
+  if (options.approvals !== undefined && typeof options.approvals !== 'function') {
+    throw new ConfigurationError(
+      'createRunWorker: approvals must be a function (approval, call) => decision',
+    );
+  }
+  // Approvals run as the tools of their reserved names (`approval:mcp`, `approval:computer_use`), as in process:
+  // the same once-per-id record of answered calls covers them.
+  const tools: ToolHandlers = { ...options.tools, ...approvalTools(options.approvals) };
   if (!client || typeof client !== 'object' || !('baseURL' in client)) {
     throw new ConfigurationError('createRunWorker needs `client`: an OpenAI client (new OpenAI({ apiKey }))');
   }

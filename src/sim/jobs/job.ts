@@ -29,6 +29,8 @@ export interface SimJob {
   readonly threadId?: string;
   /** Agent sessions: the answers accepted (tool results, approval results), in order; in `sim.job(id)`. */
   readonly answers?: readonly unknown[];
+  /** Agent sessions: the status of the latest turn at `t` (how an idle session's turn ended), if any turn. */
+  lastTurnStatus?(t: number): string | undefined;
   /** Whether `status` ends the job. */
   isTerminal(status: string): boolean;
   /** The webhook event reaching `step` sends, or null when OpenAI sends none for it. */

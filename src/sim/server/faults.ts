@@ -86,7 +86,8 @@ export interface PollAfterFault {
 
 /**
  * A fault on one SSE connection (a response created with `stream: true`, or `GET /responses/{id}?stream=true`):
- * drop it after some events, or stall it for a while. Routes: `responses.create`, `responses.stream`.
+ * drop it after some events, or stall it for a while. Routes: `responses.create`, `responses.stream`,
+ * `sessions.events.stream`.
  */
 export interface StreamFault extends FaultRule {
   /** Destroy the connection once this many events were written on it. */

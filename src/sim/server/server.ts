@@ -302,7 +302,12 @@ export function createSimServer(deps: ServerDeps): SimServer {
           date: new Date(deps.clock.now()).toUTCString(),
           ...headers,
         });
-        serveSse(res, reply.sse, deps.clock, deps.faults.streamFaultFor(name));
+        // Headers at once, as OpenAI sends them: a live stream (an agent session's) may have nothing to write for
+        // a while, and the client's request resolves only once it has them.
+        res.flushHeaders();
+        serveSse(res, reply.sse, deps.clock, deps.faults.streamFaultFor(name), () => {
+          deps.counter.streamsDropped++;
+        });
         return;
       }
       const pollAfterMs = deps.faults.pollAfterFor(name);

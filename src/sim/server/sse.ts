@@ -50,6 +50,7 @@ export function serveSse(
   reply: SseReply,
   clock: SimClock,
   fault: StreamFault | undefined,
+  onDrop?: () => void,
 ): () => void {
   let next = reply.from;
   let written = 0;
@@ -68,6 +69,7 @@ export function serveSse(
   };
   const drop = () => {
     stop();
+    onDrop?.();
     // End the socket, not the response: what was written still goes out (the client gets exactly `dropAfter`
     // events), then the connection closes in the middle of the chunked body, which the client sees as a drop.
     // Not at once: a fetch body that errors discards what it received and was not read yet (WHATWG streams clear
@@ -111,7 +113,10 @@ export function serveSse(
       res.end();
       return;
     }
-    wakeAt(next < events.length ? events[next]!.at : reply.feed.endsAt());
+    if (next < events.length) wakeAt(events[next]!.at);
+    // Nothing more planned and not ended (a session waiting for input): only a change of script (onChange) can
+    // bring more; a wake-up at a past time would spin.
+    else if (reply.feed.endsAt() > now) wakeAt(reply.feed.endsAt());
   }
 
   const unsubscribe = reply.feed.onChange(() => pump());

@@ -32,6 +32,11 @@ export interface JobStats {
   requests: number;
   /** Agent sessions: the answers accepted (tool and approval results, as sent), in order. */
   answers?: readonly unknown[];
+  /**
+   * Agent sessions: the latest turn's status (`completed`, `cancelled`, `failed`, ...): an idle session does not
+   * say how its turn ended, its turn does.
+   */
+  turnStatus?: string;
 }
 
 /** What `sim.stats()` returns. */
@@ -49,6 +54,8 @@ export interface SimStats {
   serverErrors: number;
   /** Connections destroyed without an answer. */
   dropped: number;
+  /** Server-sent event streams cut mid-stream by a `stream` fault (`dropAfter`). */
+  streamsDropped: number;
   webhooks: WebhookStats;
   /** By job id. */
   jobs: Record<string, JobStats>;
@@ -61,6 +68,7 @@ export class RequestCounter {
   rateLimited = 0;
   serverErrors = 0;
   dropped = 0;
+  streamsDropped = 0;
 
   /** Records one answer (`'dropped'` for a destroyed connection). */
   record(route: string, status: number | 'dropped'): void {
@@ -101,6 +109,7 @@ export function jobStats(registry: JobRegistry, id: string, now: number): JobSta
     createdAt: job.createdAt,
     endedAt: job.isTerminal(last.status) ? last.at : null,
     ...(job.answers ? { answers: [...job.answers] } : {}),
+    ...(job.lastTurnStatus?.(now) !== undefined ? { turnStatus: job.lastTurnStatus(now) } : {}),
     timeline,
     retrieves: counters.retrieves,
     requests: counters.requests,

@@ -5,7 +5,7 @@ import {
   requiredToolCalls,
 } from '../../../src/kinds/agent-session/required-actions.js';
 import { agentSession } from '../../../src/kinds/agent-session/spec.js';
-import type { AgentSession } from '../../../src/kinds/agent-session/types.js';
+import type { AgentSession, SessionTurn } from '../../../src/kinds/agent-session/types.js';
 
 // Pure mapping between a session's required actions (as openai 7.60 types them) and runstate's tool calls.
 
@@ -110,9 +110,40 @@ describe('required actions', () => {
     expect(['in_progress', 'requires_action', 'idle', 'failed'].map(agentSession.mapStatus)).toEqual([
       'in_progress',
       'requires_action',
-      'completed',
+      // An idle session does not say how its turn ended: unknown until its latest turn is read.
+      undefined,
       'failed',
     ]);
+    // The latest turn of an idle session, as a read attaches it (`last_turn`).
+    const idle = (turn: SessionTurn | null | undefined): AgentSession => ({
+      id: 'sess_1',
+      object: 'agent.session',
+      status: 'idle',
+      created_at: 1,
+      last_active_at: 2,
+      required_actions: [],
+      error: null,
+      metadata: {},
+      agent: { id: 'agent_1', model: 'gpt-5' },
+      ...(turn === undefined ? {} : { last_turn: turn }),
+    });
+    const turn = (status: SessionTurn['status']): SessionTurn => ({
+      id: 'turn_1',
+      object: 'agent.session.turn',
+      session_id: 'sess_1',
+      status,
+      created_at: 1,
+      started_at: 1,
+      completed_at: null,
+      error: null,
+    });
+    const read = (job: AgentSession) => agentSession.mapStatus(agentSession.status(job));
+    expect(read(idle(turn('completed')))).toBe('completed');
+    expect(read(idle(turn('cancelled')))).toBe('cancelled');
+    expect(read(idle(turn('failed')))).toBe('failed');
+    expect(read(idle(turn('queued')))).toBe('in_progress');
+    expect(read(idle(null))).toBeUndefined();
+    expect(read(idle(undefined))).toBeUndefined();
     expect(agentSession.webhookStatus('agent.session.action_required')).toBe('requires_action');
     expect(agentSession.webhookStatus('agent.session.idle')).toBe('idle');
     expect(agentSession.webhookStatus('agent.session.created')).toBeUndefined();

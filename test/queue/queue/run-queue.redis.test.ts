@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRunstateError } from '../../../src/index.js';
+import type { AgentSession } from '../../../src/kinds/agent-session/types.js';
 import { NO_STATES } from '../../../src/model/states.js';
 import { watchJobId } from '../../../src/queue/index.js';
 import { SLIM } from '../../../src/queue/worker/slim-job.js';
@@ -138,6 +139,74 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     expect(submissions?.total).toBe(2);
   });
 
+  it("decides an agent session's approvals with the worker's `approvals` handler, once per request id", async () => {
+    f = await queueFixture('approvals');
+    const asked: string[] = [];
+    await f.addWorker({
+      approvals: (approval) => {
+        asked.push(`${approval.kind}:${approval.id}`);
+        return approval.kind === 'mcp' ? 'approve' : 'deny';
+      },
+    });
+    const session = await createAgentSession(f.client, {
+      environment: { type: 'none' },
+      input: 'Clean up',
+      metadata: {
+        sim_scenario: JSON.stringify({
+          phases: { in_progress: 1500 },
+          toolCalls: [
+            [
+              { name: 'delete_branch', type: 'mcp_approval', arguments: { branch: 'old' } },
+              { name: 'https://example.com', type: 'computer_use_approval' },
+            ],
+          ],
+          outcome: 'completed',
+        }),
+      },
+    });
+    const job = { kind: 'agent.session' as const, sessionId: session.id };
+    await f.runs.watch(job);
+    const last = await f.runs.result(job);
+    expect(last).toMatchObject({ state: 'completed', status: 'completed', missingHandlers: [] });
+    expect(asked).toHaveLength(2);
+    expect(new Set(asked).size).toBe(2);
+    const answers = (f.sim.job(session.id)?.answers ?? []) as Record<string, unknown>[];
+    expect(answers).toEqual([
+      expect.objectContaining({
+        type: 'agent.session.input.mcp_approval_request_result',
+        response: { type: 'mcp_tool_call', decision: 'approve' },
+      }),
+      expect.objectContaining({
+        type: 'agent.session.input.computer_use_approval_request_result',
+        response: { type: 'browser_origin_access', decision: 'deny' },
+      }),
+    ]);
+  });
+
+  it('leaves approvals unanswered without an `approvals` handler: the turn waits', async () => {
+    f = await queueFixture('no-approvals');
+    await f.addWorker({ tools: { get_weather: () => 'clear' } });
+    const session = await createAgentSession(f.client, {
+      environment: { type: 'none' },
+      input: 'Clean up',
+      metadata: {
+        sim_scenario: JSON.stringify({
+          phases: { in_progress: 500 },
+          toolCalls: [[{ name: 'delete_branch', type: 'mcp_approval' }]],
+        }),
+      },
+    });
+    const job = { kind: 'agent.session' as const, sessionId: session.id };
+    await f.runs.watch(job, { maxWaitMs: 5000 });
+    const last = await f.runs.result(job);
+    // The turn still waits for the approval, which nothing answered.
+    expect(last).toMatchObject({ state: 'timed_out', status: 'requires_action' });
+    expect((last.job as AgentSession).required_actions).toEqual([
+      expect.objectContaining({ type: 'mcp_approval_request' }),
+    ]);
+    expect(f.sim.job(session.id)?.answers).toEqual([]);
+  });
+
   it("answers an agent session's function calls once per call id through events.create, and counts both requests", async () => {
     f = await queueFixture('session');
     const seen: string[] = [];
@@ -163,7 +232,7 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     const job = { kind: 'agent.session' as const, sessionId: session.id };
     await f.runs.watch(job);
     const last = await f.runs.result(job);
-    expect(last).toMatchObject({ state: 'completed', status: 'idle' });
+    expect(last).toMatchObject({ state: 'completed', status: 'completed' });
     expect(seen).toHaveLength(3);
     expect(new Set(seen).size).toBe(3);
     const answers = (f.sim.job(session.id)?.answers ?? []) as { call_id: string }[];

@@ -2,6 +2,7 @@ import type {
   AgentSessionStatus,
   RequiredAction,
   SessionInputEvent,
+  SessionTurnStatus,
 } from '../../../kinds/agent-session/types.js';
 import type { IdFactory } from '../../ids.js';
 import type { Random } from '../../scenario/random.js';
@@ -42,6 +43,31 @@ export interface SimAgentSession {
   vault_ids: string[];
 }
 
+/**
+ * A turn as `sessions.turns.retrieve / list` return it: every field openai 7.60's `Turn` has (checked against it
+ * in test/types/agent-session.openai7.test-d.ts).
+ */
+export interface SimSessionTurn {
+  id: string;
+  object: 'agent.session.turn';
+  agent_id: string;
+  session_id: string;
+  status: SessionTurnStatus;
+  created_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+  error: { code: 'server_error'; message: string } | null;
+  subagent_id: null;
+  usage: null;
+}
+
+/** One turn of the script: when it began, and when a cancel ended it (a cancelled turn leaves the session idle). */
+interface TurnRecord {
+  id: string;
+  at: number;
+  cancelledAt?: number;
+}
+
 // What each status announces by webhook (`agent.session.<suffix>`), as openai 7 types the events.
 const WEBHOOK_SUFFIX: Record<Status, string> = {
   in_progress: 'in_progress',
@@ -78,6 +104,9 @@ export class SessionJob implements SimJob {
   readonly answers: SessionInputEvent[] = [];
   private readonly outcome: Outcome;
   private turnId = '';
+  /** Every turn so far, oldest first; the last is the current one. */
+  private readonly turnRecords: TurnRecord[] = [];
+  private readonly listeners = new Set<() => void>();
   /** The actions of the current round, and which of them were answered. */
   private round: RequiredAction[] = [];
   private readonly answered = new Set<string>();
@@ -140,7 +169,11 @@ export class SessionJob implements SimJob {
         continue;
       }
       if (event.type === 'agent.session.input.cancel') {
-        if (!this.isTerminal(status)) this.plan.replan(t, [{ status: 'idle', at: t }]);
+        if (!this.isTerminal(status)) {
+          this.plan.replan(t, [{ status: 'idle', at: t }]);
+          const current = this.turnRecords.at(-1);
+          if (current) current.cancelledAt = t;
+        }
         continue;
       }
       const id = 'call_id' in event ? event.call_id : event.request_id;
@@ -151,6 +184,14 @@ export class SessionJob implements SimJob {
     if (this.plan.statusAt(t) === 'requires_action' && this.round.every((a) => this.answered.has(idOf(a)))) {
       this.plan.replan(t, this.nextSteps(t));
     }
+    // Open event streams write what the input changed (a new turn, a cancel, the next round).
+    for (const fn of [...this.listeners]) fn();
+  }
+
+  /** Calls `fn` when input rewrites the script; returns a function that stops it. */
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
   /** Throws the API's 400 for an answer to an action the session does not wait for (or answered twice). */
@@ -183,7 +224,7 @@ export class SessionJob implements SimJob {
         status === 'requires_action' ? this.round.filter((a) => !this.answered.has(idOf(a))) : [],
       error: status === 'failed' ? (init.scenario.error?.message ?? 'The agent session failed.') : null,
       agent: {
-        id: `agent_${this.id.slice('sess_'.length, 'sess_'.length + 24)}`,
+        id: this.agentId,
         instructions: init.instructions,
         model: init.model,
         multi_agent: { enabled: false, max_concurrent_subagents: null },
@@ -200,9 +241,60 @@ export class SessionJob implements SimJob {
     };
   }
 
+  lastTurnStatus(t: number): string | undefined {
+    return this.turns(t).at(-1)?.status;
+  }
+
+  /** The session's turns at `t`, oldest first (`sessions.turns.list` pages them). */
+  turns(t: number): SimSessionTurn[] {
+    return this.turnRecords
+      .filter((r) => r.at <= t)
+      .map((record, i, all) => this.toTurn(record, Math.min(t, (all[i + 1]?.at ?? t + 1) - 1)));
+  }
+
+  /** The turn in effect at `t` (the last one begun by then), as it reads at `t`; undefined before any turn. */
+  turnAt(t: number): SimSessionTurn | undefined {
+    const record = this.turnRecords.findLast((r) => r.at <= t);
+    return record ? this.toTurn(record, t) : undefined;
+  }
+
+  /** A turn as it reads at `t` (`t` no later than the next turn's start): the plan's steps since it began. */
+  private toTurn(record: TurnRecord, t: number): SimSessionTurn {
+    const step = this.plan.lastAt(t);
+    const session = step.status;
+    const ended = session === 'idle' || session === 'failed';
+    let status: SessionTurnStatus;
+    if (record.cancelledAt !== undefined && record.cancelledAt <= t) status = 'cancelled';
+    else if (session === 'idle') status = 'completed';
+    else if (session === 'failed') status = 'failed';
+    else if (session === 'requires_action') status = 'waiting';
+    else status = 'in_progress';
+    return {
+      id: record.id,
+      object: 'agent.session.turn',
+      agent_id: this.agentId,
+      session_id: this.id,
+      status,
+      created_at: toUnix(record.at),
+      started_at: toUnix(record.at),
+      completed_at: ended ? toUnix(step.at) : null,
+      error:
+        status === 'failed'
+          ? { code: 'server_error', message: this.init.scenario.error?.message ?? 'The turn failed.' }
+          : null,
+      subagent_id: null,
+      usage: null,
+    };
+  }
+
+  private get agentId(): string {
+    return `agent_${this.id.slice('sess_'.length, 'sess_'.length + 24)}`;
+  }
+
   /** Steps of a new turn from `t`. */
   private startTurn(t: number): Step<Status>[] {
     this.turnId = this.init.ids.make('turn_');
+    this.turnRecords.push({ id: this.turnId, at: t });
     this.rounds = 0;
     this.round = [];
     this.answered.clear();

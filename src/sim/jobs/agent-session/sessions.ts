@@ -3,7 +3,9 @@ import type { SimContext } from '../../context.js';
 import { optionalArray, optionalMetadata, optionalString } from '../../server/body.js';
 import { badRequest, notFound } from '../../server/errors.js';
 import type { RouteDef } from '../../server/route.js';
+import { paginate } from '../list.js';
 import { SessionJob } from './session-job.js';
+import { sessionFeed } from './stream.js';
 
 const INPUT_TYPES = new Set<string>([
   'agent.session.input.message',
@@ -32,8 +34,8 @@ function inputEvents(body: Record<string, unknown>): SessionInputEvent[] {
 }
 
 /**
- * Managed Agents sessions (openai 7 beta): `beta.agents.sessions.create / retrieve` and `sessions.events.create`
- * (202, no body), under `/agents/sessions`.
+ * Managed Agents sessions (openai 7 beta): `beta.agents.sessions.create / retrieve`, `sessions.turns.list /
+ * retrieve`, and `sessions.events.create` (202, no body) and `.stream` (SSE), under `/agents/sessions`.
  */
 export function sessionsRoutes(ctx: SimContext): RouteDef[] {
   const sessions = new Map<string, SessionJob>();
@@ -76,6 +78,35 @@ export function sessionsRoutes(ctx: SimContext): RouteDef[] {
       path: '/agents/sessions/:session_id',
       jobParam: 'session_id',
       handle: ({ params, now }) => ({ body: find(params.session_id!).toSession(now) }),
+    },
+    {
+      name: 'sessions.turns.list',
+      method: 'GET',
+      path: '/agents/sessions/:session_id/turns',
+      jobParam: 'session_id',
+      handle: ({ params, query, now }) => ({ body: paginate(find(params.session_id!).turns(now), query) }),
+    },
+    {
+      name: 'sessions.turns.retrieve',
+      method: 'GET',
+      path: '/agents/sessions/:session_id/turns/:turn_id',
+      jobParam: 'session_id',
+      handle: ({ params, now }) => {
+        const turn = find(params.session_id!)
+          .turns(now)
+          .find((t) => t.id === params.turn_id);
+        if (!turn) throw notFound('turn', params.turn_id!);
+        return { body: turn };
+      },
+    },
+    {
+      // openai 7's `sessions.events.stream`: a live SSE stream (its one parameter, `include_obfuscation`, is
+      // accepted and ignored: the simulator pads nothing).
+      name: 'sessions.events.stream',
+      method: 'GET',
+      path: '/agents/sessions/:session_id/events',
+      jobParam: 'session_id',
+      handle: ({ params, now }) => ({ body: null, sse: sessionFeed(find(params.session_id!), now) }),
     },
     {
       name: 'sessions.events.create',
