@@ -34,6 +34,7 @@ import { parseWatchData } from '../watch-data.js';
 import { connectHub, type HubBridge } from '../webhooks/webhook-bridge.js';
 import { decodeInbox, inboxKeyType, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
 import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
+import { type ConnectionEvents, logReconnects } from './reconnect-log.js';
 import { storedForm, withFullJob } from './slim-job.js';
 
 /** Options of {@link createRunWorker}. */
@@ -354,6 +355,10 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     throw e;
   }
   tally = stateTally(await worker.backend.client, (type) => worker.toKey(type));
+  // The worker's main connection: its blocking one and the limiter's queue lose Redis at the same moment.
+  const stopReconnectLog = options.logger
+    ? logReconnects((await worker.backend.client) as unknown as ConnectionEvents, options.logger)
+    : undefined;
   traffic = trafficCounter(await worker.backend.client, (type) => worker.toKey(type));
   limits = new Queue(name, {
     connection,
@@ -400,6 +405,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     close() {
       closed ??= (async () => {
         await bridge?.close();
+        stopReconnectLog?.();
         await worker.close();
         await limits.close();
         closing.abort();
