@@ -106,4 +106,53 @@ describe('runstate/queue with OpenTelemetry', () => {
     }
     expect(await otel.sum('runstate.tool.calls', { tool: 'get_weather', outcome: 'ok' })).toBe(2);
   });
+
+  it("puts the queue's durable watches in runstate.watches.active once, whichever worker reports them", async () => {
+    otel = registerTestOtel();
+    f = await queueFixture('gauge');
+    // Two workers in this process, on one meter: were both to report the queue's watches, the sum would double.
+    await f.addWorker({ watchesGaugeIntervalMs: 50 });
+    await f.addWorker({ watchesGaugeIntervalMs: 50 });
+    const jobs = [];
+    for (let i = 0; i < 3; i++) {
+      const job = await f.createResponse({
+        phases: { queued: 0, in_progress: 3_600_000 },
+        outcome: 'completed',
+      });
+      await f.runs.watch(job);
+      jobs.push(job);
+    }
+    const active = (state: string) => otel!.sum('runstate.watches.active', { kind: 'response', state });
+    await until(
+      'the tally sees 3 in progress',
+      async () => (await f!.runs.counts()).byState.in_progress === 3,
+    );
+    await until('the gauge shows 3 in progress', async () => (await active('in_progress')) === 3);
+    // Ticks later, still the tally's number (no second worker adding its own), and nothing left in queued.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await active('in_progress')).toBe(3);
+    expect(await active('queued')).toBe(0);
+    expect((await f.runs.counts()).byState.in_progress).toBe(3);
+
+    // A worker closes: if it held the lease, it takes its numbers back and the other takes over.
+    await f.workers[0]!.close();
+    await until('the other worker reports 3', async () => (await active('in_progress')) === 3);
+
+    for (const job of jobs) await f.runs.cancel(job);
+    await until(
+      'the gauge back at 0 once every watch stopped',
+      async () => (await active('in_progress')) === 0,
+    );
+    expect((await f.runs.counts()).stopped).toBe(3);
+  });
 });
+
+/** Polls `ok` until true (real Redis and workers move on their own time); fails after `timeoutMs`. */
+async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
