@@ -17,12 +17,19 @@ export interface KindStateCount {
 export class QueueWatchesGauge {
   private reported = new Map<string, number>();
   private counter: UpDownCounter | undefined;
+  private closed = false;
+
+  /** Ignores every later sync: a tick still waiting on Redis when the worker closed must not report again. */
+  close(): void {
+    this.closed = true;
+  }
 
   /**
    * Brings the reported numbers to `rows` (the tally, while holding the lease) or to zero (`undefined`: the lease
    * is another worker's, or this one is closing), through `counter` (runstate's `runstate.watches.active`).
    */
   sync(counter: UpDownCounter | undefined, rows: readonly KindStateCount[] | undefined): void {
+    if (this.closed) return;
     // Another SDK registered: what was added went to the old counter, which the new one never saw.
     if (counter !== this.counter) {
       this.reported.clear();

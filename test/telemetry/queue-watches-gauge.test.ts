@@ -33,6 +33,10 @@ describe('QueueWatchesGauge', () => {
     });
     gauge.sync(c as never, undefined);
     expect([...c.sums.values()].every((v) => v === 0)).toBe(true);
+    // Closed: a late tick (its Redis read came back after the worker closed) reports nothing.
+    gauge.close();
+    gauge.sync(c as never, [{ kind: 'response', state: 'queued', count: 5 }]);
+    expect([...c.sums.values()].every((v) => v === 0)).toBe(true);
   });
 
   it('starts from zero on a new counter (another SDK registered)', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { RedisClient } from 'bullmq';
 import { instruments } from '../../telemetry/instruments.js';
 import { QueueWatchesGauge } from '../../telemetry/queue-watches-gauge.js';
@@ -49,9 +50,12 @@ export function startWatchesGaugeLoop(
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await running.catch(() => {});
+      // A tick waits on Redis, whose commands queue while it is away: a worker closing during an outage must not
+      // wait for it. Its late numbers would land after the zeroing below, hence the flag checked in sync.
+      await Promise.race([running.catch(() => {}), delay(1000)]);
       gauge.sync(instruments()?.watchesActive, undefined);
-      await lease.release().catch(() => {});
+      gauge.close();
+      await Promise.race([lease.release().catch(() => {}), delay(1000)]);
     },
   };
 }
