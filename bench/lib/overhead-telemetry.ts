@@ -1,6 +1,7 @@
 // The telemetry rows of bench/overhead.ts: CPU per retrieve without telemetry, with the API and no SDK, and with the
 // SDK recording to in-memory exporters; heap per idle watch with and without telemetry. Ratios in the same run.
 import { execFile } from 'node:child_process';
+import { Server } from 'node:http';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { startSimulator } from '../../src/sim/index.js';
@@ -38,6 +39,7 @@ export async function telemetryOverhead(options: {
 }): Promise<string> {
   const script = await bundle(new URL('./overhead-telemetry-cpu.ts', import.meta.url));
   const sim = await startSimulator({ seed: 19 });
+  keepConnectionsOpen();
   const rounds: CpuRound[] = [];
   let instr: InstructionRow[] | undefined;
   try {
@@ -154,4 +156,15 @@ met or missed only beyond that. The SDK's periodic metric export (once per inter
 | --- | ---: | ---: | --- |
 ${lines.join('\n')}
 `;
+}
+
+/**
+ * Turns off the keep-alive timeout of the simulator's server (the only HTTP server of this process). Node closes an
+ * idle connection after 5 s; under callgrind the client runs some 50× slower, so its pooled connections went idle
+ * that long, and were closed as it reused them ("other side closed") or opened again: failures, and instructions
+ * that grew with the wall time of a run rather than with its retrieves.
+ */
+function keepConnectionsOpen(): void {
+  const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
+  for (const h of handles) if (h instanceof Server) h.keepAliveTimeout = 0;
 }
