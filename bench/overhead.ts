@@ -200,12 +200,20 @@ const ingestServer = await bundle(new URL('./lib/overhead-ingest-server.ts', imp
 const heapScript = await bundle(new URL('./lib/overhead-heap.ts', import.meta.url));
 
 // The telemetry rows (bench/lib/overhead-telemetry.ts), in their own section of docs/benchmarks.md. Alone, with
-// `OVERHEAD_ONLY=telemetry npm run bench:overhead` (about 2 min).
+// `OVERHEAD_ONLY=telemetry npm run bench:overhead` (about 5 min, and 15 to 40 min per round of instruction counts).
 const TELEMETRY_ROUNDS = option('telemetry-rounds', 3);
+// Instruction counts under callgrind: 15 to 40 min a round on a loaded machine (`--instruction-rounds 0` skips).
+const INSTRUCTION_ROUNDS = option('instruction-rounds', 1);
 async function writeTelemetry(): Promise<void> {
-  const body = await telemetryOverhead({ rounds: TELEMETRY_ROUNDS, durationMs: 8000, heap, heapRuns: RUNS });
+  const body = await telemetryOverhead({
+    rounds: TELEMETRY_ROUNDS,
+    durationMs: 8000,
+    heap,
+    heapRuns: RUNS,
+    instructionRounds: INSTRUCTION_ROUNDS,
+  });
   console.log(body);
-  if (RUNS === 10_000 && TELEMETRY_ROUNDS === 3) {
+  if (RUNS === 10_000 && TELEMETRY_ROUNDS === 3 && INSTRUCTION_ROUNDS >= 1) {
     writeDocSection('docs/benchmarks.md', 'Telemetry overhead', 'bench:overhead:telemetry', body);
   }
 }

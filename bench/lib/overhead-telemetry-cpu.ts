@@ -4,6 +4,9 @@
 // - api: `@opentelemetry/api` installed, no SDK registered (the default for most users);
 // - sdk: the real SDK registered, recording every span and metric to in-memory exporters.
 // Only this process's CPU is measured (process.cpuUsage): the simulator's runs elsewhere.
+// With `<ms>` written `n=<count>` instead, it runs until <count> retrieves have been answered and exits: the
+// instruction-count rows run it so under callgrind at two counts, whose difference is the instructions per retrieve
+// (start-up, module loading and the creates cancel out).
 import { metrics, trace } from '@opentelemetry/api';
 import {
   AggregationTemporality,
@@ -32,20 +35,32 @@ if (mode === 'sdk') {
   );
   const reader = new PeriodicExportingMetricReader({
     exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
-    exportIntervalMillis: 1000,
+    // Count mode runs under callgrind for minutes of wall time: an export per second would count the wall time.
+    exportIntervalMillis: duration.startsWith('n=') ? 3_600_000 : 1000,
   });
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
 }
 
+const target = duration.startsWith('n=') ? Number(duration.slice(2)) : undefined;
 let requests = 0;
+let answered = 0;
+let creating = true;
 const client = new OpenAI({
   baseURL,
   apiKey: 'sim',
   maxRetries: 0,
   // Counts requests the same way in every mode.
-  fetch: (url, init) => {
+  fetch: async (url, init) => {
     requests++;
-    return fetch(url, init);
+    const response = await fetch(url, init);
+    if (!creating && target !== undefined && ++answered === target) {
+      // Count mode: exit once the target's answer arrived (up to WATCHES others in flight, as at any count).
+      queueMicrotask(() => {
+        console.log(JSON.stringify({ mode, requests: answered }));
+        process.exit(0);
+      });
+    }
+    return response;
   },
 });
 const scenario = JSON.stringify({ outcome: 'completed', phases: { queued: 0, in_progress: 3_600_000 } });
@@ -59,6 +74,7 @@ for (let i = 0; i < WATCHES; i++) {
   });
   ids.push(r.id);
 }
+creating = false;
 const every = { initialDelayMs: 200, factor: 1, maxDelayMs: 200, jitter: 'none' } as const;
 const subs: Subscription[] = ids.map((id) =>
   watchRun({
@@ -68,6 +84,7 @@ const subs: Subscription[] = ids.map((id) =>
     telemetry: mode !== 'off',
   }).subscribe(),
 );
+if (target !== undefined) await new Promise(() => {});
 await new Promise((r) => setTimeout(r, WARMUP_MS));
 const cpu0 = process.cpuUsage();
 const requests0 = requests;

@@ -3,30 +3,38 @@ import { isTerminal } from '../model/states.js';
 import type { RunSnapshot, TerminalState } from '../model/types.js';
 import { RUNSTATE_KEY_PREFIX } from './job-id.js';
 
-// Two hashes beside the queue's keys (RunQueue.obliterate removes them with it): each watch going on, by job id, with
-// the state of its job at its last step; and the number of watches in each state, with `ended:<outcome>` counters.
+// Three hashes beside the queue's keys (RunQueue.obliterate removes them with it): each watch going on, by job id,
+// with the state of its job at its last step; the number of watches in each state, with `ended:<outcome>` counters;
+// and the watches going on by kind and state (`<kind>|<state>`, the kind read from the job id), for the gauge.
 const LIVE = `${RUNSTATE_KEY_PREFIX}live`;
 const TALLY = `${RUNSTATE_KEY_PREFIX}tally`;
+const KINDS = `${RUNSTATE_KEY_PREFIX}live-kinds`;
 const COMMAND = 'runstateTally';
 
 // One script, so that moving a watch and counting it are one atomic change, and doing it twice changes nothing:
 // a step that BullMQ runs again after a crash records what the first run recorded, and an ended watch counts once
 // (only the call that removes its live entry counts the outcome).
-// KEYS: live, tally. ARGV: job id, state or outcome, 'end' when the watch ended ('end-unread': see endUnread).
+// KEYS: live, tally, live-kinds. ARGV: job id, state or outcome, 'end' when the watch ended ('end-unread': see
+// endUnread). A job id is `<kind>.<key>` (job-id.ts).
 const LUA = `
+local kind = string.match(ARGV[1], '^([^.]+)%.')
+local function live(state, by)
+  redis.call('HINCRBY', KEYS[2], state, by)
+  if kind then redis.call('HINCRBY', KEYS[3], kind .. '|' .. state, by) end
+end
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if ARGV[3] == 'end' or ARGV[3] == 'end-unread' then
   if old then
     redis.call('HDEL', KEYS[1], ARGV[1])
-    redis.call('HINCRBY', KEYS[2], old, -1)
+    live(old, -1)
   end
   if old or ARGV[3] == 'end-unread' then redis.call('HINCRBY', KEYS[2], 'ended:' .. ARGV[2], 1) end
   return 0
 end
 if old == ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-if old then redis.call('HINCRBY', KEYS[2], old, -1) end
-redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+if old then live(old, -1) end
+live(ARGV[2], 1)
 return 1
 `;
 
@@ -52,12 +60,14 @@ export interface StateTally {
   endUnread(jobId: string, outcome: WatchOutcome): Promise<void>;
   /** Watches going on by state, and ended watches by outcome. */
   read(): Promise<{ live: Record<string, number>; ended: Record<string, number> }>;
+  /** Watches going on by kind and state (states at 0 left out). */
+  readKinds(): Promise<{ kind: string; state: string; count: number }[]>;
 }
 
 /** The tally of the queue whose keys `toKey` makes, on `redis` (a BullMQ connection). */
 export function stateTally(redis: RedisClient, toKey: (type: string) => string): StateTally {
-  redis.defineCommand(COMMAND, { numberOfKeys: 2, lua: LUA });
-  const keys = [toKey(LIVE), toKey(TALLY)];
+  redis.defineCommand(COMMAND, { numberOfKeys: 3, lua: LUA });
+  const keys = [toKey(LIVE), toKey(TALLY), toKey(KINDS)];
   return {
     async move(jobId, state) {
       await redis.runCommand(COMMAND, [...keys, jobId, state, '']);
@@ -79,6 +89,17 @@ export function stateTally(redis: RedisClient, toKey: (type: string) => string):
         else if (n > 0) live[field] = n;
       }
       return { live, ended };
+    },
+    async readKinds() {
+      const all = await redis.hgetall(keys[2]!);
+      const rows: { kind: string; state: string; count: number }[] = [];
+      for (const [field, value] of Object.entries(all)) {
+        const bar = field.indexOf('|');
+        const count = Number(value);
+        if (bar > 0 && count > 0)
+          rows.push({ kind: field.slice(0, bar), state: field.slice(bar + 1), count });
+      }
+      return rows;
     },
   };
 }

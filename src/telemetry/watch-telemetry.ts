@@ -204,7 +204,10 @@ export async function recordTool<T>(
   const started = performance.now();
   let outcome = 'ok';
   try {
-    return await run();
+    // Inside the span's context, so that what the handler traces itself (its own HTTP calls) nests under it.
+    return await (span
+      ? ins.api.context.with(ins.api.trace.setSpan(parent ?? ins.api.context.active(), span), run)
+      : run());
   } catch (error) {
     outcome = 'error';
     span?.setAttribute('error.type', (error as { code?: string } | null)?.code ?? 'handler_error');

@@ -4,6 +4,7 @@ import {
   createRunQueue,
   createRunWorker,
   type RunQueue,
+  type RunQueueOptions,
   type RunWorker,
   type RunWorkerOptions,
 } from '../../src/queue/index.js';
@@ -33,13 +34,17 @@ export interface QueueFixture {
 
 export async function queueFixture(
   label: string,
-  { speed = 20, sim: simOptions = {} }: { speed?: number; sim?: SimulatorOptions } = {},
+  {
+    speed = 20,
+    sim: simOptions = {},
+    queue: queueOptions = {},
+  }: { speed?: number; sim?: SimulatorOptions; queue?: Partial<RunQueueOptions> } = {},
 ): Promise<QueueFixture> {
   const sim = await startSimulator({ clock: { speed }, seed: 3, ...simOptions });
   const client = simClient(sim);
   const name = uniqueQueueName(label);
   const now = () => sim.clock.now();
-  const runs = await createRunQueue({ connection: REDIS, name, now, speed });
+  const runs = await createRunQueue({ connection: REDIS, name, now, speed, ...queueOptions });
   const workers: RunWorker[] = [];
   const fixture: QueueFixture = {
     sim,

@@ -11,9 +11,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A private, memory-only redis-server on a free port (never the shared 6379); `stop()` kills it. */
-export async function startPrivateRedis(): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = await freePort();
+/**
+ * A private, memory-only redis-server on a free port (never the shared 6379), or on `port` to start one again
+ * where a stopped one was; `stop()` kills it.
+ */
+export async function startPrivateRedis(at?: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = at ?? (await freePort());
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],

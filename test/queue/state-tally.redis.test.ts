@@ -6,7 +6,11 @@ import { REDIS, uniqueQueueName } from './fixture.js';
 const queue = new Queue(uniqueQueueName('tally'), { connection: REDIS });
 afterAll(async () => {
   const redis = await queue.backend.client;
-  await redis.del(queue.toKey('runstate-live'), queue.toKey('runstate-tally'));
+  await redis.del(
+    queue.toKey('runstate-live'),
+    queue.toKey('runstate-tally'),
+    queue.toKey('runstate-live-kinds'),
+  );
   await queue.close();
 });
 
@@ -29,5 +33,26 @@ describe('stateTally', () => {
     await tally.endUnread('c', 'error');
     await tally.end('b', 'stopped');
     expect(await tally.read()).toEqual({ live: {}, ended: { completed: 1, error: 1, stopped: 1 } });
+  });
+
+  it('counts the watches going on by kind and state, from the kind in the job id', async () => {
+    const tally = stateTally(await queue.backend.client, (type) => queue.toKey(type));
+    const byKind = async () =>
+      (await tally.readKinds()).sort((a, b) => `${a.kind}${a.state}`.localeCompare(`${b.kind}${b.state}`));
+    await tally.move('response.resp_1', 'queued');
+    await tally.move('response.resp_2', 'queued');
+    await tally.move('batch.batch_1', 'validating');
+    await tally.move('response.resp_1', 'in_progress');
+    await tally.move('response.resp_1', 'in_progress');
+    expect(await byKind()).toEqual([
+      { kind: 'batch', state: 'validating', count: 1 },
+      { kind: 'response', state: 'in_progress', count: 1 },
+      { kind: 'response', state: 'queued', count: 1 },
+    ]);
+    await tally.end('response.resp_1', 'completed');
+    await tally.end('response.resp_1', 'completed');
+    await tally.end('batch.batch_1', 'stopped');
+    // Ended watches leave it (they are runstate.watches.ended); states back at 0 are left out.
+    expect(await byKind()).toEqual([{ kind: 'response', state: 'queued', count: 1 }]);
   });
 });

@@ -35,7 +35,9 @@ import { parseWatchData } from '../watch-data.js';
 import { connectHub, type HubBridge } from '../webhooks/webhook-bridge.js';
 import { decodeInbox, inboxKeyType, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
 import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
+import { type ConnectionEvents, logReconnects } from './reconnect-log.js';
 import { storedForm, withFullJob } from './slim-job.js';
+import { DEFAULT_WATCHES_GAUGE_INTERVAL_MS, startWatchesGaugeLoop } from './watches-gauge-loop.js';
 
 /** Options of {@link createRunWorker}. */
 export interface RunWorkerOptions extends TelemetryOptions {
@@ -127,6 +129,13 @@ export interface RunWorkerOptions extends TelemetryOptions {
   lockDurationMs?: number;
   /** BullMQ's own `telemetry` option (`new BullMQOtel(name)` from `bullmq-otel`), passed to its worker. */
   bullmqTelemetry?: Telemetry;
+  /**
+   * How often the queue's durable watches by kind and state are read from Redis into `runstate.watches.active`.
+   * One worker of the queue at a time reports them (a lease in Redis), so a sum over workers counts each watch once.
+   *
+   * @defaultValue `5000`
+   */
+  watchesGaugeIntervalMs?: number;
 }
 
 /** A running worker. */
@@ -208,6 +217,12 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   if (webhookFetch !== 'always' && webhookFetch !== 'when-needed') {
     throw new ConfigurationError(
       `createRunWorker: webhookFetch must be 'always' or 'when-needed' (got ${JSON.stringify(webhookFetch)})`,
+    );
+  }
+  const gaugeMs = options.watchesGaugeIntervalMs;
+  if (gaugeMs !== undefined && !(Number.isInteger(gaugeMs) && gaugeMs >= 10)) {
+    throw new ConfigurationError(
+      `createRunWorker: watchesGaugeIntervalMs must be an integer >= 10 (got ${gaugeMs})`,
     );
   }
   const now = options.now ?? Date.now;
@@ -369,6 +384,19 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     throw e;
   }
   tally = stateTally(await worker.backend.client, (type) => worker.toKey(type));
+  // The worker's main connection: its blocking one and the limiter's queue lose Redis at the same moment.
+  const stopReconnectLog = options.logger
+    ? logReconnects((await worker.backend.client) as unknown as ConnectionEvents, options.logger)
+    : undefined;
+  const watchesGauge =
+    options.telemetry === false
+      ? undefined
+      : startWatchesGaugeLoop(
+          await worker.backend.client,
+          (type) => worker.toKey(type),
+          tally,
+          gaugeMs ?? DEFAULT_WATCHES_GAUGE_INTERVAL_MS,
+        );
   traffic = trafficCounter(await worker.backend.client, (type) => worker.toKey(type));
   limits = new Queue(name, {
     connection,
@@ -415,6 +443,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     close() {
       closed ??= (async () => {
         await bridge?.close();
+        stopReconnectLog?.();
+        await watchesGauge?.stop();
         await worker.close();
         await limits.close();
         closing.abort();

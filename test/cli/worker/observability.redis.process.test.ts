@@ -174,4 +174,45 @@ describe('runstate worker --metrics-port, scraped by Prometheus', () => {
     );
     await runs.obliterate();
   }, 90_000);
+
+  it('logs a JSON line when Redis goes away and another when the connection is back', async () => {
+    let redis = await startPrivateRedis();
+    const { port } = redis;
+    cleanup.push(() => redis.stop());
+    const worker = startCli(
+      [
+        'worker',
+        '--redis',
+        `redis://127.0.0.1:${port}`,
+        '--name',
+        uniqueQueueName('reconnect'),
+        '--base-url',
+        'http://127.0.0.1:9/v1',
+        '--log',
+        'json',
+      ],
+      cliEnv({ OPENAI_API_KEY: 'sim' }),
+    );
+    cleanup.push(() => worker.child.kill('SIGKILL'));
+    await worker.waitFor('stdout', /worker ready/, 30_000);
+    // The redis-server stops (its data was memory only: nothing to keep), and comes back on the same port.
+    await redis.stop();
+    await worker.waitFor('stdout', /"event":"redis_reconnect"/, 20_000);
+    redis = await startPrivateRedis(port);
+    await worker.waitFor('stdout', /"event":"redis_reconnected"/, 30_000);
+    const lines = worker.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { event: string; level: string; time: string; [k: string]: unknown });
+    const lost = lines.filter((l) => l.event === 'redis_reconnect');
+    const back = lines.filter((l) => l.event === 'redis_reconnected');
+    expect(lost[0]).toMatchObject({ level: 'warn', attempt: 1 });
+    expect(typeof lost[0]!.delay_ms).toBe('number');
+    expect(back).toHaveLength(1);
+    expect(back[0]).toMatchObject({ level: 'info', attempts: lost.length });
+    expect(back[0]!.down_ms as number).toBeGreaterThan(0);
+    // Every line is one JSON object with its time, in order: the loss before the return.
+    expect(lines.indexOf(lost[0]!)).toBeLessThan(lines.indexOf(back[0]!));
+    expect(Number.isNaN(Date.parse(back[0]!.time))).toBe(false);
+  }, 60_000);
 });
