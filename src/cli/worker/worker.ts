@@ -147,17 +147,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const lockDurationMs = integer('lock-ms', values['lock-ms'], { min: 100 });
   const tools = await loadTools(values.tools);
   const kinds = await loadKinds(values.kinds);
-}
-
-/** `--approvals MODULE`: its default export, or its export named `approvals`, decides a session's approvals. */
-async function loadApprovals(path: string | undefined): Promise<ApprovalHandler | undefined> {
-  if (path === undefined) return undefined;
-  const module = await importModule('--approvals', path);
-  const handler = typeof module.default === 'function' ? module.default : module.approvals;
-  if (typeof handler !== 'function') {
-    throw new CliError(`--approvals ${path}: exports no function (a default export, or one named approvals)`);
-  }
-  return handler as ApprovalHandler;
+  const approvals = await loadApprovals(values.approvals);
   const metricsPort = port('metrics-port', values['metrics-port']);
   if (values.log !== undefined && values.log !== 'json') {
     throw new UsageError(`--log takes json (got ${JSON.stringify(values.log)})`);
