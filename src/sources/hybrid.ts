@@ -3,6 +3,7 @@ import { byKind } from '../kinds/registry.js';
 import type { Source, StatusEvent } from '../model/types.js';
 import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
+import type { BudgetedPollSource } from './budget.js';
 import { type PollOptions, poll } from './poll.js';
 import { type StreamOptions, type StreamSource, stream } from './stream.js';
 import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents, withStartRead } from './webhook.js';
@@ -20,7 +21,10 @@ export const HYBRID_FALLBACK_POLL = {
   schedules: byKind((spec) => spec.defaults.hybridPoll),
 } as const satisfies PollOptions;
 
-/** Options of {@link hybrid}: those of the webhook part (`createdJustNow` skips its read at start). */
+/**
+ * Options of {@link hybrid}: those of the webhook part (`createdJustNow` skips its read at start). Its read at start
+ * spends a token of `budget`, by default the fallback's own when it is a budget's poll (`budget.poll()`).
+ */
 export type HybridOptions = WebhookSourceOptions;
 
 /**
@@ -35,6 +39,7 @@ export function hybrid(
   options: HybridOptions = {},
 ): Source {
   const resolved = resolveOptions(options);
+  resolved.budget ??= (fallback as Partial<BudgetedPollSource>).budget;
   return {
     name: 'hybrid',
     // Written out rather than composed (defer, share, merge, map): an idle hybrid watch is these few subscriptions,

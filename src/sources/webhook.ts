@@ -20,6 +20,7 @@ import { isJobTerminal } from '../model/states.js';
 import type { JobRef, Source, SourceContext, StatusEvent } from '../model/types.js';
 import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
+import { budgetRead, type PollBudget } from './budget.js';
 import { startReadGate } from './read-gate.js';
 
 /**
@@ -62,6 +63,13 @@ export interface WebhookSourceOptions {
    * @defaultValue `false`
    */
   createdJustNow?: boolean;
+  /**
+   * A shared poll budget (`createPollBudget`) that the read at start spends a token of, as the budget's polls do:
+   * many watches starting together then read at the budget's pace. `hybrid(hub, budget.poll())` uses its
+   * fallback's budget without this option. Without a budget, the reads at start of one client go out a few at a
+   * time, with jitter (docs/webhooks.md, "The read at start").
+   */
+  budget?: PollBudget;
 }
 
 export type { AnnouncedJob };
@@ -137,11 +145,13 @@ export function withStartRead(
 }
 
 /** Resolved {@link WebhookSourceOptions}. */
-export type ResolvedWebhookSourceOptions = Required<WebhookSourceOptions>;
+export type ResolvedWebhookSourceOptions = Required<Omit<WebhookSourceOptions, 'budget'>> & {
+  budget: PollBudget | undefined;
+};
 
 /** Validates options and fills in defaults; throws `ConfigurationError` at once for invalid ones. */
 export function resolveOptions(options: WebhookSourceOptions): ResolvedWebhookSourceOptions {
-  const { fetch = 'always', retries = 3, retryDelayMs = 1000, createdJustNow = false } = options;
+  const { fetch = 'always', retries = 3, retryDelayMs = 1000, createdJustNow = false, budget } = options;
   if (fetch !== 'always' && fetch !== 'when-needed' && fetch !== 'never') {
     throw new ConfigurationError(
       `webhookSource(): fetch must be 'always', 'when-needed' or 'never', got ${JSON.stringify(fetch)}`,
@@ -160,7 +170,13 @@ export function resolveOptions(options: WebhookSourceOptions): ResolvedWebhookSo
       `webhookSource(): createdJustNow must be a boolean, got ${JSON.stringify(createdJustNow)}`,
     );
   }
-  return { fetch, retries, retryDelayMs, createdJustNow };
+  if (
+    budget !== undefined &&
+    (typeof budget !== 'object' || budget === null || typeof budget.poll !== 'function')
+  ) {
+    throw new ConfigurationError('webhookSource(): budget must be a poll budget made by createPollBudget()');
+  }
+  return { fetch, retries, retryDelayMs, createdJustNow, budget };
 }
 
 /** How {@link webhookStatusEvents} treats the read at start. */
@@ -282,12 +298,12 @@ function startRead(
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
 ): Observable<StatusEvent> {
-  // Many watches starting together read through one gate per client: a few at a time, with jitter. The read is
-  // built when its turn comes, so a waiting one holds no request.
-  return startReadGate(ctx.client).through(
-    () => readAtStart(ctx, options, policy),
-    ctx.scheduler,
-    ctx.random,
+  // Many watches starting together read through their budget when they have one, else through one gate per
+  // client: a few at a time, with jitter. The read is built when its turn comes, so a waiting one holds no request.
+  const read = () => readAtStart(ctx, options, policy);
+  return (
+    (options.budget && budgetRead(options.budget, read, ctx.scheduler)) ??
+    startReadGate(ctx.client).through(read, ctx.scheduler, ctx.random)
   );
 }
 
