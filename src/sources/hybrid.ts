@@ -1,12 +1,11 @@
-import { Observable, Subject } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import { byKind } from '../kinds/registry.js';
 import type { Source, StatusEvent } from '../model/types.js';
-import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import type { BudgetedPollSource } from './budget.js';
 import { type PollOptions, poll } from './poll.js';
 import { type StreamOptions, type StreamSource, stream } from './stream.js';
-import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents, withStartRead } from './webhook.js';
+import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents } from './webhook.js';
 
 /**
  * The fallback poll of {@link hybrid} by default, by kind: each delay is the job's age (polls at ages doubling),
@@ -46,45 +45,49 @@ export function hybrid(
     // where an operator chain per watch was most of its heap (docs/benchmarks.md, "Heap per idle watched run").
     watch: (ctx) =>
       new Observable<StatusEvent>((subscriber) => {
-        const jobId = ctx.adapter.jobId(ctx.job);
-        const nudge$ = new Subject<void>();
-        // One subscription to the hub: the webhook part gets every event, the held (early) ones included; each
-        // live one also restarts the fallback's schedule, so it polls only when webhooks go quiet.
-        let live = false;
-        const events$ = new Observable<WebhookEvent>((events) =>
-          hub.jobEvents(jobId).subscribe({
-            next: (event) => {
-              events.next(event);
-              if (live) nudge$.next();
-            },
-            error: (error: unknown) => events.error(error),
-            complete: () => events.complete(),
-          }),
-        );
-        let open = 2;
-        const sink = {
-          next: (event: StatusEvent) => subscriber.next(event),
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => {
-            open--;
-            if (open === 0) subscriber.complete();
-          },
-        };
+        // The fallback's nudges: the watch's own (a tool output submitted), and each live webhook event about the
+        // job, so it polls only when webhooks go quiet. Its subscriber is subscribed to the watch's nudges as is
+        // (no Subject, no second subscriber), and webhook events call it directly.
+        let pollNudges: Subscriber<void> | undefined;
+        const nudge$ = new Observable<void>((nudges) => {
+          pollNudges = nudges;
+          ctx.nudge$.subscribe(nudges);
+          return () => {
+            if (pollNudges === nudges) pollNudges = undefined;
+          };
+        });
+        const sink = new HybridSink(subscriber);
         // A failed read at start is not fatal here: the fallback poll will look.
-        const webhook = webhookStatusEvents(withStartRead(events$, hub, jobId, resolved), ctx, resolved, {
-          startReadFailure: 'ignore',
-        }).subscribe(sink);
-        live = true;
-        const nudges = ctx.nudge$.subscribe(() => nudge$.next());
+        const webhook = webhookStatusEvents(hub, ctx, resolved, { startReadFailure: 'ignore' }, () =>
+          pollNudges?.next(),
+        ).subscribe(sink);
         const polls = subscriber.closed ? undefined : fallback.watch({ ...ctx, nudge$ }).subscribe(sink);
         return () => {
           webhook.unsubscribe();
-          nudges.unsubscribe();
           polls?.unsubscribe();
-          nudge$.complete();
         };
       }),
   };
+}
+
+/** Both parts of a hybrid watch into its subscriber, which completes when both have. A class: no closures. */
+class HybridSink {
+  private open = 2;
+
+  constructor(private readonly subscriber: Subscriber<StatusEvent>) {}
+
+  next(event: StatusEvent): void {
+    this.subscriber.next(event);
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+
+  complete(): void {
+    this.open--;
+    if (this.open === 0) this.subscriber.complete();
+  }
 }
 
 /**

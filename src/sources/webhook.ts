@@ -1,6 +1,5 @@
 import {
   catchError,
-  defer,
   EMPTY,
   map,
   Observable,
@@ -92,56 +91,8 @@ export function webhookSource(hub: WebhookRoutes, options: WebhookSourceOptions 
   return {
     name: 'webhook',
     fetch: resolved.fetch,
-    watch: (ctx) =>
-      defer(() => {
-        const jobId = ctx.adapter.jobId(ctx.job);
-        return webhookStatusEvents(withStartRead(hub.jobEvents(jobId), hub, jobId, resolved), ctx, resolved, {
-          startReadFailure: 'error',
-        });
-      }),
+    watch: (ctx) => webhookStatusEvents(hub, ctx, resolved, { startReadFailure: 'error' }),
   };
-}
-
-/**
- * What a webhook-fed watch works from: each event about its job, and, first, a request to read the job once when
- * nothing says where it stands.
- */
-export type Arrival = { kind: 'event'; event: WebhookEvent } | { kind: 'read' };
-
-/**
- * The job's events as arrivals, starting with a read of the job unless the caller says it was created just now,
- * the hub held an event about it (replayed on subscription), or the hub's store kept one (delivered to any
- * instance sharing the store, some time ago). A kept event the hub does not hold any more is replayed.
- */
-export function withStartRead(
-  events$: Observable<WebhookEvent>,
-  hub: WebhookRoutes,
-  jobId: string,
-  options: ResolvedWebhookSourceOptions,
-): Observable<Arrival> {
-  return new Observable<Arrival>((subscriber) => {
-    const seen = new Set<string>();
-    const subscription = events$.subscribe({
-      next: (event) => {
-        seen.add(event.webhookId);
-        subscriber.next({ kind: 'event', event });
-      },
-      error: (e: unknown) => subscriber.error(e),
-      complete: () => subscriber.complete(),
-    });
-    if (options.createdJustNow) return subscription;
-    const held = seen.size > 0;
-    const recall = hub.lastEvent ? hub.lastEvent(jobId).catch(() => undefined) : Promise.resolve(undefined);
-    void recall.then((kept) => {
-      if (subscriber.closed) return;
-      if (kept) {
-        if (!seen.has(kept.webhookId)) subscriber.next({ kind: 'event', event: kept });
-      } else if (!held) {
-        subscriber.next({ kind: 'read' });
-      }
-    });
-    return subscription;
-  });
 }
 
 /** Resolved {@link WebhookSourceOptions}. */
@@ -188,27 +139,43 @@ export interface StartReadPolicy {
   startReadFailure: 'error' | 'ignore';
 }
 
+/** The read at start, queued among the job's events. */
+const READ: unique symbol = Symbol('read at start');
+
+/** What a webhook-fed watch works from: each event about its job, and, first, maybe a read of the job. */
+type Arrival = WebhookEvent | typeof READ;
+
 /**
- * Turns one job's arrivals (webhook events, and the read at start) into status events, in order (one retrieve at a
- * time). Shared by `webhookSource` and `hybrid`.
+ * Turns one job's events into status events, in order (one retrieve at a time), starting with a read of the job
+ * unless the caller says it was created just now, the hub held an event about it (replayed on subscription), or
+ * the hub's store kept one (delivered to any instance sharing the store, some time ago); a kept event the hub does
+ * not hold any more is replayed. `onLiveEvent` is told of each event that arrives after the subscription (hybrid
+ * restarts its fallback's schedule then). Shared by `webhookSource` and `hybrid`.
  */
 export function webhookStatusEvents(
-  arrivals$: Observable<Arrival>,
+  hub: WebhookRoutes,
   ctx: SourceContext,
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
+  onLiveEvent?: () => void,
 ): Observable<StatusEvent> {
-  // Written out rather than composed (concatMap, takeWhile, takeUntil): an idle webhook watch is this one
-  // subscription, and an operator chain per watch was most of its heap (docs/benchmarks.md).
+  // Written out rather than composed (defer, concatMap, takeWhile, takeUntil, and a layer for the read at start):
+  // an idle webhook watch is this one subscription and its subscription to the hub, where an operator chain per
+  // watch was most of its heap (docs/benchmarks.md).
   return new Observable<StatusEvent>((subscriber) => {
     if (ctx.signal.aborted) {
       subscriber.complete();
       return;
     }
+    const jobId = ctx.adapter.jobId(ctx.job);
     let queue: Arrival[] | undefined;
     let active: Subscription | undefined;
     let busy = false;
-    let arrivalsDone = false;
+    let eventsDone = false;
+    let live = false;
+    // The webhook ids seen, to replay a kept event only when it was not: made at the first event (most idle
+    // watches never see one).
+    let seen: Set<string> | undefined;
     const onAbort = () => subscriber.complete();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     // Like poll, the source is done once the job is: a terminal event is its last.
@@ -221,7 +188,7 @@ export function webhookStatusEvents(
       while (!busy && !subscriber.closed) {
         const arrival = queue?.shift();
         if (!arrival) {
-          if (arrivalsDone) subscriber.complete();
+          if (eventsDone) subscriber.complete();
           return;
         }
         const status$ = statusOf(arrival, ctx, options, policy);
@@ -242,21 +209,40 @@ export function webhookStatusEvents(
         if (!finished) active = inner;
       }
     };
-    const arrivals = arrivals$.subscribe({
-      next: (arrival) => {
-        queue ??= [];
-        queue.push(arrival);
-        drain();
+    const arrive = (arrival: Arrival) => {
+      queue ??= [];
+      queue.push(arrival);
+      drain();
+    };
+    const events = hub.jobEvents(jobId).subscribe({
+      next: (event) => {
+        seen ??= new Set();
+        seen.add(event.webhookId);
+        arrive(event);
+        if (live) onLiveEvent?.();
       },
       error: (error: unknown) => subscriber.error(error),
       complete: () => {
-        arrivalsDone = true;
+        eventsDone = true;
         drain();
       },
     });
+    live = true;
+    if (!options.createdJustNow && !subscriber.closed) {
+      const held = seen !== undefined;
+      const recall = hub.lastEvent ? hub.lastEvent(jobId).catch(() => undefined) : Promise.resolve(undefined);
+      void recall.then((kept) => {
+        if (subscriber.closed) return;
+        if (kept) {
+          if (!seen?.has(kept.webhookId)) arrive(kept);
+        } else if (!held) {
+          arrive(READ);
+        }
+      });
+    }
     return () => {
       ctx.signal.removeEventListener('abort', onAbort);
-      arrivals.unsubscribe();
+      events.unsubscribe();
       active?.unsubscribe();
     };
   });
@@ -269,8 +255,8 @@ function statusOf(
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
 ): Observable<StatusEvent> | undefined {
-  if (arrival.kind === 'read') return startRead(ctx, options, policy);
-  const { event } = arrival;
+  if (arrival === READ) return startRead(ctx, options, policy);
+  const event = arrival;
   const status = ctx.adapter.webhookStatus(event.type);
   if (status === undefined) return undefined;
   const terminal = isJobTerminal(ctx.adapter.mapStatus(status));
