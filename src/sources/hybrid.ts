@@ -3,7 +3,8 @@ import { byKind } from '../kinds/registry.js';
 import type { Source, StatusEvent } from '../model/types.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import type { BudgetedPollSource } from './budget.js';
-import { type PollOptions, poll } from './poll.js';
+import { isPlainPoll, type PollOptions, poll } from './poll.js';
+import { type PollWatch, pollLoop } from './poll-loop.js';
 import { type StreamOptions, type StreamSource, stream } from './stream.js';
 import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents } from './webhook.js';
 
@@ -26,6 +27,18 @@ export const HYBRID_FALLBACK_POLL = {
  */
 export type HybridOptions = WebhookSourceOptions;
 
+let sharedFallback: Source | undefined;
+
+/**
+ * The default fallback, made once: a poll source is settings and a function, the same for every watch, and
+ * `hybrid(hub)` is usually called once per watch; resolving its schedules each time was about 1.3 KiB of every
+ * hybrid watch (docs/benchmarks.md, "Heap per idle watched run").
+ */
+function defaultFallback(): Source {
+  sharedFallback ??= poll(HYBRID_FALLBACK_POLL);
+  return sharedFallback;
+}
+
 /**
  * Webhooks first, polling as a safety net: merges `webhookSource(hub)` with a slow `fallback` source, and restarts
  * the fallback's schedule at each webhook event about the job (through its `nudge$`), so the poll fires only when
@@ -34,7 +47,7 @@ export type HybridOptions = WebhookSourceOptions;
  */
 export function hybrid(
   hub: WebhookRoutes,
-  fallback: Source = poll(HYBRID_FALLBACK_POLL),
+  fallback: Source = defaultFallback(),
   options: HybridOptions = {},
 ): Source {
   const resolved = resolveOptions(options);
@@ -45,9 +58,31 @@ export function hybrid(
     // where an operator chain per watch was most of its heap (docs/benchmarks.md, "Heap per idle watched run").
     watch: (ctx) =>
       new Observable<StatusEvent>((subscriber) => {
-        // The fallback's nudges: the watch's own (a tool output submitted), and each live webhook event about the
-        // job, so it polls only when webhooks go quiet. Its subscriber is subscribed to the watch's nudges as is
-        // (no Subject, no second subscriber), and webhook events call it directly.
+        const sink = new HybridSink(subscriber);
+        // The default fallback, a plain poll(), runs inside this subscription: its entry in the poll loop reports
+        // to the sink and is nudged directly (poll-loop.ts), with no subscription of its own.
+        if (isPlainPoll(fallback)) {
+          const loop = pollLoop(ctx.scheduler);
+          let polling: PollWatch | undefined;
+          // A failed read at start is not fatal here: the fallback poll will look.
+          const webhook = webhookStatusEvents(hub, ctx, resolved, { startReadFailure: 'ignore' }, () => {
+            if (polling) loop.nudge(polling);
+          }).subscribe(sink);
+          if (subscriber.closed) return webhook;
+          if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) sink.complete();
+          else polling = loop.start(ctx, fallback, sink);
+          const nudges = ctx.nudge$.subscribe(() => {
+            if (polling) loop.nudge(polling);
+          });
+          return () => {
+            webhook.unsubscribe();
+            nudges.unsubscribe();
+            if (polling) loop.drop(polling);
+          };
+        }
+        // Any other fallback gets its nudges as an Observable: the watch's own (a tool output submitted), and each
+        // live webhook event about the job, so it polls only when webhooks go quiet. Its subscriber is subscribed to
+        // the watch's nudges as is (no Subject, no second subscriber), and webhook events call it directly.
         let pollNudges: Subscriber<void> | undefined;
         const nudge$ = new Observable<void>((nudges) => {
           pollNudges = nudges;
@@ -56,7 +91,6 @@ export function hybrid(
             if (pollNudges === nudges) pollNudges = undefined;
           };
         });
-        const sink = new HybridSink(subscriber);
         // A failed read at start is not fatal here: the fallback poll will look.
         const webhook = webhookStatusEvents(hub, ctx, resolved, { startReadFailure: 'ignore' }, () =>
           pollNudges?.next(),

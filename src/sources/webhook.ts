@@ -1,14 +1,4 @@
-import {
-  catchError,
-  EMPTY,
-  map,
-  Observable,
-  of,
-  retry,
-  type Subscription,
-  throwError,
-  timer,
-} from 'rxjs';
+import { catchError, EMPTY, map, Observable, of, retry, type Subscription, throwError, timer } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';

@@ -88,7 +88,7 @@ describe('the read at start of a webhook-fed watch, through its budget', () => {
   });
 
   it("hybrid(hub, budget.poll()) reads at start through the fallback's budget", async () => {
-    const { sim: s, hub, client, ids, scheduler } = await start(5, [2000, 8000]);
+    const { sim: s, hub, client, ids, scheduler } = await start(5, [15_000, 30_000]);
     const budget = createPollBudget({ rpm: 60, burst: 2, scheduler });
     const t0 = s.clock.now();
     const subscriptions = ids.map((id) =>
