@@ -56,24 +56,33 @@ function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
     const abort = () => controller.abort(ctx.signal.reason);
     if (ctx.signal.aborted) abort();
     else ctx.signal.addEventListener('abort', abort, { once: true });
+    // Aborts only a request still in flight: aborting one that was answered made a DOMException (a stack trace)
+    // and an abort event through the SDK's listeners on every poll, for nothing (docs/benchmarks.md, CPU per
+    // retrieve).
+    let settled = false;
     const teardown = () => {
       ctx.signal.removeEventListener('abort', abort);
-      controller.abort();
+      if (!settled) controller.abort();
     };
     ctx.meter.add();
     let response: Promise<{ job: unknown; headers: Headers }>;
     try {
       response = ctx.adapter.retrieve(ctx.client, ctx.job, { signal: controller.signal });
     } catch (e) {
+      settled = true;
       subscriber.error(e);
       return teardown;
     }
     response.then(
       ({ job, headers }) => {
+        settled = true;
         subscriber.next({ job, headers, at: ctx.scheduler.now() });
         subscriber.complete();
       },
-      (e: unknown) => subscriber.error(e),
+      (e: unknown) => {
+        settled = true;
+        subscriber.error(e);
+      },
     );
     return teardown;
   });

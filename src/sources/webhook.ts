@@ -338,19 +338,25 @@ function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> 
     if (ctx.signal.aborted) abort();
     else ctx.signal.addEventListener('abort', abort, { once: true });
     ctx.meter.add();
+    // Only a request still in flight is aborted (poll-request.ts says why).
+    let settled = false;
     // Promise.resolve().then: an adapter that throws synchronously becomes an error of this observable.
     Promise.resolve()
       .then(() => ctx.adapter.retrieve(ctx.client, ctx.job, { signal: controller.signal }))
       .then(
         ({ job }) => {
+          settled = true;
           subscriber.next({ job, at: ctx.scheduler.now() });
           subscriber.complete();
         },
-        (e: unknown) => subscriber.error(e),
+        (e: unknown) => {
+          settled = true;
+          subscriber.error(e);
+        },
       );
     return () => {
       ctx.signal.removeEventListener('abort', abort);
-      controller.abort();
+      if (!settled) controller.abort();
     };
   });
 }
