@@ -1,8 +1,8 @@
-import { catchError, EMPTY, map, Observable, of, throwError } from 'rxjs';
+import { Observable } from 'rxjs';
 import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
-import type { Fetched, SourceContext, StatusEvent } from '../model/types.js';
+import type { SourceContext, StatusEvent } from '../model/types.js';
 import { serverHintMs } from './server-hint.js';
 
 /**
@@ -23,33 +23,9 @@ export type Outcome =
  * Unsubscribing aborts the request. Shared with the budgeted source (`budget.ts`); not part of the public API.
  */
 export function request(ctx: SourceContext): Observable<Outcome> {
-  return retrieve(ctx).pipe(
-    map(
-      ({ job, headers, at }): Outcome => ({
-        ok: true,
-        event: toStatusEvent(ctx.adapter, job, at, 'poll'),
-        hintMs: serverHintMs(headers, at),
-        headers,
-      }),
-    ),
-    catchError((e: unknown) => {
-      // The watch is stopping: the rejection is the abort we caused, not a fact about the job.
-      if (ctx.signal.aborted) return EMPTY;
-      const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
-      if (!failure.transient) return throwError(() => failure.error);
-      return of<Outcome>({
-        ok: false,
-        failure,
-        hintMs: serverHintMs(failure.headers, ctx.scheduler.now()),
-        headers: failure.headers,
-      });
-    }),
-  );
-}
-
-/** Counts and sends one retrieve; unsubscribing aborts it (a nudge, or the subscriber leaving). */
-function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
-  return new Observable<Fetched<unknown>>((subscriber) => {
+  // Written out rather than composed (a retrieve piped through map and catchError): every poll goes through here,
+  // and three subscribers per retrieve were CPU and garbage on the hot path (docs/benchmarks.md, CPU per retrieve).
+  return new Observable<Outcome>((subscriber) => {
     // One controller per request, linked by hand to the watch's signal: AbortSignal.any would keep one dependent
     // signal per request alive on the watch's long-lived signal.
     const controller = new AbortController();
@@ -57,33 +33,59 @@ function retrieve(ctx: SourceContext): Observable<Fetched<unknown>> {
     if (ctx.signal.aborted) abort();
     else ctx.signal.addEventListener('abort', abort, { once: true });
     // Aborts only a request still in flight: aborting one that was answered made a DOMException (a stack trace)
-    // and an abort event through the SDK's listeners on every poll, for nothing (docs/benchmarks.md, CPU per
-    // retrieve).
+    // and an abort event through the SDK's listeners on every poll, for nothing.
     let settled = false;
     const teardown = () => {
       ctx.signal.removeEventListener('abort', abort);
       if (!settled) controller.abort();
+    };
+    const fail = (e: unknown) => {
+      settled = true;
+      // The watch is stopping: the rejection is the abort we caused, not a fact about the job.
+      if (ctx.signal.aborted) {
+        subscriber.complete();
+        return;
+      }
+      const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
+      if (!failure.transient) {
+        subscriber.error(failure.error);
+        return;
+      }
+      subscriber.next({
+        ok: false,
+        failure,
+        hintMs: serverHintMs(failure.headers, ctx.scheduler.now()),
+        headers: failure.headers,
+      });
+      subscriber.complete();
     };
     ctx.meter.add();
     let response: Promise<{ job: unknown; headers: Headers }>;
     try {
       response = ctx.adapter.retrieve(ctx.client, ctx.job, { signal: controller.signal });
     } catch (e) {
-      settled = true;
-      subscriber.error(e);
+      fail(e);
       return teardown;
     }
-    response.then(
-      ({ job, headers }) => {
-        settled = true;
-        subscriber.next({ job, headers, at: ctx.scheduler.now() });
-        subscriber.complete();
-      },
-      (e: unknown) => {
-        settled = true;
-        subscriber.error(e);
-      },
-    );
+    response.then(({ job, headers }) => {
+      settled = true;
+      const at = ctx.scheduler.now();
+      let outcome: Outcome;
+      try {
+        outcome = {
+          ok: true,
+          event: toStatusEvent(ctx.adapter, job, at, 'poll'),
+          hintMs: serverHintMs(headers, at),
+          headers,
+        };
+      } catch (e) {
+        // A job the kind cannot read is classified like any other failure of the request.
+        fail(e);
+        return;
+      }
+      subscriber.next(outcome);
+      subscriber.complete();
+    }, fail);
     return teardown;
   });
 }

@@ -88,7 +88,8 @@ describe('the read at start of a webhook-fed watch, through its budget', () => {
   });
 
   it("hybrid(hub, budget.poll()) reads at start through the fallback's budget", async () => {
-    const { sim: s, hub, client, ids, scheduler } = await start(5, [15_000, 30_000]);
+    // Jobs that outlast the test, even when a loaded machine stretches it: no watch ends and leaves the queue.
+    const { sim: s, hub, client, ids, scheduler } = await start(5, [120_000, 180_000]);
     const budget = createPollBudget({ rpm: 60, burst: 2, scheduler });
     const t0 = s.clock.now();
     const subscriptions = ids.map((id) =>
@@ -108,7 +109,7 @@ describe('the read at start of a webhook-fed watch, through its budget', () => {
     const first = budget.stats();
     expect(first.watches).toBe(5);
     expect(first.due + first.requests).toBe(5);
-    expect(first.requests).toBeLessThanOrEqual(2);
+    expect(first.requests).toBeLessThanOrEqual(2 + Math.floor((s.clock.now() - t0) / 1000));
     // Two go with the burst, one more each second of the shared clock.
     await new Promise((resolve) => setTimeout(resolve, 3000 / SPEED));
     const { due, requests } = budget.stats();
