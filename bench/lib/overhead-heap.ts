@@ -92,6 +92,9 @@ if (mode === 'watch-poll-sdk') {
 
 const keep: unknown[] = [];
 function start(i: number): void {
+  startAs(mode, i);
+}
+function startAs(mode: string, i: number): void {
   const job = { kind: 'response', id: `resp_${String(i).padStart(24, '0')}` } as const;
   const watch = (source: Parameters<typeof watchRun>[0]['source']) =>
     watchRun({ client, job, source, maxWaitMs: 24 * HOUR }).subscribe(() => {});
@@ -198,6 +201,27 @@ if (measure === 'lag') {
       windowMs: LAG_MS,
     }),
   );
+  process.exit(0);
+}
+
+// `cpu`: the CPU time (process.cpuUsage, user + system, collector included) of starting N watches, next to N of the
+// seed's loops started in the same process just before, as the baseline: a ratio that holds under load.
+if (measure === 'cpu') {
+  const ownMode = mode;
+  const cpuOf = (run: (i: number) => void, from: number) => {
+    const t = process.cpuUsage();
+    for (let i = 0; i < N; i++) run(from + i);
+    const d = process.cpuUsage(t);
+    return (d.user + d.system) / N;
+  };
+  // Warm both, then the seed's loops, then the watches (each started once, all kept alive as in the heap rows).
+  for (let i = 0; i < 200; i++) startAs('seed', -1 - i);
+  for (let i = 0; i < 200; i++) start(-1000 - i);
+  await settle();
+  const seedUs = cpuOf((i) => startAs('seed', i), 1_000_000);
+  await settle();
+  const watchUs = cpuOf(start, 0);
+  console.log(JSON.stringify({ mode: ownMode, n: N, seedUs, watchUs, ratio: watchUs / seedUs }));
   process.exit(0);
 }
 

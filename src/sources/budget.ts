@@ -58,7 +58,10 @@ export type BudgetPriority = 'lag' | 'relative';
 export interface PollBudgetStats {
   /** Watches subscribed. */
   watches: number;
-  /** Watches whose poll is due and that wait for a token: the backlog when the budget is short. */
+  /**
+   * Watches whose poll is due and that wait for a token, and reads at start of webhook-fed watches waiting for one:
+   * the backlog when the budget is short.
+   */
   due: number;
   /** Retrieves in flight. */
   inFlight: number;
@@ -77,6 +80,22 @@ export interface PollBudgetStats {
 /** A poll source whose retrieves are scheduled by a shared {@link PollBudget}. */
 export interface BudgetedPollSource extends PollSource {
   readonly budget: PollBudget;
+}
+
+/**
+ * One read outside the watches' schedules, waiting for a token: a webhook-fed watch's read at start
+ * ({@link budgetRead}). Built when its token comes, so a waiting one holds no request.
+ */
+class BudgetRead {
+  cancelled = false;
+  inner: Subscription | undefined = undefined;
+
+  constructor(
+    readonly read: () => Observable<unknown>,
+    readonly subscriber: Subscriber<unknown>,
+    /** When it started waiting (budget clock): it competes with the due polls by lag. */
+    readonly queuedAt: number,
+  ) {}
 }
 
 /** A scheduler of polls shared by every watch on one client (one rate limit). */
@@ -192,7 +211,24 @@ export function createPollBudget(options: PollBudgetOptions): PollBudget {
     },
     stats: () => loop.stats(),
   };
+  LOOPS.set(budget, loop);
   return budget;
+}
+
+const LOOPS = new WeakMap<PollBudget, BudgetLoop>();
+
+/**
+ * `read()` sent when `budget` gives it a token, or undefined when `budget` was not made by
+ * {@link createPollBudget}. A webhook-fed watch's read at start goes through here when the watch has a budget
+ * (issue 21: 10,000 such watches starting together must not send 10,000 retrieves at once); it competes with the
+ * due polls by how long it has waited, after the nudged ones. The read's own retries stay within its token.
+ */
+export function budgetRead<T>(
+  budget: PollBudget,
+  read: () => Observable<T>,
+  scheduler: SchedulerLike,
+): Observable<T> | undefined {
+  return LOOPS.get(budget)?.read(read, scheduler);
 }
 
 /** The scheduler loop behind a budget. */
@@ -208,6 +244,10 @@ class BudgetLoop {
   private readonly dueByLag = new DueHeap<Watch>();
   private readonly dueNudged = new Set<Watch>();
   private readonly dueByDeadline = new DueHeap<Watch>();
+  /** Reads waiting for a token (see {@link budgetRead}), in arrival order from `readsHead`. */
+  private reads: BudgetRead[] = [];
+  private readsHead = 0;
+  private readsWaiting = 0;
   private watches = 0;
   private inFlight = 0;
   private requests = 0;
@@ -250,11 +290,36 @@ class BudgetLoop {
     });
   }
 
+  /** One read outside the schedules, sent when a token comes; unsubscribing leaves the queue or aborts it. */
+  read<T>(read: () => Observable<T>, scheduler: SchedulerLike): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      this.scheduler ??= scheduler;
+      const now = this.now();
+      this.bucket ??= new TokenBucket(this.rpm, this.burst, now);
+      const entry = new BudgetRead(read, subscriber as Subscriber<unknown>, now);
+      this.reads.push(entry);
+      this.readsWaiting++;
+      // As for a new watch: spend tokens once the code starting the watches lets go of the event loop.
+      this.pumpSoon();
+      return () => {
+        if (entry.cancelled) return;
+        entry.cancelled = true;
+        if (entry.inner) {
+          entry.inner.unsubscribe();
+          this.inFlight--;
+        } else {
+          this.readsWaiting--;
+          if (!this.pumping) this.arm();
+        }
+      };
+    });
+  }
+
   stats(): PollBudgetStats {
     const now = this.scheduler ? this.now() : 0;
     return {
       watches: this.watches,
-      due: this.due.size,
+      due: this.due.size + this.readsWaiting,
       inFlight: this.inFlight,
       requests: this.requests,
       rateLimited: this.rateLimited,
@@ -281,11 +346,14 @@ class BudgetLoop {
     w.attempt = immediate ? -1 : 0;
     this.schedule(w, immediate ? 0 : this.scheduled(w, 0, undefined));
     if (!later) this.pump();
-    else
-      this.soon ??= this.scheduler!.schedule(() => {
-        this.soon = undefined;
-        this.pump();
-      });
+    else this.pumpSoon();
+  }
+
+  private pumpSoon(): void {
+    this.soon ??= this.scheduler!.schedule(() => {
+      this.soon = undefined;
+      this.pump();
+    });
   }
 
   /** The delay before schedule attempt `attempt`: the kind's schedule, or the custom `delays`, as in poll(). */
@@ -349,7 +417,11 @@ class BudgetLoop {
           this.enterDue(w);
         }
         for (let w = this.dueByDeadline.popDue(now); w; w = this.dueByDeadline.popDue(now)) this.finish(w);
-        while (this.due.size > 0 && this.bucket!.tryTake(now)) this.send(this.next(now));
+        while ((this.due.size > 0 || this.readsWaiting > 0) && this.bucket!.tryTake(now)) {
+          const read = this.nextRead();
+          if (read) this.sendRead(read);
+          else this.send(this.next(now));
+        }
       } while (this.again);
     } finally {
       this.pumping = false;
@@ -379,6 +451,51 @@ class BudgetLoop {
       }
     }
     return best!;
+  }
+
+  /**
+   * The read to send with the next token, if one goes before every due watch: none while a watch is nudged, else
+   * the oldest read when it has waited at least as long as the most overdue poll.
+   */
+  private nextRead(): BudgetRead | undefined {
+    if (this.readsWaiting === 0 || this.dueNudged.size > 0) return undefined;
+    let read = this.reads[this.readsHead];
+    while (read?.cancelled) read = this.reads[++this.readsHead];
+    if (!read) return undefined;
+    if (this.due.size > 0 && read.queuedAt > (this.dueByLag.peek() ?? Number.POSITIVE_INFINITY))
+      return undefined;
+    this.readsHead++;
+    // Drop the entries already served, once they are the larger part of the queue.
+    if (this.readsHead > 1024 && this.readsHead * 2 > this.reads.length) {
+      this.reads = this.reads.slice(this.readsHead);
+      this.readsHead = 0;
+    }
+    return read;
+  }
+
+  private sendRead(read: BudgetRead): void {
+    this.readsWaiting--;
+    this.inFlight++;
+    this.requests++;
+    let ended = false;
+    const end = () => {
+      if (ended || read.cancelled) return;
+      ended = true;
+      read.cancelled = true;
+      this.inFlight--;
+    };
+    const inner = read.read().subscribe({
+      next: (value) => read.subscriber.next(value),
+      error: (error: unknown) => {
+        end();
+        read.subscriber.error(error);
+      },
+      complete: () => {
+        end();
+        read.subscriber.complete();
+      },
+    });
+    if (!ended) read.inner = inner;
   }
 
   private enterDue(w: Watch): void {
@@ -496,6 +613,7 @@ class BudgetLoop {
     if (this.due.size > 0) {
       at = Math.min(at, bucket.nextAt(now), this.dueByDeadline.peek() ?? Number.POSITIVE_INFINITY);
     }
+    if (this.readsWaiting > 0) at = Math.min(at, bucket.nextAt(now));
     // An earlier timer may stay (it wakes the loop for nothing and re-arms); none may stay when nothing waits, or
     // it would keep the process alive.
     if (at >= this.timerAt && at !== Number.POSITIVE_INFINITY) return;

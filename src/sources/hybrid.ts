@@ -1,11 +1,12 @@
-import { Observable, Subject } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import { byKind } from '../kinds/registry.js';
 import type { Source, StatusEvent } from '../model/types.js';
-import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
-import { type PollOptions, poll } from './poll.js';
+import type { BudgetedPollSource } from './budget.js';
+import { isPlainPoll, type PollOptions, poll } from './poll.js';
+import { type PollWatch, pollLoop } from './poll-loop.js';
 import { type StreamOptions, type StreamSource, stream } from './stream.js';
-import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents, withStartRead } from './webhook.js';
+import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents } from './webhook.js';
 
 /**
  * The fallback poll of {@link hybrid} by default, by kind: each delay is the job's age (polls at ages doubling),
@@ -20,8 +21,23 @@ export const HYBRID_FALLBACK_POLL = {
   schedules: byKind((spec) => spec.defaults.hybridPoll),
 } as const satisfies PollOptions;
 
-/** Options of {@link hybrid}: those of the webhook part (`createdJustNow` skips its read at start). */
+/**
+ * Options of {@link hybrid}: those of the webhook part (`createdJustNow` skips its read at start). Its read at start
+ * spends a token of `budget`, by default the fallback's own when it is a budget's poll (`budget.poll()`).
+ */
 export type HybridOptions = WebhookSourceOptions;
+
+let sharedFallback: Source | undefined;
+
+/**
+ * The default fallback, made once: a poll source is settings and a function, the same for every watch, and
+ * `hybrid(hub)` is usually called once per watch; resolving its schedules each time was about 1.3 KiB of every
+ * hybrid watch (docs/benchmarks.md, "Heap per idle watched run").
+ */
+function defaultFallback(): Source {
+  sharedFallback ??= poll(HYBRID_FALLBACK_POLL);
+  return sharedFallback;
+}
 
 /**
  * Webhooks first, polling as a safety net: merges `webhookSource(hub)` with a slow `fallback` source, and restarts
@@ -31,55 +47,81 @@ export type HybridOptions = WebhookSourceOptions;
  */
 export function hybrid(
   hub: WebhookRoutes,
-  fallback: Source = poll(HYBRID_FALLBACK_POLL),
+  fallback: Source = defaultFallback(),
   options: HybridOptions = {},
 ): Source {
   const resolved = resolveOptions(options);
+  resolved.budget ??= (fallback as Partial<BudgetedPollSource>).budget;
   return {
     name: 'hybrid',
     // Written out rather than composed (defer, share, merge, map): an idle hybrid watch is these few subscriptions,
     // where an operator chain per watch was most of its heap (docs/benchmarks.md, "Heap per idle watched run").
     watch: (ctx) =>
       new Observable<StatusEvent>((subscriber) => {
-        const jobId = ctx.adapter.jobId(ctx.job);
-        const nudge$ = new Subject<void>();
-        // One subscription to the hub: the webhook part gets every event, the held (early) ones included; each
-        // live one also restarts the fallback's schedule, so it polls only when webhooks go quiet.
-        let live = false;
-        const events$ = new Observable<WebhookEvent>((events) =>
-          hub.jobEvents(jobId).subscribe({
-            next: (event) => {
-              events.next(event);
-              if (live) nudge$.next();
-            },
-            error: (error: unknown) => events.error(error),
-            complete: () => events.complete(),
-          }),
-        );
-        let open = 2;
-        const sink = {
-          next: (event: StatusEvent) => subscriber.next(event),
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => {
-            open--;
-            if (open === 0) subscriber.complete();
-          },
-        };
+        const sink = new HybridSink(subscriber);
+        // The default fallback, a plain poll(), runs inside this subscription: its entry in the poll loop reports
+        // to the sink and is nudged directly (poll-loop.ts), with no subscription of its own.
+        if (isPlainPoll(fallback)) {
+          const loop = pollLoop(ctx.scheduler);
+          let polling: PollWatch | undefined;
+          // A failed read at start is not fatal here: the fallback poll will look.
+          const webhook = webhookStatusEvents(hub, ctx, resolved, { startReadFailure: 'ignore' }, () => {
+            if (polling) loop.nudge(polling);
+          }).subscribe(sink);
+          if (subscriber.closed) return webhook;
+          if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) sink.complete();
+          else polling = loop.start(ctx, fallback, sink);
+          const nudges = ctx.nudge$.subscribe(() => {
+            if (polling) loop.nudge(polling);
+          });
+          return () => {
+            webhook.unsubscribe();
+            nudges.unsubscribe();
+            if (polling) loop.drop(polling);
+          };
+        }
+        // Any other fallback gets its nudges as an Observable: the watch's own (a tool output submitted), and each
+        // live webhook event about the job, so it polls only when webhooks go quiet. Its subscriber is subscribed to
+        // the watch's nudges as is (no Subject, no second subscriber), and webhook events call it directly.
+        let pollNudges: Subscriber<void> | undefined;
+        const nudge$ = new Observable<void>((nudges) => {
+          pollNudges = nudges;
+          ctx.nudge$.subscribe(nudges);
+          return () => {
+            if (pollNudges === nudges) pollNudges = undefined;
+          };
+        });
         // A failed read at start is not fatal here: the fallback poll will look.
-        const webhook = webhookStatusEvents(withStartRead(events$, hub, jobId, resolved), ctx, resolved, {
-          startReadFailure: 'ignore',
-        }).subscribe(sink);
-        live = true;
-        const nudges = ctx.nudge$.subscribe(() => nudge$.next());
+        const webhook = webhookStatusEvents(hub, ctx, resolved, { startReadFailure: 'ignore' }, () =>
+          pollNudges?.next(),
+        ).subscribe(sink);
         const polls = subscriber.closed ? undefined : fallback.watch({ ...ctx, nudge$ }).subscribe(sink);
         return () => {
           webhook.unsubscribe();
-          nudges.unsubscribe();
           polls?.unsubscribe();
-          nudge$.complete();
         };
       }),
   };
+}
+
+/** Both parts of a hybrid watch into its subscriber, which completes when both have. A class: no closures. */
+class HybridSink {
+  private open = 2;
+
+  constructor(private readonly subscriber: Subscriber<StatusEvent>) {}
+
+  next(event: StatusEvent): void {
+    this.subscriber.next(event);
+  }
+
+  error(error: unknown): void {
+    this.subscriber.error(error);
+  }
+
+  complete(): void {
+    this.open--;
+    if (this.open === 0) this.subscriber.complete();
+  }
 }
 
 /**

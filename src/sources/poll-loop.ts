@@ -1,4 +1,4 @@
-import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { DueHeap } from '../internal/due-heap.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
@@ -6,8 +6,16 @@ import { type BackoffPolicy, MAX_TIMER_MS, nextDelay } from './backoff.js';
 import { exhausted, type Outcome, request } from './poll-request.js';
 import { type PollSettings, WatchSchedule } from './watch-schedule.js';
 
+/** Where a poll watch's events go: its subscriber, or a source that runs the poll inside its own (hybrid). */
+export interface PollSink {
+  readonly closed?: boolean;
+  next(event: StatusEvent): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
 /** One watch of a {@link PollLoop}: where it stands in its schedule. A plain object, no timer of its own. */
-class PollWatch {
+export class PollWatch {
   /** Schedule attempt of the next request (-1: the extra immediate one). */
   attempt = 0;
   /** Consecutive failed requests. */
@@ -27,7 +35,7 @@ class PollWatch {
     readonly loop: PollLoop,
     readonly ctx: SourceContext,
     readonly source: PollSettings,
-    readonly subscriber: Subscriber<StatusEvent>,
+    readonly subscriber: PollSink,
   ) {
     this.schedule = new WatchSchedule(source, ctx.job, ctx.scheduler.now());
   }
@@ -55,13 +63,29 @@ export class PollLoop {
         subscriber.complete();
         return;
       }
-      const w = new PollWatch(this, ctx, source, subscriber);
-      ctx.signal.addEventListener('abort', w.onAbort, { once: true });
-      // Each nudge starts a new cycle: the pending wait is dropped and a request in flight aborted.
-      w.nudges = ctx.nudge$.subscribe(() => this.cycle(w, false, true));
-      this.cycle(w, source.immediate, false);
+      const w = this.start(ctx, source, subscriber, true);
       return () => this.drop(w);
     });
+  }
+
+  /**
+   * Starts one watch that reports to `sink` rather than to a subscriber of its own, and whose nudges the caller
+   * gives through {@link nudge}: a source that runs this poll inside its own subscription (hybrid's fallback) then
+   * pays for no second subscription, no nudge subscription of its own. Stop it with {@link drop}. The caller has
+   * checked the signal and the deadline.
+   */
+  start(ctx: SourceContext, source: PollSettings, sink: PollSink, ownNudges = false): PollWatch {
+    const w = new PollWatch(this, ctx, source, sink);
+    ctx.signal.addEventListener('abort', w.onAbort, { once: true });
+    // Each nudge starts a new cycle: the pending wait is dropped and a request in flight aborted.
+    if (ownNudges) w.nudges = ctx.nudge$.subscribe(() => this.nudge(w));
+    this.cycle(w, source.immediate, false);
+    return w;
+  }
+
+  /** Starts the watch's schedule over: a change is likely now (a webhook event, a tool output submitted). */
+  nudge(w: PollWatch): void {
+    this.cycle(w, false, true);
   }
 
   /** Starts the watch's schedule over from attempt 0 (or with one immediate request). */
@@ -162,7 +186,7 @@ export class PollLoop {
   }
 
   /** Forgets the watch (its subscriber left, or it ended). */
-  private drop(w: PollWatch): void {
+  drop(w: PollWatch): void {
     if (w.done) return;
     this.unschedule(w);
     w.done = true;

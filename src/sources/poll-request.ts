@@ -1,8 +1,8 @@
-import { catchError, EMPTY, map, Observable, of, throwError } from 'rxjs';
+import { Observable } from 'rxjs';
 import { classifyRequestError, type RequestFailure } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
-import type { Fetched, SourceContext, StatusEvent } from '../model/types.js';
+import type { SourceContext, StatusEvent } from '../model/types.js';
 import { serverHintMs } from './server-hint.js';
 
 /**
@@ -27,48 +27,44 @@ export type Outcome = (
  * Unsubscribing aborts the request. Shared with the budgeted source (`budget.ts`); not part of the public API.
  */
 export function request(ctx: SourceContext): Observable<Outcome> {
-  const sent = { extra: 0 };
-  return retrieve(ctx, sent).pipe(
-    map(
-      ({ job, headers, at }): Outcome => ({
-        ok: true,
-        event: toStatusEvent(ctx.adapter, job, at, 'poll'),
-        hintMs: serverHintMs(headers, at),
-        headers,
-        extraRequests: sent.extra,
-      }),
-    ),
-    catchError((e: unknown) => {
-      // The watch is stopping: the rejection is the abort we caused, not a fact about the job.
-      if (ctx.signal.aborted) return EMPTY;
-      const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
-      if (!failure.transient) return throwError(() => failure.error);
-      return of<Outcome>({
-        ok: false,
-        failure,
-        hintMs: serverHintMs(failure.headers, ctx.scheduler.now()),
-        headers: failure.headers,
-        extraRequests: sent.extra,
-      });
-    }),
-  );
-}
-
-/**
- * Counts and sends one retrieve, and counts in `sent.extra` the requests it sends beyond the first; unsubscribing
- * aborts it (a nudge, or the subscriber leaving).
- */
-function retrieve(ctx: SourceContext, sent: { extra: number }): Observable<Fetched<unknown>> {
-  return new Observable<Fetched<unknown>>((subscriber) => {
+  // Written out rather than composed (a retrieve piped through map and catchError): every poll goes through here,
+  // and three subscribers per retrieve were CPU and garbage on the hot path (docs/benchmarks.md, CPU per retrieve).
+  return new Observable<Outcome>((subscriber) => {
     // One controller per request, linked by hand to the watch's signal: AbortSignal.any would keep one dependent
     // signal per request alive on the watch's long-lived signal.
     const controller = new AbortController();
     const abort = () => controller.abort(ctx.signal.reason);
     if (ctx.signal.aborted) abort();
     else ctx.signal.addEventListener('abort', abort, { once: true });
+    // Aborts only a request still in flight: aborting one that was answered made a DOMException (a stack trace)
+    // and an abort event through the SDK's listeners on every poll, for nothing.
+    let settled = false;
+    // Requests the read sent beyond its first (a fine-tune's events), counted as they go out.
+    let extraRequests = 0;
     const teardown = () => {
       ctx.signal.removeEventListener('abort', abort);
-      controller.abort();
+      if (!settled) controller.abort();
+    };
+    const fail = (e: unknown) => {
+      settled = true;
+      // The watch is stopping: the rejection is the abort we caused, not a fact about the job.
+      if (ctx.signal.aborted) {
+        subscriber.complete();
+        return;
+      }
+      const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
+      if (!failure.transient) {
+        subscriber.error(failure.error);
+        return;
+      }
+      subscriber.next({
+        ok: false,
+        failure,
+        hintMs: serverHintMs(failure.headers, ctx.scheduler.now()),
+        headers: failure.headers,
+        extraRequests,
+      });
+      subscriber.complete();
     };
     ctx.meter.add();
     let response: Promise<{ job: unknown; headers: Headers; requests?: number }>;
@@ -76,23 +72,39 @@ function retrieve(ctx: SourceContext, sent: { extra: number }): Observable<Fetch
       response = ctx.adapter.retrieve(ctx.client, ctx.job, {
         signal: controller.signal,
         onExtraRequest: () => {
-          sent.extra++;
+          extraRequests++;
           ctx.meter.add();
         },
       });
     } catch (e) {
-      subscriber.error(e);
+      fail(e);
       return teardown;
     }
-    response.then(
-      ({ job, headers, requests }) => {
-        // A kind whose read takes two requests (an idle agent session and its latest turn) says so.
-        if (requests !== undefined && requests > 1) ctx.meter.add(requests - 1);
-        subscriber.next({ job, headers, at: ctx.scheduler.now() });
-        subscriber.complete();
-      },
-      (e: unknown) => subscriber.error(e),
-    );
+    response.then(({ job, headers, requests }) => {
+      settled = true;
+      // A kind whose read takes two requests (an idle agent session and its latest turn) says so.
+      if (requests !== undefined && requests > 1) {
+        extraRequests += requests - 1;
+        ctx.meter.add(requests - 1);
+      }
+      const at = ctx.scheduler.now();
+      let outcome: Outcome;
+      try {
+        outcome = {
+          ok: true,
+          event: toStatusEvent(ctx.adapter, job, at, 'poll'),
+          hintMs: serverHintMs(headers, at),
+          headers,
+          extraRequests,
+        };
+      } catch (e) {
+        // A job the kind cannot read is classified like any other failure of the request.
+        fail(e);
+        return;
+      }
+      subscriber.next(outcome);
+      subscriber.complete();
+    }, fail);
     return teardown;
   });
 }

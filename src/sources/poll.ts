@@ -110,7 +110,15 @@ export function poll(options: PollOptions = {}): PollSource {
     // Every poll watch on one scheduler waits in one timer queue (poll-loop.ts).
     watch: (ctx) => pollLoop(ctx.scheduler).watch(ctx, source),
   };
+  POLL_SOURCES.add(source);
   return source;
+}
+
+const POLL_SOURCES = new WeakSet<Source>();
+
+/** Whether `source` is a `poll()` source as made (hybrid then runs it inside its own subscription: poll-loop.ts). */
+export function isPlainPoll(source: Source): source is PollSource {
+  return POLL_SOURCES.has(source);
 }
 
 /** Per kind, the spec default its schedule is (by identity: `HYBRID_FALLBACK_POLL` passes the specs' own objects). */

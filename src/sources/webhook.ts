@@ -1,15 +1,4 @@
-import {
-  catchError,
-  defer,
-  EMPTY,
-  map,
-  Observable,
-  of,
-  retry,
-  type Subscription,
-  throwError,
-  timer,
-} from 'rxjs';
+import { catchError, EMPTY, map, Observable, of, retry, type Subscription, throwError, timer } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
@@ -20,6 +9,7 @@ import { isJobTerminal } from '../model/states.js';
 import type { JobRef, Source, SourceContext, StatusEvent } from '../model/types.js';
 import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
+import { budgetRead, type PollBudget } from './budget.js';
 import { startReadGate } from './read-gate.js';
 
 /**
@@ -62,6 +52,13 @@ export interface WebhookSourceOptions {
    * @defaultValue `false`
    */
   createdJustNow?: boolean;
+  /**
+   * A shared poll budget (`createPollBudget`) that the read at start spends a token of, as the budget's polls do:
+   * many watches starting together then read at the budget's pace. `hybrid(hub, budget.poll())` uses its
+   * fallback's budget without this option. Without a budget, the reads at start of one client go out a few at a
+   * time, with jitter (docs/webhooks.md, "The read at start").
+   */
+  budget?: PollBudget;
 }
 
 export type { AnnouncedJob };
@@ -84,64 +81,18 @@ export function webhookSource(hub: WebhookRoutes, options: WebhookSourceOptions 
   return {
     name: 'webhook',
     fetch: resolved.fetch,
-    watch: (ctx) =>
-      defer(() => {
-        const jobId = ctx.adapter.jobId(ctx.job);
-        return webhookStatusEvents(withStartRead(hub.jobEvents(jobId), hub, jobId, resolved), ctx, resolved, {
-          startReadFailure: 'error',
-        });
-      }),
+    watch: (ctx) => webhookStatusEvents(hub, ctx, resolved, { startReadFailure: 'error' }),
   };
 }
 
-/**
- * What a webhook-fed watch works from: each event about its job, and, first, a request to read the job once when
- * nothing says where it stands.
- */
-export type Arrival = { kind: 'event'; event: WebhookEvent } | { kind: 'read' };
-
-/**
- * The job's events as arrivals, starting with a read of the job unless the caller says it was created just now,
- * the hub held an event about it (replayed on subscription), or the hub's store kept one (delivered to any
- * instance sharing the store, some time ago). A kept event the hub does not hold any more is replayed.
- */
-export function withStartRead(
-  events$: Observable<WebhookEvent>,
-  hub: WebhookRoutes,
-  jobId: string,
-  options: ResolvedWebhookSourceOptions,
-): Observable<Arrival> {
-  return new Observable<Arrival>((subscriber) => {
-    const seen = new Set<string>();
-    const subscription = events$.subscribe({
-      next: (event) => {
-        seen.add(event.webhookId);
-        subscriber.next({ kind: 'event', event });
-      },
-      error: (e: unknown) => subscriber.error(e),
-      complete: () => subscriber.complete(),
-    });
-    if (options.createdJustNow) return subscription;
-    const held = seen.size > 0;
-    const recall = hub.lastEvent ? hub.lastEvent(jobId).catch(() => undefined) : Promise.resolve(undefined);
-    void recall.then((kept) => {
-      if (subscriber.closed) return;
-      if (kept) {
-        if (!seen.has(kept.webhookId)) subscriber.next({ kind: 'event', event: kept });
-      } else if (!held) {
-        subscriber.next({ kind: 'read' });
-      }
-    });
-    return subscription;
-  });
-}
-
 /** Resolved {@link WebhookSourceOptions}. */
-export type ResolvedWebhookSourceOptions = Required<WebhookSourceOptions>;
+export type ResolvedWebhookSourceOptions = Required<Omit<WebhookSourceOptions, 'budget'>> & {
+  budget: PollBudget | undefined;
+};
 
 /** Validates options and fills in defaults; throws `ConfigurationError` at once for invalid ones. */
 export function resolveOptions(options: WebhookSourceOptions): ResolvedWebhookSourceOptions {
-  const { fetch = 'always', retries = 3, retryDelayMs = 1000, createdJustNow = false } = options;
+  const { fetch = 'always', retries = 3, retryDelayMs = 1000, createdJustNow = false, budget } = options;
   if (fetch !== 'always' && fetch !== 'when-needed' && fetch !== 'never') {
     throw new ConfigurationError(
       `webhookSource(): fetch must be 'always', 'when-needed' or 'never', got ${JSON.stringify(fetch)}`,
@@ -160,7 +111,13 @@ export function resolveOptions(options: WebhookSourceOptions): ResolvedWebhookSo
       `webhookSource(): createdJustNow must be a boolean, got ${JSON.stringify(createdJustNow)}`,
     );
   }
-  return { fetch, retries, retryDelayMs, createdJustNow };
+  if (
+    budget !== undefined &&
+    (typeof budget !== 'object' || budget === null || typeof budget.poll !== 'function')
+  ) {
+    throw new ConfigurationError('webhookSource(): budget must be a poll budget made by createPollBudget()');
+  }
+  return { fetch, retries, retryDelayMs, createdJustNow, budget };
 }
 
 /** How {@link webhookStatusEvents} treats the read at start. */
@@ -172,27 +129,43 @@ export interface StartReadPolicy {
   startReadFailure: 'error' | 'ignore';
 }
 
+/** The read at start, queued among the job's events. */
+const READ: unique symbol = Symbol('read at start');
+
+/** What a webhook-fed watch works from: each event about its job, and, first, maybe a read of the job. */
+type Arrival = WebhookEvent | typeof READ;
+
 /**
- * Turns one job's arrivals (webhook events, and the read at start) into status events, in order (one retrieve at a
- * time). Shared by `webhookSource` and `hybrid`.
+ * Turns one job's events into status events, in order (one retrieve at a time), starting with a read of the job
+ * unless the caller says it was created just now, the hub held an event about it (replayed on subscription), or
+ * the hub's store kept one (delivered to any instance sharing the store, some time ago); a kept event the hub does
+ * not hold any more is replayed. `onLiveEvent` is told of each event that arrives after the subscription (hybrid
+ * restarts its fallback's schedule then). Shared by `webhookSource` and `hybrid`.
  */
 export function webhookStatusEvents(
-  arrivals$: Observable<Arrival>,
+  hub: WebhookRoutes,
   ctx: SourceContext,
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
+  onLiveEvent?: () => void,
 ): Observable<StatusEvent> {
-  // Written out rather than composed (concatMap, takeWhile, takeUntil): an idle webhook watch is this one
-  // subscription, and an operator chain per watch was most of its heap (docs/benchmarks.md).
+  // Written out rather than composed (defer, concatMap, takeWhile, takeUntil, and a layer for the read at start):
+  // an idle webhook watch is this one subscription and its subscription to the hub, where an operator chain per
+  // watch was most of its heap (docs/benchmarks.md).
   return new Observable<StatusEvent>((subscriber) => {
     if (ctx.signal.aborted) {
       subscriber.complete();
       return;
     }
+    const jobId = ctx.adapter.jobId(ctx.job);
     let queue: Arrival[] | undefined;
     let active: Subscription | undefined;
     let busy = false;
-    let arrivalsDone = false;
+    let eventsDone = false;
+    let live = false;
+    // The webhook ids seen, to replay a kept event only when it was not: made at the first event (most idle
+    // watches never see one).
+    let seen: Set<string> | undefined;
     const onAbort = () => subscriber.complete();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     // Like poll, the source is done once the job is: a terminal event is its last.
@@ -205,7 +178,7 @@ export function webhookStatusEvents(
       while (!busy && !subscriber.closed) {
         const arrival = queue?.shift();
         if (!arrival) {
-          if (arrivalsDone) subscriber.complete();
+          if (eventsDone) subscriber.complete();
           return;
         }
         const status$ = statusOf(arrival, ctx, options, policy);
@@ -226,21 +199,40 @@ export function webhookStatusEvents(
         if (!finished) active = inner;
       }
     };
-    const arrivals = arrivals$.subscribe({
-      next: (arrival) => {
-        queue ??= [];
-        queue.push(arrival);
-        drain();
+    const arrive = (arrival: Arrival) => {
+      queue ??= [];
+      queue.push(arrival);
+      drain();
+    };
+    const events = hub.jobEvents(jobId).subscribe({
+      next: (event) => {
+        seen ??= new Set();
+        seen.add(event.webhookId);
+        arrive(event);
+        if (live) onLiveEvent?.();
       },
       error: (error: unknown) => subscriber.error(error),
       complete: () => {
-        arrivalsDone = true;
+        eventsDone = true;
         drain();
       },
     });
+    live = true;
+    if (!options.createdJustNow && !subscriber.closed) {
+      const held = seen !== undefined;
+      const recall = hub.lastEvent ? hub.lastEvent(jobId).catch(() => undefined) : Promise.resolve(undefined);
+      void recall.then((kept) => {
+        if (subscriber.closed) return;
+        if (kept) {
+          if (!seen?.has(kept.webhookId)) arrive(kept);
+        } else if (!held) {
+          arrive(READ);
+        }
+      });
+    }
     return () => {
       ctx.signal.removeEventListener('abort', onAbort);
-      arrivals.unsubscribe();
+      events.unsubscribe();
       active?.unsubscribe();
     };
   });
@@ -253,8 +245,8 @@ function statusOf(
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
 ): Observable<StatusEvent> | undefined {
-  if (arrival.kind === 'read') return startRead(ctx, options, policy);
-  const { event } = arrival;
+  if (arrival === READ) return startRead(ctx, options, policy);
+  const event = arrival;
   const status = ctx.adapter.webhookStatus(event.type);
   if (status === undefined) return undefined;
   const terminal = isJobTerminal(ctx.adapter.mapStatus(status));
@@ -282,12 +274,12 @@ function startRead(
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
 ): Observable<StatusEvent> {
-  // Many watches starting together read through one gate per client: a few at a time, with jitter. The read is
-  // built when its turn comes, so a waiting one holds no request.
-  return startReadGate(ctx.client).through(
-    () => readAtStart(ctx, options, policy),
-    ctx.scheduler,
-    ctx.random,
+  // Many watches starting together read through their budget when they have one, else through one gate per
+  // client: a few at a time, with jitter. The read is built when its turn comes, so a waiting one holds no request.
+  const read = () => readAtStart(ctx, options, policy);
+  return (
+    (options.budget && budgetRead(options.budget, read, ctx.scheduler)) ??
+    startReadGate(ctx.client).through(read, ctx.scheduler, ctx.random)
   );
 }
 
@@ -346,6 +338,8 @@ function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> 
     if (ctx.signal.aborted) abort();
     else ctx.signal.addEventListener('abort', abort, { once: true });
     ctx.meter.add();
+    // Only a request still in flight is aborted (poll-request.ts says why).
+    let settled = false;
     // Promise.resolve().then: an adapter that throws synchronously becomes an error of this observable.
     Promise.resolve()
       .then(() =>
@@ -356,15 +350,19 @@ function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> 
       )
       .then(
         ({ job, requests }) => {
+          settled = true;
           if (requests !== undefined && requests > 1) ctx.meter.add(requests - 1);
           subscriber.next({ job, at: ctx.scheduler.now() });
           subscriber.complete();
         },
-        (e: unknown) => subscriber.error(e),
+        (e: unknown) => {
+          settled = true;
+          subscriber.error(e);
+        },
       );
     return () => {
       ctx.signal.removeEventListener('abort', abort);
-      controller.abort();
+      if (!settled) controller.abort();
     };
   });
 }

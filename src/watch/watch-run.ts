@@ -212,6 +212,14 @@ function validate(options: WatchRunSettings<JobRef>): ConfigurationError | undef
   return undefined;
 }
 
+let sharedPoll: Source | undefined;
+
+/** The default source, made once: a poll source is settings and a function, the same for every watch. */
+function defaultPoll(): Source {
+  sharedPoll ??= poll();
+  return sharedPoll;
+}
+
 /**
  * Watches one asynchronous OpenAI job until it ends. Cold and lazy: nothing is requested before subscription.
  * Emits the current snapshot, then each change; completes after the terminal one. Failed, expired, cancelled,
@@ -236,7 +244,7 @@ export function watchRun<Ref extends JobRef | AnyDefinedRef>(
   const { job, onToolError = 'report', signal, cancelOnAbort = false, inspect } = settings;
   const client = settings.client as OpenAI;
   const tools = { ...settings.tools, ...approvalTools(settings.approvals) };
-  const source = options.source ?? poll();
+  const source = options.source ?? defaultPoll();
   // Every delay of the watch (sources, machine, actors) goes through here: one place honours those past 2^31 ms.
   const scheduler = withLongDelays(options.scheduler ?? asyncScheduler);
   const random = options.random ?? Math.random;

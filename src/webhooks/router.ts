@@ -32,7 +32,9 @@ interface Held {
  */
 export function createJobRouter(options: JobRouterOptions): JobRouter {
   const held: Held[] = [];
-  const watchers = new Map<string, Set<Subscriber<WebhookEvent>>>();
+  // A job's one watcher is kept as is, a Set only once a second one comes: most jobs have one watch, and a Set
+  // per job was about 150 B of every idle webhook-fed watch (docs/benchmarks.md).
+  const watchers = new Map<string, Subscriber<WebhookEvent> | Set<Subscriber<WebhookEvent>>>();
 
   // Held events are in arrival order, and one bufferMs applies to all, so expired ones are always at the front.
   function prune(): void {
@@ -50,6 +52,10 @@ export function createJobRouter(options: JobRouterOptions): JobRouter {
       }
       const subscribers = watchers.get(jobId);
       if (!subscribers) return;
+      if (!(subscribers instanceof Set)) {
+        subscribers.next(event);
+        return;
+      }
       // Copy: a subscriber may unsubscribe (or another subscribe) while we deliver.
       for (const subscriber of [...subscribers]) subscriber.next(event);
     },
@@ -60,16 +66,17 @@ export function createJobRouter(options: JobRouterOptions): JobRouter {
           if (subscriber.closed) return;
           subscriber.next(h.event);
         }
-        let subscribers = watchers.get(jobId);
-        if (!subscribers) {
-          subscribers = new Set();
-          watchers.set(jobId, subscribers);
-        }
-        subscribers.add(subscriber);
+        const subscribers = watchers.get(jobId);
+        if (!subscribers) watchers.set(jobId, subscriber);
+        else if (subscribers instanceof Set) subscribers.add(subscriber);
+        else watchers.set(jobId, new Set([subscribers, subscriber]));
         return () => {
-          const set = watchers.get(jobId);
-          set?.delete(subscriber);
-          if (set?.size === 0) watchers.delete(jobId);
+          const current = watchers.get(jobId);
+          if (current === subscriber) watchers.delete(jobId);
+          else if (current instanceof Set) {
+            current.delete(subscriber);
+            if (current.size === 0) watchers.delete(jobId);
+          }
         };
       });
     },

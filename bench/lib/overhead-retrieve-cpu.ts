@@ -1,0 +1,83 @@
+// CPU per retrieve of a poll watch against a bare SDK retrieve loop, for bench/lib/overhead-retrieve.ts (issue 21
+// part 4): run bundled as `node overhead-retrieve-cpu.mjs <mode> <baseURL> <watches> <everyMs> <ms>`; prints one
+// JSON line. Modes:
+// - bare: the seed's loop per job: sleep, `client.responses.retrieve(id)`, look at the status (the baseline);
+// - bare-signal: the same, each retrieve given an AbortSignal of its own (what a watch needs to abort one request);
+// - watch: `watchRun` + `poll()` on the same fixed schedule, one subscriber per watch (the defaults otherwise).
+// Only this process's CPU is measured (process.cpuUsage): the simulator runs in the parent.
+import OpenAI from 'openai';
+import type { Subscription } from 'rxjs';
+import { poll, watchRun } from '../../src/index.js';
+
+const [mode = 'bare', baseURL = '', watches = '300', every = '1000', duration = '10000'] =
+  process.argv.slice(2);
+const WATCHES = Number(watches);
+const EVERY_MS = Number(every);
+const WARMUP_MS = 2000;
+
+let requests = 0;
+const client = new OpenAI({
+  baseURL,
+  apiKey: 'sim',
+  maxRetries: 0,
+  // Counts requests the same way in both modes.
+  fetch: (url, init) => {
+    requests++;
+    return fetch(url, init);
+  },
+});
+// Jobs that stay in progress for an hour: every retrieve answers the same, nothing ends while measured.
+const scenario = JSON.stringify({ outcome: 'completed', phases: { queued: 0, in_progress: 3_600_000 } });
+const ids: string[] = [];
+for (let i = 0; i < WATCHES; i++) {
+  const r = await client.responses.create({
+    model: 'gpt-4o-mini',
+    input: 'hi',
+    background: true,
+    metadata: { sim_scenario: scenario },
+  });
+  ids.push(r.id);
+}
+
+let running = true;
+const subs: Subscription[] = [];
+if (mode === 'bare' || mode === 'bare-signal') {
+  const withSignal = mode === 'bare-signal';
+  // The seed's loop, with the same first delay and spacing as the watches (staggered the same way below).
+  const loop = async (id: string) => {
+    while (running) {
+      await new Promise((resolve) => setTimeout(resolve, EVERY_MS));
+      if (!running) return;
+      const job = await client.responses.retrieve(
+        id,
+        undefined,
+        withSignal ? { signal: new AbortController().signal } : undefined,
+      );
+      if (job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled') return;
+    }
+  };
+  ids.forEach((id, i) => setTimeout(() => void loop(id), (i * EVERY_MS) / WATCHES));
+} else {
+  const fixed = { initialDelayMs: EVERY_MS, factor: 1, maxDelayMs: EVERY_MS, jitter: 'none' } as const;
+  const source = poll(fixed);
+  ids.forEach((id, i) =>
+    setTimeout(
+      () => subs.push(watchRun({ client, job: { kind: 'response', id }, source }).subscribe(() => {})),
+      (i * EVERY_MS) / WATCHES,
+    ),
+  );
+}
+// Warm up until every watch has retrieved twice (its actor, started lazily at the first event, is running: a start
+// is not a cost per retrieve), and at least WARMUP_MS; then measure the steady state.
+const created = requests;
+await new Promise((r) => setTimeout(r, WARMUP_MS));
+while (requests - created < 2 * WATCHES) await new Promise((r) => setTimeout(r, 100));
+const cpu0 = process.cpuUsage();
+const requests0 = requests;
+await new Promise((r) => setTimeout(r, Number(duration)));
+const cpu = process.cpuUsage(cpu0);
+const sent = requests - requests0;
+running = false;
+for (const s of subs) s.unsubscribe();
+console.log(JSON.stringify({ mode, requests: sent, microsPerRetrieve: (cpu.user + cpu.system) / sent }));
+process.exit(0);
