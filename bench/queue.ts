@@ -5,7 +5,8 @@
 // heap with N idle watches, and its CPU per step beyond the retrieve (bench/lib/queue-idle-worker.ts).
 // Run: npm run bench:queue [-- --jobs 10000 --workers 4 --rpm 1200 --speed 20 --idle 1000,10000 (--idle-only)];
 // --idle 0 skips the idle phase.
-// Needs Redis on 127.0.0.1:6379.
+// Needs Redis on 127.0.0.1:6379, or on the port of --redis-port (a private redis-server, so that nobody else's keys
+// count in its INFO memory figures).
 // Only a run with --write updates docs/benchmarks.md.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,7 @@ const WORKERS = option('workers', 4);
 const RPM = option('rpm', 1200);
 const SPEED = option('speed', 20);
 const SEED = 7;
-const REDIS = { host: '127.0.0.1', port: 6379 };
+const REDIS = { host: '127.0.0.1', port: option('redis-port', 6379) };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Every job the same script: a few seconds queued, about a minute in progress, mostly completed. */
@@ -207,7 +208,7 @@ async function idlePhase(n: number) {
   const runs = await createRunQueue({ connection: REDIS, name });
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', 'bench/lib/queue-idle-worker.ts', name, sim.baseURL],
+    ['--expose-gc', '--import', 'tsx', 'bench/lib/queue-idle-worker.ts', name, sim.baseURL, String(REDIS.port)],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   const ask = <T>(message: object) =>

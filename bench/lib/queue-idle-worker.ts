@@ -4,10 +4,10 @@
 import OpenAI from 'openai';
 import { createRunWorker } from '../../src/queue/index.js';
 
-const [name, baseURL] = process.argv.slice(2) as [string, string];
+const [name, baseURL, port = '6379'] = process.argv.slice(2) as [string, string, string?];
 const client = new OpenAI({ baseURL, apiKey: 'sim', maxRetries: 0 });
 const worker = await createRunWorker({
-  connection: { host: '127.0.0.1', port: 6379 },
+  connection: { host: '127.0.0.1', port: Number(port) },
   name,
   client,
   concurrency: 200,
