@@ -208,7 +208,17 @@ async function idlePhase(n: number) {
   const runs = await createRunQueue({ connection: REDIS, name });
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', 'bench/lib/queue-idle-worker.ts', name, sim.baseURL, String(REDIS.port)],
+    [
+      '--expose-gc',
+      // BENCH_CPU_PROF=<dir>: a CPU profile of the idle worker (where a step's CPU goes), written when it exits.
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      '--import',
+      'tsx',
+      'bench/lib/queue-idle-worker.ts',
+      name,
+      sim.baseURL,
+      String(REDIS.port),
+    ],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   const ask = <T>(message: object) =>

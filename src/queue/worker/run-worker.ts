@@ -29,6 +29,7 @@ import { encodeFault } from '../fault-codec.js';
 import { cancelKeyType, decodeCancel } from '../queue/cancel-request.js';
 import { watchOutcome as outcome, type StateTally, stateTally } from '../state-tally.js';
 import { runStep, type StepResult } from '../step/step.js';
+import { publishedSnapshot } from '../stored-snapshot.js';
 import { type TrafficCounter, trafficCounter } from '../traffic.js';
 import { parseWatchData } from '../watch-data.js';
 import { connectHub, type HubBridge } from '../webhooks/webhook-bridge.js';
@@ -284,8 +285,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     if (result.next === 'wait' || result.next === 'rate_limited')
       data.dueAt = Date.now() + wallMs(result.delayMs);
     const key = changeKey(result.snapshot);
-    const publish =
-      result.next !== 'done' && (data.snapshot === undefined || changeKey(data.snapshot) !== key);
+    const published = publishedSnapshot(data);
+    const publish = result.next !== 'done' && (published === undefined || changeKey(published) !== key);
     if (publish) data.snapshot = result.snapshot;
     await job.updateData(storedForm(data));
     await Promise.all([
