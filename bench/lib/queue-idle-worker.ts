@@ -11,8 +11,9 @@ const worker = await createRunWorker({
   name,
   client,
   concurrency: 200,
-  // After its first step each watch sleeps ten minutes: it is idle (delayed) while the parent measures.
-  poll: { initialDelayMs: 600_000, maxDelayMs: 600_000 },
+  // After its first step each watch sleeps an hour: it is idle (delayed) while the parent measures, even at
+  // 100,000 watches, whose first steps take longer than ten minutes on a loaded machine.
+  poll: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000 },
 });
 
 type Ask = { type: 'measure' } | { type: 'retrieve'; ids: string[] } | { type: 'close' };
