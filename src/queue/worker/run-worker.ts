@@ -289,6 +289,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const publish = result.next !== 'done' && (published === undefined || changeKey(published) !== key);
     if (publish) data.snapshot = result.snapshot;
     await job.updateData(storedForm(data));
+    // For `runstate queue`: requests per minute and 429s, every worker together.
+    traffic.record(data.calls - callsBefore, result.next === 'rate_limited' ? 1 : 0);
     await Promise.all([
       // A notice, not the snapshot: BullMQ copies each progress into the event stream (observe reads the job).
       publish ? job.updateProgress(progressNotice(result.snapshot)) : undefined,
@@ -300,8 +302,6 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         result,
         !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
       ),
-      // For `runstate queue`: requests per minute and 429s, every worker together.
-      traffic.record(data.calls - callsBefore, result.next === 'rate_limited' ? 1 : 0).catch(() => {}),
     ]);
     // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
     if (abort) await redis.del(cancelKey);
@@ -402,6 +402,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       closed ??= (async () => {
         await bridge?.close();
         await worker.close();
+        await traffic.flush();
         await limits.close();
         closing.abort();
       })();
