@@ -103,6 +103,11 @@ function slimChildren(children: Record_, watch: Watch): Record_ | undefined {
     if (src !== id) out.src = src;
     if (syncSnapshot) out.syncSnapshot = true;
     const input = snapshot.input;
+    // The commonest child, the source at rest: its status is all it says.
+    if (isBareSource(id, snapshot, rest, src, syncSnapshot, watch)) {
+      slim[id] = snapshot.status;
+      continue;
+    }
     if (isRecord(input) && 'job' in input && same(input.job, watch.job)) {
       const { job: _job, ...others } = input;
       out.snapshot = { ...snapshot, input: others };
@@ -113,6 +118,29 @@ function slimChildren(children: Record_, watch: Watch): Record_ | undefined {
     slim[id] = out;
   }
   return slim;
+}
+
+/** A child stored as its status alone: invoked as its id, not synced, with the watch's job as all its input. */
+function isBareSource(
+  id: string,
+  snapshot: Record_,
+  rest: Record_,
+  src: unknown,
+  syncSnapshot: unknown,
+  watch: Watch,
+): boolean {
+  // Keys JSON keeps: XState writes some set to undefined (a child's systemId, its snapshot's output and error).
+  const kept = (r: Record_) => Object.keys(r).filter((key) => r[key] !== undefined);
+  if (src !== id || syncSnapshot !== false || kept(rest).length > 0) return false;
+  const keys = kept(snapshot);
+  const input = snapshot.input;
+  return (
+    typeof snapshot.status === 'string' &&
+    keys.length === 2 &&
+    isRecord(input) &&
+    Object.keys(input).length === 1 &&
+    same(input.job, watch.job)
+  );
 }
 
 /** XState's persisted snapshot from a stored one, slim or whole, for `createActor(machine, { snapshot })`. */
@@ -131,6 +159,10 @@ export function restoreMachine(stored: StoredMachine, watch: Watch): PersistedWa
 function restoreChildren(children: Record_, watch: Watch): Record_ {
   const whole: Record_ = {};
   for (const [id, child] of Object.entries(children)) {
+    if (typeof child === 'string') {
+      whole[id] = { snapshot: { status: child, input: { job: watch.job } }, src: id, syncSnapshot: false };
+      continue;
+    }
     if (!isRecord(child) || !isRecord(child.snapshot)) continue;
     const { [JOB_INPUT]: jobInput, snapshot, ...rest } = child;
     const input = jobInput === true ? { job: watch.job, ...(snapshot.input as Record_) } : snapshot.input;

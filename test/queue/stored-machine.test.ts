@@ -49,6 +49,7 @@ describe('the stored machine snapshot', () => {
     const slim = slimMachine(whole, watch);
     expect(isSlimMachine(slim)).toBe(true);
     expect(JSON.stringify(slim).split(ID).length - 1).toBe(1); // the slim latest object's own id
+    expect((slim as unknown as { children: object }).children).toEqual({ source: 'active' });
     expect(JSON.stringify(slim).length).toBeLessThan(JSON.stringify(whole).length / 2);
     expect(slim).toMatchObject({ context: { status: 'queued', source: 'poll', at: 1796567086107 } });
     expect((slim as { context: object }).context).not.toHaveProperty('deadlineAt');
@@ -59,6 +60,19 @@ describe('the stored machine snapshot', () => {
       const stored = JSON.parse(JSON.stringify(slimMachine(persisted, watch)));
       expect(restoreMachine(stored, watch)).toEqual(persisted);
     }
+  });
+
+  it('slims what an actor persists (fields XState sets to undefined included) and restores it', () => {
+    const actor = createActor(stepMachine, {
+      input: { ...watch, kind: 'response', jobId: ID, toolNames: [] },
+      clock: { setTimeout: () => 0, clearTimeout: () => {} },
+    });
+    actor.start();
+    const persisted = actor.getPersistedSnapshot() as PersistedWatch;
+    actor.stop();
+    const slim = slimMachine(persisted, watch);
+    expect((slim as unknown as { children: object }).children).toEqual({ source: 'active' });
+    expect(restoreMachine(JSON.parse(JSON.stringify(slim)), watch)).toEqual(persisted);
   });
 
   it('reads a snapshot stored whole by an earlier worker as it is, and a restored actor carries on from it', () => {

@@ -27,8 +27,8 @@ type Context = { latest?: unknown };
 const sameValue = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * The machine's latest object as stored: its slim fields, or only its id (with the marker) when the published
- * snapshot's object has the same id and the same slim fields, since {@link withFullJob} puts that one back then.
+ * The machine's latest object as stored: its slim fields, or the bare marker when the published snapshot's object
+ * has the same id and the same slim fields, since {@link withFullJob} puts that one back then.
  */
 function storedLatest(
   latest: Record<string, unknown>,
@@ -42,7 +42,7 @@ function storedLatest(
     full.id !== undefined &&
     full.id === latest.id &&
     fields.every((key) => sameValue(latest[key], full[key]));
-  return same ? { [SLIM]: true, id: latest.id } : slimJob(latest, fields);
+  return same ? { [SLIM]: true } : slimJob(latest, fields);
 }
 
 /**
@@ -82,7 +82,9 @@ export function withFullJob(data: WatchData, published: unknown): WatchData {
   const context = (data.machine as unknown as { context?: Context } | undefined)?.context;
   if (!context || !isSlim(context.latest)) return data;
   const full = (published as RunSnapshot | undefined)?.job as Record<string, unknown> | undefined;
-  if (typeof full !== 'object' || full === null || full.id !== context.latest.id) return data;
+  // A slim object without an id is the published one (storedLatest): no other object to check it against.
+  const id = context.latest.id;
+  if (typeof full !== 'object' || full === null || (id !== undefined && full.id !== id)) return data;
   return {
     ...data,
     machine: { ...data.machine!, context: { ...context, latest: full } } as unknown as WatchData['machine'],
