@@ -278,7 +278,7 @@ const IDLE_SIZES = (args.includes('--idle') ? args[args.indexOf('--idle') + 1]! 
   .map(Number)
   // --idle 0 skips the idle phase.
   .filter((n) => n > 0);
-const idle = [];
+const idle: Awaited<ReturnType<typeof idlePhase>>[] = [];
 for (const n of IDLE_SIZES) {
   idle.push(await idlePhase(n));
   console.log('idle', idle.at(-1));
@@ -291,7 +291,20 @@ console.log('queue', q);
 const kib = (b: number) => `${(b / 1024).toFixed(2)} KiB`;
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`;
-const body = `Command: \`npm run bench:queue -- --jobs ${JOBS} --workers ${WORKERS} --rpm ${RPM} --speed ${SPEED}\`
+const idleTable = () => `
+Idle phase (\`--idle ${IDLE_SIZES.join(',')}\`): N watches of jobs that stay in progress, stepped once each by one
+worker process (concurrency 200, no rate limit), then all delayed; measured once every watch had stepped and slept.
+
+| N idle watches | Redis memory per idle watch (INFO used_memory delta ÷ N; goal ≤ 3 KiB at 100,000) | of which: one watch's job hash; BullMQ's event stream ÷ N (its events) | worker heap after GC, idle (with no watch) | worker CPU per step | CPU per retrieve alone | CPU per step beyond the retrieve |
+| --- | --- | --- | --- | --- | --- | --- |
+${idle
+  .map(
+    (r) =>
+      `| ${r.n.toLocaleString('en')} | ${kib(r.idleBytes)} | ${kib(r.jobBytes)}; ${kib(r.streamBytes / r.n)} (${r.streamEvents.toLocaleString('en')}) | ${mib(r.heapIdle)} (${mib(r.heapEmpty)}) | ${ms(r.cpuPerStepUs)} | ${ms(r.cpuPerRetrieveUs)} | ${ms(r.cpuPerStepUs - r.cpuPerRetrieveUs)} |`,
+  )
+  .join('\n')}
+`;
+const body = `Command: \`npm run bench:queue -- --jobs ${JOBS} --workers ${WORKERS} --rpm ${RPM} --speed ${SPEED} --idle ${IDLE_SIZES.join(',') || 0}\`
 (${JOBS} background responses, about a minute each, simulator clock ×${SPEED}, the simulator in a process of its
 own; one worker SIGKILLed when half the watches had ended). Load average (1 min): ${loadAtStart.toFixed(1)} at the start,
 ${loadavg()[0]!.toFixed(1)} at the end.
@@ -305,18 +318,7 @@ ${loadavg()[0]!.toFixed(1)} at the end.
 | Redis memory per watch, just added | ${kib(q.watchBytes)} | n/a | |
 | Redis memory per watch, peak while they ran (INFO used_memory delta ÷ watches) | ${kib(q.peakBytes)} | n/a | |
 
-Idle phase (\`--idle ${IDLE_SIZES.join(',')}\`): N watches of jobs that stay in progress, stepped once each by one
-worker process (concurrency 200, no rate limit), then all delayed; measured once every watch had stepped and slept.
-
-| N idle watches | Redis memory per idle watch (INFO used_memory delta ÷ N; goal ≤ 3 KiB at 100,000) | of which: one watch's job hash; BullMQ's event stream ÷ N (its events) | worker heap after GC, idle (with no watch) | worker CPU per step | CPU per retrieve alone | CPU per step beyond the retrieve |
-| --- | --- | --- | --- | --- | --- | --- |
-${idle
-  .map(
-    (r) =>
-      `| ${r.n.toLocaleString('en')} | ${kib(r.idleBytes)} | ${kib(r.jobBytes)}; ${kib(r.streamBytes / r.n)} (${r.streamEvents.toLocaleString('en')}) | ${mib(r.heapIdle)} (${mib(r.heapEmpty)}) | ${ms(r.cpuPerStepUs)} | ${ms(r.cpuPerRetrieveUs)} | ${ms(r.cpuPerStepUs - r.cpuPerRetrieveUs)} |`,
-  )
-  .join('\n')}
-`;
+${idle.length === 0 ? '' : idleTable()}`;
 if (args.includes('--write')) writeDocSection(`${ROOT}docs/benchmarks.md`, 'Queue', 'bench:queue', body);
 console.log(body);
 process.exit(0);
