@@ -5,9 +5,11 @@
 // heap with N idle watches, and its CPU per step beyond the retrieve (bench/lib/queue-idle-worker.ts).
 // Run: npm run bench:queue [-- --jobs 10000 --workers 4 --rpm 1200 --speed 20 --idle 1000,10000 (--idle-only)];
 // --idle 0 skips the idle phase.
-// Needs Redis on 127.0.0.1:6379.
+// Needs Redis on 127.0.0.1:6379, or on the port of --redis-port (a private redis-server, so that nobody else's keys
+// count in its INFO memory figures).
 // Only a run with --write updates docs/benchmarks.md.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
@@ -25,7 +27,7 @@ const WORKERS = option('workers', 4);
 const RPM = option('rpm', 1200);
 const SPEED = option('speed', 20);
 const SEED = 7;
-const REDIS = { host: '127.0.0.1', port: 6379 };
+const REDIS = { host: '127.0.0.1', port: option('redis-port', 6379) };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Every job the same script: a few seconds queued, about a minute in progress, mostly completed. */
@@ -207,7 +209,17 @@ async function idlePhase(n: number) {
   const runs = await createRunQueue({ connection: REDIS, name });
   const child = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', 'bench/lib/queue-idle-worker.ts', name, sim.baseURL],
+    [
+      '--expose-gc',
+      // BENCH_CPU_PROF=<dir>: a CPU profile of the idle worker (where a step's CPU goes), written when it exits.
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      '--import',
+      'tsx',
+      'bench/lib/queue-idle-worker.ts',
+      name,
+      sim.baseURL,
+      String(REDIS.port),
+    ],
     { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
   const ask = <T>(message: object) =>
@@ -259,12 +271,14 @@ async function idlePhase(n: number) {
   };
 }
 
+// The machine may be shared: every timed figure goes out with the load average it was measured under.
+const loadAtStart = loadavg()[0]!;
 const IDLE_SIZES = (args.includes('--idle') ? args[args.indexOf('--idle') + 1]! : '1000,10000')
   .split(',')
   .map(Number)
   // --idle 0 skips the idle phase.
   .filter((n) => n > 0);
-const idle = [];
+const idle: Awaited<ReturnType<typeof idlePhase>>[] = [];
 for (const n of IDLE_SIZES) {
   idle.push(await idlePhase(n));
   console.log('idle', idle.at(-1));
@@ -277,9 +291,23 @@ console.log('queue', q);
 const kib = (b: number) => `${(b / 1024).toFixed(2)} KiB`;
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`;
-const body = `Command: \`npm run bench:queue -- --jobs ${JOBS} --workers ${WORKERS} --rpm ${RPM} --speed ${SPEED}\`
+const idleTable = () => `
+Idle phase (\`--idle ${IDLE_SIZES.join(',')}\`): N watches of jobs that stay in progress, stepped once each by one
+worker process (concurrency 200, no rate limit), then all delayed; measured once every watch had stepped and slept.
+
+| N idle watches | Redis memory per idle watch (INFO used_memory delta ÷ N; goal ≤ 3 KiB at 100,000) | of which: one watch's job hash; BullMQ's event stream ÷ N (its events) | worker heap after GC, idle (with no watch) | worker CPU per step | CPU per retrieve alone | CPU per step beyond the retrieve |
+| --- | --- | --- | --- | --- | --- | --- |
+${idle
+  .map(
+    (r) =>
+      `| ${r.n.toLocaleString('en')} | ${kib(r.idleBytes)} | ${kib(r.jobBytes)}; ${kib(r.streamBytes / r.n)} (${r.streamEvents.toLocaleString('en')}) | ${mib(r.heapIdle)} (${mib(r.heapEmpty)}) | ${ms(r.cpuPerStepUs)} | ${ms(r.cpuPerRetrieveUs)} | ${ms(r.cpuPerStepUs - r.cpuPerRetrieveUs)} |`,
+  )
+  .join('\n')}
+`;
+const body = `Command: \`npm run bench:queue -- --jobs ${JOBS} --workers ${WORKERS} --rpm ${RPM} --speed ${SPEED} --idle ${IDLE_SIZES.join(',') || 0}\`
 (${JOBS} background responses, about a minute each, simulator clock ×${SPEED}, the simulator in a process of its
-own; one worker SIGKILLed when half the watches had ended).
+own; one worker SIGKILLed when half the watches had ended). Load average (1 min): ${loadAtStart.toFixed(1)} at the start,
+${loadavg()[0]!.toFixed(1)} at the end.
 
 | figure | ${WORKERS} worker processes (runstate/queue) | one process: watchRuns + createPollBudget | goal |
 | --- | --- | --- | --- |
@@ -290,18 +318,7 @@ own; one worker SIGKILLed when half the watches had ended).
 | Redis memory per watch, just added | ${kib(q.watchBytes)} | n/a | |
 | Redis memory per watch, peak while they ran (INFO used_memory delta ÷ watches) | ${kib(q.peakBytes)} | n/a | |
 
-Idle phase (\`--idle ${IDLE_SIZES.join(',')}\`): N watches of jobs that stay in progress, stepped once each by one
-worker process (concurrency 200, no rate limit), then all delayed; measured once every watch had stepped and slept.
-
-| N idle watches | Redis memory per idle watch (INFO used_memory delta ÷ N; goal ≤ 4 KiB) | of which: one watch's job hash; BullMQ's event stream ÷ N (its events) | worker heap after GC, idle (with no watch) | worker CPU per step | CPU per retrieve alone | CPU per step beyond the retrieve |
-| --- | --- | --- | --- | --- | --- | --- |
-${idle
-  .map(
-    (r) =>
-      `| ${r.n.toLocaleString('en')} | ${kib(r.idleBytes)} | ${kib(r.jobBytes)}; ${kib(r.streamBytes / r.n)} (${r.streamEvents.toLocaleString('en')}) | ${mib(r.heapIdle)} (${mib(r.heapEmpty)}) | ${ms(r.cpuPerStepUs)} | ${ms(r.cpuPerRetrieveUs)} | ${ms(r.cpuPerStepUs - r.cpuPerRetrieveUs)} |`,
-  )
-  .join('\n')}
-`;
+${idle.length === 0 ? '' : idleTable()}`;
 if (args.includes('--write')) writeDocSection(`${ROOT}docs/benchmarks.md`, 'Queue', 'bench:queue', body);
 console.log(body);
 process.exit(0);

@@ -4,15 +4,16 @@
 import OpenAI from 'openai';
 import { createRunWorker } from '../../src/queue/index.js';
 
-const [name, baseURL] = process.argv.slice(2) as [string, string];
+const [name, baseURL, port = '6379'] = process.argv.slice(2) as [string, string, string?];
 const client = new OpenAI({ baseURL, apiKey: 'sim', maxRetries: 0 });
 const worker = await createRunWorker({
-  connection: { host: '127.0.0.1', port: 6379 },
+  connection: { host: '127.0.0.1', port: Number(port) },
   name,
   client,
   concurrency: 200,
-  // After its first step each watch sleeps ten minutes: it is idle (delayed) while the parent measures.
-  poll: { initialDelayMs: 600_000, maxDelayMs: 600_000 },
+  // After its first step each watch sleeps an hour: it is idle (delayed) while the parent measures, even at
+  // 100,000 watches, whose first steps take longer than ten minutes on a loaded machine.
+  poll: { initialDelayMs: 3_600_000, maxDelayMs: 3_600_000 },
 });
 
 type Ask = { type: 'measure' } | { type: 'retrieve'; ids: string[] } | { type: 'close' };

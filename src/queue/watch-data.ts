@@ -1,8 +1,9 @@
 import { WatchDataError } from '../errors/watch-data-error.js';
 import { findKindSpec, knownKindList } from '../kinds/registry.js';
-import type { JobRef, RunSnapshot, RunState } from '../model/types.js';
-import type { PersistedWatch } from '../watch/watch-run.js';
+import type { JobRef, RunState } from '../model/types.js';
 import { isWhenPaused, type WhenPaused } from '../watch/when-paused.js';
+import type { StoredMachine } from './stored-machine.js';
+import type { StoredSnapshot } from './stored-snapshot.js';
 
 /**
  * A durable watch as data: what its BullMQ job holds between steps. Any worker restores the watch from it, so
@@ -15,8 +16,8 @@ export interface WatchData {
   /** Epoch ms of `watch()`: the deadline counts from here, not from the first step. */
   startedAt: number;
   maxWaitMs: number;
-  /** The machine's persisted snapshot; absent until the first step. */
-  machine?: PersistedWatch;
+  /** The machine's persisted snapshot, slim (see stored-machine.ts) or whole; absent until the first step. */
+  machine?: StoredMachine;
   /** Where the poll schedule stands: its attempt counts up while the state stays `state`. */
   poll: { attempt: number; state?: RunState };
   /** HTTP requests made for this watch, by every worker. */
@@ -35,7 +36,7 @@ export interface WatchData {
    * changes nothing of it publishes nothing. Here rather than in the job's progress, whose every update BullMQ
    * copies into the capped event stream: the progress event carries only a notice of the change.
    */
-  snapshot?: RunSnapshot;
+  snapshot?: StoredSnapshot;
   /** The W3C `traceparent` of the span that called `watch()`: every step's span joins that trace. */
   trace?: string;
   /** Wall-clock epoch ms the next step is due: how late it runs is `runstate.queue.step.lateness`. */

@@ -2,6 +2,8 @@ import type { Job } from 'bullmq';
 import { kindSpec } from '../../kinds/registry.js';
 import type { RunSnapshot } from '../../model/types.js';
 import { toSnapshot } from '../../watch/snapshot.js';
+import { restoreMachine } from '../stored-machine.js';
+import { publishedSnapshot } from '../stored-snapshot.js';
 import type { WatchData } from '../watch-data.js';
 
 /** The snapshot of a watch no worker has stepped yet. */
@@ -32,10 +34,13 @@ export const isSnapshot = (v: unknown): v is RunSnapshot =>
 /** The watch's current snapshot, read from the job itself (the event stream is capped; the job is not). */
 export function currentSnapshot(job: Job): RunSnapshot {
   const data = job.data as WatchData;
-  if (isSnapshot(data.snapshot)) return data.snapshot;
+  const published = publishedSnapshot(data);
+  if (isSnapshot(published)) return published;
   // Stored by a worker of an earlier version, which published the whole snapshot as progress.
   if (isSnapshot(job.progress)) return job.progress;
-  const machine = data.machine as { context?: Parameters<typeof toSnapshot>[0] } | undefined;
+  const machine = data.machine
+    ? (restoreMachine(data.machine, data) as { context?: Parameters<typeof toSnapshot>[0] })
+    : undefined;
   if (machine?.context) return toSnapshot(machine.context, 'watching', data.calls);
   return initialSnapshot(data);
 }

@@ -10,6 +10,7 @@ import type { ToolRecorder } from '../../telemetry/watch-telemetry.js';
 import type { ToolErrorPolicy, ToolHandlers } from '../../tools/tools.js';
 import { toSnapshot } from '../../watch/snapshot.js';
 import { stoppedWhenPaused } from '../../watch/when-paused.js';
+import { restoreMachine, slimMachine } from '../stored-machine.js';
 import type { WatchData } from '../watch-data.js';
 import { appliedStatus, type InboxEvent, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
 import { type StepContext, settle, takeSlot } from './step-context.js';
@@ -115,7 +116,7 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
       maxWaitMs: data.maxWaitMs,
       toolNames: Object.keys(options.tools),
     },
-    ...(data.machine ? { snapshot: data.machine } : {}),
+    ...(data.machine ? { snapshot: restoreMachine(data.machine, data) } : {}),
     clock: NO_TIMERS,
   });
   attachStep(actor.system, step);
@@ -150,7 +151,8 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
   }
 
   const s = actor.getSnapshot();
-  data.machine = actor.getPersistedSnapshot();
+  // Slim: the job id and the watch's times are in the data already; they were five copies of the id.
+  data.machine = slimMachine(actor.getPersistedSnapshot(), data);
   actor.stop();
   await saving.catch(() => {});
 

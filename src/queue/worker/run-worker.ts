@@ -30,6 +30,7 @@ import { encodeFault } from '../fault-codec.js';
 import { cancelKeyType, decodeCancel } from '../queue/cancel-request.js';
 import { watchOutcome as outcome, type StateTally, stateTally } from '../state-tally.js';
 import { runStep, type StepResult } from '../step/step.js';
+import { publishedSnapshot } from '../stored-snapshot.js';
 import { type TrafficCounter, trafficCounter } from '../traffic.js';
 import { parseWatchData } from '../watch-data.js';
 import { connectHub, type HubBridge } from '../webhooks/webhook-bridge.js';
@@ -314,10 +315,12 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     if (result.next === 'wait' || result.next === 'rate_limited')
       data.dueAt = Date.now() + wallMs(result.delayMs);
     const key = changeKey(result.snapshot);
-    const publish =
-      result.next !== 'done' && (data.snapshot === undefined || changeKey(data.snapshot) !== key);
+    const published = publishedSnapshot(data);
+    const publish = result.next !== 'done' && (published === undefined || changeKey(published) !== key);
     if (publish) data.snapshot = result.snapshot;
     await job.updateData(storedForm(data));
+    // For `runstate queue`: requests per minute and 429s, every worker together.
+    traffic.record(data.calls - callsBefore, result.next === 'rate_limited' ? 1 : 0);
     await Promise.all([
       // A notice, not the snapshot: BullMQ copies each progress into the event stream (observe reads the job).
       publish ? job.updateProgress(progressNotice(result.snapshot)) : undefined,
@@ -329,8 +332,6 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         result,
         !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
       ),
-      // For `runstate queue`: requests per minute and 429s, every worker together.
-      traffic.record(data.calls - callsBefore, result.next === 'rate_limited' ? 1 : 0).catch(() => {}),
     ]);
     // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
     if (abort) await redis.del(cancelKey);
@@ -446,6 +447,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         stopReconnectLog?.();
         await watchesGauge?.stop();
         await worker.close();
+        await traffic.flush();
         await limits.close();
         closing.abort();
       })();

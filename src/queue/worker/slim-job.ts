@@ -1,5 +1,6 @@
 import { findKindSpec } from '../../kinds/registry.js';
 import type { RunSnapshot } from '../../model/types.js';
+import { storedSnapshot } from '../stored-snapshot.js';
 import type { WatchData } from '../watch-data.js';
 
 /** Marks a stored object as slim, so a restore knows to put the full one back. */
@@ -23,8 +24,33 @@ const isSlim = (v: unknown): v is Record<string, unknown> =>
 
 type Context = { latest?: unknown };
 
-/** What the job stores between steps: the data with the machine's latest object slim (a copy; `data` is kept). */
+const sameValue = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The machine's latest object as stored: its slim fields, or the bare marker when the published snapshot's object
+ * has the same id and the same slim fields, since {@link withFullJob} puts that one back then.
+ */
+function storedLatest(
+  latest: Record<string, unknown>,
+  fields: readonly string[],
+  published: unknown,
+): unknown {
+  const full = published as Record<string, unknown> | undefined;
+  const same =
+    typeof full === 'object' &&
+    full !== null &&
+    full.id !== undefined &&
+    full.id === latest.id &&
+    fields.every((key) => sameValue(latest[key], full[key]));
+  return same ? { [SLIM]: true } : slimJob(latest, fields);
+}
+
+/**
+ * What the job stores between steps (a copy; `data` is kept): the published snapshot without what the data says
+ * already, and the machine's latest object slim.
+ */
 export function storedForm(data: WatchData): WatchData {
+  const stored: WatchData = data.snapshot ? { ...data, snapshot: storedSnapshot(data.snapshot) } : data;
   const context = (data.machine as unknown as { context?: Context } | undefined)?.context;
   const spec = findKindSpec(data.job.kind);
   if (
@@ -36,13 +62,14 @@ export function storedForm(data: WatchData): WatchData {
     typeof context.latest !== 'object' ||
     context.latest === null
   ) {
-    return data;
+    return stored;
   }
+  const latest = storedLatest(context.latest as Record<string, unknown>, spec.slimFields, data.snapshot?.job);
   return {
-    ...data,
+    ...stored,
     machine: {
       ...data.machine!,
-      context: { ...context, latest: slimJob(context.latest, spec.slimFields) },
+      context: { ...context, latest },
     } as unknown as WatchData['machine'],
   };
 }
@@ -55,7 +82,9 @@ export function withFullJob(data: WatchData, published: unknown): WatchData {
   const context = (data.machine as unknown as { context?: Context } | undefined)?.context;
   if (!context || !isSlim(context.latest)) return data;
   const full = (published as RunSnapshot | undefined)?.job as Record<string, unknown> | undefined;
-  if (typeof full !== 'object' || full === null || full.id !== context.latest.id) return data;
+  // A slim object without an id is the published one (storedLatest): no other object to check it against.
+  const id = context.latest.id;
+  if (typeof full !== 'object' || full === null || (id !== undefined && full.id !== id)) return data;
   return {
     ...data,
     machine: { ...data.machine!, context: { ...context, latest: full } } as unknown as WatchData['machine'],

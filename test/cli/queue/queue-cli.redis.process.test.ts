@@ -24,6 +24,8 @@ describe('runstate queue', () => {
 
     const args = ['queue', '--redis', `redis://${REDIS.host}:${REDIS.port}`, '--name', f.name, '--once'];
     const seenBefore = f.sim.stats().requests.byRoute['responses.retrieve']!.total;
+    // A worker writes its request counts once a second: those made before seenBefore are all written by then.
+    await new Promise((r) => setTimeout(r, 1100));
     const text = await runCli(args, cliEnv());
     const seenAfter = f.sim.stats().requests.byRoute['responses.retrieve']!.total;
     expect(text).toMatchObject({ code: 0, stderr: '' });

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { RunSnapshot } from '../../../src/model/types.js';
 import { currentSnapshot, initialSnapshot, isSnapshot } from '../../../src/queue/observe/current-snapshot.js';
+import { storedSnapshot } from '../../../src/queue/stored-snapshot.js';
 import { newWatchData, type WatchData } from '../../../src/queue/watch-data.js';
 
 const data = newWatchData({ kind: 'response', id: 'resp_1' }, 1_000, 60_000);
@@ -46,8 +47,9 @@ describe('initialSnapshot', () => {
 });
 
 describe('currentSnapshot', () => {
-  it('reads the snapshot a worker stored in the job', () => {
-    expect(currentSnapshot(job({ ...data, snapshot: stepped }, { state: 'queued' }))).toBe(stepped);
+  it('reads the snapshot a worker stored in the job, whole (earlier workers) or in its stored form', () => {
+    expect(currentSnapshot(job({ ...data, snapshot: stepped }, { state: 'queued' }))).toEqual(stepped);
+    expect(currentSnapshot(job({ ...data, snapshot: storedSnapshot(stepped) }))).toEqual(stepped);
   });
 
   it('reads the progress of a job stored by an earlier worker, which published whole snapshots there', () => {

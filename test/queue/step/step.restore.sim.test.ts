@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobRef, RunSnapshot } from '../../../src/index.js';
 import { runStep, type StepOptions } from '../../../src/queue/step/step.js';
+import { restoreMachine } from '../../../src/queue/stored-machine.js';
 import { newWatchData, type WatchData } from '../../../src/queue/watch-data.js';
 import type { ManualClock, Scenario, Simulator } from '../../../src/sim/index.js';
 import { DEFAULT_POLL_BACKOFF, resolveBackoff } from '../../../src/sources/backoff.js';
@@ -48,13 +49,20 @@ interface Drive {
   states: string[];
 }
 
-/** Steps a watch to its end; with `crashAt`, that step's final persist is lost and the next starts from the last save. */
-async function drive(job: JobRef, maxWaitMs: number, crashAt?: number): Promise<Drive> {
+/** The data as a worker stored it before the slim form: the machine's snapshot whole, as XState persists it. */
+const wholeForm = (d: WatchData): WatchData =>
+  d.machine ? { ...d, machine: restoreMachine(d.machine, d) } : d;
+
+/**
+ * Steps a watch to its end; with `crashAt`, that step's final persist is lost and the next starts from the last
+ * save; with `whole`, every step starts from data stored in the earlier, whole form.
+ */
+async function drive(job: JobRef, maxWaitMs: number, crashAt?: number, whole = false): Promise<Drive> {
   let persisted = newWatchData(job, sim.clock.now(), maxWaitMs);
   const states: string[] = [];
   for (let step = 0; step < 500; step++) {
     let saved = clone(persisted);
-    const data = clone(persisted);
+    const data = clone(whole ? wholeForm(persisted) : persisted);
     const result = await runStep(
       data,
       stepOptions((d) => (saved = clone(d))),
@@ -129,6 +137,14 @@ describe('queued watch: restored at every step, it ends like the uninterrupted o
       }
       // The restores did pass through the states the scenario visits.
       if (rounds > 0) expect(reference.states.join()).toContain('submitted');
+      // Data a worker stored before the slim form restores too: restarted from it at every step, the watch ends
+      // the same, crash or not.
+      for (const crashAt of [undefined, Math.floor(reference.steps / 2)]) {
+        const before = handled.length;
+        const run = await drive(await createRun(scenario), maxWaitMs, crashAt, true);
+        expect({ crashAt, ...ending(run.last) }).toEqual({ crashAt, ...ending(reference.last) });
+        expect(handled.length - before).toBe(rounds === 0 ? 0 : 3);
+      }
     });
   }
 });
