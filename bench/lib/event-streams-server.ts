@@ -1,10 +1,12 @@
 // The server of bench/event-streams.ts, in a process of its own so that its heap is its own: it watches `jobs`
 // streamed responses on the simulator at `baseURL` (one watch per job, shared by every reader through shareByJob)
 // and serves them as event streams. Each snapshot carries `sentAt`, the time it left the watch, for the latency.
-// Messages: { op: 'heap' } answers { heap } (after two full collections; run with --expose-gc).
+// Messages: { op: 'heap' } answers { heap } (after two full collections; run with --expose-gc); { op: 'snapshot' }
+// writes a heap snapshot in the working directory and answers { file } (HEAP_SNAPSHOTS=1 in bench/event-streams.ts).
 
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { writeHeapSnapshot } from 'node:v8';
 import OpenAI from 'openai';
 import { map } from 'rxjs';
 import { shareByJob, toEventStream, toNodeListener } from '../../src/http/index.js';
@@ -39,6 +41,8 @@ process.on('message', (message: { op: string }) => {
     gc?.();
     gc?.();
     process.send?.({ op: 'heap', heap: process.memoryUsage().heapUsed });
+  } else if (message.op === 'snapshot') {
+    process.send?.({ op: 'snapshot', file: writeHeapSnapshot() });
   } else if (message.op === 'close') {
     for (const s of keep) s.unsubscribe();
     server.closeAllConnections();
