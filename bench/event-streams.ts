@@ -9,7 +9,7 @@
 // Run: npm run bench:event-streams [-- --connections 1000 --jobs 100 --seconds 10]
 import { type ChildProcess, fork } from 'node:child_process';
 import { request } from 'node:http';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import OpenAI from 'openai';
 import { option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
@@ -51,8 +51,9 @@ function get(port: number, path: string): Promise<void> {
   });
 }
 
-// Long streamed responses: a word every 100 ms for longer than the run, so every watch is live throughout.
-const words = Math.ceil(((SECONDS + 30) * 1000) / 100);
+// Long streamed responses: a word every 100 ms for longer than the run, so every watch is live throughout. Setting
+// up took over 40 s on a loaded machine (a run measured no event at all when the responses lasted SECONDS + 30 s).
+const words = Math.ceil(((SECONDS + 180) * 1000) / 100);
 const sim = await startSimProcess({
   speed: 1,
   seed: 7,
@@ -161,9 +162,14 @@ await Promise.all(
 const heapWith = (await ask<{ heap: number }>(server, 'heap')).heap;
 const withAt = performance.now();
 await snapshot();
+await ask(server, 'delay-start');
 measuring = true;
 await sleep(SECONDS * 1000);
 measuring = false;
+const delay = await ask<{ p50: number; p95: number; p99: number; max: number; cpuMs: number }>(
+  server,
+  'delay',
+);
 for (const s of sockets) s.destroy();
 await sleep(1_000);
 // The same watches with no reader again: their snapshots grew meanwhile (the text, shareByJob's window of 64 per
@@ -233,6 +239,9 @@ watches running throughout), all after full collections, divided by the connecti
 | heap per connection | ${kib(perConnection)} (against the heap before they connected: ${kib(perConnectionRaw)}) |
 | delivery latency p50 / p95 / p99 | ${fmt(p50)} / ${fmt(p95)} / ${fmt(p99)} |
 | local round trip of a plain request, p50 / p95 | ${fmt(rttP50)} / ${fmt(quantile(rtts, 0.95))} |
+| the server's event loop delay over the window, p50 / p95 / p99 | ${fmt(delay.p50)} / ${fmt(delay.p95)} / ${fmt(delay.p99)} |
+| the server's CPU time over the window (share of one core); per event delivered | ${Math.round(delay.cpuMs).toLocaleString('en')} ms (${((100 * delay.cpuMs) / (SECONDS * 1000)).toFixed(0)} %); ${events ? ((1000 * delay.cpuMs) / events).toFixed(0) : '–'} µs |
+| load average (1 min) at the end | ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores |
 
 What an idle connection costs (${CONNECTIONS.toLocaleString('en')} streams that sent one snapshot and wait; heap after full
 collections, divided by the connections; a server process per row):
@@ -254,4 +263,5 @@ console.log(
 const file = new URL('../docs/benchmarks.md', import.meta.url).pathname;
 if (!writeDocSection(file, 'Event streams', 'bench:event-streams', body))
   console.log('(docs/benchmarks.md has no "## Event streams" section)');
+if (events === 0) console.log('no event was measured: the watched responses ended before the window');
 process.exit(0);
