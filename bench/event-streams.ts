@@ -3,12 +3,17 @@
 // connection (heap with the readers connected minus heap with the same watches and no reader, after full
 // collections) and the delivery latency from the snapshot leaving the watch to the client reading it, against the
 // local round trip of a plain request measured in the same run. The simulator runs in a process of its own.
+// Then what an idle connection costs, apart from the watches and the load: the same number of streams that sent
+// one snapshot, served three ways (a bare node:http response, toNodeListener's direct writer, and the Web stream
+// read into the socket), each in a fresh server process. The servers run bundled as the package is built.
 // Run: npm run bench:event-streams [-- --connections 1000 --jobs 100 --seconds 10]
 import { type ChildProcess, fork } from 'node:child_process';
 import { request } from 'node:http';
+import { availableParallelism, loadavg } from 'node:os';
 import OpenAI from 'openai';
 import { option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
+import { bundle } from './lib/overhead-bundle.js';
 import { startSimProcess } from './lib/sim-handle.js';
 
 const CONNECTIONS = option('connections', 1_000);
@@ -46,8 +51,9 @@ function get(port: number, path: string): Promise<void> {
   });
 }
 
-// Long streamed responses: a word every 100 ms for longer than the run, so every watch is live throughout.
-const words = Math.ceil(((SECONDS + 30) * 1000) / 100);
+// Long streamed responses: a word every 100 ms for longer than the run, so every watch is live throughout. Setting
+// up took over 40 s on a loaded machine (a run measured no event at all when the responses lasted SECONDS + 30 s).
+const words = Math.ceil(((SECONDS + 180) * 1000) / 100);
 const sim = await startSimProcess({
   speed: 1,
   seed: 7,
@@ -74,11 +80,13 @@ for (let i = 0; i < JOBS; i++) {
   }
 }
 
+// Bundled as the package is built: under tsx every closure the library makes per connection carries a name
+// property (keepNames), about 3.6 KiB per connection that no user pays.
 const server = fork(
-  new URL('./lib/event-streams-server.ts', import.meta.url).pathname,
+  await bundle(new URL('./lib/event-streams-server.ts', import.meta.url)),
   [sim.baseURL, ids.join(',')],
   {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
+    execArgv: ['--expose-gc'],
   },
 );
 const { port } = await ask<{ port: number }>(server, 'ready');
@@ -92,6 +100,11 @@ for (let i = 0; i < 200; i++) {
   rtts.push(performance.now() - t);
 }
 const heapBefore = (await ask<{ heap: number }>(server, 'heap')).heap;
+const beforeAt = performance.now();
+// Where the bytes go: a heap snapshot at both points, to compare (HEAP_SNAPSHOTS=1).
+const snapshot = async () =>
+  process.env.HEAP_SNAPSHOTS && console.log((await ask<{ file: string }>(server, 'snapshot')).file);
+await snapshot();
 
 const latencies: number[] = [];
 let measuring = false;
@@ -147,19 +160,67 @@ await Promise.all(
 // Right after every reader got its first event: later, the watches' own snapshots grow with their text, which is
 // not the readers' cost.
 const heapWith = (await ask<{ heap: number }>(server, 'heap')).heap;
+const withAt = performance.now();
+await snapshot();
+await ask(server, 'delay-start');
 measuring = true;
 await sleep(SECONDS * 1000);
 measuring = false;
+const delay = await ask<{ p50: number; p95: number; p99: number; max: number; cpuMs: number }>(
+  server,
+  'delay',
+);
 for (const s of sockets) s.destroy();
-await sleep(500);
+await sleep(1_000);
+// The same watches with no reader again: their snapshots grew meanwhile (the text, shareByJob's window of 64 per
+// job), by more the longer connecting took. The heap without readers at the moment of heapWith is read off the line
+// from heapBefore to this one.
+const heapAfter = (await ask<{ heap: number }>(server, 'heap')).heap;
+const afterAt = performance.now();
 server.send({ op: 'close' });
 await sim.close();
 
-const perConnection = (heapWith - heapBefore) / CONNECTIONS;
+// What an idle connection costs, one server process per way of serving it.
+const idleServer = await bundle(new URL('./lib/idle-streams-server.ts', import.meta.url));
+async function idleCost(mode: string): Promise<number> {
+  const child = fork(idleServer, [mode], { execArgv: ['--expose-gc'] });
+  const { port: idlePort } = await ask<{ port: number }>(child, 'ready');
+  await sleep(500);
+  const before = (await ask<{ heap: number }>(child, 'heap')).heap;
+  const open: { destroy(): void }[] = [];
+  await Promise.all(
+    Array.from(
+      { length: CONNECTIONS },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port: idlePort, agent: false }, (res) => {
+            res.once('data', () => resolve());
+            res.resume();
+          });
+          req.on('error', reject);
+          req.end();
+          open.push(req);
+        }),
+    ),
+  );
+  await sleep(500);
+  const after = (await ask<{ heap: number }>(child, 'heap')).heap;
+  for (const r of open) r.destroy();
+  child.send({ op: 'close' });
+  await new Promise((resolve) => child.once('exit', resolve));
+  return (after - before) / CONNECTIONS;
+}
+const idle: Record<string, number> = {};
+for (const mode of ['bare', 'light', 'web-stream']) idle[mode] = await idleCost(mode);
+
+const heapWithout = heapBefore + ((heapAfter - heapBefore) * (withAt - beforeAt)) / (afterAt - beforeAt);
+const perConnection = (heapWith - heapWithout) / CONNECTIONS;
+const perConnectionRaw = (heapWith - heapBefore) / CONNECTIONS;
 const rttP50 = quantile(rtts, 0.5);
 const p50 = quantile(latencies, 0.5);
 const p95 = quantile(latencies, 0.95);
 const p99 = quantile(latencies, 0.99);
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const fmt = (ms: number) => `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
 const heapMet = perConnection <= HEAP_GOAL;
 const latencyMet = p95 <= LATENCY_GOAL_MS + rttP50;
@@ -167,21 +228,40 @@ const latencyMet = p95 <= LATENCY_GOAL_MS + rttP50;
 const body = `Measured by \`npm run bench:event-streams\` (${CONNECTIONS.toLocaleString('en')} concurrent event streams over ${JOBS} live
 watches, ${CONNECTIONS / JOBS} readers per watch through \`shareByJob\`; each watch follows a streamed background response with
 \`stream()\`, a word every 100 ms; the simulator, the server and the clients in three processes on one machine).
-Heap per connection is the server's heap once every reader got its first event minus its heap just before they
-connected (the same watches running), both after full collections, divided by the connections. Latency is from the snapshot leaving the watch
+Heap per connection is the server's heap once every reader got its first event minus its heap without readers at
+that moment (read off the line between the heap just before they connected and the heap once they all left, the same
+watches running throughout), all after full collections, divided by the connections. Latency is from the snapshot leaving the watch
 (\`sentAt\`) to a plain HTTP client reading its event, over ${SECONDS} s (${events.toLocaleString('en')} events).
 
 | | value |
 | --- | --- |
 | streams connected | ${first.toLocaleString('en')} / ${CONNECTIONS.toLocaleString('en')} |
-| heap per connection | ${(perConnection / 1024).toFixed(1)} KiB |
+| heap per connection | ${kib(perConnection)} (against the heap before they connected: ${kib(perConnectionRaw)}) |
 | delivery latency p50 / p95 / p99 | ${fmt(p50)} / ${fmt(p95)} / ${fmt(p99)} |
 | local round trip of a plain request, p50 / p95 | ${fmt(rttP50)} / ${fmt(quantile(rtts, 0.95))} |
+| the server's event loop delay over the window, p50 / p95 / p99 | ${fmt(delay.p50)} / ${fmt(delay.p95)} / ${fmt(delay.p99)} |
+| the server's CPU time over the window (share of one core); per event delivered | ${Math.round(delay.cpuMs).toLocaleString('en')} ms (${((100 * delay.cpuMs) / (SECONDS * 1000)).toFixed(0)} %); ${events ? ((1000 * delay.cpuMs) / events).toFixed(0) : '–'} µs |
+| load average (1 min) at the end | ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores |
+
+What an idle connection costs (${CONNECTIONS.toLocaleString('en')} streams that sent one snapshot and wait; heap after full
+collections, divided by the connections; a server process per row):
+
+| served as | heap per connection |
+| --- | --- |
+| a bare \`node:http\` response kept open (the floor) | ${kib(idle.bare!)} |
+| \`toEventStream\` through \`toNodeListener\`: written to the socket directly | ${kib(idle.light!)} |
+| the same, its Web stream read into the socket (a \`Response\` rebuilt around its body) | ${kib(idle['web-stream']!)} |
 
 Goals: ≤ 16 KiB per connection: ${heapMet ? 'met' : 'not met'} (${(perConnection / 1024).toFixed(1)} KiB). Delivery p95 ≤ 50 ms + the local round
 trip p50 (${fmt(LATENCY_GOAL_MS + rttP50)}): ${latencyMet ? 'met' : 'not met'} (p95 ${fmt(p95)}).`;
 console.log(body);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 const file = new URL('../docs/benchmarks.md', import.meta.url).pathname;
 if (!writeDocSection(file, 'Event streams', 'bench:event-streams', body))
   console.log('(docs/benchmarks.md has no "## Event streams" section)');
+if (events === 0) console.log('no event was measured: the watched responses ended before the window');
 process.exit(0);

@@ -3,11 +3,15 @@ import { FollowError } from '../errors/follow-error.js';
 import type { RunSnapshot } from '../model/types.js';
 import { isNewerEventId } from './event-order.js';
 
+// A handler slot checked as a method is (bivariantly): the DOM's EventSource and polyfills type theirs with their
+// full MessageEvent, of which followRun reads two fields; checked strictly, none of them would be assignable.
+type Handler<E> = { handle(event: E): unknown }['handle'];
+
 /** The part of the browser's `EventSource` that `followRun` uses (the global one, or a polyfill's). */
 export interface EventSourceLike {
   readonly readyState: number;
-  onmessage: ((event: { data: string; lastEventId: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onmessage: Handler<{ data: string; lastEventId: string }> | null;
+  onerror: Handler<unknown> | null;
   addEventListener(type: string, listener: (event: { data: string }) => void): void;
   close(): void;
 }

@@ -108,22 +108,37 @@ export function queueFeed(queue: RunQueue, options: WatchViewOptions): BoardFeed
 /** Watches of this process: the updates of `watchRuns` (or any Observable of them), as they come. */
 export function updatesFeed(updates: Observable<RunUpdate>, options: WatchViewOptions): BoardFeed {
   const lines = timelines(options);
-  const latest = new Map<string, { snapshot: RunSnapshot; startedAt: number; failed: boolean }>();
+  // `failed`: why the watch itself failed (not the job), for a watch that ended with an error update.
+  const latest = new Map<string, { snapshot: RunSnapshot; startedAt: number; failed: string | undefined }>();
+  // Watches that failed before their first snapshot: nothing to list, but counted.
+  const failedUnseen = new Set<string>();
   const subscription = updates.subscribe((u) => {
-    if (!u.snapshot) return;
+    if (!u.snapshot) {
+      if (u.type === 'error' && !latest.has(u.key)) failedUnseen.add(u.key);
+      return;
+    }
+    failedUnseen.delete(u.key);
     const startedAt = latest.get(u.key)?.startedAt ?? u.snapshot.at;
-    latest.set(u.key, { snapshot: u.snapshot, startedAt, failed: u.type === 'error' });
+    latest.set(u.key, {
+      snapshot: u.snapshot,
+      startedAt,
+      failed: u.type === 'error' ? watchFailure(u.error) : undefined,
+    });
     lines.record(u.snapshot, startedAt);
   });
   return {
     async list(limit) {
       const byState = { ...NO_STATES };
-      let errors = 0;
+      let errors = failedUnseen.size;
       const watches: WatchView[] = [];
       for (const { snapshot, startedAt, failed } of latest.values()) {
         if (failed) errors++;
         else byState[snapshot.state]++;
-        if (watches.length < limit) watches.push(toWatchView(snapshot, startedAt, options));
+        if (watches.length >= limit) continue;
+        const view = toWatchView(snapshot, startedAt, options);
+        // Its last snapshot's state is not where the job is: the watch stopped there. Say so on its row.
+        if (failed && !view.error) view.error = failed;
+        watches.push(view);
       }
       return { watches, counts: { byState, starting: 0, stopped: 0, errors } };
     },
@@ -132,4 +147,10 @@ export function updatesFeed(updates: Observable<RunUpdate>, options: WatchViewOp
     cancel: async () => false,
     close: () => subscription.unsubscribe(),
   };
+}
+
+/** What the page says of a watch that failed: its error's code, not its message (which may quote a request). */
+function watchFailure(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return `the watch failed (${typeof code === 'string' ? code : 'error'})`;
 }

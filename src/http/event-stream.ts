@@ -1,6 +1,6 @@
-import type { Observable, SchedulerLike, Subscription } from 'rxjs';
-import { isNewerEventId, type Orderable, snapshotEventId } from '../client/event-order.js';
-import { heartbeat, type StopBeating } from './heartbeats.js';
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { Orderable } from '../client/event-order.js';
+import { type FrameSession, type FrameSink, openFrames } from './event-frames.js';
 
 /** Options of {@link toEventStream}. */
 export interface EventStreamOptions<S> {
@@ -37,14 +37,22 @@ export interface EventStreamOptions<S> {
   scheduler?: SchedulerLike;
 }
 
-/** The snapshot as one `data:` line: JSON never holds a raw line break, so one line is the whole of it. */
-const DATA_CACHE = new WeakMap<object, string>();
-
 const encoder = new TextEncoder();
 
-// What a reader may have waiting before only its latest snapshot is kept: enough for a reconnect's replay of
-// missed snapshots (shareByJob keeps 64) to go out whole to a reader that keeps up.
-const BACKLOG_BYTES = 256 * 1024;
+// The sessions of the Responses toEventStream made, for toNodeListener to write straight to the socket instead.
+const sessions = new WeakMap<Response, FrameSession>();
+
+/**
+ * Takes over the event stream of a `Response` that `toEventStream` made and nobody has read: the caller attaches its
+ * own sink, and the `Response`'s Web stream is never used (toNodeListener: a `node:http` response written directly
+ * costs a connection much less heap than a `ReadableStream` read into it).
+ */
+export function takeEventStream(response: Response): FrameSession | undefined {
+  const session = sessions.get(response);
+  if (!session || response.bodyUsed || response.body?.locked) return undefined;
+  sessions.delete(response);
+  return session;
+}
 
 /**
  * Serves a snapshot Observable (`watchRun`, `queue.observe`) as Server-Sent Events: a Web `Response` of
@@ -67,118 +75,33 @@ export function toEventStream<S extends Orderable>(
   options: EventStreamOptions<S> = {},
 ): Response {
   const { request, heartbeatMs = 15_000, retryMs = 1_000, serialize, scheduler } = options;
-  const lastId = request?.headers.get('last-event-id') ?? undefined;
   const signal = request?.signal;
-  let subscription: Subscription | undefined;
-  let stopHeartbeat: StopBeating | undefined;
-  let onAbort: (() => void) | undefined;
-  let pending: string | undefined;
-  let pull: (() => void) | undefined;
-  const stop = () => {
-    stopHeartbeat?.();
-    subscription?.unsubscribe();
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-  };
+  const session = openFrames(snapshots, {
+    lastEventId: request?.headers.get('last-event-id') ?? undefined,
+    heartbeatMs,
+    retryMs,
+    serialize,
+    scheduler,
+  });
+  const onAbort = () => session.stop();
+  if (signal?.aborted) session.stop();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  let attached = false;
+  // The Web stream starts on the first read, so that toNodeListener can take the session before anyone reads. A
+  // high-water mark of 0 makes desiredSize minus the bytes waiting, which the session weighs against its backlog.
   const body = new ReadableStream<Uint8Array>(
     {
-      start(controller) {
-        let open = true;
-        // Other frames (the end, a fault) go after the snapshot still waiting, if any.
-        const send = (text: string) => {
-          if (!open) return;
-          if (pending !== undefined) controller.enqueue(encoder.encode(pending));
-          pending = undefined;
-          controller.enqueue(encoder.encode(text));
-        };
-        // A reader that falls behind (its socket full) gets the latest snapshot when it catches up, not every one
-        // in between: each snapshot is whole (a response's text included), and a backlog per reader is what would
-        // make a thousand readers cost memory (bench/event-streams.ts).
-        const sendSnapshotFrame = (text: string) => {
-          if (!open) return;
-          if ((controller.desiredSize ?? 1) > 0) {
-            pending = undefined;
-            controller.enqueue(encoder.encode(text));
-          } else pending = text;
-        };
-        pull = () => {
-          if (pending === undefined || !open) return;
-          const text = pending;
-          pending = undefined;
-          controller.enqueue(encoder.encode(text));
-        };
-        const close = () => {
-          if (!open) return;
-          open = false;
-          stop();
-          controller.close();
-        };
-        onAbort = () => {
-          if (!open) return;
-          open = false;
-          stop();
-          controller.error(signal?.reason);
-        };
-        if (signal?.aborted) {
-          onAbort();
-          return;
-        }
-        signal?.addEventListener('abort', onAbort, { once: true });
-        send(`retry: ${retryMs}\n\n`);
-        // A reader with bytes still waiting needs no heartbeat.
-        stopHeartbeat = heartbeat(
-          heartbeatMs,
-          () => {
-            if ((controller.desiredSize ?? 1) > 0) send(': keep-alive\n\n');
-          },
-          scheduler,
-        );
-        let last = lastId;
-        const sendSnapshot = (s: S) => {
-          const id = snapshotEventId(s);
-          // A reconnect: the snapshots the reader already has come again; skip those.
-          if (!isNewerEventId(id, last)) return;
-          last = id;
-          sendSnapshotFrame(`id: ${id}\ndata: ${dataOf(s, serialize)}\n\n`);
-        };
-        // What the Observable replays at subscribe (one snapshot from watchRun, a window of them from shareByJob):
-        // a reconnecting reader gets all of it that is newer than its Last-Event-ID, a new reader the latest only.
-        let replayed: S[] | undefined = [];
-        const flush = () => {
-          if (!replayed) return;
-          const burst = lastId === undefined ? replayed.slice(-1) : replayed;
-          replayed = undefined;
-          for (const s of burst) sendSnapshot(s);
-        };
-        subscription = snapshots.subscribe({
-          next: (s) => {
-            if (replayed) replayed.push(s);
-            else sendSnapshot(s);
-          },
-          error: (e: unknown) => {
-            const { code = 'internal', message = 'the watch failed' } = (e ?? {}) as {
-              code?: string;
-              message?: string;
-            };
-            flush();
-            send(`event: fault\ndata: ${JSON.stringify({ code, message })}\n\n`);
-            close();
-          },
-          complete: () => {
-            flush();
-            send('event: end\ndata: {}\n\n');
-            close();
-          },
-        });
-        flush();
-      },
-      pull() {
-        pull?.();
+      pull(controller) {
+        if (attached) return session.drained();
+        attached = true;
+        session.attach(webSink(controller, () => signal?.removeEventListener('abort', onAbort)));
       },
       cancel() {
-        stop();
+        signal?.removeEventListener('abort', onAbort);
+        session.stop();
       },
     },
-    new ByteLengthQueuingStrategy({ highWaterMark: BACKLOG_BYTES }),
+    new ByteLengthQueuingStrategy({ highWaterMark: 0 }),
   );
   const headers = new Headers({
     'content-type': 'text/event-stream; charset=utf-8',
@@ -190,17 +113,30 @@ export function toEventStream<S extends Orderable>(
     headers.set('access-control-allow-origin', options.allowOrigin);
     headers.set('vary', 'origin');
   }
-  return new Response(body, { status: 200, headers });
+  const response = new Response(body, { status: 200, headers });
+  sessions.set(response, session);
+  return response;
 }
 
-function dataOf<S>(snapshot: S, serialize: ((s: S) => unknown) | undefined): string {
-  if (serialize) return JSON.stringify(serialize(snapshot));
-  // Readers of one shared watch receive the same snapshot object: it is turned into JSON once for all of them.
-  const key = snapshot as object;
-  let data = DATA_CACHE.get(key);
-  if (data === undefined) {
-    data = JSON.stringify(snapshot);
-    DATA_CACHE.set(key, data);
-  }
-  return data;
+function webSink(controller: ReadableStreamDefaultController<Uint8Array>, done: () => void): FrameSink {
+  let open = true;
+  return {
+    waiting: () => Math.max(0, -(controller.desiredSize ?? 0)),
+    // A fresh copy per reader: a runtime may transfer the chunks it sends.
+    write: (frame) => {
+      if (open) controller.enqueue(encoder.encode(frame));
+    },
+    end: () => {
+      if (!open) return;
+      open = false;
+      done();
+      controller.close();
+    },
+    fail: (reason) => {
+      if (!open) return;
+      open = false;
+      done();
+      controller.error(reason);
+    },
+  };
 }

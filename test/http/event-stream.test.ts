@@ -70,10 +70,13 @@ describe('toEventStream', () => {
     const scheduler = new VirtualTimeScheduler();
     const subject = new Subject<typeof s1>();
     const response = toEventStream(subject, { heartbeatMs: 1_000, scheduler });
+    // The stream's body starts on its first read: a stream nobody reads yet has nobody to keep alive.
+    const events = eventsOf(response);
+    await new Promise((resolve) => setTimeout(resolve, 0));
     scheduler.maxFrames = 3_500;
     scheduler.flush();
     subject.complete();
-    const comments = (await eventsOf(response)).filter((e) => e.comment);
+    const comments = (await events).filter((e) => e.comment);
     expect(comments).toHaveLength(3);
   });
 

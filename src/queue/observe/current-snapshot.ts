@@ -39,8 +39,11 @@ export function currentSnapshot(job: Job): RunSnapshot {
   // Stored by a worker of an earlier version, which published the whole snapshot as progress.
   if (isSnapshot(job.progress)) return job.progress;
   const machine = data.machine
-    ? (restoreMachine(data.machine, data) as { context?: Parameters<typeof toSnapshot>[0] })
+    ? (restoreMachine(data.machine, data) as { status?: string; context?: Parameters<typeof toSnapshot>[0] })
     : undefined;
-  if (machine?.context) return toSnapshot(machine.context, 'watching', data.calls);
+  // A watch that ended at its first step published no snapshot (the final one is the job's return value, which
+  // bull-board's data formatter does not see): its machine says it is done.
+  if (machine?.context)
+    return toSnapshot(machine.context, machine.status === 'done' ? 'done' : 'watching', data.calls);
   return initialSnapshot(data);
 }
