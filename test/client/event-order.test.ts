@@ -19,6 +19,20 @@ describe('snapshotEventId', () => {
     expect(isNewerEventId(ids[2]!, ids[2]!)).toBe(false);
   });
 
+  it("counts progress by its done, whatever the kind's own counts (a batch's, an eval run's, a fine-tune's steps)", () => {
+    const within = (progress: { done?: number; completed?: number; failed?: number }) =>
+      snapshotEventId({ state: 'in_progress', at, done: false, progress }).split('.')[1];
+    expect(within({ done: 4, completed: 3, failed: 1 })).toBe('4');
+    // Without done (ids made before every progress had one): completed + failed, as before.
+    expect(within({ completed: 3, failed: 1 })).toBe('4');
+    // A fine-tune's steps and an eval run's items have no completed: done alone orders them.
+    expect(within({ done: 7 })).toBe('7');
+    const step = (done: number) =>
+      snapshotEventId({ state: 'in_progress', at, done: false, progress: { done } });
+    expect(isNewerEventId(step(7), step(6))).toBe(true);
+    expect(isNewerEventId(step(6), step(7))).toBe(false);
+  });
+
   it('puts a fresh watch of the same job, later in time, before what the reader has: nothing goes back', () => {
     const had = snapshotEventId({ state: 'in_progress', at, done: false, textLength: 200 });
     // A new watch starts queued, and a replayed stream starts its text from nothing.

@@ -139,3 +139,20 @@ describe('DueHeap', () => {
     expect(heap.popDue(Number.POSITIVE_INFINITY)).toBe(9999);
   });
 });
+
+describe('TokenBucket.spend', () => {
+  it('takes tokens for requests already sent, into debt, and the next take waits until the refill paid it', () => {
+    // 60 rpm: one token a second; a burst of 2.
+    const bucket = new TokenBucket(60, 2, 0);
+    expect(bucket.tryTake(0)).toBe(true);
+    bucket.spend(1, 0); // the events read that went with that retrieve
+    expect(bucket.available(0)).toBe(0);
+    bucket.spend(1, 0);
+    expect(bucket.available(0)).toBe(-1);
+    expect(bucket.tryTake(0)).toBe(false);
+    // From -1 to 1 token at one a second: two seconds.
+    expect(bucket.nextAt(0)).toBe(2000);
+    expect(bucket.tryTake(1999)).toBe(false);
+    expect(bucket.tryTake(2000)).toBe(true);
+  });
+});
