@@ -47,7 +47,7 @@ describe('runstate worker --kinds', () => {
     expect(none.stderr).toContain(
       '--kinds test/cli/worker/no-kinds.ts: exports no kinds made with defineKind (import it from runstate/kinds, export what it returns)',
     );
-  });
+  }, 60_000);
 
   it("steps a defined kind's durable watch to its end, woken by its webhook through the queue", async () => {
     const secret = makeWebhookSecret();
@@ -86,7 +86,7 @@ describe('runstate worker --kinds', () => {
         await worker.exit;
       }
     });
-    await worker.waitFor('stdout', /worker ready: .*kinds anthropic\.message_batch/, 30_000);
+    await worker.waitFor('stdout', /worker ready: .*kinds anthropic\.message_batch/, 40_000);
 
     // Many requests: the batch stays in progress until the test ends it, whatever the worker's schedule.
     const created = await server.create(1000);
@@ -113,5 +113,6 @@ describe('runstate worker --kinds', () => {
     const exit = await worker.exit;
     expect(exit.code).toBe(0);
     expect(exit.stdout).toMatch(/worker stopped after \d+ steps/);
-  });
+    // A worker process loading a TypeScript module through tsx takes seconds to start on a loaded machine.
+  }, 60_000);
 });
