@@ -155,7 +155,9 @@ describe('a kind defined with defineKind, served like the kinds runstate ships',
       const created = await server.create(3);
       const ref = messageBatch.ref({ id: created.id });
       await runs.watch(ref);
-      const last = await runs.result<MessageBatch>(ref);
+      const last = await runs.result(ref);
+      // Typed by the ref, as watchRun's snapshots are.
+      expectTypeOf(last.job).toEqualTypeOf<MessageBatch | undefined>();
       expect(last).toMatchObject({
         kind: 'anthropic.message_batch',
         state: 'completed',

@@ -11,10 +11,12 @@ import {
   firstCompleted,
   progress,
   type RunProgress,
+  type RunSnapshot,
   type RunUpdate,
   watchRuns,
 } from '../../src/index.js';
 import type { DefinedSnapshot, DefinedUpdate } from '../../src/kinds/public.js';
+import type { RunQueue } from '../../src/queue/index.js';
 import { messageBatch } from '../kinds/message-batch-kind.js';
 import type { MessageBatch } from '../kinds/message-batch-server.js';
 
@@ -65,4 +67,17 @@ export function aDefinedRefIsCheckedLikeAShippedOne() {
   messageBatch.ref({ batchId: 'msgbatch_1' });
   // @ts-expect-error a hand-written object is not a defined kind's ref: it lacks the kind's job type
   watchRuns([{ kind: 'anthropic.message_batch', id: 'msgbatch_1' }], {});
+}
+
+export async function theQueueTypesADefinedRef(runs: RunQueue) {
+  const ref = messageBatch.ref({ id: 'msgbatch_1' });
+  type Snapshot = DefinedSnapshot<'anthropic.message_batch', MessageBatch>;
+  expectTypeOf(runs.result(ref)).toEqualTypeOf<Promise<Snapshot>>();
+  expectTypeOf(runs.observe(ref)).toEqualTypeOf<Observable<Snapshot>>();
+  // A shipped kind's ref still names its job type, and so may a defined one's (the form before refs typed it).
+  expectTypeOf(runs.result<Response>({ kind: 'response', id: 'resp_1' })).toEqualTypeOf<
+    Promise<RunSnapshot<Response>>
+  >();
+  expectTypeOf(runs.result<MessageBatch>(ref)).toEqualTypeOf<Promise<RunSnapshot<MessageBatch>>>();
+  expectTypeOf(runs.result({ kind: 'batch', id: 'batch_1' })).toEqualTypeOf<Promise<RunSnapshot>>();
 }

@@ -4,7 +4,7 @@ import { ConfigurationError } from '../../errors/configuration-error.js';
 import { WatchNotFoundError } from '../../errors/watch-not-found-error.js';
 import { kindSpec, specFor } from '../../kinds/registry.js';
 import { NO_STATES } from '../../model/states.js';
-import type { AnyDefinedRef, JobRef, RunSnapshot, RunState } from '../../model/types.js';
+import type { AnyDefinedRef, JobRef, RunSnapshot, RunState, SnapshotOf } from '../../model/types.js';
 import { DEFAULT_POLL_BACKOFF } from '../../sources/backoff.js';
 import { currentTraceparent } from '../../telemetry/queue-telemetry.js';
 import { isWhenPaused, type WhenPaused } from '../../watch/when-paused.js';
@@ -105,9 +105,17 @@ export interface WatchCounts {
 export interface RunQueue {
   /** Starts a durable watch; watching a job already watched returns the same watch. Resolves with its id. */
   watch(job: JobRef | AnyDefinedRef, options?: QueueWatchOptions): Promise<string>;
-  /** The watch as an Observable: current snapshot first, then each change; completes after the terminal one. */
+  /**
+   * The watch as an Observable: current snapshot first, then each change; completes after the terminal one. A ref
+   * of a kind defined with `defineKind` types the snapshots as `watchRun` does; for others, name the job type.
+   */
+  observe<Ref extends AnyDefinedRef>(job: Ref): Observable<SnapshotOf<Ref>>;
   observe<Job = unknown>(job: JobRef | AnyDefinedRef): Observable<RunSnapshot<Job>>;
-  /** The terminal snapshot (outcomes are values); rejects with the typed error of a failed watch. */
+  /**
+   * The terminal snapshot (outcomes are values); rejects with the typed error of a failed watch. Typed as
+   * `observe`'s snapshots are.
+   */
+  result<Ref extends AnyDefinedRef>(job: Ref): Promise<SnapshotOf<Ref>>;
   result<Job = unknown>(job: JobRef | AnyDefinedRef): Promise<RunSnapshot<Job>>;
   /**
    * Stops a watch at its next step (at once if it sleeps); with `cancelJob: true` the worker also cancels the
