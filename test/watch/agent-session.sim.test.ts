@@ -13,6 +13,7 @@ import { type WatchRunOptions, watchRun } from '../../src/watch/watch-run.js';
 import { createWebhookHub, type WebhookHub } from '../../src/webhooks/hub.js';
 import { createAgentSession, retrieveAgentSession } from '../helpers/agent-session.js';
 import { type DrivenSim, drivenSim } from '../helpers/manual-driver.js';
+import { OPENAI_MAJOR } from '../helpers/sdk.js';
 import { makeWebhookSecret } from '../helpers/sign-webhook.js';
 import { scenarioMeta, simClient } from '../helpers/sim.js';
 import { listenHub } from '../helpers/webhook-server.js';
@@ -220,8 +221,26 @@ describe('watchRun of an agent.session (poll)', () => {
         byRoute['sessions.events.create']!.total +
         byRoute['sessions.turns.list']!.total,
     );
-    // What the server says, read through the SDK's own resources (openai 7), not through runstate.
-    const sdk = d.client as unknown as SdkAgents;
+    // What the server says, read through the SDK's own resources (openai 7; openai 6 has no `beta.agents`, so its
+    // leg reads the same paths through the client's generic get), not through runstate.
+    const beta = { headers: { 'OpenAI-Beta': 'agents=v1' } };
+    const sdk: SdkAgents =
+      OPENAI_MAJOR >= 7
+        ? (d.client as unknown as SdkAgents)
+        : {
+            beta: {
+              agents: {
+                sessions: {
+                  retrieve: (id) => d.client.get(`/agents/sessions/${id}`, beta),
+                  turns: {
+                    list: (id) => d.client.get(`/agents/sessions/${id}/turns`, beta),
+                    retrieve: (id, { session_id }) =>
+                      d.client.get(`/agents/sessions/${session_id}/turns/${id}`, beta),
+                  },
+                },
+              },
+            },
+          };
     expect((await sdk.beta.agents.sessions.retrieve(ref.sessionId)).status).toBe('idle');
     const turns = await sdk.beta.agents.sessions.turns.list(ref.sessionId);
     expect(turns.data.map((t) => t.status)).toEqual(['cancelled']);
@@ -351,24 +370,28 @@ describe('watchRun of an agent.session with stream()', () => {
     });
   });
 
-  it('streams what the SDK reads: sessions.events.stream yields the turn and session events in order', async () => {
-    const d = await driven();
-    const ref = await createSession(d, { phases: { in_progress: 1000 }, outcome: 'completed' });
-    const sdk = d.client as unknown as {
-      beta: {
-        agents: { sessions: { events: { stream(id: string): Promise<AsyncIterable<{ type: string }>> } } };
+  // openai 6 has no `beta.agents`: the stream source itself reads the same endpoint through the generic client.
+  it.skipIf(OPENAI_MAJOR < 7)(
+    'streams what the SDK reads: sessions.events.stream yields the turn and session events in order',
+    async () => {
+      const d = await driven();
+      const ref = await createSession(d, { phases: { in_progress: 1000 }, outcome: 'completed' });
+      const sdk = d.client as unknown as {
+        beta: {
+          agents: { sessions: { events: { stream(id: string): Promise<AsyncIterable<{ type: string }>> } } };
+        };
       };
-    };
-    await d.sim.clock.advance(500);
-    const types: string[] = [];
-    const reading = (async () => {
-      for await (const e of await sdk.beta.agents.sessions.events.stream(ref.sessionId)) types.push(e.type);
-    })();
-    await d.until(() => types.includes('agent.session.idle'), 100);
-    await reading;
-    // Live: the connection opened after the turn began, so it starts with what happens from then on.
-    expect(types).toEqual(['agent.session.turn.completed', 'agent.session.idle']);
-  });
+      await d.sim.clock.advance(500);
+      const types: string[] = [];
+      const reading = (async () => {
+        for await (const e of await sdk.beta.agents.sessions.events.stream(ref.sessionId)) types.push(e.type);
+      })();
+      await d.until(() => types.includes('agent.session.idle'), 100);
+      await reading;
+      // Live: the connection opened after the turn began, so it starts with what happens from then on.
+      expect(types).toEqual(['agent.session.turn.completed', 'agent.session.idle']);
+    },
+  );
 });
 
 describe('watchRun of an agent.session over webhooks', () => {
