@@ -20,25 +20,17 @@ export interface KindAdapter<Job> {
   jobId(ref: RefLike): string;
   /** A human label: "run run_abc on thread thread_xyz". */
   describe(ref: RefLike): string;
-  /** `requests`: how many HTTP requests the read took, when more than one (counted in `calls`). */
-  retrieve(
-    client: OpenAI,
-    ref: RefLike,
-    options: CallOptions,
-  ): Promise<{ job: Job; headers: Headers; requests?: number }>;
-  /** `requests`: how many HTTP requests it took, when more than one (counted in `calls`). */
-  cancel(
-    client: OpenAI,
-    ref: RefLike,
-    options: CallOptions,
-  ): Promise<{ job: Job; headers: Headers; requests?: number }>;
-  /** Present only for kinds with tool calls. `requests` as for `cancel`. */
+  /** A read that sends more than one request says so through `options.onExtraRequest`, as each goes out. */
+  retrieve(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
+  /** Requests beyond the first go through `options.onExtraRequest`, as for `retrieve`. */
+  cancel(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
+  /** Present only for kinds with tool calls. Extra requests as for `cancel`. */
   submitToolOutputs?(
     client: OpenAI,
     ref: RefLike,
     outputs: readonly ToolOutput[],
     options: CallOptions,
-  ): Promise<{ job: Job; headers: Headers; requests?: number }>;
+  ): Promise<{ job: Job; headers: Headers }>;
   /** The status string of an object. */
   status(job: Job): string;
   /** Maps an API status onto a runstate state; undefined when unknown. */

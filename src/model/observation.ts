@@ -40,8 +40,9 @@ export interface ToolOutput {
 export interface CallOptions {
   signal?: AbortSignal;
   /**
-   * Called once for each HTTP request a call sends beyond its first (a fine-tune's retrieve that also reads its
-   * events, `progressFrom: 'events'`), as it goes out: whoever counts requests (`calls`, a shared budget) counts it.
+   * Called once for each HTTP request a call sends beyond its first, as it goes out (a fine-tune's retrieve that
+   * also reads its events, `progressFrom: 'events'`; an idle agent session's read of its latest turn; a session's
+   * cancel or answer and the read around it): whoever counts requests (`calls`, a shared budget) counts it.
    */
   onExtraRequest?: () => void;
 }

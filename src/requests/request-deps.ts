@@ -25,9 +25,7 @@ export interface RequestDeps {
 }
 
 /** One HTTP call of an adapter: `adapter.retrieve`, `adapter.cancel`, a submission. */
-export type AdapterCall = (
-  options: CallOptions,
-) => Promise<{ job: unknown; headers: Headers; requests?: number }>;
+export type AdapterCall = (options: CallOptions) => Promise<{ job: unknown; headers: Headers }>;
 
 /** The rejection of a rule whose signal aborted: the caller stopped, nothing is known about the job. */
 export function abortedError(deps: RequestDeps, what: string): AbortedError {
@@ -50,12 +48,11 @@ export async function send(deps: RequestDeps, call: AdapterCall): Promise<Status
   else deps.signal.addEventListener('abort', abort, { once: true });
   deps.meter.add();
   try {
-    const { job, requests } = await call({
+    // A kind whose answer takes a read besides the write (an agent session's events) counts it as it goes out.
+    const { job } = await call({
       signal: controller.signal,
       onExtraRequest: () => deps.meter.add(),
     });
-    // A kind whose answer takes a read besides the write (an agent session's events) says so.
-    if (requests !== undefined && requests > 1) deps.meter.add(requests - 1);
     return toStatusEvent(deps.adapter, job, deps.scheduler.now(), 'poll');
   } finally {
     deps.signal.removeEventListener('abort', abort);

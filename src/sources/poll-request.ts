@@ -39,7 +39,7 @@ export function request(ctx: SourceContext): Observable<Outcome> {
     // Aborts only a request still in flight: aborting one that was answered made a DOMException (a stack trace)
     // and an abort event through the SDK's listeners on every poll, for nothing.
     let settled = false;
-    // Requests the read sent beyond its first (a fine-tune's events), counted as they go out.
+    // Requests the read sent beyond its first (a fine-tune's events, an idle session's turn), counted as they go out.
     let extraRequests = 0;
     const teardown = () => {
       ctx.signal.removeEventListener('abort', abort);
@@ -67,7 +67,7 @@ export function request(ctx: SourceContext): Observable<Outcome> {
       subscriber.complete();
     };
     ctx.meter.add();
-    let response: Promise<{ job: unknown; headers: Headers; requests?: number }>;
+    let response: Promise<{ job: unknown; headers: Headers }>;
     try {
       response = ctx.adapter.retrieve(ctx.client, ctx.job, {
         signal: controller.signal,
@@ -80,13 +80,8 @@ export function request(ctx: SourceContext): Observable<Outcome> {
       fail(e);
       return teardown;
     }
-    response.then(({ job, headers, requests }) => {
+    response.then(({ job, headers }) => {
       settled = true;
-      // A kind whose read takes two requests (an idle agent session and its latest turn) says so.
-      if (requests !== undefined && requests > 1) {
-        extraRequests += requests - 1;
-        ctx.meter.add(requests - 1);
-      }
       const at = ctx.scheduler.now();
       let outcome: Outcome;
       try {

@@ -61,10 +61,10 @@ export function streamLive(
       ctx.signal.addEventListener('abort', stop, { once: true });
       ctx.meter.add();
       try {
-        const { job, requests } = await ctx.adapter.retrieve(ctx.client, ctx.job, {
+        const { job } = await ctx.adapter.retrieve(ctx.client, ctx.job, {
           signal: controller.signal,
+          onExtraRequest: () => ctx.meter.add(),
         });
-        if (requests !== undefined && requests > 1) ctx.meter.add(requests - 1);
         emit({ ...toStatusEvent(ctx.adapter, job, now(), 'poll'), note: why });
       } catch (e) {
         if (closed || ctx.signal.aborted) return;

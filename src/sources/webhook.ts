@@ -349,9 +349,8 @@ function retrieve(ctx: SourceContext): Observable<{ job: unknown; at: number }> 
         }),
       )
       .then(
-        ({ job, requests }) => {
+        ({ job }) => {
           settled = true;
-          if (requests !== undefined && requests > 1) ctx.meter.add(requests - 1);
           subscriber.next({ job, at: ctx.scheduler.now() });
           subscriber.complete();
         },

@@ -55,13 +55,14 @@ async function retrieve(client: OpenAI, ref: RefLike, options: CallOptions) {
     .get<AgentSession>(sessionPath(ref), { ...requestOptions(options), headers: BETA })
     .withResponse();
   if (data.status !== 'idle') return { job: data, headers: response.headers };
+  options.onExtraRequest?.();
   const turns = await client.get<{ data: SessionTurn[] }>(`${sessionPath(ref)}/turns`, {
     ...requestOptions(options),
     query: { limit: 1, order: 'desc' },
     headers: BETA,
   });
   const job: AgentSession = { ...data, last_turn: turns.data[0] ?? null };
-  return { job, headers: response.headers, requests: 2 };
+  return { job, headers: response.headers };
 }
 
 /** The status a watch reads: the session's, or for an idle session that was read, its latest turn's. */
@@ -97,18 +98,19 @@ export const agentSession: KindSpec<'agent.session', AgentSessionRef, AgentSessi
   // (`cancelled`) once it reads idle: two or three requests.
   async cancel(client, ref, options) {
     await sendEvents(client, ref, [{ type: 'agent.session.input.cancel' }], options);
-    const read = await retrieve(client, ref, options);
-    return { job: read.job, headers: read.headers, requests: 1 + (read.requests ?? 1) };
+    options.onExtraRequest?.();
+    return retrieve(client, ref, options);
   },
   // The answers name their turn, which only the session's required actions tell: read it, then send the events
   // (202, no body). The read's session is the answer: it may still show the actions (the status lags a moment, as
   // a run's does), and the watch looks again without resending. Two requests.
   async submitToolOutputs(client, ref, outputs, options) {
-    const { job, headers, requests = 1 } = await retrieve(client, ref, options);
+    const { job, headers } = await retrieve(client, ref, options);
     const events = answerEvents(job, outputs);
-    if (events.length === 0) return { job, headers, requests };
+    if (events.length === 0) return { job, headers };
+    options.onExtraRequest?.();
     await sendEvents(client, ref, events, options);
-    return { job, headers, requests: requests + 1 };
+    return { job, headers };
   },
   status,
   mapStatus: (status) => STATES[status],

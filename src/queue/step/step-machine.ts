@@ -115,9 +115,13 @@ const stepActors = {
     await step.save();
     data.calls++;
     try {
-      const { job, requests } = await submit(client, data.job, input.outputs, { signal: step.signal });
-      // A kind whose answer takes a read besides the write (an agent session's events) says so.
-      if (requests !== undefined && requests > 1) data.calls += requests - 1;
+      // A kind whose answer takes a read besides the write (an agent session's events) counts it as it goes out.
+      const { job } = await submit(client, data.job, input.outputs, {
+        signal: step.signal,
+        onExtraRequest: () => {
+          data.calls++;
+        },
+      });
       data.submission = undefined;
       return toStatusEvent(adapter, job, step.now(), 'poll');
     } catch (e) {

@@ -24,15 +24,14 @@ const DEFAULT_RATE_LIMIT_MS = 1000;
 export async function stepRequest(
   step: StepContext,
   what: string,
-  call: (onExtraRequest: () => void) => Promise<{ job: unknown; headers: Headers; requests?: number }>,
+  call: (onExtraRequest: () => void) => Promise<{ job: unknown; headers: Headers }>,
 ): Promise<RequestOutcome> {
   step.data.calls++;
   try {
     // A read that sends more than one request (a fine-tune's events read) counts each as it goes out.
-    const { job, requests } = await call(() => {
+    const { job } = await call(() => {
       step.data.calls++;
     });
-    if (requests !== undefined && requests > 1) step.data.calls += requests - 1;
     return { ok: true, event: toStatusEvent(step.adapter, job, step.now(), 'poll') };
   } catch (e) {
     const failure = classifyRequestError(e, step.data.job, what);
