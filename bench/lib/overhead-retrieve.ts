@@ -76,7 +76,7 @@ export async function retrieveOverhead(options: {
 | \`watchRun\` + \`poll()\` (same schedule; default telemetry: API, no SDK) | ${micros('watch').toFixed(1)} µs | ${requests('watch')} | **${ratio.toFixed(2)}×** |
 
 ${verdict} Per-round ratios: ${ratios.map((r) => r.toFixed(2)).join(', ')}; load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} while it ran.
-${options.rounds} rounds, the two modes in a fresh process each, interleaved (order alternating); each measures its own CPU
+${options.rounds} rounds, each mode in a fresh process, interleaved (order alternating); each measures its own CPU
 (\`process.cpuUsage\`, user + system) over ${(options.durationMs / 1000).toFixed(0)} s, after a warm-up of at least 2 s in which every job was
 retrieved twice (a watch's actor starts at its first event: not a cost per retrieve), and counts its requests at the
 SDK's \`fetch\`.`;
