@@ -467,6 +467,23 @@ and start rows ran: ${heapLoad}.
 ### CPU per retrieve
 
 ${retrieve.markdown}
+
+Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
+- the request as a watch must send it (an \`AbortSignal\` per request, to abort one poll on a nudge or when the watch
+  stops, and \`.withResponse()\` for the headers the budget and server hints read) costs what the bare loop does
+  within this machine's noise: the two middle rows;
+- applying an answer that changes nothing but its time (the machine's transition for a same-state status event,
+  the user's snapshot and its change key) costs about 8 to 9 µs, about 1 % of a retrieve
+  (\`bench/lib/overhead-apply-cpu.ts\`, 20,000 events sent to one actor, \`process.cpuUsage\`, load average 21);
+- cut in this change: a poll's retrieve is one Observable instead of three subscribers (the request, \`map\`,
+  \`catchError\`), and a retrieve already answered is no longer aborted (that made a \`DOMException\`, a stack trace,
+  and an abort event through the SDK's listeners on every poll);
+- the rest, about 0.1 to 0.2× of a retrieve, is not located yet. Candidates, in the order to try: the path of each
+  event from the source into the actor (the invoked source child forwards it to the watch's actor through XState's
+  mailbox), the poll loop's wake-up per due watch (an RxJS \`AsyncAction\`, a \`setInterval\` and a \`clearInterval\`
+  per pump), and the garbage a watch makes per retrieve. Under heavy load (average above 20) the watch process
+  also falls behind its schedule first (fewer retrieves per round than the bare loop), which makes the ratio worse
+  (1.5× to 1.7× in such rounds).
 ${
   bisectTable
     ? `

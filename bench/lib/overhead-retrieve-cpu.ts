@@ -3,11 +3,14 @@
 // JSON line. Modes:
 // - bare: the seed's loop per job: sleep, `client.responses.retrieve(id)`, look at the status (the baseline);
 // - bare-signal: the same, each retrieve given an AbortSignal of its own (what a watch needs to abort one request);
+// - bare-spec: the same loop calling the kind's own retrieve, as a watch does (`.withResponse()` for the headers,
+//   `maxRetries: 0`, a signal per request);
 // - watch: `watchRun` + `poll()` on the same fixed schedule, one subscriber per watch (the defaults otherwise).
 // Only this process's CPU is measured (process.cpuUsage): the simulator runs in the parent.
 import OpenAI from 'openai';
 import type { Subscription } from 'rxjs';
 import { poll, watchRun } from '../../src/index.js';
+import { adapters } from '../../src/kinds/index.js';
 
 const [mode = 'bare', baseURL = '', watches = '300', every = '1000', duration = '10000'] =
   process.argv.slice(2);
@@ -41,31 +44,43 @@ for (let i = 0; i < WATCHES; i++) {
 
 let running = true;
 const subs: Subscription[] = [];
-if (mode === 'bare' || mode === 'bare-signal') {
+if (mode === 'bare-spec') {
+  const loop = async (id: string) => {
+    while (running) {
+      await new Promise((resolve) => setTimeout(resolve, EVERY_MS));
+      if (!running) return;
+      // A keep-alive socket the server closed fails a request now and then: the loop goes on, as the seed's would.
+      const job = await adapters.response
+        .retrieve(client, { kind: 'response', id }, { signal: new AbortController().signal })
+        .then((r) => r.job)
+        .catch(() => undefined);
+      if (job?.status === 'completed' || job?.status === 'failed' || job?.status === 'cancelled') return;
+    }
+  };
+  for (const [i, id] of ids.entries()) setTimeout(() => void loop(id), (i * EVERY_MS) / WATCHES);
+} else if (mode === 'bare' || mode === 'bare-signal') {
   const withSignal = mode === 'bare-signal';
   // The seed's loop, with the same first delay and spacing as the watches (staggered the same way below).
   const loop = async (id: string) => {
     while (running) {
       await new Promise((resolve) => setTimeout(resolve, EVERY_MS));
       if (!running) return;
-      const job = await client.responses.retrieve(
-        id,
-        undefined,
-        withSignal ? { signal: new AbortController().signal } : undefined,
-      );
-      if (job.status === 'completed' || job.status === 'failed' || job.status === 'cancelled') return;
+      const job = await client.responses
+        .retrieve(id, undefined, withSignal ? { signal: new AbortController().signal } : undefined)
+        .catch(() => undefined);
+      if (job?.status === 'completed' || job?.status === 'failed' || job?.status === 'cancelled') return;
     }
   };
-  ids.forEach((id, i) => setTimeout(() => void loop(id), (i * EVERY_MS) / WATCHES));
+  for (const [i, id] of ids.entries()) setTimeout(() => void loop(id), (i * EVERY_MS) / WATCHES);
 } else {
   const fixed = { initialDelayMs: EVERY_MS, factor: 1, maxDelayMs: EVERY_MS, jitter: 'none' } as const;
   const source = poll(fixed);
-  ids.forEach((id, i) =>
+  for (const [i, id] of ids.entries()) {
     setTimeout(
       () => subs.push(watchRun({ client, job: { kind: 'response', id }, source }).subscribe(() => {})),
       (i * EVERY_MS) / WATCHES,
-    ),
-  );
+    );
+  }
 }
 // Warm up until every watch has retrieved twice (its actor, started lazily at the first event, is running: a start
 // is not a cost per retrieve), and at least WARMUP_MS; then measure the steady state.

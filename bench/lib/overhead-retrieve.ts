@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { startSimulator } from '../../src/sim/index.js';
 import { bundle } from './overhead-bundle.js';
 
-const MODES = ['bare', 'bare-signal', 'watch'] as const;
+const MODES = ['bare', 'bare-signal', 'bare-spec', 'watch'] as const;
 type Mode = (typeof MODES)[number];
 
 export interface RetrieveRound {
@@ -61,6 +61,7 @@ export async function retrieveOverhead(options: {
   const ratios = ratiosOf('watch');
   const ratio = median(ratios);
   const signalRatio = median(ratiosOf('bare-signal'));
+  const specRatio = median(ratiosOf('bare-spec'));
   const micros = (mode: Mode) => median(of(mode).map((r) => r.microsPerRetrieve));
   const requests = (mode: Mode) => median(of(mode).map((r) => r.requests));
   const verdict =
@@ -71,10 +72,11 @@ export async function retrieveOverhead(options: {
 | --- | ---: | ---: | ---: |
 | bare: the seed's loop, \`await client.responses.retrieve(id)\` and a status check | ${micros('bare').toFixed(1)} µs | ${requests('bare')} | 1.00× |
 | bare, each retrieve given an \`AbortSignal\` of its own (what a watch needs to abort one request) | ${micros('bare-signal').toFixed(1)} µs | ${requests('bare-signal')} | ${signalRatio.toFixed(2)}× |
+| bare, through the kind's own retrieve as a watch calls it (\`.withResponse()\` for the headers, \`maxRetries: 0\`, a signal) | ${micros('bare-spec').toFixed(1)} µs | ${requests('bare-spec')} | ${specRatio.toFixed(2)}× |
 | \`watchRun\` + \`poll()\` (same schedule; default telemetry: API, no SDK) | ${micros('watch').toFixed(1)} µs | ${requests('watch')} | **${ratio.toFixed(2)}×** |
 
 ${verdict} Per-round ratios: ${ratios.map((r) => r.toFixed(2)).join(', ')}; load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} while it ran.
-${options.rounds} rounds, the two modes in a fresh process each, interleaved (order alternating); each measures its own CPU
+${options.rounds} rounds, each mode in a fresh process, interleaved (order alternating); each measures its own CPU
 (\`process.cpuUsage\`, user + system) over ${(options.durationMs / 1000).toFixed(0)} s, after a warm-up of at least 2 s in which every job was
 retrieved twice (a watch's actor starts at its first event: not a cost per retrieve), and counts its requests at the
 SDK's \`fetch\`.`;

@@ -89,7 +89,7 @@ describe('the read at start of a webhook-fed watch, through its budget', () => {
 
   it("hybrid(hub, budget.poll()) reads at start through the fallback's budget", async () => {
     // Jobs that outlast the test, even when a loaded machine stretches it: no watch ends and leaves the queue.
-    const { sim: s, hub, client, ids, scheduler } = await start(5, [120_000, 180_000]);
+    const { sim: s, hub, client, ids, scheduler } = await start(5, [3_600_000, 3_600_000]);
     const budget = createPollBudget({ rpm: 60, burst: 2, scheduler });
     const t0 = s.clock.now();
     const subscriptions = ids.map((id) =>
