@@ -133,7 +133,7 @@ describe('a defined kind under webhookSource, hybrid and stream', () => {
     const last = snapshots.at(-1)!;
     expect(last).toMatchObject({ state: 'completed', status: 'ended', source: 'poll', done: true });
     expect(last.note).toBe(
-      `anthropic.message_batch ${created.id} cannot stream (only background responses do): watched by polling instead`,
+      `anthropic.message_batch ${created.id} cannot stream (only background responses and agent sessions do): watched by polling instead`,
     );
     expect(last.calls).toBe(server.requests(created.id).retrieves);
   });

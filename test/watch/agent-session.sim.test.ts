@@ -345,7 +345,13 @@ describe('watchRun of an agent.session with stream()', () => {
     await d.until(() => seen.done, 100);
     expect(seen.error).toBeUndefined();
     expect(seen.snapshots.at(-1)).toMatchObject({ state: 'completed', status: 'completed' });
-    expect(d.sim.stats().requests.byRoute['sessions.events.stream']!.total).toBeGreaterThanOrEqual(3);
+    // Each drop is followed by one connection, unless the read after it already saw the turn end; how many of the
+    // two scripted drops happen depends on whether the turn ends before the second connection's third event.
+    const { streamsDropped, requests } = d.sim.stats();
+    const connections = requests.byRoute['sessions.events.stream']!.total;
+    expect(streamsDropped).toBeGreaterThanOrEqual(1);
+    expect(connections).toBeGreaterThanOrEqual(streamsDropped);
+    expect(connections).toBeLessThanOrEqual(streamsDropped + 1);
     expect(handled).toHaveLength(3);
     const ids = answersOf(d.sim, ref).map((a) => (a as { call_id: string }).call_id);
     expect(new Set(ids).size).toBe(3);
