@@ -1,4 +1,5 @@
 import type { Progress } from '../kinds/progress.js';
+import { findKindSpec } from '../kinds/registry.js';
 import type { RunSnapshot, RunState } from '../model/types.js';
 import type { Output } from './command.js';
 
@@ -178,19 +179,14 @@ const count = (progress: object, key: string): number => {
   return typeof n === 'number' ? n : 0;
 };
 
-// What the units are called, read from the counts a kind reports (no kind is named here).
-function unitOf(progress: object): string {
-  if ('passed' in progress) return 'items';
-  if ('in_progress' in progress) return 'files';
-  if ('trainLoss' in progress) return 'steps';
-  return 'requests';
-}
+/** What the units of a kind's progress are called: its spec says (`runstate/kinds` kinds too). */
+export const progressUnit = (kind: string): string => findKindSpec(kind)?.progressUnit ?? 'units';
 
 /**
  * A job's progress as a bar of `width` cells and counts: `███████░░░ 7/10 requests (1 failed)`. Work done well
  * fills green, failed (or errored) work red (when colours are on; the counts say it either way).
  */
-export function progressBar<P extends Progress>(style: Style, progress: P, width = 20): string {
+export function progressBar<P extends Progress>(style: Style, progress: P, unit: string, width = 20): string {
   const { done, total } = progress;
   const failed = count(progress, 'failed') + count(progress, 'errored');
   const cells = (n: number) => (total > 0 ? Math.round((Math.min(n, total) / total) * width) : 0);
@@ -200,5 +196,5 @@ export function progressBar<P extends Progress>(style: Style, progress: P, width
     style.green('█'.repeat(filled - red)) +
     style.red('█'.repeat(red)) +
     style.dim('░'.repeat(width - filled));
-  return `${bar} ${done}/${total} ${unitOf(progress)}${failed > 0 ? ` (${failed} failed)` : ''}`;
+  return `${bar} ${done}/${total} ${unit}${failed > 0 ? ` (${failed} failed)` : ''}`;
 }

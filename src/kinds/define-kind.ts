@@ -56,6 +56,12 @@ export interface KindDefinition<Kind extends string, Ids extends string, Job> {
   /** The job's progress for snapshots (`snapshot.progress`), or undefined when the object carries none. */
   progress?(job: Job): RunSnapshot['progress'];
   /**
+   * What the units of that progress are called, where they are shown (`runstate watch`'s bar).
+   *
+   * @defaultValue `'units'`
+   */
+  progressUnit?: string;
+  /**
    * The webhook event types your API sends about this kind, each with the status it announces
    * (`{ 'message_batch.ended': 'ended' }`): a hub (`createWebhookHub`) then routes them to `webhookSource`, `hybrid`
    * and the queue's watches of this kind. Each status must be one of `states`. The deliveries must be Standard
@@ -378,6 +384,7 @@ function specOf<Kind extends string, Ids extends string, Job>(
       return value === undefined ? {} : { progress: value };
     },
     extrasKey: ({ progress: value }) => (value === undefined ? '' : JSON.stringify(value)),
+    ...(definition.progressUnit ? { progressUnit: definition.progressUnit } : {}),
   };
   return spec;
 }

@@ -162,6 +162,8 @@ export interface KindSpec<
   snapshotExtras(job: unknown): Extras;
   /** The part of a snapshot's change key those fields make: a change there is news to a subscriber. */
   extrasKey(extras: Extras): string;
+  /** What the units of its `progress` are called (`requests`, `items`), for kinds that report progress. */
+  readonly progressUnit?: string;
   /** Present for kinds that can stream (`stream()` watches the others with its fallback). */
   readonly stream?: StreamSupport;
   /**

@@ -6,6 +6,7 @@ import {
   paintState,
   plural,
   progressBar,
+  progressUnit,
   stripAnsi,
   table,
   truncate,
@@ -91,25 +92,44 @@ describe('format', () => {
 
   it("draws a batch's progress as a bar: completed in green, failed in red, the rest dim", () => {
     const plain = createStyle(pipe, {});
-    expect(progressBar(plain, { done: 0, completed: 0, failed: 0, total: 10 }, 10)).toBe(
+    const batch = progressUnit('batch');
+    expect(progressBar(plain, { done: 0, completed: 0, failed: 0, total: 10 }, batch, 10)).toBe(
       '░░░░░░░░░░ 0/10 requests',
     );
-    expect(progressBar(plain, { done: 7, completed: 5, failed: 2, total: 10 }, 10)).toBe(
+    expect(progressBar(plain, { done: 7, completed: 5, failed: 2, total: 10 }, batch, 10)).toBe(
       '███████░░░ 7/10 requests (2 failed)',
     );
-    expect(progressBar(plain, { done: 10, completed: 10, failed: 0, total: 10 }, 10)).toBe(
+    expect(progressBar(plain, { done: 10, completed: 10, failed: 0, total: 10 }, batch, 10)).toBe(
       '██████████ 10/10 requests',
     );
     // An empty batch (total 0) draws an empty bar, not NaN cells.
-    expect(progressBar(plain, { done: 0, completed: 0, failed: 0, total: 0 }, 4)).toBe('░░░░ 0/0 requests');
-    // Every kind's progress in the one shape, its units read from its counts.
-    expect(progressBar(plain, { done: 6, total: 8, passed: 4, failed: 1, errored: 1 }, 8)).toBe(
-      '██████░░ 6/8 items (2 failed)',
+    expect(progressBar(plain, { done: 0, completed: 0, failed: 0, total: 0 }, batch, 4)).toBe(
+      '░░░░ 0/0 requests',
     );
+    // Every kind's progress in the one shape, its units named by its kind spec.
+    expect(
+      progressBar(
+        plain,
+        { done: 6, total: 8, passed: 4, failed: 1, errored: 1 },
+        progressUnit('eval.run'),
+        8,
+      ),
+    ).toBe('██████░░ 6/8 items (2 failed)');
     const files = { done: 3, total: 4, in_progress: 1, completed: 3, failed: 0, cancelled: 0 };
-    expect(progressBar(plain, files, 4)).toBe('███░ 3/4 files');
-    const coloured = progressBar(createStyle(tty, {}), { done: 7, completed: 5, failed: 2, total: 10 }, 10);
+    expect(progressBar(plain, files, progressUnit('vector_store.file_batch'), 4)).toBe('███░ 3/4 files');
+    const coloured = progressBar(
+      createStyle(tty, {}),
+      { done: 7, completed: 5, failed: 2, total: 10 },
+      batch,
+      10,
+    );
     expect(coloured).toContain('\x1b[31m██\x1b[39m');
     expect(stripAnsi(coloured)).toBe('███████░░░ 7/10 requests (2 failed)');
+  });
+
+  it('names the units of progress as the kind spec says, and "units" for a kind that says nothing', () => {
+    expect(progressUnit('fine_tuning.job')).toBe('steps');
+    expect(progressUnit('response')).toBe('units');
+    expect(progressUnit('no.such.kind')).toBe('units');
   });
 });

@@ -34,6 +34,7 @@ export const messageBatch = defineKind({
       total: c.processing + c.succeeded + failed,
     };
   },
+  progressUnit: 'requests',
   // A batch takes up to 24 hours: wait a little longer, and poll it by its age.
   maxWaitMs: 25 * 60 * 60_000,
   poll: {

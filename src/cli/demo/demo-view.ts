@@ -6,6 +6,7 @@ import {
   paintState,
   plural,
   progressBar,
+  progressUnit,
   type Style,
   table,
 } from '../format.js';
@@ -39,7 +40,7 @@ function detail(snapshot: RunSnapshot | undefined, style: Style): string {
   const problem = snapshot.done ? jobProblem(snapshot.job) : undefined;
   if (problem) return problem;
   // A batch: its requests as a bar, while it runs and at its end (a cancelled batch shows how far it got).
-  return snapshot.progress ? progressBar(style, snapshot.progress, 12) : '';
+  return snapshot.progress ? progressBar(style, snapshot.progress, progressUnit(snapshot.kind), 12) : '';
 }
 
 /** The live view's block: a header, one line per job (state, elapsed, calls, source), a progress line. */

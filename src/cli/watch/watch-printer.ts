@@ -7,6 +7,7 @@ import {
   jobProblem,
   paintState,
   progressBar,
+  progressUnit,
   type Style,
   timestamp,
 } from '../format.js';
@@ -33,6 +34,7 @@ export function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs:
   return (
     s: Pick<
       RunSnapshot,
+      | 'kind'
       | 'state'
       | 'status'
       | 'source'
@@ -94,7 +96,7 @@ export function createPrinter(io: CliIo, style: Style, json: boolean, maxWaitMs:
     if (!transition) return;
     const via = s.source ? ` via ${s.source}` : '';
     const calls = `${s.calls} call${s.calls === 1 ? '' : 's'}`;
-    const bar = s.progress ? `  ${progressBar(style, s.progress)}` : '';
+    const bar = s.progress ? `  ${progressBar(style, s.progress, progressUnit(s.kind))}` : '';
     io.stdout.write(
       `${redraw ? `${ANSI.up(1)}${ANSI.eraseLine}` : ''}${style.dim(timestamp(s.at))}  ${paintState(style, s.state, 15)}  ${style.dim(`status ${s.status}${via}, ${calls}`)}${bar}\n`,
     );

@@ -62,5 +62,6 @@ export const batch: KindSpec<'batch', BatchRef, Batch, BatchExtras> = {
   },
   slimFields: ['id', 'object', 'status', 'created_at', 'expires_at', 'request_counts'],
   snapshotExtras: batchExtras,
+  progressUnit: 'requests',
   extrasKey: progressKey,
 };

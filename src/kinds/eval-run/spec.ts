@@ -82,5 +82,6 @@ export const evalRun: KindSpec<'eval.run', EvalRunRef, EvalRun, EvalExtras> = {
   },
   slimFields: ['id', 'object', 'status', 'created_at', 'eval_id', 'model', 'result_counts'],
   snapshotExtras: evalExtras,
+  progressUnit: 'items',
   extrasKey: progressKey,
 };

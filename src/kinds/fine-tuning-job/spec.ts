@@ -135,6 +135,7 @@ export const fineTuningJob: KindSpec<'fine_tuning.job', FineTuningJobRef, FineTu
     'last_metrics_event',
   ],
   snapshotExtras: fineTuneExtras,
+  progressUnit: 'steps',
   extrasKey: (extras) => [extras.paused ? 'paused' : '', progressKey(extras)].filter(Boolean).join('|'),
   forRef: (ref) =>
     (ref as Partial<FineTuningJobRef>).progressFrom === 'events' ? eventsProgress : fineTuningJob,

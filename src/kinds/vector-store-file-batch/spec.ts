@@ -85,5 +85,6 @@ export const vectorStoreFileBatch: KindSpec<
   defaults: { maxWaitMs: 60 * 60_000, poll: POLL, hybridPoll: POLL },
   slimFields: ['id', 'object', 'status', 'created_at', 'vector_store_id', 'file_counts'],
   snapshotExtras: fileBatchExtras,
+  progressUnit: 'files',
   extrasKey: progressKey,
 };
