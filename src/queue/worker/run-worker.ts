@@ -36,7 +36,6 @@ import { connectHub, type HubBridge } from '../webhooks/webhook-bridge.js';
 import { decodeInbox, inboxKeyType, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
 import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
 import { storedForm, withFullJob } from './slim-job.js';
-import { type StepInputs, stepInputs } from './step-inputs.js';
 
 /** Options of {@link createRunWorker}. */
 export interface RunWorkerOptions extends TelemetryOptions {
@@ -211,7 +210,6 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   // Set once Redis answered, before the worker runs its first step.
   let tally: StateTally;
   let traffic: TrafficCounter;
-  let readInputs: StepInputs;
   // BullMQ 6 sets a manual rate limit through the queue (Worker.rateLimit is deprecated): one connection more.
   let limits: Queue;
 
@@ -233,8 +231,9 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const inboxKey = worker.toKey(inboxKeyType(id));
     const stepped = data.machine !== undefined;
     const before = data.poll.state;
-    const [[cancelRequest, inbox]] = await Promise.all([
-      readInputs(cancelKey, inboxKey),
+    const [cancelRequest, inbox] = await Promise.all([
+      redis.get(cancelKey),
+      redis.lrange(inboxKey, 0, -1),
       // On the tally from its first step, before it can end: only a watch on it counts when it ends.
       stepped ? undefined : tally.move(id, 'queued'),
     ]);
@@ -357,7 +356,6 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   }
   tally = stateTally(await worker.backend.client, (type) => worker.toKey(type));
   traffic = trafficCounter(await worker.backend.client, (type) => worker.toKey(type));
-  readInputs = stepInputs(await worker.backend.client);
   limits = new Queue(name, {
     connection,
     skipMetasUpdate: true,
