@@ -162,7 +162,8 @@ describe('the dashboard over a queue of 200 watches', () => {
 
       // A running watch's timeline grows from what the dashboard saw.
       await page.locator(`#watches tr[data-key="${slowKey}"]`).click();
-      await page.waitForSelector('svg [data-current="true"]');
+      // The diagram of the watch opened before stays until this one's is drawn: wait for the new one to mark a state.
+      await page.locator('#detail h2', { hasText: slowKey }).waitFor();
       expect(await page.locator('svg [data-current="true"]').getAttribute('data-node')).toBe('in_progress');
       // docs/dashboard.png is this screenshot: rewritten with UPDATE_SCREENSHOT=1, so a plain run leaves the tree clean.
       const shot = await page.screenshot(process.env.UPDATE_SCREENSHOT ? { path: SCREENSHOT } : {});
