@@ -2,11 +2,11 @@
 // fine-tune's model, metrics and checkpoints.
 
 export { JobNotEndedError } from '../errors/job-not-ended-error.js';
-export { type EvalItemResult, type EvalResultsOptions, evalResults } from './eval-results.js';
+export { type EvalItemResult, type EvalResultsOptions, evalResults } from '../kinds/eval-run/results.js';
 export {
   type FineTuneResult,
   type FineTuneResultOptions,
   fineTuneResult,
   type MetricsRow,
   parseMetricsCsv,
-} from './fine-tune-result.js';
+} from '../kinds/fine-tuning-job/result.js';

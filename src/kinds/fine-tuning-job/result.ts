@@ -1,10 +1,10 @@
 import type OpenAI from 'openai';
 import type { FineTuningJobCheckpoint } from 'openai/resources/fine-tuning/jobs/checkpoints';
 import type { FineTuningJob } from 'openai/resources/fine-tuning/jobs/jobs';
-import { ConfigurationError } from '../errors/configuration-error.js';
-import { JobNotEndedError } from '../errors/job-not-ended-error.js';
-import { fineTuningJob } from '../kinds/fine-tuning-job/spec.js';
-import { readError } from './read-error.js';
+import { ConfigurationError } from '../../errors/configuration-error.js';
+import { JobNotEndedError } from '../../errors/job-not-ended-error.js';
+import { readError } from '../../results/read-error.js';
+import { fineTuningJob } from './spec.js';
 
 /** One row of a fine-tune's metrics CSV: each column by its header, numbers as numbers, empty cells null. */
 export type MetricsRow = Record<string, number | string | null>;

@@ -1,9 +1,9 @@
 import type OpenAI from 'openai';
 import type { OutputItemListResponse } from 'openai/resources/evals/runs/output-items';
 import { Observable } from 'rxjs';
-import { ConfigurationError } from '../errors/configuration-error.js';
-import { evalRun } from '../kinds/eval-run/spec.js';
-import { readError } from './read-error.js';
+import { ConfigurationError } from '../../errors/configuration-error.js';
+import { readError } from '../../results/read-error.js';
+import { evalRun } from './spec.js';
 
 /** One graded output item of an eval run: whether it passed, and the item as the API gave it. */
 export interface EvalItemResult {
