@@ -1,4 +1,5 @@
 import { defer, filter, map, type OperatorFunction } from 'rxjs';
+import { findKindSpec } from '../kinds/registry.js';
 import { NO_STATES } from '../model/states.js';
 import type { BatchProgress, KindProgress, RunState } from '../model/types.js';
 import type { AnyRunUpdate } from './run-update.js';
@@ -76,7 +77,7 @@ export function progress(): OperatorFunction<AnyRunUpdate, RunProgress> {
               : {
                   state: update.snapshot.state,
                   done: update.snapshot.done,
-                  requests: requestCounts(update.snapshot.progress),
+                  requests: requestCounts(update.snapshot.kind, update.snapshot.progress),
                 };
           // `known` (from watchRuns) counts jobs still waiting for a watch; other streams count what they show.
           const total = Math.max(update.known ?? 0, seen + (before === undefined ? 1 : 0));
@@ -98,10 +99,13 @@ export function progress(): OperatorFunction<AnyRunUpdate, RunProgress> {
     });
 }
 
-/** A batch's request counts among the progress of every kind: counts of `completed` and `failed` requests only. */
-function requestCounts(progress: KindProgress | undefined): BatchProgress | undefined {
-  if (!progress || !('completed' in progress) || !('failed' in progress) || 'in_progress' in progress)
-    return undefined;
+/**
+ * The request counts of a job whose kind counts requests (`progressUnit: 'requests'`, as a batch does): its
+ * `completed` and `failed` only. Other kinds' counts (items, files, steps) are not requests.
+ */
+function requestCounts(kind: string, progress: KindProgress | undefined): BatchProgress | undefined {
+  if (!progress || findKindSpec(kind)?.progressUnit !== 'requests') return undefined;
+  if (!('completed' in progress) || !('failed' in progress)) return undefined;
   return {
     done: progress.completed + progress.failed,
     completed: progress.completed,

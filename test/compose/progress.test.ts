@@ -9,7 +9,11 @@ const batch = (id: string, state: RunState, completed: number, failed: number, t
   const u = update(id, state);
   return {
     ...u,
-    snapshot: { ...u.snapshot, progress: { done: completed + failed, completed, failed, total } },
+    snapshot: {
+      ...u.snapshot,
+      kind: 'batch' as const,
+      progress: { done: completed + failed, completed, failed, total },
+    },
   };
 };
 
@@ -122,6 +126,22 @@ describe('progress', () => {
         z: { ...p(3, 0, 0, { in_progress: 3 }), requests: requests(9, 1, 30) },
         u: { ...p(3, 1, 0, { in_progress: 2, completed: 1 }), requests: requests(14, 2, 30) },
         v: { ...p(3, 2, 1, { in_progress: 1, completed: 1 }), requests: requests(9, 1, 10) },
+      });
+    });
+  });
+  it('sums requests only of kinds that count requests: a file batch counts files, not requests', () => {
+    marbles().run(({ cold, expectObservable }) => {
+      const u = update('f', 'in_progress');
+      const files = {
+        ...u,
+        snapshot: {
+          ...u.snapshot,
+          kind: 'vector_store.file_batch' as const,
+          progress: { done: 3, total: 4, in_progress: 1, completed: 3, failed: 0, cancelled: 0 },
+        },
+      };
+      expectObservable(cold('f|', { f: files }).pipe(progress())).toBe('x|', {
+        x: p(1, 0, 0, { in_progress: 1 }),
       });
     });
   });
