@@ -4,7 +4,7 @@ import type { StreamSupport } from '../kinds/spec.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
-import { nextDelay } from './backoff.js';
+import { readBesideStream, reconnectDelay } from './stream-read.js';
 import type { FallBack, StreamSettings } from './stream-response.js';
 
 /**
@@ -54,26 +54,12 @@ export function streamLive(
       subscriber.error(error);
     };
 
-    /** One counted read (two requests for an idle session and its turn); its observation is a poll's. */
+    /** One counted read (two requests for an idle session and its turn); a transient failure: the next connection reads again. */
     const check = async (why: string): Promise<void> => {
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      ctx.signal.addEventListener('abort', stop, { once: true });
-      ctx.meter.add();
-      try {
-        const { job } = await ctx.adapter.retrieve(ctx.client, ctx.job, {
-          signal: controller.signal,
-          onExtraRequest: () => ctx.meter.add(),
-        });
-        emit({ ...toStatusEvent(ctx.adapter, job, now(), 'poll'), note: why });
-      } catch (e) {
-        if (closed || ctx.signal.aborted) return;
-        const failure = classifyRequestError(e, ctx.job, label);
-        // A transient failure: the next connection reads again.
-        if (!failure.transient) fail(failure.error);
-      } finally {
-        ctx.signal.removeEventListener('abort', stop);
-      }
+      const read = await readBesideStream(ctx, why);
+      if (closed || !read) return;
+      if ('error' in read) fail(read.error);
+      else emit(read.event);
     };
 
     const reconnectLater = () => {
@@ -86,18 +72,13 @@ export function streamLive(
         subscriber.complete();
         return;
       }
-      const delay =
-        failures === 0
-          ? 0
-          : nextDelay(source.reconnectPolicy, failures - 1, {
-              random: ctx.random,
-              now: now(),
-              deadline: ctx.deadline,
-            });
-      retry = ctx.scheduler.schedule(() => {
-        retry = undefined;
-        connect();
-      }, delay);
+      retry = ctx.scheduler.schedule(
+        () => {
+          retry = undefined;
+          connect();
+        },
+        reconnectDelay(ctx, source.reconnectPolicy, failures),
+      );
     };
 
     // Silence: a fresh connection, whose read says where the job is.

@@ -7,7 +7,8 @@ import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
 import { Accumulated } from './accumulated-response.js';
-import { type BackoffPolicy, nextDelay } from './backoff.js';
+import type { BackoffPolicy } from './backoff.js';
+import { readBesideStream, reconnectDelay } from './stream-read.js';
 
 /** What the connection loop reads of a stream source's settings (see `StreamOptions`). */
 export interface StreamSettings {
@@ -113,27 +114,12 @@ export function streamResponse(
 
     /** One retrieve, counted; the observation it makes is a poll's, and its note says why it was made. */
     const check = async (why: string): Promise<StatusEvent | undefined> => {
-      const controller = new AbortController();
-      const stop = () => controller.abort();
-      ctx.signal.addEventListener('abort', stop, { once: true });
-      ctx.meter.add();
-      try {
-        const { job } = await ctx.adapter.retrieve(ctx.client, ctx.job, {
-          signal: controller.signal,
-          onExtraRequest: () => ctx.meter.add(),
-        });
-        return { ...toStatusEvent(ctx.adapter, job, now(), 'poll'), note: why };
-      } catch (e) {
-        if (closed || ctx.signal.aborted) return undefined;
-        const failure = classifyRequestError(e, ctx.job, label);
-        if (!failure.transient) {
-          finish();
-          subscriber.error(failure.error);
-        }
-        return undefined;
-      } finally {
-        ctx.signal.removeEventListener('abort', stop);
-      }
+      const read = await readBesideStream(ctx, why);
+      if (closed || !read) return undefined;
+      if ('event' in read) return read.event;
+      finish();
+      subscriber.error(read.error);
+      return undefined;
     };
 
     const reconnectLater = () => {
@@ -144,18 +130,13 @@ export function streamResponse(
         );
         return;
       }
-      const delay =
-        failures === 0
-          ? 0
-          : nextDelay(source.reconnectPolicy, failures - 1, {
-              random: ctx.random,
-              now: now(),
-              deadline: ctx.deadline,
-            });
-      retry = ctx.scheduler.schedule(() => {
-        retry = undefined;
-        connect();
-      }, delay);
+      retry = ctx.scheduler.schedule(
+        () => {
+          retry = undefined;
+          connect();
+        },
+        reconnectDelay(ctx, source.reconnectPolicy, failures),
+      );
     };
 
     const armWatchdog = (controller: AbortController) => {
