@@ -13,7 +13,6 @@ describe('JobRegistry', () => {
     const ids = createIds(createRandom(1));
     const heard: [SimJob, Step, number][] = [];
     const registry = new JobRegistry(clock, (job, step) => heard.push([job, step, clock.now()]));
-    const started = Date.now();
     for (let i = 0; i < 10_000; i++) {
       const job = new ResponseJob(ids.make('resp_'), {
         background: true,
@@ -27,9 +26,9 @@ describe('JobRegistry', () => {
       });
       registry.add(job);
     }
+    // One pending timer per job, not one per step: the registry arms each job's next step only.
     expect(clock.pending).toBe(10_000);
     await clock.advance(70_000);
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(heard).toHaveLength(30_000);
     expect(heard.every(([, step, heardAt]) => step.at === heardAt)).toBe(true);
     expect(heard.map(([, , at]) => at)).toEqual(heard.map(([, , at]) => at).sort((a, b) => a - b));
