@@ -44,6 +44,14 @@ const settledRetrieves = async (jobs: readonly JobRef[]) => {
   await wall(50);
   return retrieves(jobs);
 };
+/**
+ * The retrieves each job got since `before`: none, or one that was already on the wire when its watch stopped and
+ * landed after the 50 ms a loaded machine may need more than (a watch that kept polling would add dozens).
+ */
+const expectNoMorePolls = (jobs: readonly JobRef[], before: readonly number[]) => {
+  const after = retrieves(jobs);
+  for (const [i, n] of after.entries()) expect(n - before[i]!, jobKey(jobs[i]!)).toBeLessThanOrEqual(1);
+};
 
 describe('firstCompleted through the SDK and the simulator', () => {
   it('picks the quickest job and stops polling the others, leaving them running', async () => {
@@ -64,7 +72,7 @@ describe('firstCompleted through the SDK and the simulator', () => {
     // They were being polled every 200 ms up to the end of the race...
     expect(stopped.every((n) => n >= winner.snapshot.calls - 1)).toBe(true);
     await wall(300); // 15 s of simulated time: 75 more polls each, had they gone on
-    expect(retrieves(others)).toEqual(stopped);
+    expectNoMorePolls(others, stopped);
     expect(others.map((j) => sim.job(jobKey(j))!.status)).toEqual([
       'in_progress',
       'in_progress',
@@ -104,7 +112,7 @@ describe('firstCompleted through the SDK and the simulator', () => {
     ).toEqual(['cancelling', 'cancelling', 'cancelled']);
     const before = await settledRetrieves(jobs);
     await wall(200);
-    expect(retrieves(jobs)).toEqual(before);
+    expectNoMorePolls(jobs, before);
     expect(jobs.map((j) => sim.job(jobKey(j))!.status)).toEqual([
       'cancelled',
       'cancelled',

@@ -88,7 +88,9 @@ describe('watchRuns: many jobs through the SDK and the simulator', () => {
     const expected = new Map(plans.map(([, , state], i) => [jobKey(jobs[i < 5 ? i : i + 1]!), state]));
 
     const updates$ = connectable(
-      watchRuns([...jobs], { ...shared(), maxWaitMs: 60_000, tools: { lookup: () => 'found' } }),
+      // 3 simulated minutes (3.6 s of wall clock): a loaded machine that delays a first read by a second must not
+      // turn a quick job's outcome, or the missing job's not_found, into timed_out.
+      watchRuns([...jobs], { ...shared(), maxWaitMs: 180_000, tools: { lookup: () => 'found' } }),
     );
     const counts: RunProgress[] = [];
     updates$.pipe(progress()).subscribe((p) => counts.push(p));
