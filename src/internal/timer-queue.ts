@@ -1,6 +1,6 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
-import { MAX_TIMER_MS } from '../sources/backoff.js';
+import type { SchedulerLike } from 'rxjs';
 import { DueHeap } from './due-heap.js';
+import { EarliestTimer } from './earliest-timer.js';
 
 /**
  * Callbacks due at absolute times on one scheduler, behind one timer: ten thousand idle watches waiting for their
@@ -8,12 +8,11 @@ import { DueHeap } from './due-heap.js';
  */
 export class TimerQueue {
   private readonly heap = new DueHeap<() => void>();
-  private timer: Subscription | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private armedAt = 0;
-  private armedWith: unknown;
+  private readonly timer: EarliestTimer;
 
-  constructor(private readonly scheduler: SchedulerLike) {}
+  constructor(private readonly scheduler: SchedulerLike) {
+    this.timer = new EarliestTimer(scheduler, () => this.fire());
+  }
 
   /** Calls `fn` once the scheduler's clock reaches `at`; returns a function that cancels it. */
   at(at: number, fn: () => void): () => void {
@@ -26,8 +25,7 @@ export class TimerQueue {
   }
 
   private fire(): void {
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
+    this.timer.fired();
     const now = this.scheduler.now();
     try {
       for (let fn = this.heap.popDue(now); fn; fn = this.heap.popDue(now)) fn();
@@ -36,26 +34,8 @@ export class TimerQueue {
     }
   }
 
-  /** One timer for the earliest entry; none when nothing waits (it would keep the process alive). */
   private arm(): void {
-    const at = this.heap.peek() ?? Number.POSITIVE_INFINITY;
-    const now = this.scheduler.now();
-    // An earlier timer may stay: it fires early, which only re-arms. Unless it belongs to timers replaced since
-    // (fake timers in tests swap the global functions, and the clock may go back): that one never fires.
-    const live =
-      this.timer !== undefined &&
-      this.armedWith === globalThis.setInterval &&
-      now >= this.armedAt &&
-      now <= this.timerAt;
-    if (live && at >= this.timerAt && at !== Number.POSITIVE_INFINITY) return;
-    this.timer?.unsubscribe();
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === Number.POSITIVE_INFINITY) return;
-    this.armedAt = now;
-    this.armedWith = globalThis.setInterval;
-    // A due time past 2^31 − 1 ms would fire at once: wake at most that far ahead, and re-arm.
-    this.timer = this.scheduler.schedule(() => this.fire(), Math.min(MAX_TIMER_MS, Math.max(0, at - now)));
+    this.timer.set(this.heap.peek() ?? Number.POSITIVE_INFINITY);
   }
 }
 

@@ -1,8 +1,9 @@
 import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { DueHeap } from '../internal/due-heap.js';
+import { EarliestTimer } from '../internal/earliest-timer.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
-import { type BackoffPolicy, MAX_TIMER_MS, nextDelay } from './backoff.js';
+import { type BackoffPolicy, nextDelay } from './backoff.js';
 import { exhausted, type Outcome, request } from './poll-request.js';
 import { type PollSettings, WatchSchedule } from './watch-schedule.js';
 
@@ -49,12 +50,11 @@ export class PollWatch {
  */
 export class PollLoop {
   private readonly waiting = new DueHeap<PollWatch>();
-  private timer: Subscription | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private armedAt = 0;
-  private armedWith: unknown;
+  private readonly timer: EarliestTimer;
 
-  constructor(private readonly scheduler: SchedulerLike) {}
+  constructor(private readonly scheduler: SchedulerLike) {
+    this.timer = new EarliestTimer(scheduler, () => this.pump());
+  }
 
   /** The status events of one watch: retrieves on the source's schedule until a terminal status or the deadline. */
   watch(ctx: SourceContext, source: PollSettings): Observable<StatusEvent> {
@@ -197,37 +197,15 @@ export class PollLoop {
 
   /** Wakes every watch that is due, then re-arms for the next one. */
   private pump(): void {
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
+    this.timer.fired();
     const now = this.scheduler.now();
     for (let w = this.waiting.popDue(now); w; w = this.waiting.popDue(now)) this.fire(w);
     this.arm();
   }
 
-  /** Keeps one timer, for the earliest watch due; none when nothing waits (it would keep the process alive). */
+  /** One timer, for the earliest watch due: one loop serves every watch on the scheduler. */
   private arm(): void {
-    const at = this.waiting.peek() ?? Number.POSITIVE_INFINITY;
-    const now = this.scheduler.now();
-    // An earlier timer may stay: it wakes the loop early, which only re-arms. Unless it belongs to timers that were
-    // replaced since (fake timers installed or removed in a test swap the global functions, and the clock may go
-    // back): that one never fires, and one loop serves every watch on the scheduler.
-    const live =
-      this.timer !== undefined &&
-      this.armedWith === globalThis.setInterval &&
-      now >= this.armedAt &&
-      now <= this.timerAt;
-    if (live && at >= this.timerAt && at !== Number.POSITIVE_INFINITY) return;
-    this.timer?.unsubscribe();
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === Number.POSITIVE_INFINITY) return;
-    this.armedAt = now;
-    this.armedWith = globalThis.setInterval;
-    this.timer = this.scheduler.schedule(
-      () => this.pump(),
-      // A due time past 2^31 − 1 ms would fire at once; waking early only re-arms.
-      Math.min(MAX_TIMER_MS, Math.max(0, at - now)),
-    );
+    this.timer.set(this.waiting.peek() ?? Number.POSITIVE_INFINITY);
   }
 }
 
