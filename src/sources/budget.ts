@@ -4,7 +4,7 @@ import { DueHeap } from '../internal/due-heap.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
 import { recordBudgetWait } from '../telemetry/process-metrics.js';
-import { MAX_TIMER_MS, nextDelay } from './backoff.js';
+import { MAX_TIMER_MS } from './backoff.js';
 import {
   exhausted,
   type Outcome,
@@ -16,6 +16,7 @@ import {
 } from './poll.js';
 import { readRequestLimitHeaders } from './rate-limit-headers.js';
 import { TokenBucket } from './token-bucket.js';
+import { delayIn } from './watch-schedule.js';
 
 /** Options of {@link createPollBudget}. */
 export interface PollBudgetOptions {
@@ -344,7 +345,7 @@ class BudgetLoop {
     this.unschedule(w);
     w.failures = 0;
     w.attempt = immediate ? -1 : 0;
-    this.schedule(w, immediate ? 0 : this.scheduled(w, 0, undefined));
+    this.schedule(w, immediate ? 0 : w.schedule.delay(w.ctx, 0, w.nudged, undefined));
     if (!later) this.pump();
     else this.pumpSoon();
   }
@@ -353,23 +354,6 @@ class BudgetLoop {
     this.soon ??= this.scheduler!.schedule(() => {
       this.soon = undefined;
       this.pump();
-    });
-  }
-
-  /** The delay before schedule attempt `attempt`: the kind's schedule, or the custom `delays`, as in poll(). */
-  private scheduled(w: Watch, attempt: number, hintMs: number | undefined): number {
-    const { ctx } = w;
-    const next = w.schedule.policyFor(attempt, ctx.scheduler.now(), ctx.random, w.nudged);
-    return this.delay(w, next.policy, next.attempt, hintMs);
-  }
-
-  private delay(w: Watch, policy: PollSource['policy'], attempt: number, hintMs: number | undefined): number {
-    const { ctx } = w;
-    return nextDelay(policy, attempt, {
-      random: ctx.random,
-      now: ctx.scheduler.now(),
-      deadline: ctx.deadline,
-      hintMs,
     });
   }
 
@@ -573,14 +557,14 @@ class BudgetLoop {
       }
       w.attempt++;
       w.failures = 0;
-      this.schedule(w, this.scheduled(w, w.attempt, outcome.hintMs));
+      this.schedule(w, w.schedule.delay(w.ctx, w.attempt, w.nudged, outcome.hintMs));
     } else {
       w.failures++;
       if (w.failures > source.maxRetries) {
         this.finish(w, exhausted(w.ctx, w.failures, outcome.failure));
         return;
       }
-      this.schedule(w, this.delay(w, source.retryPolicy, w.failures - 1, outcome.hintMs));
+      this.schedule(w, delayIn(w.ctx, source.retryPolicy, w.failures - 1, outcome.hintMs));
     }
     this.pump();
   }

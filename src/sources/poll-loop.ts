@@ -3,9 +3,8 @@ import { DueHeap } from '../internal/due-heap.js';
 import { EarliestTimer } from '../internal/earliest-timer.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
-import { type BackoffPolicy, nextDelay } from './backoff.js';
 import { exhausted, type Outcome, request } from './poll-request.js';
-import { type PollSettings, WatchSchedule } from './watch-schedule.js';
+import { delayIn, type PollSettings, WatchSchedule } from './watch-schedule.js';
 
 /** Where a poll watch's events go: its subscriber, or a source that runs the poll inside its own (hybrid). */
 export interface PollSink {
@@ -95,23 +94,7 @@ export class PollLoop {
     w.nudged = nudged;
     w.failures = 0;
     w.attempt = immediate ? -1 : 0;
-    this.after(w, immediate ? 0 : this.scheduled(w, 0, undefined));
-  }
-
-  /** The delay before schedule attempt `attempt`: the kind's schedule or the custom `delays`. */
-  private scheduled(w: PollWatch, attempt: number, hintMs: number | undefined): number {
-    const next = w.schedule.policyFor(attempt, w.ctx.scheduler.now(), w.ctx.random, w.nudged);
-    return this.delay(w, next.policy, next.attempt, hintMs);
-  }
-
-  private delay(w: PollWatch, policy: BackoffPolicy, attempt: number, hintMs: number | undefined): number {
-    const { ctx } = w;
-    return nextDelay(policy, attempt, {
-      random: ctx.random,
-      now: ctx.scheduler.now(),
-      deadline: ctx.deadline,
-      hintMs,
-    });
+    this.after(w, immediate ? 0 : w.schedule.delay(w.ctx, 0, w.nudged, undefined));
   }
 
   /** The watch's next request after `delayMs` (at once for 0), unless the deadline has come by then. */
@@ -156,7 +139,7 @@ export class PollLoop {
       }
       w.attempt++;
       w.failures = 0;
-      this.after(w, this.scheduled(w, w.attempt, outcome.hintMs));
+      this.after(w, w.schedule.delay(w.ctx, w.attempt, w.nudged, outcome.hintMs));
       return;
     }
     w.failures++;
@@ -164,7 +147,7 @@ export class PollLoop {
       this.finish(w, exhausted(w.ctx, w.failures, outcome.failure));
       return;
     }
-    this.after(w, this.delay(w, source.retryPolicy, w.failures - 1, outcome.hintMs));
+    this.after(w, delayIn(w.ctx, source.retryPolicy, w.failures - 1, outcome.hintMs));
   }
 
   /** Drops the watch's wait and aborts its request in flight. */

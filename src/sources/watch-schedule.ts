@@ -1,6 +1,6 @@
 import { findKindSpec, JOB_KINDS, kindSpec, specFor } from '../kinds/registry.js';
-import type { JobKind, JobRef, StatusEvent } from '../model/types.js';
-import { type BackoffPolicy, DEFAULT_POLL_BACKOFF, MAX_TIMER_MS } from './backoff.js';
+import type { JobKind, JobRef, SourceContext, StatusEvent } from '../model/types.js';
+import { type BackoffPolicy, DEFAULT_POLL_BACKOFF, MAX_TIMER_MS, nextDelay } from './backoff.js';
 import { JobAge } from './job-age.js';
 import {
   DEFAULT_POLL_SCHEDULES,
@@ -108,6 +108,30 @@ export class WatchSchedule {
     const base = scheduleDelay(schedule, attempt, this.age.at(now), random, nudged);
     return { policy: fixedPolicy(schedule.backoff, base), attempt: 0 };
   }
+
+  /** The delay before scheduled retrieve `attempt` of the watch of `ctx`, its deadline and the server's hint applied. */
+  delay(ctx: DelayContext, attempt: number, nudged: boolean, hintMs: number | undefined): number {
+    const next = this.policyFor(attempt, ctx.scheduler.now(), ctx.random, nudged);
+    return delayIn(ctx, next.policy, next.attempt, hintMs);
+  }
+}
+
+/** What of a watch's context a delay depends on. */
+type DelayContext = Pick<SourceContext, 'random' | 'scheduler' | 'deadline'>;
+
+/** `nextDelay` for a watch: its random source, its clock and its deadline, and the server's hint. */
+export function delayIn(
+  ctx: DelayContext,
+  policy: BackoffPolicy,
+  attempt: number,
+  hintMs: number | undefined,
+): number {
+  return nextDelay(policy, attempt, {
+    random: ctx.random,
+    now: ctx.scheduler.now(),
+    deadline: ctx.deadline,
+    hintMs,
+  });
 }
 
 /**
