@@ -64,8 +64,11 @@ describe('runstate/queue: worker processes', () => {
       String(SPEED),
       '--origin',
       String(origin),
+      // Long enough that a loaded machine's event-loop lag does not let a live worker's lock expire (a stalled
+      // job runs twice, and BullMQ fails one stalled twice); short enough that the killed worker's steps move on
+      // within seconds.
       '--lock-ms',
-      '1500',
+      '4000',
       '--concurrency',
       '20',
     ];

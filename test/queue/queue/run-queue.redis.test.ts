@@ -90,7 +90,9 @@ describe('runstate/queue: durable watches through BullMQ, the SDK and the simula
     const slow = await f.createRun({ phases: { queued: 100, in_progress: 600_000 } });
     await f.runs.watch(failed);
     await f.runs.watch(incomplete);
-    await f.runs.watch(slow, { maxWaitMs: 5_000 });
+    // 20 s of the simulator's clock is 1 s of wall time at ×20: a loaded worker still reads the run before the
+    // deadline, so the timed_out snapshot carries the Run it read (5 s, 250 ms of wall time, ended some unread).
+    await f.runs.watch(slow, { maxWaitMs: 20_000 });
     const [a, b, c] = await Promise.all([failed, incomplete, slow].map((j) => f.runs.result(j)));
     expect(a).toMatchObject({ state: 'failed', done: true });
     expect(b).toMatchObject({ state: 'incomplete', done: true });
