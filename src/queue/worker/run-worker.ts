@@ -74,7 +74,10 @@ export interface RunWorkerOptions extends TelemetryOptions {
    * @defaultValue `'report'`
    */
   onToolError?: ToolErrorPolicy;
-  /** The organisation's requests per minute, shared by every worker of the queue (BullMQ's global limiter). */
+  /**
+   * The organisation's requests per minute, shared by every worker of the queue (BullMQ's global limiter). Every
+   * HTTP request counts: a step that sends two (a fine-tune's events read) takes two.
+   */
   rpm?: number;
   /**
    * Steps this worker runs at once.
