@@ -20,7 +20,10 @@ export interface KindAdapter<Job> {
   jobId(ref: RefLike): string;
   /** A human label: "run run_abc on thread thread_xyz". */
   describe(ref: RefLike): string;
-  /** A read that sends more than one request says so through `options.onExtraRequest`, as each goes out. */
+  /**
+   * A read that sends more than one request says so through `options.onExtraRequest`, and awaits it, before each
+   * request beyond the first goes out.
+   */
   retrieve(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;
   /** Requests beyond the first go through `options.onExtraRequest`, as for `retrieve`. */
   cancel(client: OpenAI, ref: RefLike, options: CallOptions): Promise<{ job: Job; headers: Headers }>;

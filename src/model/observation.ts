@@ -40,11 +40,13 @@ export interface ToolOutput {
 export interface CallOptions {
   signal?: AbortSignal;
   /**
-   * Called once for each HTTP request a call sends beyond its first, as it goes out (a fine-tune's retrieve that
-   * also reads its events, `progressFrom: 'events'`; an idle agent session's read of its latest turn; a session's
-   * cancel or answer and the read around it): whoever counts requests (`calls`, a shared budget) counts it.
+   * Called once for each HTTP request a call sends beyond its first, just before it goes out (a fine-tune's
+   * retrieve that also reads its events, `progressFrom: 'events'`; an idle agent session's read of its latest turn;
+   * a session's cancel or answer and the read around it): whoever counts requests (`calls`, a shared budget)
+   * counts it. A returned promise is awaited before the request is sent, so a limit can hold it back (the queue
+   * takes a slot of its fleet-wide limiter); a rejection fails the call as a failed request would.
    */
-  onExtraRequest?: () => void;
+  onExtraRequest?: () => void | Promise<void>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobRef } from '../../src/index.js';
+import { createFineTune } from '../helpers/more-kinds.js';
 import { type QueueFixture, queueFixture } from './fixture.js';
 
 // One clock minute is one wall second: the limiter's windows and the simulator's bucket run on the same time.
@@ -68,6 +69,35 @@ describe('runstate/queue: one rate budget for the whole fleet', () => {
     expect(busiestMinute(sent.map((s) => s.at))).toBeLessThanOrEqual(RPM);
     // The limiter did bind: unlimited, eight watches of 90 s on the default schedule read about 8 × 22 times.
     expect(sent.length).toBeLessThan(8 * 16);
+  });
+
+  it('counts the requests of a step beyond its first: fine-tunes read with their events stay under 60 rpm', async () => {
+    const RPM = 60;
+    f = await queueFixture('rpm-events', { speed: SPEED, sim: { faults: { rpm: RPM } } });
+    const fixture = f;
+    const sent: Sent[] = [];
+    const client = recordingClient(fixture, sent);
+    // Every step of a training fine-tune sends two requests (retrieve, then listEvents): a limiter that counted
+    // steps let ~100 requests a minute through to a server that takes 60, and drew 429s.
+    for (let i = 0; i < 3; i++) await fixture.addWorker({ client, rpm: RPM, concurrency: 5 });
+    const jobs: JobRef[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { id } = await createFineTune(fixture.client, {
+        phases: { validating: 100, queued: 100, in_progress: 180_000 },
+        requests: 20,
+      });
+      jobs.push({ kind: 'fine_tuning.job', id, progressFrom: 'events' });
+    }
+    await Promise.all(jobs.map((j) => fixture.runs.watch(j)));
+    const ends = await Promise.all(jobs.map((j) => fixture.runs.result(j)));
+    expect(ends.map((s) => s.state)).toEqual(jobs.map(() => 'completed'));
+    const events = fixture.sim.stats().requests.byRoute['fine_tuning.jobs.events']?.total ?? 0;
+    // The events were read (the case under test), and every request is in `calls`.
+    expect(events).toBeGreaterThan(jobs.length);
+    expect(ends.reduce((n, s) => n + s.calls, 0)).toBe(sent.length);
+    expect(fixture.sim.stats().rateLimited).toBe(0);
+    expect(sent.every((s) => s.status === 200)).toBe(true);
+    expect(busiestMinute(sent.map((s) => s.at))).toBeLessThanOrEqual(RPM);
   });
 
   it('backs every worker off for the retry-after of one 429', async () => {

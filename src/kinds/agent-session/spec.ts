@@ -55,7 +55,7 @@ async function retrieve(client: OpenAI, ref: RefLike, options: CallOptions) {
     .get<AgentSession>(sessionPath(ref), { ...requestOptions(options), headers: BETA })
     .withResponse();
   if (data.status !== 'idle') return { job: data, headers: response.headers };
-  options.onExtraRequest?.();
+  await options.onExtraRequest?.();
   const turns = await client.get<{ data: SessionTurn[] }>(`${sessionPath(ref)}/turns`, {
     ...requestOptions(options),
     query: { limit: 1, order: 'desc' },
@@ -98,7 +98,7 @@ export const agentSession: KindSpec<'agent.session', AgentSessionRef, AgentSessi
   // (`cancelled`) once it reads idle: two or three requests.
   async cancel(client, ref, options) {
     await sendEvents(client, ref, [{ type: 'agent.session.input.cancel' }], options);
-    options.onExtraRequest?.();
+    await options.onExtraRequest?.();
     return retrieve(client, ref, options);
   },
   // The answers name their turn, which only the session's required actions tell: read it, then send the events
@@ -108,7 +108,7 @@ export const agentSession: KindSpec<'agent.session', AgentSessionRef, AgentSessi
     const { job, headers } = await retrieve(client, ref, options);
     const events = answerEvents(job, outputs);
     if (events.length === 0) return { job, headers };
-    options.onExtraRequest?.();
+    await options.onExtraRequest?.();
     await sendEvents(client, ref, events, options);
     return { job, headers };
   },

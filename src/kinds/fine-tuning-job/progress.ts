@@ -42,7 +42,7 @@ export async function withMetricsEvent(
   options: CallOptions,
 ): Promise<FineTuningJobWithEvents> {
   if (BEFORE_TRAINING.has(job.status)) return job;
-  options.onExtraRequest?.();
+  await options.onExtraRequest?.();
   const page = await client.fineTuning.jobs.listEvents(
     job.id,
     { limit: EVENTS_PAGE },

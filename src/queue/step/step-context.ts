@@ -24,6 +24,8 @@ export interface StepContext {
   save(): Promise<void>;
   /** Aborts when the step is abandoned (worker closing). */
   signal: AbortSignal;
+  /** Waits for room in the fleet's request limit before a request beyond the step's first (see StepOptions). */
+  takeRequestSlot?: (signal: AbortSignal) => Promise<void>;
   /** Set once the step made its one request. */
   slotUsed: boolean;
   /** An actor wanted a request this step could not make: the next step runs at once. */

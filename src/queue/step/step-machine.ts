@@ -7,7 +7,7 @@ import type { JobRef, StatusEvent, ToolCall, ToolOutput } from '../../model/type
 import { classifySubmissionError, EXPIRY_GRACE_MS, isWaitingFor } from '../../requests/index.js';
 import { runToolCalls } from '../../tools/tools.js';
 import { PARKED, type StepContext, serverWaitMs, takeSlot, track } from './step-context.js';
-import { stepRequest } from './step-request.js';
+import { extraRequest, stepRequest } from './step-request.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: XState types a system by the actors in it; any system keys a step
 type AnyActorSystem = ActorSystem<any>;
@@ -115,12 +115,11 @@ const stepActors = {
     await step.save();
     data.calls++;
     try {
-      // A kind whose answer takes a read besides the write (an agent session's events) counts it as it goes out.
+      // A kind whose answer takes a read besides the write (an agent session's events) counts it, and waits for the
+      // fleet's limit, as it goes out.
       const { job } = await submit(client, data.job, input.outputs, {
         signal: step.signal,
-        onExtraRequest: () => {
-          data.calls++;
-        },
+        onExtraRequest: extraRequest(step),
       });
       data.submission = undefined;
       return toStatusEvent(adapter, job, step.now(), 'poll');
@@ -169,8 +168,10 @@ const stepActors = {
   }),
   cancelJob: gated<{ job: JobRef }>(async (step) => {
     const { adapter, client, data } = step;
-    const sent = await stepRequest(step, `cancelling ${adapter.describe(data.job)}`, () =>
-      adapter.cancel(client, data.job, {}),
+    // A cancel that sends more than one request (an agent session's read after its cancel event) counts each and
+    // waits for the fleet's limit, as a read does.
+    const sent = await stepRequest(step, `cancelling ${adapter.describe(data.job)}`, (onExtraRequest) =>
+      adapter.cancel(client, data.job, { onExtraRequest }),
     );
     if (sent.ok) return sent.event;
     // The watch stops either way: a refused cancel is the machine's onError (stopped), not the watch's fault.

@@ -17,6 +17,17 @@ export type RequestOutcome =
 const DEFAULT_RATE_LIMIT_MS = 1000;
 
 /**
+ * What a step passes a kind as `onExtraRequest`: before each request beyond the step's first goes out, wait for
+ * room in the fleet's request limit, then count it in the watch's `calls`.
+ */
+export function extraRequest(step: StepContext): () => Promise<void> {
+  return async () => {
+    await step.takeRequestSlot?.(step.signal);
+    step.data.calls++;
+  };
+}
+
+/**
  * One HTTP request of a step: counted in the watch's `calls`, no SDK retries (the adapters pass `maxRetries: 0`),
  * and sorted by the same rules as an in-process watch: reads are safe to retry; a 429 was not processed; a 5xx
  * on a write leaves its fate unknown. The caller decides what to do with each outcome.
@@ -24,14 +35,13 @@ const DEFAULT_RATE_LIMIT_MS = 1000;
 export async function stepRequest(
   step: StepContext,
   what: string,
-  call: (onExtraRequest: () => void) => Promise<{ job: unknown; headers: Headers }>,
+  call: (onExtraRequest: () => Promise<void>) => Promise<{ job: unknown; headers: Headers }>,
 ): Promise<RequestOutcome> {
   step.data.calls++;
   try {
-    // A read that sends more than one request (a fine-tune's events read) counts each as it goes out.
-    const { job } = await call(() => {
-      step.data.calls++;
-    });
+    // A read that sends more than one request (a fine-tune's events read) counts each, and waits for the fleet's
+    // limit, as it goes out; a wait cut short by a closing worker fails the read as a dropped connection would.
+    const { job } = await call(extraRequest(step));
     return { ok: true, event: toStatusEvent(step.adapter, job, step.now(), 'poll') };
   } catch (e) {
     const failure = classifyRequestError(e, step.data.job, what);

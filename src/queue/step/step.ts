@@ -37,6 +37,11 @@ export interface StepOptions {
   /** Writes the data to the job (tool outputs are saved as soon as they exist). */
   save(data: WatchData): Promise<void>;
   signal: AbortSignal;
+  /**
+   * Waits until the fleet's request limit has room for one more request, before each request a step sends beyond
+   * its first (BullMQ's limiter counted the first when it started the step). Absent: no limit.
+   */
+  takeRequestSlot?: (signal: AbortSignal) => Promise<void>;
   /** Stop the watch (`cancel: true`: and cancel the job) before anything else. */
   abort?: { cancel: boolean };
   /** Verified webhook events left for this watch since its last step, oldest first. */
@@ -99,6 +104,7 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
       return saving;
     },
     signal: options.signal,
+    ...(options.takeRequestSlot ? { takeRequestSlot: options.takeRequestSlot } : {}),
     slotUsed: false,
     parked: false,
     rateLimitMs: undefined,

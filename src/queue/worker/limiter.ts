@@ -1,4 +1,7 @@
-/** BullMQ's limiter options: at most `max` jobs start in a window of `duration` ms, for every worker together. */
+/**
+ * BullMQ's limiter options: at most `max` jobs start in a window of `duration` ms, for every worker together (and
+ * runstate's request slots count into the same window).
+ */
 export interface LimiterOptions {
   max: number;
   duration: number;
@@ -13,13 +16,17 @@ export const MIN_RPM = 2;
 
 /**
  * BullMQ's limiter for a budget of `rpm` requests per minute, such that no minute, however it is placed, sees
- * more than `rpm` steps (each step makes at most one request).
+ * more than `rpm` requests.
  *
  * BullMQ counts in fixed windows: the first job after a window expired opens the next one, of `duration` ms,
- * in which at most `max` jobs start. A minute can touch `60 s / duration + 1` windows, so
+ * in which at most `max` jobs start. A step's first request is the start BullMQ counted; each request it sends
+ * beyond that (a fine-tune's events read, an idle agent session's latest turn, a session's answer after its read)
+ * takes a slot of the same window before it goes out (`request-slots.ts`), so a window holds at most `max`
+ * requests. A minute can touch `60 s / duration + 1` windows, so
  * `{ max: rpm, duration: 60 s }` lets 2 × rpm through in the minute that straddles two windows (and drains the
  * server's token bucket). Ten windows a minute with `max = floor(rpm / 11)` keep every minute at or under `rpm`;
- * budgets under 11 rpm get one step per window of `60 s / (rpm - 1)`. Under 2 rpm no fixed window can promise it.
+ * budgets under 11 rpm get one request per window of `60 s / (rpm - 1)`. Under 2 rpm no fixed window can promise
+ * it.
  *
  * @example limiterFor(1200) // { max: 109, duration: 6000 }: at most 1199 in any minute
  */

@@ -37,6 +37,7 @@ import { connectHub, type HubBridge } from '../webhooks/webhook-bridge.js';
 import { decodeInbox, inboxKeyType, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
 import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
 import { type ConnectionEvents, logReconnects } from './reconnect-log.js';
+import { type RequestSlots, requestSlots } from './request-slots.js';
 import { storedForm, withFullJob } from './slim-job.js';
 import { DEFAULT_WATCHES_GAUGE_INTERVAL_MS, startWatchesGaugeLoop } from './watches-gauge-loop.js';
 
@@ -73,7 +74,10 @@ export interface RunWorkerOptions extends TelemetryOptions {
    * @defaultValue `'report'`
    */
   onToolError?: ToolErrorPolicy;
-  /** The organisation's requests per minute, shared by every worker of the queue (BullMQ's global limiter). */
+  /**
+   * The organisation's requests per minute, shared by every worker of the queue (BullMQ's global limiter). Every
+   * HTTP request counts: a step that sends two (a fine-tune's events read) takes two.
+   */
   rpm?: number;
   /**
    * Steps this worker runs at once.
@@ -232,6 +236,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   const poll = resolveBackoff(options.poll, DEFAULT_POLL_BACKOFF, 'poll');
   const wallMs = (clockMs: number) => Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(clockMs / speed)));
   const scaled = (l: LimiterOptions): LimiterOptions => ({ max: l.max, duration: wallMs(l.duration) });
+  // Always a limiter: BullMQ applies a manual rate limit (a 429's retry-after) only to a limited queue.
+  const limiter = options.rpm ? scaled(limiterFor(options.rpm)) : UNLIMITED;
   const closing = new AbortController();
   // Every step in flight listens to this signal (one listener each, removed when the step ends): not a leak.
   setMaxListeners(0, closing.signal);
@@ -242,6 +248,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   let traffic: TrafficCounter;
   // BullMQ 6 sets a manual rate limit through the queue (Worker.rateLimit is deprecated): one connection more.
   let limits: Queue;
+  // The requests of a step beyond its first take their slots in the same limiter (request-slots.ts).
+  let slots: RequestSlots;
 
   const processor = async (job: Job, token?: string) => {
     steps++;
@@ -295,6 +303,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         retry: RETRY_BACKOFF,
         save: (d) => job.updateData(storedForm(d)),
         signal: stepAbort.signal,
+        takeRequestSlot: (signal) => slots.take(signal),
         ...(abort ? { abort } : {}),
         webhooks: decodeInbox(inbox),
         webhookFetch,
@@ -366,8 +375,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       ? { lockDuration: options.lockDurationMs, stalledInterval: Math.ceil(options.lockDurationMs / 2) }
       : {}),
     ...RETENTION,
-    // Always a limiter: BullMQ applies a manual rate limit (a 429's retry-after) only to a limited queue.
-    limiter: options.rpm ? scaled(limiterFor(options.rpm)) : UNLIMITED,
+    limiter,
   });
   worker.on('error', (e) => {
     lastError = e;
@@ -399,6 +407,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
           gaugeMs ?? DEFAULT_WATCHES_GAUGE_INTERVAL_MS,
         );
   traffic = trafficCounter(await worker.backend.client, (type) => worker.toKey(type));
+  // BullMQ's limiter counter (its `keys.limiter`), from the worker's prefix and queue name.
+  slots = requestSlots(await worker.backend.client, worker.toKey('limiter'), limiter);
   limits = new Queue(name, {
     connection,
     skipMetasUpdate: true,

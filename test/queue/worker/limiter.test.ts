@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { limiterFor } from '../../../src/queue/worker/limiter.js';
 
 /**
- * The most steps BullMQ's fixed windows can start in some minute: windows of `duration` ms open back to back
- * (the tightest packing), each starts `max` jobs wherever the adversary likes, so a minute gets `max` from every
- * window it touches.
+ * The most requests BullMQ's fixed windows let out in some minute: windows of `duration` ms open back to back
+ * (the tightest packing), each holds `max` of them (steps started, and the request slots steps take beside)
+ * wherever the adversary likes, so a minute gets `max` from every window it touches.
  */
 function worstMinute({ max, duration }: { max: number; duration: number }): number {
   let most = 0;
@@ -19,7 +19,7 @@ function worstMinute({ max, duration }: { max: number; duration: number }): numb
 
 describe('limiterFor', () => {
   it.each([2, 3, 4, 8, 10, 11, 30, 60, 500, 1200, 10_000])(
-    'never lets more than %i steps into any minute',
+    'never lets more than %i requests into any minute',
     (rpm) => {
       const limiter = limiterFor(rpm);
       expect(limiter.max).toBeGreaterThanOrEqual(1);
