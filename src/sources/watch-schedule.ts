@@ -86,8 +86,8 @@ export class WatchSchedule {
     }
   }
 
-  /** Learns the job's age from an event of the watch. */
-  observe(event: StatusEvent): void {
+  /** Learns the job's age from an event of the watch (or, for a durable watch's step, its latest object). */
+  observe(event: Pick<StatusEvent, 'job' | 'at'>): void {
     this.age.observe(event.job, event.at);
   }
 

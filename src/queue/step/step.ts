@@ -14,6 +14,7 @@ import { restoreMachine, slimMachine } from '../stored-machine.js';
 import type { WatchData } from '../watch-data.js';
 import { appliedStatus, type InboxEvent, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
 import { type StepContext, settle, takeSlot } from './step-context.js';
+import { scheduledDelay } from './step-delay.js';
 import { attachStep, stepMachine } from './step-machine.js';
 import { stepRequest } from './step-request.js';
 
@@ -31,7 +32,11 @@ export interface StepOptions {
    */
   speed?: number;
   random(): number;
-  poll: BackoffPolicy;
+  /**
+   * One backoff for every kind (`createRunWorker({ poll })`); absent, each kind's own schedule, as `poll()` gives
+   * it in process (see `scheduledDelay`).
+   */
+  poll?: BackoffPolicy;
   /** Delays after a failed read (5xx, network). */
   retry: BackoffPolicy;
   /** Writes the data to the job (tool outputs are saved as soon as they exist). */
@@ -195,10 +200,13 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
     // An actor waits for its request: the next step makes it at once.
     delayMs = 0;
   } else {
-    delayMs = nextDelay(options.poll, data.poll.attempt, {
+    delayMs = scheduledDelay(data, {
+      poll: options.poll,
       random: options.random,
       now,
       deadline: deadlineAt,
+      latest: s.context.latest,
+      nudged,
     });
   }
   // Wake up at the expiry, so it is noticed on time (the deadline is already a bound of nextDelay).

@@ -96,9 +96,12 @@ export interface RunWorkerOptions extends TelemetryOptions {
    */
   webhookFetch?: QueueWebhookFetch;
   /**
-   * The poll schedule.
+   * One poll schedule for every kind (fields left out are `DEFAULT_POLL_BACKOFF`'s: 500 ms ×1.5 up to 5 s, no
+   * jitter). Retries after failed reads keep their own backoff.
    *
-   * @defaultValue `DEFAULT_POLL_BACKOFF`: 500 ms ×1.5 up to 5 s, no jitter
+   * @defaultValue each kind's own schedule, as `poll()` gives it in process (`defaults.poll` of its spec, a defined
+   *   kind's too): a fine-tune or a batch is read at a delay growing with its age, a response as the seed did
+   *   until about 3 minutes (docs/kinds.md)
    */
   poll?: BackoffOptions;
   /**
@@ -233,7 +236,8 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
   const now = options.now ?? Date.now;
   const speed = options.speed ?? 1;
   const random = options.random ?? Math.random;
-  const poll = resolveBackoff(options.poll, DEFAULT_POLL_BACKOFF, 'poll');
+  // Given: one backoff for every kind, as before; absent: each kind's own schedule (step-delay.ts).
+  const poll = options.poll && resolveBackoff(options.poll, DEFAULT_POLL_BACKOFF, 'poll');
   const wallMs = (clockMs: number) => Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(clockMs / speed)));
   const scaled = (l: LimiterOptions): LimiterOptions => ({ max: l.max, duration: wallMs(l.duration) });
   // Always a limiter: BullMQ applies a manual rate limit (a 429's retry-after) only to a limited queue.
