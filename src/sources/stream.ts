@@ -7,8 +7,9 @@ import { isJobTerminal } from '../model/states.js';
 import type { Source, SourceContext, StatusEvent } from '../model/types.js';
 import { type BackoffOptions, type BackoffPolicy, MAX_TIMER_MS, resolveBackoff } from './backoff.js';
 import { poll } from './poll.js';
+import type { FallBack } from './stream-connection.js';
 import { streamLive } from './stream-live.js';
-import { type FallBack, streamResponse } from './stream-response.js';
+import { streamResponse } from './stream-response.js';
 
 /** Options of {@link stream}. */
 export interface StreamOptions {
