@@ -9,13 +9,16 @@
  *
  * The spec is also published as YAML (openapi.yaml); convert it to JSON first, e.g.
  *   python3 -c 'import json,sys,yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout, default=str)' openapi.yaml
- * The roots of issue 18 (fine-tunes, evals, vector stores and their webhooks) were added from a 2.3.0 openapi.yaml
- * snapshot; every schema already in the fixture came out identical.
- *
- * The spec at 2.3.0's newest commit has no schema for a batch result line; `BatchRequestOutput` below is copied
- * from the same version's YAML at commit 498c71ddf6f1c45b983f972ccabca795da211a3e.
+ * The roots are collected from the kinds: each simulator kind folder names the schemas its answers and webhook
+ * payloads are checked against in `src/sim/jobs/<kind>/openapi-roots.json` (`roots`, and `schemas` the spec lacks,
+ * copied by hand, such as a batch result line's `BatchRequestOutput`), so a new kind adds its roots in its own
+ * folder. The roots no kind owns (errors, files) are listed here. The roots of issue 18 (fine-tunes, evals, vector
+ * stores and their webhooks) were added from a 2.3.0 openapi.yaml snapshot; every schema already in the fixture
+ * came out identical.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const [, , specPath, commit = 'unknown'] = process.argv;
 if (!specPath) {
@@ -25,49 +28,24 @@ if (!specPath) {
 const spec = JSON.parse(readFileSync(specPath, 'utf8'));
 const all = spec.components.schemas;
 
-/** The schemas the simulator's answers and webhook payloads are checked against. */
-const ROOTS = [
-  'AssistantObject',
-  'Batch',
-  'ErrorResponse',
-  'Eval',
-  'EvalRun',
-  'EvalRunList',
-  'EvalRunOutputItem',
-  'EvalRunOutputItemList',
-  'FineTuningJob',
-  'ListFineTuningJobCheckpointsResponse',
-  'ListFineTuningJobEventsResponse',
-  'ListPaginatedFineTuningJobsResponse',
-  'ListVectorStoreFilesResponse',
-  'VectorStoreFileBatchObject',
-  'VectorStoreObject',
-  'ListBatchesResponse',
-  'ListFilesResponse',
-  'ListMessagesResponse',
-  'ListRunStepsResponse',
-  'ListRunsResponse',
-  'MessageObject',
-  'OpenAIFile',
-  'Response',
-  'RunObject',
-  'RunStepObject',
-  'ThreadObject',
-  'WebhookBatchCancelled',
-  'WebhookBatchCompleted',
-  'WebhookBatchExpired',
-  'WebhookBatchFailed',
-  'WebhookEvalRunCanceled',
-  'WebhookEvalRunFailed',
-  'WebhookEvalRunSucceeded',
-  'WebhookFineTuningJobCancelled',
-  'WebhookFineTuningJobFailed',
-  'WebhookFineTuningJobSucceeded',
-  'WebhookResponseCancelled',
-  'WebhookResponseCompleted',
-  'WebhookResponseFailed',
-  'WebhookResponseIncomplete',
-];
+/** The roots the simulator answers with whatever the kind: errors and files. */
+const SHARED_ROOTS = ['ErrorResponse', 'ListFilesResponse', 'OpenAIFile'];
+
+/** Each kind's `openapi-roots.json`, from the simulator's kind folders. */
+const jobsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'sim', 'jobs');
+const kindRoots = readdirSync(jobsDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .flatMap((entry) => {
+    try {
+      return [JSON.parse(readFileSync(join(jobsDir, entry.name, 'openapi-roots.json'), 'utf8'))];
+    } catch (error) {
+      if (error.code === 'ENOENT') return []; // a kind with no answer in the spec (an agent session)
+      throw error;
+    }
+  });
+
+/** The schemas the simulator's answers and webhook payloads are checked against, sorted. */
+const ROOTS = [...new Set([...SHARED_ROOTS, ...kindRoots.flatMap((kind) => kind.roots ?? [])])].sort();
 
 const KEEP = [
   'type',
@@ -109,30 +87,8 @@ while (queue.length > 0) {
   });
 }
 
-schemas.BatchRequestOutput = {
-  type: 'object',
-  required: ['id', 'custom_id', 'response', 'error'],
-  properties: {
-    id: { type: 'string' },
-    custom_id: { type: 'string' },
-    response: {
-      type: 'object',
-      nullable: true,
-      required: ['status_code', 'request_id', 'body'],
-      properties: {
-        status_code: { type: 'integer' },
-        request_id: { type: 'string' },
-        body: { type: 'object' },
-      },
-    },
-    error: {
-      type: 'object',
-      nullable: true,
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-    },
-  },
-};
+// Schemas the spec lacks, copied by hand into a kind's folder.
+for (const kind of kindRoots) Object.assign(schemas, kind.schemas);
 
 const sorted = Object.fromEntries(
   Object.keys(schemas)

@@ -11,8 +11,7 @@ const COMMANDS: readonly { name: string; summary: string; load(): Promise<Comman
   },
   {
     name: 'watch',
-    summary:
-      'watch one real job (response, batch, assistants run) until it ends; exit 0 only if it completed',
+    summary: 'watch one real job of any kind until it ends; exit 0 only if it completed',
     load: async () => (await import('./watch/watch.js')).watchCommand,
   },
   {
@@ -42,7 +41,7 @@ const COMMANDS: readonly { name: string; summary: string; load(): Promise<Comman
   },
 ];
 
-const help = `runstate: watch asynchronous OpenAI jobs (responses, batches, assistants runs) until they end.
+const help = `runstate: watch asynchronous OpenAI jobs (responses, batches, fine-tunes, evals and more) until they end.
 
 Usage: runstate <command> [options]
 

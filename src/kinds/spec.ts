@@ -1,5 +1,6 @@
 import type OpenAI from 'openai';
 import type { CallOptions, JobState, ToolCall, ToolOutput } from '../model/observation.js';
+import type { KindCommandLine } from './command-line.js';
 
 /**
  * A job ref as code that serves every kind sees it: a kind, and the ids that kind names a job by. Each kind's
@@ -169,6 +170,8 @@ export interface KindSpec<
   readonly progressUnit?: string;
   /** Present for kinds that can stream (`stream()` watches the others with its fallback). */
   readonly stream?: StreamSupport;
+  /** How `runstate watch` names a job of this kind (`--fine-tune ID`); absent for a kind it cannot watch. */
+  readonly cli?: KindCommandLine<Ref>;
   /**
    * The spec as it applies to one job, when its ref tells more than its kind does (a response created with a
    * discounted `completion_window` has a deadline and is polled like a batch). Absent, or returning the spec

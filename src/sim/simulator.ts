@@ -206,7 +206,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const counter = new RequestCounter();
   const http = createSimServer({
-    routes: [...SIM_KIND_SPECS.flatMap((spec) => spec.routes(ctx)), ...filesRoutes(ctx)],
+    routes: [
+      ...SIM_KIND_SPECS.flatMap((spec) => spec.routes(ctx)),
+      ...filesRoutes(
+        ctx,
+        SIM_KIND_SPECS.flatMap((spec) => spec.filePurposes ?? []),
+      ),
+    ],
     clock,
     faults,
     counter,

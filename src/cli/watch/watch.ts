@@ -1,33 +1,46 @@
 import { parseArgs } from 'node:util';
+import { JOB_KINDS, kindSpec } from '../../kinds/registry.js';
 import { webhookSecretProblem } from '../../webhooks/secret.js';
 import { duration, parseOrUsage, port, required } from '../args.js';
 import { CliError, type CliIo, type Command, UsageError } from '../command.js';
-import { JOB_ARG_OPTIONS, jobRefFromArgs } from '../job-args.js';
+import {
+  JOB_ARG_CHOICES,
+  JOB_ARG_EXAMPLES,
+  JOB_ARG_HELP,
+  JOB_ARG_OPTIONS,
+  jobRefFromArgs,
+} from '../job-args.js';
 import { WATCH_SOURCES, type WatchRequest } from './watch-request.js';
 
 const DEFAULT_MAX_WAIT_MS = 10 * 60_000;
 
-const help = `Usage: runstate watch (--response ID | --batch ID | --fine-tune ID | --eval-run EVAL_ID/RUN_ID |
-                      --file-batch VS_ID/BATCH_ID | --agent-session ID | --thread ID --run ID) [options]
+/** What the kinds that count their work count: `requests, steps, items or files`. */
+const PROGRESS_UNITS = JOB_KINDS.flatMap((kind) => kindSpec(kind).progressUnit ?? [])
+  .join(', ')
+  .replace(/, ([^,]*)$/, ' or $1');
+
+const USAGE_INDENT = ' '.repeat('Usage: runstate watch ('.length - 1);
+
+/** The usage line's choices of job, wrapped at 110 columns as the help is. */
+function usage(): string {
+  const lines = ['Usage: runstate watch ('];
+  JOB_ARG_CHOICES.forEach((choice, i) => {
+    const piece = i === JOB_ARG_CHOICES.length - 1 ? `${choice}) [options]` : `${choice} |`;
+    const last = lines.length - 1;
+    const joined = lines[last]!.endsWith('(') ? lines[last] + piece : `${lines[last]} ${piece}`;
+    if (joined.length <= 110) lines[last] = joined;
+    else lines.push(USAGE_INDENT + piece);
+  });
+  return lines.join('\n');
+}
+
+const help = `${usage()}
 
 Watches one job until it ends, printing each transition with its time, and a progress line for jobs that count
-their work (batches, eval runs, file batches, and fine-tunes: their training steps, read from their events with
-one more request per poll). Prints the error of a failed job.
+their work (${PROGRESS_UNITS}). Prints the error of a failed job.
 
 Options:
-  --response ID         a response created with background: true
-  --completion-window W with --response: the window it was created with (2h or 8h: a deadline, and polled
-                        like a batch)
-  --batch ID            a batch
-  --fine-tune ID        a fine-tuning job (a paused one is shown paused; the watch waits for its resume)
-  --eval-run EVAL_ID/RUN_ID
-                        an eval run
-  --file-batch VS_ID/BATCH_ID
-                        a vector store file batch (OpenAI sends no webhooks for these: use poll)
-  --agent-session ID    a Managed Agents session: follows its current turn to idle (completed) or failed;
-                        the function calls and approvals it waits for are shown, never answered
-  --thread ID --run ID  an Assistants run (compatible servers and the simulator: OpenAI shut the
-                        Assistants API down on 2026-08-26)
+${JOB_ARG_HELP.join('\n')}
   --base-url URL        the API (default: OPENAI_BASE_URL, else https://api.openai.com/v1)
   --source NAME         poll (default), webhook, hybrid (webhooks first, a slow poll as a safety net) or
                         stream (a response created with background and stream: prints its text as it
@@ -49,13 +62,7 @@ Exit codes:
 Environment: OPENAI_API_KEY (required), OPENAI_BASE_URL, OPENAI_WEBHOOK_SECRET, NO_COLOR.
 
 Examples:
-  runstate watch --response resp_68a1...
-  runstate watch --batch batch_68a1... --max-wait 24h
-  runstate watch --eval-run eval_67ab.../evalrun_67ab... --max-wait 2h
-  runstate watch --fine-tune ftjob-abc123 --source hybrid --port 8080 --max-wait 48h
-  runstate watch --response resp_68a1... --source hybrid --port 8080 --secret whsec_...
-  runstate watch --response resp_68a1... --source stream
-  OPENAI_API_KEY=sim runstate watch --base-url http://127.0.0.1:4010/v1 --thread thread_abc --run run_abc`;
+${JOB_ARG_EXAMPLES.map((example) => `  ${example}`).join('\n')}`;
 
 /** Reads and checks the command line and the environment; throws a one-line `UsageError` or `CliError`. */
 function parse(argv: readonly string[], io: CliIo): WatchRequest {

@@ -4,6 +4,7 @@ import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
+import { agentSessionCommandLine } from './cli.js';
 import { answerEvents, requiredToolCalls } from './required-actions.js';
 import { type SessionStreamEvent, sessionStreamReader } from './stream-events.js';
 import type { AgentSession, SessionInputEvent, SessionTurn } from './types.js';
@@ -89,6 +90,7 @@ type NoExtras = Record<never, never>;
  */
 export const agentSession: KindSpec<'agent.session', AgentSessionRef, AgentSession, NoExtras> = {
   kind: 'agent.session',
+  cli: agentSessionCommandLine,
   jobId: id,
   describe: (ref) => `agent session ${id(ref)}`,
   refProblem: (ref) => idsProblem(ref, ['sessionId']),

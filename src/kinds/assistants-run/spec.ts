@@ -4,6 +4,7 @@ import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions, secondsToMs } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
+import { assistantsRunCommandLine } from './cli.js';
 
 /** An Assistants run, by thread and run id. */
 export type AssistantsRunRef = { kind: 'assistants.run'; threadId: string; runId: string };
@@ -32,6 +33,7 @@ type NoExtras = Record<never, never>;
  */
 export const assistantsRun: KindSpec<'assistants.run', AssistantsRunRef, Run, NoExtras> = {
   kind: 'assistants.run',
+  cli: assistantsRunCommandLine,
   jobId: (ref) => ids(ref).runId,
   describe(ref) {
     const { threadId, runId } = ids(ref);

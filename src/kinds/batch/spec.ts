@@ -4,6 +4,7 @@ import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions, secondsToMs } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
+import { batchCommandLine } from './cli.js';
 import { type BatchExtras, batchExtras, progressKey } from './progress.js';
 
 /** A batch, by id. */
@@ -26,6 +27,7 @@ const id = (ref: RefLike): string => ownRef<BatchRef>(ref, 'batch', 'a batch').i
 /** Batch jobs (`client.batches`): no tool calls, no stream; their progress is on every snapshot. */
 export const batch: KindSpec<'batch', BatchRef, Batch, BatchExtras> = {
   kind: 'batch',
+  cli: batchCommandLine,
   jobId: id,
   describe: (ref) => `batch ${id(ref)}`,
   refProblem: (ref) => idsProblem(ref, ['id']),

@@ -5,6 +5,7 @@ import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
+import { evalRunCommandLine } from './cli.js';
 import { type EvalExtras, evalExtras } from './progress.js';
 
 /** An eval run, by its eval's id and its own. */
@@ -37,6 +38,7 @@ const ids = (ref: RefLike): EvalRunRef => ownRef<EvalRunRef>(ref, 'eval.run', 'a
  */
 export const evalRun: KindSpec<'eval.run', EvalRunRef, EvalRun, EvalExtras> = {
   kind: 'eval.run',
+  cli: evalRunCommandLine,
   jobId: (ref) => ids(ref).runId,
   describe(ref) {
     const { evalId, runId } = ids(ref);

@@ -5,6 +5,7 @@ import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
+import { fineTuningJobCommandLine } from './cli.js';
 import {
   type FineTuneProgress,
   type FineTuneProgressFrom,
@@ -81,6 +82,7 @@ function withEventsProgress(
  */
 export const fineTuningJob: KindSpec<'fine_tuning.job', FineTuningJobRef, FineTuningJob, FineTuneExtras> = {
   kind: 'fine_tuning.job',
+  cli: fineTuningJobCommandLine,
   jobId: id,
   describe: (ref) => `fine-tuning job ${id(ref)}`,
   refProblem,

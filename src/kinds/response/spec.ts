@@ -4,6 +4,7 @@ import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions } from '../request-options.js';
 import { sameAsAge } from '../same-as-age.js';
 import type { KindSpec, RefLike } from '../spec.js';
+import { responseCommandLine } from './cli.js';
 import {
   COMPLETION_WINDOWS,
   type CompletionWindow,
@@ -64,6 +65,7 @@ const byWindow = new Map<number, KindSpec<'response', ResponseRef, Response, Res
  */
 export const response: KindSpec<'response', ResponseRef, Response, ResponseText> = {
   kind: 'response',
+  cli: responseCommandLine,
   jobId: id,
   describe: (ref) => `response ${id(ref)}`,
   refProblem,

@@ -4,6 +4,7 @@ import { progressKey } from '../progress.js';
 import { idsProblem, ownRef } from '../ref-ids.js';
 import { requestOptions } from '../request-options.js';
 import type { KindSpec, PollDefaults, RefLike } from '../spec.js';
+import { vectorStoreFileBatchCommandLine } from './cli.js';
 import { type FileBatchExtras, fileBatchExtras } from './progress.js';
 
 /** A vector store file batch, by its vector store's id and its own. */
@@ -43,6 +44,7 @@ export const vectorStoreFileBatch: KindSpec<
   FileBatchExtras
 > = {
   kind: 'vector_store.file_batch',
+  cli: vectorStoreFileBatchCommandLine,
   jobId: (ref) => ids(ref).batchId,
   describe(ref) {
     const { vectorStoreId, batchId } = ids(ref);

@@ -30,14 +30,16 @@ export function parseMultipart(raw: Buffer): Map<string, { filename?: string; da
   return parts;
 }
 
-// not a kind: file purposes (a batch's input file has purpose 'batch').
-const PURPOSES: readonly string[] = ['assistants', 'batch', 'fine-tune', 'vision', 'user_data', 'evals'];
+// The purposes no kind of job owns; each kind declares its own (`SimKindSpec.filePurposes`).
+const SHARED_PURPOSES: readonly string[] = ['assistants', 'vision', 'user_data'];
 
 /**
  * `files.create` (multipart upload, kept in memory), `files.retrieve`, `files.content`, `files.list`. Batches
- * read their input from here and write their output and error files here.
+ * read their input from here and write their output and error files here. `kindPurposes`: the purposes the
+ * kinds declare, accepted beside the shared ones.
  */
-export function filesRoutes(ctx: SimContext): RouteDef[] {
+export function filesRoutes(ctx: SimContext, kindPurposes: readonly string[]): RouteDef[] {
+  const PURPOSES = [...new Set([...SHARED_PURPOSES, ...kindPurposes])];
   const find = (id: string, now: number) => {
     const stored = ctx.files.get(id, now);
     if (!stored) throw noSuchFile(id);

@@ -49,5 +49,10 @@ export interface SimKindSpec<K extends string> {
   routes(ctx: SimContext): RouteDef[];
   /** Outcomes a job of this kind can never reach: a scenario asking for one is refused. */
   readonly impossibleOutcomes: readonly Outcome[];
+  /**
+   * The `files.create` purposes its jobs read their input under (a batch's `batch`, a fine-tune's `fine-tune`):
+   * the simulator accepts these and the purposes no kind owns (`assistants`, `vision`, `user_data`).
+   */
+  readonly filePurposes?: readonly string[];
   readonly demo: KindDemo;
 }

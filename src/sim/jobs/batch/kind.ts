@@ -7,5 +7,6 @@ export const batchSim: SimKindSpec<'batch'> = {
   kind: 'batch',
   routes: batchesRoutes,
   impossibleOutcomes: ['incomplete'],
+  filePurposes: ['batch'],
   demo: batchDemo,
 };

@@ -7,5 +7,6 @@ export const evalRunSim: SimKindSpec<'eval.run'> = {
   kind: 'eval.run',
   routes: evalsRoutes,
   impossibleOutcomes: ['incomplete', 'expired'],
+  filePurposes: ['evals'],
   demo: evalRunDemo,
 };

@@ -7,5 +7,6 @@ export const fineTuningJobSim: SimKindSpec<'fine_tuning.job'> = {
   kind: 'fine_tuning.job',
   routes: fineTuningRoutes,
   impossibleOutcomes: ['incomplete', 'expired'],
+  filePurposes: ['fine-tune'],
   demo: fineTuningJobDemo,
 };
