@@ -1,4 +1,5 @@
 import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
+import { listenNudges } from '../internal/watch-context.js';
 import { byKind } from '../kinds/registry.js';
 import type { Source, StatusEvent } from '../model/types.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
@@ -74,7 +75,7 @@ export function hybrid(
           if (subscriber.closed) return watch;
           if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) watch.complete();
           else watch.polling = loop.start(ctx, fallback, watch);
-          watch.nudges = ctx.nudge$.subscribe(() => watch.liveEvent());
+          watch.nudges = listenNudges(ctx, () => watch.liveEvent());
           return watch;
         }
         // Any other fallback gets its nudges as an Observable: the watch's own (a tool output submitted), and each

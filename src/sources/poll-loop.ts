@@ -1,6 +1,7 @@
-import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, type SchedulerLike, type Subscription, type Unsubscribable } from 'rxjs';
 import { DueHeap } from '../internal/due-heap.js';
 import { EarliestTimer } from '../internal/earliest-timer.js';
+import { listenAbort, listenNudges, unlistenAbort } from '../internal/watch-context.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
 import { exhausted, type Outcome, request } from './poll-request.js';
@@ -27,7 +28,7 @@ export class PollWatch {
   done = false;
   cancelDue: (() => void) | undefined = undefined;
   request: Subscription | undefined = undefined;
-  nudges: Subscription | undefined = undefined;
+  nudges: Unsubscribable | undefined = undefined;
   readonly schedule: WatchSchedule;
   readonly onAbort = () => this.loop.finish(this);
 
@@ -75,9 +76,9 @@ export class PollLoop {
    */
   start(ctx: SourceContext, source: PollSettings, sink: PollSink, ownNudges = false): PollWatch {
     const w = new PollWatch(this, ctx, source, sink);
-    ctx.signal.addEventListener('abort', w.onAbort, { once: true });
+    listenAbort(ctx, w.onAbort);
     // Each nudge starts a new cycle: the pending wait is dropped and a request in flight aborted.
-    if (ownNudges) w.nudges = ctx.nudge$.subscribe(() => this.nudge(w));
+    if (ownNudges) w.nudges = listenNudges(ctx, () => this.nudge(w));
     this.cycle(w, source.immediate, false);
     return w;
   }
@@ -174,7 +175,7 @@ export class PollLoop {
     this.unschedule(w);
     w.done = true;
     w.nudges?.unsubscribe();
-    w.ctx.signal.removeEventListener('abort', w.onAbort);
+    unlistenAbort(w.ctx, w.onAbort);
     this.arm();
   }
 

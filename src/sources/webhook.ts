@@ -13,6 +13,7 @@ import {
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import { listenAbort, unlistenAbort } from '../internal/watch-context.js';
 import { kindSpec } from '../kinds/registry.js';
 import type { AnnouncedJob } from '../kinds/spec.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
@@ -230,7 +231,7 @@ class WebhookWatch implements GateReader<StatusEvent> {
       this.end();
       return this;
     }
-    ctx.signal.addEventListener('abort', this, { once: true });
+    listenAbort(ctx, this);
     this.listening = true;
     const events = hub.jobEvents(this.jobId).subscribe(this);
     // Events held by the hub arrive while subscribing, and a terminal one ends the watch there.
@@ -370,7 +371,7 @@ class WebhookWatch implements GateReader<StatusEvent> {
     this.closed = true;
     if (this.listening) {
       this.listening = false;
-      this.ctx.signal.removeEventListener('abort', this);
+      unlistenAbort(this.ctx, this);
     }
     const { events, active, gate } = this;
     this.events = undefined;

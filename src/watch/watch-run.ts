@@ -1,13 +1,5 @@
 import type OpenAI from 'openai';
-import {
-  asyncScheduler,
-  NEVER,
-  Observable,
-  type SchedulerLike,
-  Subject,
-  type Subscriber,
-  throwError,
-} from 'rxjs';
+import { asyncScheduler, NEVER, Observable, type SchedulerLike, type Subscriber, throwError } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import type { RunMachineContext, RunMachineInput } from '../../machines/run.machine.js';
 import { isNewerEventId, snapshotEventId } from '../client/event-order.js';
@@ -16,19 +8,12 @@ import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
 import { timerQueue } from '../internal/timer-queue.js';
+import { WatchContext } from '../internal/watch-context.js';
 import { byKind, findKindSpec, isJobKind, kindSpec, knownKindList, specFor } from '../kinds/registry.js';
 import type { AnyKindSpec } from '../kinds/spec.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isTerminal } from '../model/states.js';
-import type {
-  AnyDefinedRef,
-  JobKind,
-  JobRef,
-  RunSnapshot,
-  SnapshotOf,
-  Source,
-  SourceContext,
-} from '../model/types.js';
+import type { AnyDefinedRef, JobKind, JobRef, RunSnapshot, SnapshotOf, Source } from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
 import {
@@ -289,12 +274,10 @@ interface WatchPlan {
  * idle watched run").
  */
 class WatchSession {
-  private readonly stop = new AbortController();
   private readonly meter = createRequestMeter();
-  private readonly nudge$ = new Subject<void>();
   private readonly telemetry: WatchTelemetry | undefined;
   private readonly input: RunMachineInput;
-  private readonly context: SourceContext;
+  private readonly context: WatchContext;
   /** An idle watch holds no actor: see {@link open}. */
   private readonly lazy: boolean;
   /** A restored actor has lost its `after` timers, and a lazy one started late: see {@link armTick}. */
@@ -350,17 +333,15 @@ class WatchSession {
     this.seeding = options.seed !== undefined && !restored;
     if (this.lazy) this.initial = initialContext(this.input);
     else this.actor = this.createActor();
-    this.context = {
+    this.context = new WatchContext(
       client,
       job,
-      adapter: this.telemetry ? this.telemetry.adapter(adapter) : adapter,
-      meter: this.meter,
+      this.telemetry ? this.telemetry.adapter(adapter) : adapter,
+      this.meter,
       scheduler,
-      random: plan.random,
-      deadline: (this.initial ?? this.actor!.getSnapshot().context).deadlineAt,
-      nudge$: this.nudge$.asObservable(),
-      signal: this.stop.signal,
-    };
+      plan.random,
+      (this.initial ?? this.actor!.getSnapshot().context).deadlineAt,
+    );
     // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
     const hasTools = this.input.toolNames.length > 0;
     this.runKey = hasTools ? `${client?.baseURL ?? ''}|${job.kind}|${jobId}` : undefined;
@@ -486,7 +467,7 @@ class WatchSession {
       relay: this.relay,
       telemetry,
     });
-    this.nudges = a.on('nudge', () => this.nudge$.next());
+    this.nudges = a.on('nudge', () => this.context.nudge());
     // XState's subscribe does not replay the current snapshot, and an actor stopped by hand never completes its
     // subscribers: both are handled here.
     this.subscription = a.subscribe({
@@ -541,8 +522,7 @@ class WatchSession {
     this.subscription?.unsubscribe();
     this.actor?.stop();
     this.relay?.close();
-    this.stop.abort();
-    this.nudge$.complete();
+    this.context.stop();
     this.leaveRegistry?.();
   }
 }
