@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import { asyncScheduler, NEVER, Observable, type SchedulerLike, type Subscriber, throwError } from 'rxjs';
+import { asyncScheduler, NEVER, type Observable, type SchedulerLike, throwError } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
 import type { RunMachineContext, RunMachineInput } from '../../machines/run.machine.js';
 import { isNewerEventId, snapshotEventId } from '../client/event-order.js';
@@ -24,7 +24,7 @@ import {
 import { type ApprovalHandler, approvalTools } from '../tools/approvals.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
-import { shareLatest } from './share-latest.js';
+import { type LatestSink, shareLatestOf } from './share-latest.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { SourceRelay } from './source-relay.js';
 import { attachWatch, initialContext, type WatchActor, watchMachine } from './watch-actors.js';
@@ -250,9 +250,7 @@ export function watchRun<Ref extends JobRef | AnyDefinedRef>(
   };
   // One watch for every subscriber; a late subscriber gets the latest snapshot first, and after the end, the
   // terminal one.
-  return shareLatest(
-    new Observable<RunSnapshot>((subscriber) => new WatchSession(plan, subscriber).open()),
-  ) as Observable<Job>;
+  return shareLatestOf<RunSnapshot>((sink) => new WatchSession(plan, sink).open()) as Observable<Job>;
 }
 
 /** What one `watchRun` call resolved from its options: the same for every subscription to it. */
@@ -304,7 +302,7 @@ class WatchSession {
 
   constructor(
     private readonly plan: WatchPlan,
-    private readonly subscriber: Subscriber<RunSnapshot>,
+    private readonly subscriber: LatestSink<RunSnapshot>,
   ) {
     const { options, job, client, adapter, scheduler, tools } = plan;
     const startedAt = scheduler.now();
