@@ -189,8 +189,6 @@ export function openWebhookWatch(
   return new WebhookWatch(hub, ctx, options, policy, sink, live).open();
 }
 
-const noEvent = (): undefined => undefined;
-
 /**
  * One webhook-fed watch: the hub's observer, the reader of its read at start, the abort listener and its own
  * teardown in one object. Written out rather than composed (defer, concatMap, takeWhile, takeUntil, a layer for the
@@ -243,8 +241,11 @@ class WebhookWatch implements GateReader<StatusEvent> {
     this.live = true;
     if (!this.options.createdJustNow) {
       const held = this.seen !== undefined;
-      const recall = hub.lastEvent ? hub.lastEvent(this.jobId).catch(noEvent) : Promise.resolve(undefined);
-      void recall.then((kept) => this.recalled(kept, held));
+      const recall = hub.lastEvent ? hub.lastEvent(this.jobId) : Promise.resolve(undefined);
+      void recall.then(
+        (kept) => this.recalled(kept, held),
+        () => this.recalled(undefined, held),
+      );
     }
     return this;
   }
@@ -284,8 +285,9 @@ class WebhookWatch implements GateReader<StatusEvent> {
   }
 
   private arrive(arrival: Arrival): void {
-    this.queue ??= [];
-    this.queue.push(arrival);
+    // Mostly one arrival at a time (the read at start): an array made by push would be sized for 17.
+    if (this.queue) this.queue.push(arrival);
+    else this.queue = [arrival];
     this.drain();
   }
 
@@ -294,6 +296,7 @@ class WebhookWatch implements GateReader<StatusEvent> {
     while (!this.busy && !this.closed) {
       const arrival = this.queue?.shift();
       if (!arrival) {
+        this.queue = undefined;
         if (this.eventsDone) this.end();
         return;
       }

@@ -44,7 +44,9 @@ class SharedLatest<T> {
       subscriber.complete();
       return undefined;
     }
-    this.subscribers.push(subscriber);
+    // Most watches have one subscriber: an array made by push would be sized for 17.
+    if (this.subscribers.length === 0) this.subscribers = [subscriber];
+    else this.subscribers.push(subscriber);
     if (!this.connection) {
       const connection = new Connection(this);
       this.connection = connection;

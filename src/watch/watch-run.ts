@@ -297,7 +297,7 @@ class WatchSession {
   private nudges: { unsubscribe(): void } | undefined = undefined;
   private subscription: { unsubscribe(): void } | undefined = undefined;
   private tickDue: number | undefined = undefined;
-  private cancelTick: (() => void) | undefined = undefined;
+  private tick: { cancel(): void } | undefined = undefined;
   private stopListening: (() => void) | undefined = undefined;
 
   constructor(
@@ -445,8 +445,8 @@ class WatchSession {
     const due = Math.min(c.deadlineAt, expiry);
     if (due === this.tickDue) return;
     this.tickDue = due;
-    this.cancelTick?.();
-    this.cancelTick = timerQueue(this.plan.scheduler).at(due, () =>
+    this.tick?.cancel();
+    this.tick = timerQueue(this.plan.scheduler).at(due, () =>
       this.wake().send({ type: 'tick', at: this.now() }),
     );
   }
@@ -516,7 +516,7 @@ class WatchSession {
     this.telemetry?.end(this.meter.count);
     this.stopListening?.();
     this.nudges?.unsubscribe();
-    this.cancelTick?.();
+    this.tick?.cancel();
     this.subscription?.unsubscribe();
     this.actor?.stop();
     this.relay?.close();
