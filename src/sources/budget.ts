@@ -7,7 +7,7 @@ import {
 } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { DueHeap } from '../internal/due-heap.js';
-import { listenAbort, listenNudges, unlistenAbort } from '../internal/watch-context.js';
+import { isAborted, listenAbort, listenNudges, unlistenAbort } from '../internal/watch-context.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
 import { recordBudgetWait } from '../telemetry/process-metrics.js';
@@ -275,7 +275,7 @@ class BudgetLoop {
 
   watch(ctx: SourceContext, source: PollSource): Observable<StatusEvent> {
     return new Observable<StatusEvent>((subscriber) => {
-      if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) {
+      if (isAborted(ctx) || ctx.scheduler.now() >= ctx.deadline) {
         subscriber.complete();
         return;
       }

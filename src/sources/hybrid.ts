@@ -1,5 +1,5 @@
 import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
-import { listenNudges } from '../internal/watch-context.js';
+import { isAborted, listenNudges } from '../internal/watch-context.js';
 import { byKind } from '../kinds/registry.js';
 import type { Source, StatusEvent } from '../model/types.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
@@ -73,7 +73,7 @@ export function hybrid(
           // A failed read at start is not fatal here: the fallback poll will look.
           watch.webhook = openWebhookWatch(hub, ctx, resolved, IGNORE_START_READ_FAILURE, watch, watch);
           if (subscriber.closed) return watch;
-          if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) watch.complete();
+          if (isAborted(ctx) || ctx.scheduler.now() >= ctx.deadline) watch.complete();
           else watch.polling = loop.start(ctx, fallback, watch);
           watch.nudges = listenNudges(ctx, () => watch.liveEvent());
           return watch;

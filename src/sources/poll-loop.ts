@@ -1,7 +1,7 @@
 import { Observable, type SchedulerLike, type Subscription, type Unsubscribable } from 'rxjs';
 import { DueHeap } from '../internal/due-heap.js';
 import { EarliestTimer } from '../internal/earliest-timer.js';
-import { listenAbort, listenNudges, unlistenAbort } from '../internal/watch-context.js';
+import { isAborted, listenAbort, listenNudges, unlistenAbort } from '../internal/watch-context.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
 import { exhausted, type Outcome, request } from './poll-request.js';
@@ -63,7 +63,7 @@ export class PollLoop {
   /** The status events of one watch: retrieves on the source's schedule until a terminal status or the deadline. */
   watch(ctx: SourceContext, source: PollSettings): Observable<StatusEvent> {
     return new Observable<StatusEvent>((subscriber) => {
-      if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) {
+      if (isAborted(ctx) || ctx.scheduler.now() >= ctx.deadline) {
         subscriber.complete();
         return;
       }

@@ -13,7 +13,7 @@ import {
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
-import { listenAbort, unlistenAbort } from '../internal/watch-context.js';
+import { isAborted, listenAbort, unlistenAbort } from '../internal/watch-context.js';
 import { kindSpec } from '../kinds/registry.js';
 import type { AnnouncedJob } from '../kinds/spec.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
@@ -225,7 +225,7 @@ class WebhookWatch implements GateReader<StatusEvent> {
 
   open(): this {
     const { ctx, hub } = this;
-    if (ctx.signal.aborted) {
+    if (isAborted(ctx)) {
       this.end();
       return this;
     }
