@@ -50,7 +50,14 @@ class SharedLatest<T> {
     if (!this.connection) {
       const connection = new Connection(this);
       this.connection = connection;
-      const teardown = this.connect(connection);
+      let teardown: Unsubscribable;
+      try {
+        teardown = this.connect(connection);
+      } catch (error) {
+        // As a producer's Observable would: a throw while connecting is its error.
+        connection.error(error);
+        return undefined;
+      }
       // The producer may have ended while connecting: then there is nothing to keep.
       if (connection.stopped) teardown.unsubscribe();
       else connection.teardown = teardown;
