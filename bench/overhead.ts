@@ -511,24 +511,45 @@ What changed, and where the bytes of an idle watch still go (a heap snapshot dif
    fallback poll is made once rather than per \`hybrid(hub)\` call (its resolved schedules were 1.3 KiB a watch), and
    a plain \`poll()\` fallback runs inside hybrid's own subscription, as an entry of the poll loop reporting to
    hybrid's sink and nudged directly (no \`Subject\`, no second subscription to the nudges, no copy of the context).
-4. Left, about 7 KiB for a poll watch (a heap snapshot diff of 2,000): RxJS subscribers, each layer about 0.5 KiB
-   (\`SafeSubscriber\`, \`ConsumerObserver\`, the observer and its three closures, and the \`_finalizers\` array RxJS
-   pushes the teardown to, which V8 sizes for 17 entries, 150 B): the caller's subscription, \`shareLatest\`'s, the
-   relay's and the poll's subscription to the nudges; about 15 closures of watchRun's subscription and their
-   contexts (about 1.5 KiB); the \`AbortController\` and its signal (an \`EventTarget\` with a hidden class of its own
-   and a listener map: about 0.7 KiB with its two listeners); the first snapshot kept for late subscribers and its
-   change key; the watch's input and source context; its entries in the two timer queues. A webhook-fed watch adds
-   its hub subscription and its read at start waiting at the gate (an entry and a subscription to it); hybrid adds
-   both, and its poll loop entry (\`PollWatch\`, schedule, job age, heap slot). Next cuts, not made here: the read
-   at start as a bare entry of the gate (no subscription until its turn), watchRun's subscription as one object
-   with methods instead of closures, and the source context's signal made on first use.
-5. Start CPU (\`process.cpuUsage\` over ${RUNS.toLocaleString('en')} starts, the seed's loops started in the same process as
-   the baseline, so the ratio holds when other jobs load the machine; the earlier 190 to 320 µs were wall clock
-   under load): a CPU profile of 30,000 \`poll()\` starts (\`node --cpu-prof\` on the bundled heap script, \`cpu\`
-   mode) spends about half in the garbage collector, so the start costs what it allocates (the bytes above); then
-   the \`AbortController\` and its signal (about 7 %), and resolving \`poll(options)\` itself when a watch is given
-   its own (\`byKind\` and the schedules: about 8 %; \`poll()\` with no options, and \`hybrid(hub)\`'s fallback, are
-   now made once).
+4. Then (issue 21, part 1, the cuts the round before named), bytes per idle watch after each step, 10,000 watches
+   (poll, webhook, hybrid, budget): 7.3, 7.6, 9.5, 7.2 KiB before;
+   - the read at start of a webhook-fed watch waits at the client's gate as a bare entry (a \`GateReader\` of
+     src/sources/read-gate.ts: no subscription until its turn), and the webhook part (\`WebhookWatch\` in
+     src/sources/webhook.ts: the hub's observer, the gate's reader, the abort listener and the teardown) and
+     hybrid's watch are one object each instead of closures: 7.3, 6.5, 8.0, 7.2 KiB;
+   - a \`watchRun\` subscription is one \`WatchSession\` object with methods instead of about 15 closures over one
+     scope, and the relay is its source's observer itself: 6.4, 5.7, 7.1, 6.4 KiB;
+   - the library's sources keep their nudge listener on watchRun's context as a function (\`listenNudges\`,
+     src/internal/watch-context.ts) instead of an RxJS subscription, and add no abort listener to it (the watch
+     unsubscribes its source before it stops): 5.7, 5.4, 6.2, 5.7 KiB;
+   - the session feeds \`shareLatestOf\` directly (a connect function and a sink), with no Observable and no second
+     subscriber between them: 5.2, 4.8, 5.7, 5.1 KiB;
+   - timer entries are objects (\`DueHeap.add\` returns the entry, its \`cancel()\` drops it) instead of two closures
+     per wait, a poll watch is its own abort listener, and arrays that mostly hold one item start as literals (V8
+     sizes an array made by \`push\` for 17): 4.6, 4.5, 5.1, 4.8 KiB;
+   - the context (\`WatchContext\`) makes its \`AbortSignal\` and nudge \`Subject\` on first use: own accessors with one
+     shared getter (V8 keeps them in the hidden class, nothing per object), so a spread copy (\`{ ...ctx, nudge$ }\`)
+     is still a whole context; the sources ask \`isAborted(ctx)\`, which makes no signal: 3.8, 3.6, 4.2, 3.9 KiB.
+5. Left, about 3.8 KiB for a poll watch (a heap snapshot diff of 2,000; about 0.4 KiB of it is the bench's own job
+   ref, id strings and \`() => {}\` observer): two RxJS subscriber layers, the caller's and the relay's subscription
+   to the source (\`SafeSubscriber\`, \`ConsumerObserver\` and the \`_finalizers\` array that RxJS's \`push\` sizes for 17:
+   about 0.35 KiB each); plain objects, about 0.9 KiB: the first snapshot kept for late subscribers and its parts,
+   its change key, the watch's input, the plan of the \`watchRun\` call; the watch's own objects, about 0.9 KiB
+   (\`WatchSession\`, \`WatchContext\`, \`SourceRelay\`, \`SharedLatest\` and its \`Connection\`, \`PollWatch\` with its
+   \`WatchSchedule\` and \`JobAge\`, two \`DueEntry\`s, the meter); and the closures still made per \`watchRun\` call (the
+   connect function, shareLatest's subscribe and teardown, the tick callback, the poll's nudge listener) with their
+   contexts, about 0.7 KiB. A webhook-fed watch has its hub subscription (one more subscriber layer), its
+   \`WebhookWatch\` and its \`GateEntry\` instead of the poll entry; hybrid has both parts and a \`HybridWatch\`. Next
+   cuts, if they are ever needed: the library's sources started into the relay without an Observable (one
+   subscriber layer, about 0.35 KiB), and the first snapshot built when a late subscriber asks for it.
+6. Start CPU (\`process.cpuUsage\` over ${RUNS.toLocaleString('en')} starts, the seed's loops started in the same process as the baseline,
+   so the ratio holds when other jobs load the machine): a CPU profile of 30,000 \`hybrid(hub)\` starts (\`node
+   --cpu-prof\` on the bundled heap script, \`cpu\` mode) spent 46 % in the garbage collector before these cuts, and
+   60 % after the first four steps: the start costs what it allocates and keeps. The largest single item was the
+   \`AbortController\` (about 1.4 KiB allocated per watch, its signal's listener map included, and 4.5 % of the
+   profile besides the collector): it is no longer made at start. Before these cuts, one run each at load average 0.8,
+   the four sources took 49, 44, 62 and 46 µs (the table before them: 49, 51, 65 and 53 µs at 21 to 26); after
+   them, medians of three at 5 to 6, 30, 28, 35 and 32 µs.
 `
     : ''
 }`;

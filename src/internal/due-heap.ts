@@ -1,9 +1,22 @@
-interface Slot<T> {
-  at: number;
-  seq: number;
-  item: T;
-  live: boolean;
+/** One item waiting in a {@link DueHeap}: cancel it to drop it. An object rather than a closure per item. */
+export class DueEntry<T> {
+  live = true;
+
+  constructor(
+    private readonly owner: DueHeap<T>,
+    readonly at: number,
+    readonly seq: number,
+    readonly item: T,
+  ) {}
+
+  cancel(): void {
+    if (!this.live) return;
+    this.live = false;
+    this.owner.dropped();
+  }
 }
+
+type Slot<T> = DueEntry<T>;
 
 /**
  * A min-heap of items keyed by the time they are due, with cancellation in O(1) (cancelled slots are dropped when
@@ -15,26 +28,40 @@ export class DueHeap<T> {
   private seq = 0;
   private live = 0;
 
+  /** @param onCancel called after an entry is cancelled (a timer queue re-arms for its new earliest then). */
+  constructor(private readonly onCancel?: () => void) {}
+
   /** Adds `item` due at `at`; returns a function that removes it. Equal times keep insertion order. */
   push(at: number, item: T): () => void {
+    const entry = this.add(at, item);
+    return () => entry.cancel();
+  }
+
+  /** Adds `item` due at `at`; returns its entry, whose `cancel()` removes it. Equal times keep insertion order. */
+  add(at: number, item: T): DueEntry<T> {
     // Cancelled slots wait for the top; rebuild when they outnumber the live ones, so churn cannot grow the heap.
     if (this.heap.length > 2 * this.live + 64) this.compact();
-    const slot: Slot<T> = { at, seq: this.seq++, item, live: true };
+    const slot = new DueEntry(this, at, this.seq++, item);
     const h = this.heap;
     h.push(slot);
     let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!before(h[i]!, h[parent]!)) break;
-      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      const up = h[i]!;
+      const down = h[parent]!;
+      if (!before(up, down)) break;
+      h[i] = down;
+      h[parent] = up;
       i = parent;
     }
     this.live++;
-    return () => {
-      if (!slot.live) return;
-      slot.live = false;
-      this.live--;
-    };
+    return slot;
+  }
+
+  /** An entry was cancelled. */
+  dropped(): void {
+    this.live--;
+    this.onCancel?.();
   }
 
   /** When the earliest item is due, or undefined when the heap is empty. */
@@ -81,7 +108,9 @@ export class DueHeap<T> {
       if (l < h.length && before(h[l]!, h[min]!)) min = l;
       if (r < h.length && before(h[r]!, h[min]!)) min = r;
       if (min === i) break;
-      [h[i], h[min]] = [h[min]!, h[i]!];
+      const up = h[min]!;
+      h[min] = h[i]!;
+      h[i] = up;
       i = min;
     }
   }

@@ -1,5 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
-import { DueHeap } from './due-heap.js';
+import { type DueEntry, DueHeap } from './due-heap.js';
 import { EarliestTimer } from './earliest-timer.js';
 
 /**
@@ -7,21 +7,19 @@ import { EarliestTimer } from './earliest-timer.js';
  * deadlines cost heap entries, not ten thousand timers (docs/benchmarks.md, "Heap per idle watched run").
  */
 export class TimerQueue {
-  private readonly heap = new DueHeap<() => void>();
+  // A cancelled entry re-arms the timer for the new earliest: a timer left for it would keep the process alive.
+  private readonly heap = new DueHeap<() => void>(() => this.arm());
   private readonly timer: EarliestTimer;
 
   constructor(private readonly scheduler: SchedulerLike) {
     this.timer = new EarliestTimer(scheduler, () => this.fire());
   }
 
-  /** Calls `fn` once the scheduler's clock reaches `at`; returns a function that cancels it. */
-  at(at: number, fn: () => void): () => void {
-    const cancel = this.heap.push(at, fn);
+  /** Calls `fn` once the scheduler's clock reaches `at`; `cancel()` the entry returned to drop it. */
+  at(at: number, fn: () => void): DueEntry<() => void> {
+    const entry = this.heap.add(at, fn);
     this.arm();
-    return () => {
-      cancel();
-      this.arm();
-    };
+    return entry;
   }
 
   private fire(): void {

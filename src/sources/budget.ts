@@ -1,6 +1,13 @@
-import { Observable, type SchedulerLike, type Subscriber, type Subscription } from 'rxjs';
+import {
+  Observable,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+  type Unsubscribable,
+} from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { DueHeap } from '../internal/due-heap.js';
+import { isAborted, listenAbort, listenNudges, unlistenAbort } from '../internal/watch-context.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
 import { recordBudgetWait } from '../telemetry/process-metrics.js';
@@ -139,7 +146,7 @@ class Watch {
   cancelLag: (() => void) | undefined = undefined;
   cancelDeadline: (() => void) | undefined = undefined;
   request: Subscription | undefined = undefined;
-  nudges: Subscription | undefined = undefined;
+  nudges: Unsubscribable | undefined = undefined;
   readonly schedule: WatchSchedule;
 
   constructor(
@@ -268,7 +275,7 @@ class BudgetLoop {
 
   watch(ctx: SourceContext, source: PollSource): Observable<StatusEvent> {
     return new Observable<StatusEvent>((subscriber) => {
-      if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) {
+      if (isAborted(ctx) || ctx.scheduler.now() >= ctx.deadline) {
         subscriber.complete();
         return;
       }
@@ -280,9 +287,9 @@ class BudgetLoop {
       const start = ctx.scheduler.now();
       const w: Watch = new Watch(ctx, source, subscriber, deadline, start, () => this.finish(w));
       this.watches++;
-      ctx.signal.addEventListener('abort', w.onAbort, { once: true });
+      listenAbort(ctx, w.onAbort);
       // Each nudge restarts the watch's schedule and aborts its request in flight, as poll() does.
-      w.nudges = ctx.nudge$.subscribe(() => {
+      w.nudges = listenNudges(ctx, () => {
         w.nudged = true;
         this.restart(w, false);
       });
@@ -583,7 +590,7 @@ class BudgetLoop {
     this.unschedule(w);
     w.phase = DONE;
     w.nudges?.unsubscribe();
-    w.ctx.signal.removeEventListener('abort', w.onAbort);
+    unlistenAbort(w.ctx, w.onAbort);
     this.watches--;
     if (!this.pumping) this.arm();
   }

@@ -1,12 +1,19 @@
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
+import { isAborted, listenNudges } from '../internal/watch-context.js';
 import { byKind } from '../kinds/registry.js';
 import type { Source, StatusEvent } from '../model/types.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import type { BudgetedPollSource } from './budget.js';
 import { isPlainPoll, type PollOptions, poll } from './poll.js';
-import { type PollWatch, pollLoop } from './poll-loop.js';
+import { type PollLoop, type PollSink, type PollWatch, pollLoop } from './poll-loop.js';
 import { type StreamOptions, type StreamSource, stream } from './stream.js';
-import { resolveOptions, type WebhookSourceOptions, webhookStatusEvents } from './webhook.js';
+import {
+  type LiveEventListener,
+  openWebhookWatch,
+  resolveOptions,
+  type StartReadPolicy,
+  type WebhookSourceOptions,
+} from './webhook.js';
 
 /**
  * The fallback poll of {@link hybrid} by default, by kind: each delay is the job's age (polls at ages doubling),
@@ -58,27 +65,18 @@ export function hybrid(
     // where an operator chain per watch was most of its heap (docs/benchmarks.md, "Heap per idle watched run").
     watch: (ctx) =>
       new Observable<StatusEvent>((subscriber) => {
-        const sink = new HybridSink(subscriber);
         // The default fallback, a plain poll(), runs inside this subscription: its entry in the poll loop reports
         // to the sink and is nudged directly (poll-loop.ts), with no subscription of its own.
         if (isPlainPoll(fallback)) {
           const loop = pollLoop(ctx.scheduler);
-          let polling: PollWatch | undefined;
+          const watch = new HybridWatch(subscriber, loop);
           // A failed read at start is not fatal here: the fallback poll will look.
-          const webhook = webhookStatusEvents(hub, ctx, resolved, { startReadFailure: 'ignore' }, () => {
-            if (polling) loop.nudge(polling);
-          }).subscribe(sink);
-          if (subscriber.closed) return webhook;
-          if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) sink.complete();
-          else polling = loop.start(ctx, fallback, sink);
-          const nudges = ctx.nudge$.subscribe(() => {
-            if (polling) loop.nudge(polling);
-          });
-          return () => {
-            webhook.unsubscribe();
-            nudges.unsubscribe();
-            if (polling) loop.drop(polling);
-          };
+          watch.webhook = openWebhookWatch(hub, ctx, resolved, IGNORE_START_READ_FAILURE, watch, watch);
+          if (subscriber.closed) return watch;
+          if (isAborted(ctx) || ctx.scheduler.now() >= ctx.deadline) watch.complete();
+          else watch.polling = loop.start(ctx, fallback, watch);
+          watch.nudges = listenNudges(ctx, () => watch.liveEvent());
+          return watch;
         }
         // Any other fallback gets its nudges as an Observable: the watch's own (a tool output submitted), and each
         // live webhook event about the job, so it polls only when webhooks go quiet. Its subscriber is subscribed to
@@ -91,10 +89,11 @@ export function hybrid(
             if (pollNudges === nudges) pollNudges = undefined;
           };
         });
+        const sink = new HybridWatch(subscriber, undefined);
         // A failed read at start is not fatal here: the fallback poll will look.
-        const webhook = webhookStatusEvents(hub, ctx, resolved, { startReadFailure: 'ignore' }, () =>
-          pollNudges?.next(),
-        ).subscribe(sink);
+        const webhook = openWebhookWatch(hub, ctx, resolved, IGNORE_START_READ_FAILURE, sink, {
+          liveEvent: () => pollNudges?.next(),
+        });
         const polls = subscriber.closed ? undefined : fallback.watch({ ...ctx, nudge$ }).subscribe(sink);
         return () => {
           webhook.unsubscribe();
@@ -104,11 +103,24 @@ export function hybrid(
   };
 }
 
-/** Both parts of a hybrid watch into its subscriber, which completes when both have. A class: no closures. */
-class HybridSink {
-  private open = 2;
+const IGNORE_START_READ_FAILURE: StartReadPolicy = { startReadFailure: 'ignore' };
 
-  constructor(private readonly subscriber: Subscriber<StatusEvent>) {}
+/**
+ * One hybrid watch: both parts report to it, and it completes its subscriber when both have. With a plain poll
+ * fallback it also holds the poll loop entry, restarts it at each live webhook event and each nudge, and is the
+ * subscription's teardown. A class: an idle hybrid watch is objects, not closures (docs/benchmarks.md, "Heap per
+ * idle watched run").
+ */
+class HybridWatch implements PollSink, LiveEventListener {
+  private open = 2;
+  polling: PollWatch | undefined = undefined;
+  webhook: Unsubscribable | undefined = undefined;
+  nudges: Unsubscribable | undefined = undefined;
+
+  constructor(
+    private readonly subscriber: Subscriber<StatusEvent>,
+    readonly loop: PollLoop | undefined,
+  ) {}
 
   next(event: StatusEvent): void {
     this.subscriber.next(event);
@@ -121,6 +133,19 @@ class HybridSink {
   complete(): void {
     this.open--;
     if (this.open === 0) this.subscriber.complete();
+  }
+
+  /** A live webhook event about the job, or a nudge of the watch (a tool output submitted): the fallback's
+   * schedule starts over. */
+  liveEvent(): void {
+    if (this.polling) this.loop?.nudge(this.polling);
+  }
+
+  unsubscribe(): void {
+    this.webhook?.unsubscribe();
+    this.nudges?.unsubscribe();
+    if (this.polling) this.loop?.drop(this.polling);
+    this.polling = undefined;
   }
 }
 

@@ -1,6 +1,7 @@
-import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, type SchedulerLike, type Subscription, type Unsubscribable } from 'rxjs';
 import { DueHeap } from '../internal/due-heap.js';
 import { EarliestTimer } from '../internal/earliest-timer.js';
+import { isAborted, listenAbort, listenNudges, unlistenAbort } from '../internal/watch-context.js';
 import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
 import { exhausted, type Outcome, request } from './poll-request.js';
@@ -25,11 +26,10 @@ export class PollWatch {
   /** Bumped by every nudge and every request, to tell a stale answer or timer from the current one. */
   turn = 0;
   done = false;
-  cancelDue: (() => void) | undefined = undefined;
+  cancelDue: { cancel(): void } | undefined = undefined;
   request: Subscription | undefined = undefined;
-  nudges: Subscription | undefined = undefined;
+  nudges: Unsubscribable | undefined = undefined;
   readonly schedule: WatchSchedule;
-  readonly onAbort = () => this.loop.finish(this);
 
   constructor(
     readonly loop: PollLoop,
@@ -38,6 +38,11 @@ export class PollWatch {
     readonly subscriber: PollSink,
   ) {
     this.schedule = new WatchSchedule(source, ctx.job, ctx.scheduler.now());
+  }
+
+  /** The context's signal aborted (the watch is its own abort listener: no closure per watch). */
+  handleEvent(): void {
+    this.loop.finish(this);
   }
 }
 
@@ -58,7 +63,7 @@ export class PollLoop {
   /** The status events of one watch: retrieves on the source's schedule until a terminal status or the deadline. */
   watch(ctx: SourceContext, source: PollSettings): Observable<StatusEvent> {
     return new Observable<StatusEvent>((subscriber) => {
-      if (ctx.signal.aborted || ctx.scheduler.now() >= ctx.deadline) {
+      if (isAborted(ctx) || ctx.scheduler.now() >= ctx.deadline) {
         subscriber.complete();
         return;
       }
@@ -75,9 +80,9 @@ export class PollLoop {
    */
   start(ctx: SourceContext, source: PollSettings, sink: PollSink, ownNudges = false): PollWatch {
     const w = new PollWatch(this, ctx, source, sink);
-    ctx.signal.addEventListener('abort', w.onAbort, { once: true });
+    listenAbort(ctx, w);
     // Each nudge starts a new cycle: the pending wait is dropped and a request in flight aborted.
-    if (ownNudges) w.nudges = ctx.nudge$.subscribe(() => this.nudge(w));
+    if (ownNudges) w.nudges = listenNudges(ctx, () => this.nudge(w));
     this.cycle(w, source.immediate, false);
     return w;
   }
@@ -100,7 +105,7 @@ export class PollLoop {
   /** The watch's next request after `delayMs` (at once for 0), unless the deadline has come by then. */
   private after(w: PollWatch, delayMs: number): void {
     if (delayMs > 0) {
-      w.cancelDue = this.waiting.push(this.scheduler.now() + delayMs, w);
+      w.cancelDue = this.waiting.add(this.scheduler.now() + delayMs, w);
       this.arm();
     } else this.fire(w);
   }
@@ -153,7 +158,7 @@ export class PollLoop {
   /** Drops the watch's wait and aborts its request in flight. */
   private unschedule(w: PollWatch): void {
     w.turn++;
-    w.cancelDue?.();
+    w.cancelDue?.cancel();
     w.cancelDue = undefined;
     const pending = w.request;
     w.request = undefined;
@@ -174,7 +179,7 @@ export class PollLoop {
     this.unschedule(w);
     w.done = true;
     w.nudges?.unsubscribe();
-    w.ctx.signal.removeEventListener('abort', w.onAbort);
+    unlistenAbort(w.ctx, w);
     this.arm();
   }
 

@@ -1,7 +1,19 @@
-import { catchError, EMPTY, map, Observable, of, retry, type Subscription, throwError, timer } from 'rxjs';
+import {
+  catchError,
+  EMPTY,
+  map,
+  Observable,
+  of,
+  retry,
+  type Subscription,
+  throwError,
+  timer,
+  type Unsubscribable,
+} from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { classifyRequestError } from '../errors/from-api-error.js';
 import { RetriesExhaustedError } from '../errors/retries-exhausted-error.js';
+import { isAborted, listenAbort, unlistenAbort } from '../internal/watch-context.js';
 import { kindSpec } from '../kinds/registry.js';
 import type { AnnouncedJob } from '../kinds/spec.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
@@ -10,7 +22,7 @@ import type { JobRef, Source, SourceContext, StatusEvent } from '../model/types.
 import type { WebhookEvent } from '../webhooks/event.js';
 import type { WebhookRoutes } from '../webhooks/hub.js';
 import { budgetRead, type PollBudget } from './budget.js';
-import { startReadGate } from './read-gate.js';
+import { type GateEntry, type GateReader, startReadGate } from './read-gate.js';
 
 /**
  * When the webhook source retrieves the job after an event (a webhook only says that a job changed: its payload is
@@ -135,107 +147,243 @@ const READ: unique symbol = Symbol('read at start');
 /** What a webhook-fed watch works from: each event about its job, and, first, maybe a read of the job. */
 type Arrival = WebhookEvent | typeof READ;
 
+/** Where a webhook-fed watch's status events go: its subscriber, or hybrid's sink. */
+export interface WebhookSink {
+  next(event: StatusEvent): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/** Told of each event that arrives after the subscription (hybrid restarts its fallback's schedule then). */
+export interface LiveEventListener {
+  liveEvent(): void;
+}
+
 /**
  * Turns one job's events into status events, in order (one retrieve at a time), starting with a read of the job
  * unless the caller says it was created just now, the hub held an event about it (replayed on subscription), or
  * the hub's store kept one (delivered to any instance sharing the store, some time ago); a kept event the hub does
- * not hold any more is replayed. `onLiveEvent` is told of each event that arrives after the subscription (hybrid
- * restarts its fallback's schedule then). Shared by `webhookSource` and `hybrid`.
+ * not hold any more is replayed. Shared by `webhookSource` and `hybrid` (which runs it inside its own subscription
+ * with {@link openWebhookWatch}).
  */
 export function webhookStatusEvents(
   hub: WebhookRoutes,
   ctx: SourceContext,
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
-  onLiveEvent?: () => void,
 ): Observable<StatusEvent> {
-  // Written out rather than composed (defer, concatMap, takeWhile, takeUntil, and a layer for the read at start):
-  // an idle webhook watch is this one subscription and its subscription to the hub, where an operator chain per
-  // watch was most of its heap (docs/benchmarks.md).
-  return new Observable<StatusEvent>((subscriber) => {
-    if (ctx.signal.aborted) {
-      subscriber.complete();
-      return;
+  return new Observable<StatusEvent>((subscriber) =>
+    openWebhookWatch(hub, ctx, options, policy, subscriber, undefined),
+  );
+}
+
+/** Starts {@link webhookStatusEvents} into `sink`, with no subscription of its own; unsubscribe to stop it. */
+export function openWebhookWatch(
+  hub: WebhookRoutes,
+  ctx: SourceContext,
+  options: ResolvedWebhookSourceOptions,
+  policy: StartReadPolicy,
+  sink: WebhookSink,
+  live: LiveEventListener | undefined,
+): Unsubscribable {
+  return new WebhookWatch(hub, ctx, options, policy, sink, live).open();
+}
+
+/**
+ * One webhook-fed watch: the hub's observer, the reader of its read at start, the abort listener and its own
+ * teardown in one object. Written out rather than composed (defer, concatMap, takeWhile, takeUntil, a layer for the
+ * read at start) and as a class rather than closures: an idle webhook watch is this object, its subscription to the
+ * hub and its entry at the read gate (no subscription until its turn), where an operator chain per watch was most of
+ * its heap (docs/benchmarks.md, "Heap per idle watched run").
+ */
+class WebhookWatch implements GateReader<StatusEvent> {
+  private readonly jobId: string;
+  private queue: Arrival[] | undefined = undefined;
+  /** The arrival being turned into status events: its subscription, or its read's entry at the gate. */
+  private active: Subscription | undefined = undefined;
+  private gate: GateEntry<StatusEvent> | undefined = undefined;
+  private busy = false;
+  private eventsDone = false;
+  private live = false;
+  private closed = false;
+  private listening = false;
+  // The webhook ids seen, to replay a kept event only when it was not: made at the first event (most idle watches
+  // never see one).
+  private seen: Set<string> | undefined = undefined;
+  private events: Subscription | undefined = undefined;
+
+  constructor(
+    private readonly hub: WebhookRoutes,
+    private readonly ctx: SourceContext,
+    private readonly options: ResolvedWebhookSourceOptions,
+    private readonly policy: StartReadPolicy,
+    private readonly sink: WebhookSink,
+    private readonly onLive: LiveEventListener | undefined,
+  ) {
+    this.jobId = ctx.adapter.jobId(ctx.job);
+  }
+
+  open(): this {
+    const { ctx, hub } = this;
+    if (isAborted(ctx)) {
+      this.end();
+      return this;
     }
-    const jobId = ctx.adapter.jobId(ctx.job);
-    let queue: Arrival[] | undefined;
-    let active: Subscription | undefined;
-    let busy = false;
-    let eventsDone = false;
-    let live = false;
-    // The webhook ids seen, to replay a kept event only when it was not: made at the first event (most idle
-    // watches never see one).
-    let seen: Set<string> | undefined;
-    const onAbort = () => subscriber.complete();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    // Like poll, the source is done once the job is: a terminal event is its last.
-    const emit = (event: StatusEvent) => {
-      subscriber.next(event);
-      if (isJobTerminal(event.state)) subscriber.complete();
-    };
-    // One arrival at a time, in order (one retrieve at a time).
-    const drain = () => {
-      while (!busy && !subscriber.closed) {
-        const arrival = queue?.shift();
-        if (!arrival) {
-          if (eventsDone) subscriber.complete();
-          return;
-        }
-        const status$ = statusOf(arrival, ctx, options, policy);
-        if (!status$) continue;
-        busy = true;
-        let finished = false;
-        const inner = status$.subscribe({
-          next: emit,
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => {
-            finished = true;
-            busy = false;
-            active = undefined;
-            drain();
-          },
-        });
-        // An arrival that yields at once (an announced event) has finished, and maybe started the next, by now.
-        if (!finished) active = inner;
-      }
-    };
-    const arrive = (arrival: Arrival) => {
-      queue ??= [];
-      queue.push(arrival);
-      drain();
-    };
-    const events = hub.jobEvents(jobId).subscribe({
-      next: (event) => {
-        seen ??= new Set();
-        seen.add(event.webhookId);
-        arrive(event);
-        if (live) onLiveEvent?.();
-      },
-      error: (error: unknown) => subscriber.error(error),
-      complete: () => {
-        eventsDone = true;
-        drain();
-      },
-    });
-    live = true;
-    if (!options.createdJustNow && !subscriber.closed) {
-      const held = seen !== undefined;
-      const recall = hub.lastEvent ? hub.lastEvent(jobId).catch(() => undefined) : Promise.resolve(undefined);
-      void recall.then((kept) => {
-        if (subscriber.closed) return;
-        if (kept) {
-          if (!seen?.has(kept.webhookId)) arrive(kept);
-        } else if (!held) {
-          arrive(READ);
-        }
-      });
-    }
-    return () => {
-      ctx.signal.removeEventListener('abort', onAbort);
+    listenAbort(ctx, this);
+    this.listening = true;
+    const events = hub.jobEvents(this.jobId).subscribe(this);
+    // Events held by the hub arrive while subscribing, and a terminal one ends the watch there.
+    if (this.closed) {
       events.unsubscribe();
-      active?.unsubscribe();
-    };
-  });
+      return this;
+    }
+    this.events = events;
+    this.live = true;
+    if (!this.options.createdJustNow) {
+      const held = this.seen !== undefined;
+      const recall = hub.lastEvent ? hub.lastEvent(this.jobId) : Promise.resolve(undefined);
+      void recall.then(
+        (kept) => this.recalled(kept, held),
+        () => this.recalled(undefined, held),
+      );
+    }
+    return this;
+  }
+
+  /** What the hub's store kept about the job (or nothing): replayed if not seen, else the job is read. */
+  private recalled(kept: WebhookEvent | undefined, held: boolean): void {
+    if (this.closed) return;
+    if (kept) {
+      if (!this.seen?.has(kept.webhookId)) this.arrive(kept);
+    } else if (!held) {
+      this.arrive(READ);
+    }
+  }
+
+  /** An event about the job, from the hub. */
+  next(event: WebhookEvent): void {
+    this.seen ??= new Set();
+    this.seen.add(event.webhookId);
+    this.arrive(event);
+    if (this.live) this.onLive?.liveEvent();
+  }
+
+  /** The hub failed. */
+  error(error: unknown): void {
+    this.fail(error);
+  }
+
+  /** The hub has no more events about the job. */
+  complete(): void {
+    this.eventsDone = true;
+    this.drain();
+  }
+
+  /** The watch's signal aborted. */
+  handleEvent(): void {
+    this.end();
+  }
+
+  private arrive(arrival: Arrival): void {
+    // Mostly one arrival at a time (the read at start): an array made by push would be sized for 17.
+    if (this.queue) this.queue.push(arrival);
+    else this.queue = [arrival];
+    this.drain();
+  }
+
+  /** One arrival at a time, in order (one retrieve at a time). */
+  private drain(): void {
+    while (!this.busy && !this.closed) {
+      const arrival = this.queue?.shift();
+      if (!arrival) {
+        this.queue = undefined;
+        if (this.eventsDone) this.end();
+        return;
+      }
+      if (arrival === READ && !this.options.budget) {
+        // Many watches starting together read through one gate per client: a few at a time, with jitter. The read
+        // waits there as a bare entry and is built when its turn comes.
+        this.busy = true;
+        this.gate = startReadGate(this.ctx.client).enter(this, this.ctx.scheduler, this.ctx.random);
+        return;
+      }
+      const status$ = statusOf(arrival, this.ctx, this.options, this.policy);
+      if (!status$) continue;
+      this.busy = true;
+      let finished = false;
+      const inner = status$.subscribe({
+        next: (event) => this.emit(event),
+        error: (error: unknown) => this.fail(error),
+        complete: () => {
+          finished = true;
+          this.settled();
+        },
+      });
+      // An arrival that yields at once (an announced event) has finished, and maybe started the next, by now.
+      if (!finished) this.active = inner;
+    }
+  }
+
+  /** The arrival in progress is done: on to the next. */
+  private settled(): void {
+    this.busy = false;
+    this.active = undefined;
+    this.gate = undefined;
+    this.drain();
+  }
+
+  gateRead(): Observable<StatusEvent> {
+    return readAtStart(this.ctx, this.options, this.policy);
+  }
+
+  gateNext(event: StatusEvent): void {
+    this.emit(event);
+  }
+
+  gateError(error: unknown): void {
+    this.fail(error);
+  }
+
+  gateComplete(): void {
+    this.settled();
+  }
+
+  // Like poll, the source is done once the job is: a terminal event is its last.
+  private emit(event: StatusEvent): void {
+    if (this.closed) return;
+    this.sink.next(event);
+    if (isJobTerminal(event.state)) this.end();
+  }
+
+  private end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink.complete();
+    this.unsubscribe();
+  }
+
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink.error(error);
+    this.unsubscribe();
+  }
+
+  /** Stops the watch: the hub, the arrival in progress, the abort listener. */
+  unsubscribe(): void {
+    this.closed = true;
+    if (this.listening) {
+      this.listening = false;
+      unlistenAbort(this.ctx, this);
+    }
+    const { events, active, gate } = this;
+    this.events = undefined;
+    this.active = undefined;
+    this.gate = undefined;
+    events?.unsubscribe();
+    active?.unsubscribe();
+    gate?.cancel();
+  }
 }
 
 /** What one arrival yields: a read's event, an event's (announced, or read), or undefined for nothing. */
@@ -245,7 +393,10 @@ function statusOf(
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
 ): Observable<StatusEvent> | undefined {
-  if (arrival === READ) return startRead(ctx, options, policy);
+  if (arrival === READ) {
+    // Without a budget the watch waits at the read gate itself (WebhookWatch.drain).
+    return options.budget ? budgetedStartRead(ctx, options, policy, options.budget) : undefined;
+  }
   const event = arrival;
   const status = ctx.adapter.webhookStatus(event.type);
   if (status === undefined) return undefined;
@@ -268,21 +419,22 @@ function statusOf(
   );
 }
 
-/** The read at start: a retrieve like a poll's (source `'poll'`), retried like the source's other retrieves. */
-function startRead(
+/** The read at start through the watch's budget: many watches starting together read at the budget's pace. */
+function budgetedStartRead(
   ctx: SourceContext,
   options: ResolvedWebhookSourceOptions,
   policy: StartReadPolicy,
+  budget: PollBudget,
 ): Observable<StatusEvent> {
-  // Many watches starting together read through their budget when they have one, else through one gate per
-  // client: a few at a time, with jitter. The read is built when its turn comes, so a waiting one holds no request.
+  // The read is built when its turn comes, so a waiting one holds no request.
   const read = () => readAtStart(ctx, options, policy);
   return (
-    (options.budget && budgetRead(options.budget, read, ctx.scheduler)) ??
+    budgetRead(budget, read, ctx.scheduler) ??
     startReadGate(ctx.client).through(read, ctx.scheduler, ctx.random)
   );
 }
 
+/** The read at start: a retrieve like a poll's (source `'poll'`), retried like the source's other retrieves. */
 function readAtStart(
   ctx: SourceContext,
   options: ResolvedWebhookSourceOptions,

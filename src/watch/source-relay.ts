@@ -15,35 +15,37 @@ export class SourceRelay {
   private ended: { error: unknown } | 'complete' | undefined;
   private closed = false;
 
-  /** @param wake starts the watch's actor (which calls {@link adopt}); called at the first event or error. */
-  constructor(private readonly wake: () => void) {}
+  /** @param owner its `wake()` starts the watch's actor (which calls {@link adopt}); called at the first event or error. */
+  constructor(private readonly owner: { wake(): unknown }) {}
 
-  /** Subscribes to the watch's source. */
+  /** Subscribes to the watch's source, as its observer (an object, not three closures). */
   listen(source$: Observable<StatusEvent>): void {
-    const subscription = source$.subscribe({
-      next: (event) => {
-        if (this.sink) this.sink.next(event);
-        else {
-          this.pending ??= [];
-          this.pending.push(event);
-          this.wake();
-        }
-      },
-      error: (error: unknown) => {
-        if (this.sink) this.sink.error(error);
-        else {
-          this.ended = { error };
-          this.wake();
-        }
-      },
-      complete: () => {
-        if (this.sink) this.sink.complete();
-        else this.ended = 'complete';
-      },
-    });
+    const subscription = source$.subscribe(this);
     // The source may have ended, or the watch closed, while subscribing (events held by a webhook hub arrive then).
     if (this.closed) subscription.unsubscribe();
     else this.subscription = subscription;
+  }
+
+  next(event: StatusEvent): void {
+    if (this.sink) this.sink.next(event);
+    else {
+      this.pending ??= [];
+      this.pending.push(event);
+      this.owner.wake();
+    }
+  }
+
+  error(error: unknown): void {
+    if (this.sink) this.sink.error(error);
+    else {
+      this.ended = { error };
+      this.owner.wake();
+    }
+  }
+
+  complete(): void {
+    if (this.sink) this.sink.complete();
+    else this.ended = 'complete';
   }
 
   /** The source as the actor's child sees it: what arrived so far, then the live subscription. */

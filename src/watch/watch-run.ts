@@ -1,41 +1,33 @@
 import type OpenAI from 'openai';
-import { asyncScheduler, NEVER, Observable, type SchedulerLike, Subject, throwError } from 'rxjs';
+import { asyncScheduler, NEVER, type Observable, type SchedulerLike, throwError } from 'rxjs';
 import { createActor, type InspectionEvent, type Observer, type Snapshot } from 'xstate';
-import type { RunMachineInput } from '../../machines/run.machine.js';
+import type { RunMachineContext, RunMachineInput } from '../../machines/run.machine.js';
 import { isNewerEventId, snapshotEventId } from '../client/event-order.js';
 import { ConfigurationError } from '../errors/configuration-error.js';
 import { onAbort } from '../internal/abort-listener.js';
 import { withLongDelays } from '../internal/long-delay-scheduler.js';
 import { clockFrom } from '../internal/scheduler-clock.js';
 import { timerQueue } from '../internal/timer-queue.js';
+import { WatchContext } from '../internal/watch-context.js';
 import { byKind, findKindSpec, isJobKind, kindSpec, knownKindList, specFor } from '../kinds/registry.js';
+import type { AnyKindSpec } from '../kinds/spec.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isTerminal } from '../model/states.js';
-import type {
-  AnyDefinedRef,
-  JobKind,
-  JobRef,
-  RunSnapshot,
-  SnapshotOf,
-  Source,
-  SourceContext,
-} from '../model/types.js';
+import type { AnyDefinedRef, JobKind, JobRef, RunSnapshot, SnapshotOf, Source } from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
 import { poll } from '../sources/poll.js';
-import { startWatchTelemetry, type TelemetryOptions } from '../telemetry/watch-telemetry.js';
+import {
+  startWatchTelemetry,
+  type TelemetryOptions,
+  type WatchTelemetry,
+} from '../telemetry/watch-telemetry.js';
 import { type ApprovalHandler, approvalTools } from '../tools/approvals.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
-import { shareLatest } from './share-latest.js';
+import { type LatestSink, shareLatestOf } from './share-latest.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { SourceRelay } from './source-relay.js';
-import {
-  attachWatch,
-  initialContext,
-  type WatchActor,
-  type WatchDependencies,
-  watchMachine,
-} from './watch-actors.js';
+import { attachWatch, initialContext, type WatchActor, watchMachine } from './watch-actors.js';
 import { isWhenPaused, stoppedWhenPaused, type WhenPaused } from './when-paused.js';
 
 /**
@@ -241,220 +233,294 @@ export function watchRun<Ref extends JobRef | AnyDefinedRef>(
   const invalid = validate(settings);
   if (invalid) return throwError(() => invalid);
 
-  const { job, onToolError = 'report', signal, cancelOnAbort = false, inspect } = settings;
-  const client = settings.client as OpenAI;
-  const tools = { ...settings.tools, ...approvalTools(settings.approvals) };
-  const source = options.source ?? defaultPoll();
-  // Every delay of the watch (sources, machine, actors) goes through here: one place honours those past 2^31 ms.
-  const scheduler = withLongDelays(options.scheduler ?? asyncScheduler);
-  const random = options.random ?? Math.random;
+  const { job } = settings;
   // The job's own spec: a response's completion window gives it a deadline and a longer default wait.
   const adapter = specFor(job);
-  const maxWaitMs = options.maxWaitMs ?? adapter.defaults.maxWaitMs;
+  const plan: WatchPlan = {
+    options: settings,
+    job,
+    client: settings.client as OpenAI,
+    tools: { ...settings.tools, ...approvalTools(settings.approvals) },
+    source: settings.source ?? defaultPoll(),
+    // Every delay of the watch (sources, machine, actors) goes through here: one place honours those past 2^31 ms.
+    scheduler: withLongDelays(settings.scheduler ?? asyncScheduler),
+    random: settings.random ?? Math.random,
+    adapter,
+    maxWaitMs: settings.maxWaitMs ?? adapter.defaults.maxWaitMs,
+  };
+  // One watch for every subscriber; a late subscriber gets the latest snapshot first, and after the end, the
+  // terminal one.
+  return shareLatestOf<RunSnapshot>((sink) => new WatchSession(plan, sink).open()) as Observable<Job>;
+}
 
-  const watch$ = new Observable<Job>((subscriber) => {
-    const stop = new AbortController();
-    const meter = createRequestMeter();
-    const nudge$ = new Subject<void>();
-    const now = () => scheduler.now();
-    const startedAt = now();
+/** What one `watchRun` call resolved from its options: the same for every subscription to it. */
+interface WatchPlan {
+  readonly options: WatchRunSettings<JobRef>;
+  readonly job: JobRef;
+  readonly client: OpenAI;
+  readonly tools: ToolHandlers;
+  readonly source: Source;
+  readonly scheduler: SchedulerLike;
+  readonly random: () => number;
+  readonly adapter: AnyKindSpec;
+  readonly maxWaitMs: number;
+}
+
+/**
+ * One subscription of `watchRun`: the watch's state, its actor once it has one, and its teardown. A class with
+ * methods rather than a dozen closures over one scope: an idle watch is this object (docs/benchmarks.md, "Heap per
+ * idle watched run").
+ */
+class WatchSession {
+  private readonly meter = createRequestMeter();
+  private readonly telemetry: WatchTelemetry | undefined;
+  private readonly input: RunMachineInput;
+  private readonly context: WatchContext;
+  /** An idle watch holds no actor: see {@link open}. */
+  private readonly lazy: boolean;
+  /** A restored actor has lost its `after` timers, and a lazy one started late: see {@link armTick}. */
+  private readonly ticking: boolean;
+  /** A lazy watch subscribes its source itself; the actor's source child adopts that subscription when it starts. */
+  private readonly relay: SourceRelay | undefined;
+  private readonly runKey: string | undefined;
+  private readonly leaveRegistry: (() => void) | undefined;
+  private actor: WatchActor | undefined = undefined;
+  /** A lazy watch's first context, until {@link open} has emitted it. */
+  private initial: RunMachineContext | undefined;
+  /**
+   * With a seed: nothing before it is emitted (the machine's own start), and nothing older after it (a stream
+   * replaying its first events) until the watch has passed what the seed showed.
+   */
+  private seeding: boolean;
+  private seedId: string | undefined = undefined;
+  private lastKey: string | undefined = undefined;
+  private nudges: { unsubscribe(): void } | undefined = undefined;
+  private subscription: { unsubscribe(): void } | undefined = undefined;
+  private tickDue: number | undefined = undefined;
+  private tick: { cancel(): void } | undefined = undefined;
+  private stopListening: (() => void) | undefined = undefined;
+
+  constructor(
+    private readonly plan: WatchPlan,
+    private readonly subscriber: LatestSink<RunSnapshot>,
+  ) {
+    const { options, job, client, adapter, scheduler, tools } = plan;
+    const startedAt = scheduler.now();
     const jobId = adapter.jobId(job);
     // One recorder per watch, or none (telemetry: false, or no SDK and no logger): src/telemetry/.
-    const telemetry = startWatchTelemetry(options, { kind: adapter.kind, jobId, source: source.name, now });
+    this.telemetry = startWatchTelemetry(options, {
+      kind: adapter.kind,
+      jobId,
+      source: plan.source.name,
+      now: () => scheduler.now(),
+    });
     const restored = options.snapshot;
-    const input: RunMachineInput = {
+    this.input = {
       job,
       kind: job.kind,
       jobId,
       startedAt,
-      maxWaitMs,
+      maxWaitMs: plan.maxWaitMs,
       toolNames: Object.keys(tools),
     };
     // An idle watch holds no actor: it waits on its source and its deadline, and the actor starts at the first
     // thing that happens (an event, the deadline, an abort). A restored watch, one persisted on every change and
     // one shown to an inspector start theirs at once, so they see every snapshot from the first.
-    const lazy = !restored && !inspect && !options.onPersist && options.seed === undefined;
-    const initial = lazy ? initialContext(input) : undefined;
-    let actor: WatchActor | undefined;
-    const createWatchActor = (): WatchActor =>
-      createActor(watchMachine, {
-        input,
-        ...(restored ? { snapshot: restored } : {}),
-        clock: clockFrom(scheduler),
-        ...(inspect ? { inspect } : {}),
-      });
-    if (!lazy) actor = createWatchActor();
-    const context: SourceContext = {
+    this.lazy = !restored && !options.inspect && !options.onPersist && options.seed === undefined;
+    this.ticking = Boolean(restored) || this.lazy;
+    this.seeding = options.seed !== undefined && !restored;
+    if (this.lazy) this.initial = initialContext(this.input);
+    else this.actor = this.createActor();
+    this.context = new WatchContext(
       client,
       job,
-      adapter: telemetry ? telemetry.adapter(adapter) : adapter,
-      meter,
+      this.telemetry ? this.telemetry.adapter(adapter) : adapter,
+      this.meter,
       scheduler,
-      random,
-      deadline: (initial ?? actor!.getSnapshot().context).deadlineAt,
-      nudge$: nudge$.asObservable(),
-      signal: stop.signal,
-    };
-
+      plan.random,
+      (this.initial ?? this.actor!.getSnapshot().context).deadlineAt,
+    );
     // Watches of one run in this process handle each tool call once: they meet in the registry under this key.
-    const hasTools = input.toolNames.length > 0;
-    const runKey = hasTools ? `${client?.baseURL ?? ''}|${job.kind}|${input.jobId}` : undefined;
-    const leaveRegistry = runKey === undefined ? undefined : toolCallRegistry.join(runKey);
-    // A lazy watch subscribes its source itself; the actor's source child adopts that subscription when it starts.
-    const relay = lazy ? new SourceRelay(() => wake()) : undefined;
-    // A seed that already ended is the whole watch: no source opens a connection for a job with nothing to add.
-    const seededEnd =
-      options.seed !== undefined &&
-      !restored &&
-      isTerminal(adapter.mapStatus(adapter.status(options.seed.job)));
-    const watched: Source = seededEnd ? { ...source, watch: () => NEVER } : source;
-    const deps: WatchDependencies = {
-      client,
-      source: watched,
-      context,
-      tools,
-      onToolError,
-      runKey,
-      relay,
-      telemetry,
-    };
-    // With a seed: nothing before it is emitted (the machine's own start), and nothing older after it (a stream
-    // replaying its first events) until the watch has passed what the seed showed.
-    let seeding = options.seed !== undefined && !restored;
-    let seedId: string | undefined;
+    const hasTools = this.input.toolNames.length > 0;
+    this.runKey = hasTools ? `${client?.baseURL ?? ''}|${job.kind}|${jobId}` : undefined;
+    this.leaveRegistry = this.runKey === undefined ? undefined : toolCallRegistry.join(this.runKey);
+    this.relay = this.lazy ? new SourceRelay(this) : undefined;
+  }
 
-    let lastKey: string | undefined;
-    const emit = (snapshot: RunSnapshot) => {
-      if (seedId !== undefined && !snapshot.done) {
-        const id = snapshotEventId(snapshot);
-        if (!isNewerEventId(id, seedId)) return;
-        seedId = undefined;
-      }
-      const key = changeKey(snapshot);
-      if (key === lastKey) return;
-      lastKey = key;
-      telemetry?.observe(snapshot);
-      const stopped = stoppedWhenPaused(snapshot, options.whenPaused);
-      if (stopped) {
-        subscriber.next(stopped as Job);
-        subscriber.complete();
-        return;
-      }
-      subscriber.next(snapshot as Job);
-    };
-
-    let nudges: { unsubscribe(): void } | undefined;
-    let subscription: { unsubscribe(): void } | undefined;
-    // A restored actor has lost its `after` timers (statelyai/xstate#5331), and a lazy one started late: time
-    // reaches them as ticks at the next absolute deadline in context instead.
-    const ticking = Boolean(restored) || lazy;
-    let tickDue: number | undefined;
-    let cancelTick: (() => void) | undefined;
-    // One queue of due times per scheduler, not a timer per watch: an idle watch waits on its deadline there.
-    const armTick = (c: { deadlineAt: number; expiresAt: number | null; checkedExpiry: number | null }) => {
-      // An expiry a confirming read already checked is not due again: the deadline is the next moment then.
-      const expiry =
-        c.expiresAt !== null && c.expiresAt !== c.checkedExpiry ? c.expiresAt : Number.POSITIVE_INFINITY;
-      const due = Math.min(c.deadlineAt, expiry);
-      if (due === tickDue) return;
-      tickDue = due;
-      cancelTick?.();
-      cancelTick = timerQueue(scheduler).at(due, () => wake().send({ type: 'tick', at: now() }));
-    };
-
-    /** Attaches the watch to its actor, subscribes to it and starts it. */
-    const run = (a: WatchActor) => {
-      attachWatch(a.system, deps);
-      nudges = a.on('nudge', () => nudge$.next());
-      // XState's subscribe does not replay the current snapshot, and an actor stopped by hand never completes its
-      // subscribers: both are handled here.
-      subscription = a.subscribe({
-        next: (s) => {
-          // The machine's start and the seed itself: told below, once the seed is applied.
-          if (seeding) return;
-          const done = s.status === 'done';
-          if (done && s.value === 'faulted') {
-            telemetry?.fail(s.context.fault);
-            subscriber.error(s.context.fault);
-            return;
-          }
-          // A cancel that the server answered with a final status (a response cancels at once) is the job's
-          // outcome: the watch ended done, not merely stopped.
-          const phase = !done
-            ? 'watching'
-            : s.value === 'stopped' && !isTerminal(s.context.state)
-              ? 'stopped'
-              : 'done';
-          options.onPersist?.(a.getPersistedSnapshot());
-          if (ticking && !done) armTick(s.context);
-          emit(toSnapshot(s.context, phase, meter.count));
-          if (done) subscriber.complete();
-        },
-        error: (e) => {
-          telemetry?.fail(e);
-          subscriber.error(e);
-        },
-      });
-      a.start();
-    };
-    /** The watch's actor, started now if the watch was idle until this moment. */
-    const wake = (): WatchActor => {
-      if (actor) return actor;
-      actor = createWatchActor();
-      run(actor);
-      return actor;
-    };
-
-    const abort = () => wake().send({ type: 'abort', cancel: cancelOnAbort });
+  /** Starts the watch: emits its first snapshot, and listens to its source (or starts its actor). */
+  open(): this {
+    const { plan, subscriber, actor } = this;
+    const { options } = plan;
     if (actor) {
-      run(actor);
-      if (seeding && options.seed) {
-        const { job: seenJob, at = input.startedAt } = options.seed;
+      this.run(actor);
+      const seed = options.seed;
+      if (this.seeding && seed) {
+        const { job: seenJob, at = this.input.startedAt } = seed;
         // A read made before the watch started is older than the machine's start, which would take it for stale:
         // it is the starting point instead.
-        actor.send(toStatusEvent(adapter, seenJob, Math.max(at, input.startedAt), 'poll'));
-        seeding = false;
+        actor.send(toStatusEvent(plan.adapter, seenJob, Math.max(at, this.input.startedAt), 'poll'));
+        this.seeding = false;
         const seeded = actor.getSnapshot();
         options.onPersist?.(actor.getPersistedSnapshot());
         const snapshot = toSnapshot(
           seeded.context,
           seeded.status === 'done' ? 'done' : 'watching',
-          meter.count,
+          this.meter.count,
         );
-        emit(snapshot);
-        seedId = snapshotEventId(snapshot);
+        this.emit(snapshot);
+        this.seedId = snapshotEventId(snapshot);
         if (seeded.status === 'done') subscriber.complete();
       }
-      if (restored) {
-        actor.send({ type: 'tick', at: now() });
-        if (actor.getSnapshot().status === 'active') armTick(actor.getSnapshot().context);
+      if (options.snapshot) {
+        actor.send({ type: 'tick', at: this.now() });
+        if (actor.getSnapshot().status === 'active') this.armTick(actor.getSnapshot().context);
       }
       const first = actor.getSnapshot();
-      if (first.status === 'active') emit(toSnapshot(first.context, 'watching', meter.count));
+      if (first.status === 'active') this.emit(toSnapshot(first.context, 'watching', this.meter.count));
     } else {
-      emit(toSnapshot(initial!, 'watching', meter.count));
-      armTick(initial!);
-      relay!.listen(source.watch(context));
+      const initial = this.initial!;
+      this.initial = undefined;
+      this.emit(toSnapshot(initial, 'watching', this.meter.count));
+      this.armTick(initial);
+      this.relay!.listen(plan.source.watch(this.context));
     }
-    let stopListening = () => {};
-    if (signal?.aborted) abort();
-    else if (signal) stopListening = onAbort(signal, abort);
+    const { signal } = options;
+    if (signal?.aborted) this.abort();
+    else if (signal) this.stopListening = onAbort(signal, () => this.abort());
+    return this;
+  }
 
-    return () => {
-      telemetry?.end(meter.count);
-      stopListening();
-      nudges?.unsubscribe();
-      cancelTick?.();
-      subscription?.unsubscribe();
-      actor?.stop();
-      relay?.close();
-      stop.abort();
-      nudge$.complete();
-      leaveRegistry?.();
-    };
-  });
+  private now(): number {
+    return this.plan.scheduler.now();
+  }
 
-  // One watch for every subscriber; a late subscriber gets the latest snapshot first, and after the end, the
-  // terminal one.
-  return shareLatest(watch$);
+  private createActor(): WatchActor {
+    const { options, scheduler } = this.plan;
+    const { snapshot: restored, inspect } = options;
+    return createActor(watchMachine, {
+      input: this.input,
+      ...(restored ? { snapshot: restored } : {}),
+      clock: clockFrom(scheduler),
+      ...(inspect ? { inspect } : {}),
+    });
+  }
+
+  /** The source, unless a seed that already ended is the whole watch: nothing opens a connection then. */
+  private watched(): Source {
+    const { options, source, adapter } = this.plan;
+    const seededEnd =
+      options.seed !== undefined &&
+      !options.snapshot &&
+      isTerminal(adapter.mapStatus(adapter.status(options.seed.job)));
+    return seededEnd ? { ...source, watch: () => NEVER } : source;
+  }
+
+  private emit(snapshot: RunSnapshot): void {
+    const { subscriber } = this;
+    if (this.seedId !== undefined && !snapshot.done) {
+      const id = snapshotEventId(snapshot);
+      if (!isNewerEventId(id, this.seedId)) return;
+      this.seedId = undefined;
+    }
+    const key = changeKey(snapshot);
+    if (key === this.lastKey) return;
+    this.lastKey = key;
+    this.telemetry?.observe(snapshot);
+    const stopped = stoppedWhenPaused(snapshot, this.plan.options.whenPaused);
+    if (stopped) {
+      subscriber.next(stopped);
+      subscriber.complete();
+      return;
+    }
+    subscriber.next(snapshot);
+  }
+
+  // One queue of due times per scheduler, not a timer per watch: an idle watch waits on its deadline there. Time
+  // reaches a restored or late-started actor's `after` timers (statelyai/xstate#5331) as ticks at the next absolute
+  // deadline in context.
+  private armTick(c: { deadlineAt: number; expiresAt: number | null; checkedExpiry: number | null }): void {
+    // An expiry a confirming read already checked is not due again: the deadline is the next moment then.
+    const expiry =
+      c.expiresAt !== null && c.expiresAt !== c.checkedExpiry ? c.expiresAt : Number.POSITIVE_INFINITY;
+    const due = Math.min(c.deadlineAt, expiry);
+    if (due === this.tickDue) return;
+    this.tickDue = due;
+    this.tick?.cancel();
+    this.tick = timerQueue(this.plan.scheduler).at(due, () =>
+      this.wake().send({ type: 'tick', at: this.now() }),
+    );
+  }
+
+  /** Attaches the watch to its actor, subscribes to it and starts it. */
+  private run(a: WatchActor): void {
+    const { plan, subscriber, telemetry, meter } = this;
+    const { options } = plan;
+    attachWatch(a.system, {
+      client: plan.client,
+      source: this.relay ? plan.source : this.watched(),
+      context: this.context,
+      tools: plan.tools,
+      onToolError: options.onToolError ?? 'report',
+      runKey: this.runKey,
+      relay: this.relay,
+      telemetry,
+    });
+    this.nudges = a.on('nudge', () => this.context.nudge());
+    // XState's subscribe does not replay the current snapshot, and an actor stopped by hand never completes its
+    // subscribers: both are handled here.
+    this.subscription = a.subscribe({
+      next: (s) => {
+        // The machine's start and the seed itself: told in open(), once the seed is applied.
+        if (this.seeding) return;
+        const done = s.status === 'done';
+        if (done && s.value === 'faulted') {
+          telemetry?.fail(s.context.fault);
+          subscriber.error(s.context.fault);
+          return;
+        }
+        // A cancel that the server answered with a final status (a response cancels at once) is the job's
+        // outcome: the watch ended done, not merely stopped.
+        const phase = !done
+          ? 'watching'
+          : s.value === 'stopped' && !isTerminal(s.context.state)
+            ? 'stopped'
+            : 'done';
+        options.onPersist?.(a.getPersistedSnapshot());
+        if (this.ticking && !done) this.armTick(s.context);
+        this.emit(toSnapshot(s.context, phase, meter.count));
+        if (done) subscriber.complete();
+      },
+      error: (e) => {
+        telemetry?.fail(e);
+        subscriber.error(e);
+      },
+    });
+    a.start();
+  }
+
+  /** The watch's actor, started now if the watch was idle until this moment (the relay calls it too). */
+  wake(): WatchActor {
+    if (this.actor) return this.actor;
+    const actor = this.createActor();
+    this.actor = actor;
+    this.run(actor);
+    return actor;
+  }
+
+  private abort(): void {
+    this.wake().send({ type: 'abort', cancel: this.plan.options.cancelOnAbort ?? false });
+  }
+
+  /** The last subscriber left, or the watch ended. */
+  unsubscribe(): void {
+    this.telemetry?.end(this.meter.count);
+    this.stopListening?.();
+    this.nudges?.unsubscribe();
+    this.tick?.cancel();
+    this.subscription?.unsubscribe();
+    this.actor?.stop();
+    this.relay?.close();
+    this.context.stop();
+    this.leaveRegistry?.();
+  }
 }

@@ -1,6 +1,6 @@
 import { Observable, Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { shareLatest } from '../../src/watch/share-latest.js';
+import { type LatestSink, shareLatest, shareLatestOf } from '../../src/watch/share-latest.js';
 
 /** A source that counts its subscriptions and whose values, end and error the test drives. */
 function driven() {
@@ -76,5 +76,36 @@ describe('shareLatest', () => {
     shared$.subscribe((v) => values.push(v));
     expect(errors).toHaveLength(1);
     expect(values).toEqual([2]);
+  });
+});
+
+describe('shareLatestOf', () => {
+  it('passes a throw while connecting on as the error, and connects anew for the next subscriber', () => {
+    let connects = 0;
+    const shared$ = shareLatestOf<number>((sink) => {
+      connects++;
+      if (connects === 1) throw new Error('boom');
+      sink.next(connects);
+      return { unsubscribe: () => {} };
+    });
+    const errors: unknown[] = [];
+    shared$.subscribe({ error: (e) => errors.push(e) });
+    const values: number[] = [];
+    shared$.subscribe((v) => values.push(v));
+    expect([(errors[0] as Error).message, values, connects]).toEqual(['boom', [2], 2]);
+  });
+
+  it('tears the producer down after the end is passed on, and ignores it once ended', () => {
+    const seen: string[] = [];
+    let sink: LatestSink<number> | undefined;
+    const shared$ = shareLatestOf<number>((s) => {
+      sink = s;
+      return { unsubscribe: () => seen.push('teardown') };
+    });
+    shared$.subscribe({ next: (v) => seen.push(`next ${v}`), complete: () => seen.push('complete') });
+    sink!.next(1);
+    sink!.complete();
+    sink!.next(2);
+    expect(seen).toEqual(['next 1', 'complete', 'teardown']);
   });
 });
