@@ -10,18 +10,24 @@ const LIVE = `${RUNSTATE_KEY_PREFIX}live`;
 const TALLY = `${RUNSTATE_KEY_PREFIX}tally`;
 const KINDS = `${RUNSTATE_KEY_PREFIX}live-kinds`;
 const COMMAND = 'runstateTally';
+// The field of a BullMQ job's hash that says its watch was counted as ended (BullMQ ignores fields it does not know).
+const ENDED_MARK = 'runstateEnded';
 
 // One script, so that moving a watch and counting it are one atomic change, and doing it twice changes nothing:
-// a step that BullMQ runs again after a crash records what the first run recorded, and an ended watch counts once
-// (only the call that removes its live entry counts the outcome).
-// KEYS: live, tally, live-kinds. ARGV: job id, state or outcome, 'end' when the watch ended ('end-unread': see
-// endUnread). A job id is `<kind>.<key>` (job-id.ts).
+// a step that BullMQ runs again after a crash records what the first run recorded, and an ended watch counts once.
+// The end also leaves a mark on the watch's BullMQ job (its hash, removed with the job), which every later call
+// for that watch reads: a step that a loaded worker was still running when its lock expired, run meanwhile by
+// another worker, may record its first move after the other ended the watch; without the mark that move put the
+// watch back on the tally and its end counted it twice. Where the job's hash is gone, the live entry decides.
+// KEYS: live, tally, live-kinds, the job. ARGV: job id, state or outcome, 'end' when the watch ended
+// ('end-unread': see endUnread). A job id is `<kind>.<key>` (job-id.ts).
 const LUA = `
 local kind = string.match(ARGV[1], '^([^.]+)%.')
 local function live(state, by)
   redis.call('HINCRBY', KEYS[2], state, by)
   if kind then redis.call('HINCRBY', KEYS[3], kind .. '|' .. state, by) end
 end
+if redis.call('HEXISTS', KEYS[4], '${ENDED_MARK}') == 1 then return 0 end
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if ARGV[3] == 'end' or ARGV[3] == 'end-unread' then
   if old then
@@ -29,6 +35,7 @@ if ARGV[3] == 'end' or ARGV[3] == 'end-unread' then
     live(old, -1)
   end
   if old or ARGV[3] == 'end-unread' then redis.call('HINCRBY', KEYS[2], 'ended:' .. ARGV[2], 1) end
+  if redis.call('EXISTS', KEYS[4]) == 1 then redis.call('HSET', KEYS[4], '${ENDED_MARK}', ARGV[2]) end
   return 0
 end
 if old == ARGV[2] then return 0 end
@@ -66,17 +73,17 @@ export interface StateTally {
 
 /** The tally of the queue whose keys `toKey` makes, on `redis` (a BullMQ connection). */
 export function stateTally(redis: RedisClient, toKey: (type: string) => string): StateTally {
-  redis.defineCommand(COMMAND, { numberOfKeys: 3, lua: LUA });
+  redis.defineCommand(COMMAND, { numberOfKeys: 4, lua: LUA });
   const keys = [toKey(LIVE), toKey(TALLY), toKey(KINDS)];
   return {
     async move(jobId, state) {
-      await redis.runCommand(COMMAND, [...keys, jobId, state, '']);
+      await redis.runCommand(COMMAND, [...keys, toKey(jobId), jobId, state, '']);
     },
     async end(jobId, outcome) {
-      await redis.runCommand(COMMAND, [...keys, jobId, outcome, 'end']);
+      await redis.runCommand(COMMAND, [...keys, toKey(jobId), jobId, outcome, 'end']);
     },
     async endUnread(jobId, outcome) {
-      await redis.runCommand(COMMAND, [...keys, jobId, outcome, 'end-unread']);
+      await redis.runCommand(COMMAND, [...keys, toKey(jobId), jobId, outcome, 'end-unread']);
     },
     async read() {
       const all = await redis.hgetall(keys[1]!);

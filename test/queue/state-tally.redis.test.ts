@@ -35,6 +35,25 @@ describe('stateTally', () => {
     expect(await tally.read()).toEqual({ live: {}, ended: { completed: 1, error: 1, stopped: 1 } });
   });
 
+  it('counts an end once when a step run twice at once records its first move after the other ended the watch', async () => {
+    // A loaded worker's lock expired during a first step, and another worker ran the same step meanwhile: the
+    // other ended the watch, then the first one's late "on it as queued" and its own end arrive.
+    const tally = stateTally(await queue.backend.client, (type) => queue.toKey(type));
+    const job = await queue.add('watch', {}, { jobId: 'response.resp_twice' });
+    const id = String(job.id);
+    const before = await tally.read();
+    const kindsBefore = await tally.readKinds();
+    await tally.move(id, 'queued');
+    await tally.end(id, 'failed');
+    await tally.move(id, 'queued');
+    await tally.end(id, 'failed');
+    await tally.end(id, 'error');
+    const { live, ended } = await tally.read();
+    expect(live).toEqual(before.live);
+    expect(ended).toEqual({ ...before.ended, failed: (before.ended.failed ?? 0) + 1 });
+    expect(await tally.readKinds()).toEqual(kindsBefore);
+  });
+
   it('counts the watches going on by kind and state, from the kind in the job id', async () => {
     const tally = stateTally(await queue.backend.client, (type) => queue.toKey(type));
     const byKind = async () =>
