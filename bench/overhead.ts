@@ -239,6 +239,12 @@ if (process.env.OVERHEAD_ONLY === 'telemetry') {
   await writeTelemetry();
   process.exit(0);
 }
+// The CPU-per-retrieve rows alone (about 3 min), printed, not written: `OVERHEAD_ONLY=retrieve npm run bench:overhead`.
+if (process.env.OVERHEAD_ONLY === 'retrieve') {
+  const only = await retrieveOverhead({ rounds: 3, watches: 300, everyMs: 1000, durationMs: 10_000 });
+  console.log(only.markdown);
+  process.exit(0);
+}
 console.error(`overhead bench: ${ROUNDS} ingest rounds of ${AMOUNT} deliveries, heap at ${RUNS} idle runs`);
 
 const rounds = await measureIngest();
@@ -473,17 +479,41 @@ Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
   stops, and \`.withResponse()\` for the headers the budget and server hints read) costs what the bare loop does
   within this machine's noise: the two middle rows;
 - applying an answer that changes nothing but its time (the machine's transition for a same-state status event,
-  the user's snapshot and its change key) costs about 8 to 9 µs, about 1 % of a retrieve
-  (\`bench/lib/overhead-apply-cpu.ts\`, 20,000 events sent to one actor, \`process.cpuUsage\`, load average 21);
-- cut in this change: a poll's retrieve is one Observable instead of three subscribers (the request, \`map\`,
+  the user's snapshot and its change key): 5.2 µs, was 8.5 µs (\`bench/lib/overhead-apply-cpu.ts snap\`, 20,000
+  events sent to one actor, \`process.cpuUsage\`, load average about 3; 5.0 µs, was 9.7 µs, with the events spread
+  over 300 actors). Most of the difference was one copy: XState applies every \`assign\` as
+  \`Object.assign({}, context, update)\`, and the first status event added a key the context lacked
+  (\`sourceNote\`), which made that copy, and every copy after it, a dictionary-mode object (4.9 µs per copy of
+  the 20-key context, against 0.7 µs for one with fast properties). The context now has all its keys from the start
+  and 19 of them (\`fault\` is set only as the watch ends; 20 keys built by XState's first assign onto \`{}\`
+  would be dictionary-mode from the start on this V8); test/machines/run.machine.test.ts checks that no transition
+  adds a key;
+- a poll's request no longer adds and removes an abort listener on the watch's signal (an \`EventTarget\` listener,
+  and its options, per retrieve): \`poll()\` and the budget listen once per watch and unsubscribe the request in
+  flight when the signal aborts;
+- cut before: a poll's retrieve is one Observable instead of three subscribers (the request, \`map\`,
   \`catchError\`), and a retrieve already answered is no longer aborted (that made a \`DOMException\`, a stack trace,
   and an abort event through the SDK's listeners on every poll);
-- the rest, about 0.1 to 0.2× of a retrieve, is not located yet. Candidates, in the order to try: the path of each
-  event from the source into the actor (the invoked source child forwards it to the watch's actor through XState's
-  mailbox), the poll loop's wake-up per due watch (an RxJS \`AsyncAction\`, a \`setInterval\` and a \`clearInterval\`
-  per pump), and the garbage a watch makes per retrieve. Under heavy load (average above 20) the watch process
-  also falls behind its schedule first (fewer retrieves per round than the bare loop), which makes the ratio worse
-  (1.5× to 1.7× in such rounds).
+- what is left is not located. What runstate does per retrieve, in process, is small: with the SDK's \`fetch\`
+  answering at once (no network), a watch (with the listener cut, before the context fix) spent 158 to 177 µs
+  per retrieve where the bare loop through the kind's retrieve spent 161 µs and the seed's loop 134 to 173 µs
+  (single runs, \`process.cpuUsage\`, load average about 14). The parts it adds, each a few µs:
+  the machine's transition above, the relay's subscribers and the actor's mailbox between the poll loop and the
+  machine, the user's snapshot and its change key for every answer, the poll loop's timer (an RxJS \`AsyncAction\`,
+  a \`setInterval\` and a \`clearInterval\` per pump, each with its own duration, where the bare loop's timers all
+  share Node's list for 1000 ms), \`toStatusEvent\` and three header reads for the server hints. Over HTTP the gap
+  is 0.1 to 0.2× (70 to 150 µs). The best lead is the young generation: under \`--trace-gc\` (one process each,
+  side by side, the whole process with its creates and warm-up, load average 7), the watch's scavenges took
+  1,037 ms (53 of them) against the bare loop's 785 ms (44), for about as many retrieves (2,860 and 2,806 in the
+  measured 10 s), while its mark-compacts took less (92 ms against 139): about 60 µs more per retrieve spent
+  copying survivors. A watch keeps each answer about a second (the context's \`latest\`, the machine's snapshot and
+  event, the user's snapshot) where the bare loop drops it at once, so more of what a retrieve allocates is alive
+  when a scavenge comes. Next: a heap sampling of what survives (\`--heap-prof\` on the watch process), then keep
+  less of an unchanged answer. Also still to do: callgrind counts in the steady state (the count mode of bench/lib/overhead-retrieve-cpu.ts: \`n=<count>\`, 10 watches; a first pair of
+  counts, from 50 to 350 retrieves after the warm-up, gave 3.76 M instructions per retrieve for the bare loop and
+  5.43 M for the watch, a window still dominated by the JIT warming the watch's code). Under heavy
+  load (average above 20) the watch process also falls behind its schedule first (fewer retrieves per round than
+  the bare loop), which makes the ratio worse (1.5× to 1.7× in such rounds).
 ${
   bisectTable
     ? `

@@ -7,26 +7,44 @@
 //   `maxRetries: 0`, a signal per request);
 // - watch: `watchRun` + `poll()` on the same fixed schedule, one subscriber per watch (the defaults otherwise).
 // Only this process's CPU is measured (process.cpuUsage): the simulator runs in the parent.
+// Written `<mode> <baseURL> n=<count>` instead, it runs COUNT_WATCHES watches (slow enough for valgrind to keep up
+// with their schedule) until <count> retrieves past the warm-up were answered, and exits: the instruction-count
+// rows run it so under callgrind at two counts (bench/lib/overhead-telemetry-instr.ts), whose difference is the
+// instructions per retrieve, start-up, module loading and the creates cancelled out.
 import OpenAI from 'openai';
 import type { Subscription } from 'rxjs';
 import { poll, watchRun } from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
 
+const args = process.argv.slice(2);
+const COUNT_WATCHES = 10;
+const target = args[2]?.startsWith('n=') ? Number(args[2].slice(2)) : undefined;
 const [mode = 'bare', baseURL = '', watches = '300', every = '1000', duration = '10000'] =
-  process.argv.slice(2);
+  target === undefined ? args : [args[0], args[1], String(COUNT_WATCHES), '1000'];
 const WATCHES = Number(watches);
 const EVERY_MS = Number(every);
 const WARMUP_MS = 2000;
 
 let requests = 0;
+/** Count mode: retrieves answered since the warm-up ended (undefined while it lasts). */
+let answered: number | undefined;
 const client = new OpenAI({
   baseURL,
   apiKey: 'sim',
   maxRetries: 0,
-  // Counts requests the same way in both modes.
-  fetch: (url, init) => {
+  // Counts requests the same way in every mode.
+  fetch: async (url, init) => {
     requests++;
-    return fetch(url, init);
+    if (target === undefined) return fetch(url, init);
+    const response = await fetch(url, init);
+    if (answered !== undefined && ++answered === target) {
+      // Count mode: exit once the target's answer arrived (up to WATCHES others in flight, as at any count).
+      queueMicrotask(() => {
+        console.log(JSON.stringify({ mode, requests: answered }));
+        process.exit(0);
+      });
+    }
+    return response;
   },
 });
 // Jobs that stay in progress for an hour: every retrieve answers the same, nothing ends while measured.
@@ -87,6 +105,10 @@ if (mode === 'bare-spec') {
 const created = requests;
 await new Promise((r) => setTimeout(r, WARMUP_MS));
 while (requests - created < 2 * WATCHES) await new Promise((r) => setTimeout(r, 100));
+if (target !== undefined) {
+  answered = 0;
+  await new Promise(() => {});
+}
 const cpu0 = process.cpuUsage();
 const requests0 = requests;
 await new Promise((r) => setTimeout(r, Number(duration)));

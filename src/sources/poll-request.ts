@@ -25,24 +25,24 @@ export type Outcome = (
 /**
  * One retrieve, counted, as an outcome; a final failure errors with its typed error; an abort ends quietly.
  * Unsubscribing aborts the request. Shared with the budgeted source (`budget.ts`); not part of the public API.
+ * When the watch's signal aborts, the caller unsubscribes: both callers already listen to it once per watch
+ * (`onAbort`, which drops the watch and its request in flight).
  */
 export function request(ctx: SourceContext): Observable<Outcome> {
   // Written out rather than composed (a retrieve piped through map and catchError): every poll goes through here,
   // and three subscribers per retrieve were CPU and garbage on the hot path (docs/benchmarks.md, CPU per retrieve).
   return new Observable<Outcome>((subscriber) => {
-    // One controller per request, linked by hand to the watch's signal: AbortSignal.any would keep one dependent
-    // signal per request alive on the watch's long-lived signal.
+    // One controller per request, to abort this request alone (a nudge). Not linked to the watch's signal: the
+    // caller's one listener per watch unsubscribes the request in flight when it aborts, and a listener added and
+    // removed per request was CPU on every poll (docs/benchmarks.md, CPU per retrieve).
     const controller = new AbortController();
-    const abort = () => controller.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) abort();
-    else ctx.signal.addEventListener('abort', abort, { once: true });
+    if (ctx.signal.aborted) controller.abort(ctx.signal.reason);
     // Aborts only a request still in flight: aborting one that was answered made a DOMException (a stack trace)
     // and an abort event through the SDK's listeners on every poll, for nothing.
     let settled = false;
     // Requests the read sent beyond its first (a fine-tune's events, an idle session's turn), counted as they go out.
     let extraRequests = 0;
     const teardown = () => {
-      ctx.signal.removeEventListener('abort', abort);
       if (!settled) controller.abort();
     };
     const fail = (e: unknown) => {

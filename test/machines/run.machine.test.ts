@@ -124,6 +124,19 @@ describe('run machine: model', () => {
     expect(missing).toEqual([]);
   });
 
+  // XState copies the context on every assign (Object.assign({}, context, update)). V8 keeps that copy fast only
+  // when the context has fast properties: built with at most 19 keys (XState assigns the first context onto {})
+  // and never given a new one. Past that, each poll answer cost about 4 µs more (docs/benchmarks.md, CPU per
+  // retrieve).
+  it('never adds a context key after the start (but `fault`), and starts with at most 19', () => {
+    const initial = Object.keys(createActor(runMachine, { input }).getSnapshot().context);
+    expect(initial.length).toBeLessThanOrEqual(19);
+    for (const path of Object.values(getShortestPaths(runMachine, traversal))) {
+      const extra = Object.keys(path.state.context).filter((k) => !initial.includes(k) && k !== 'fault');
+      expect(extra, `keys added on the way to ${JSON.stringify(path.state.value)}`).toEqual([]);
+    }
+  });
+
   it('never leaves a terminal state and every path ends done', () => {
     const paths = getShortestPaths(runMachine, traversal);
     for (const path of paths) {
