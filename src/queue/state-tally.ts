@@ -1,4 +1,4 @@
-import type { RedisClient } from 'bullmq';
+import type { IRedisTransaction, RedisClient } from 'bullmq';
 import { isTerminal } from '../model/states.js';
 import type { RunSnapshot, TerminalState } from '../model/types.js';
 import { RUNSTATE_KEY_PREFIX } from './job-id.js';
@@ -47,6 +47,9 @@ export function watchOutcome(result: { next: 'done' | 'fault'; snapshot: RunSnap
   return isTerminal(result.snapshot.state) ? result.snapshot.state : 'stopped';
 }
 
+/** A change of the tally: the watch of `jobId` goes on in `state`, or ended with `outcome`. */
+export type TallyChange = { jobId: string; state: string } | { jobId: string; outcome: WatchOutcome };
+
 /** Where the tally of one queue lives. */
 export interface StateTally {
   /** Records that the watch of `jobId` is going on in `state`. */
@@ -58,6 +61,8 @@ export interface StateTally {
    * Not idempotent: a worker that dies between this and BullMQ failing the job makes the retry count it again.
    */
   endUnread(jobId: string, outcome: WatchOutcome): Promise<void>;
+  /** Queues `change` (as `move` or `end`) on a pipeline, to run in order with a step's other commands. */
+  queue(pipeline: IRedisTransaction, change: TallyChange): void;
   /** Watches going on by state, and ended watches by outcome. */
   read(): Promise<{ live: Record<string, number>; ended: Record<string, number> }>;
   /** Watches going on by kind and state (states at 0 left out). */
@@ -77,6 +82,10 @@ export function stateTally(redis: RedisClient, toKey: (type: string) => string):
     },
     async endUnread(jobId, outcome) {
       await redis.runCommand(COMMAND, [...keys, jobId, outcome, 'end-unread']);
+    },
+    queue(pipeline, change) {
+      const args = 'state' in change ? [change.state, ''] : [change.outcome, 'end'];
+      pipeline.runCommand(COMMAND, [...keys, change.jobId, ...args]);
     },
     async read() {
       const all = await redis.hgetall(keys[1]!);
