@@ -1,4 +1,4 @@
-import type { IRedisTransaction, RedisClient } from 'bullmq';
+import type { RedisClient } from 'bullmq';
 import { isTerminal } from '../model/states.js';
 import type { RunSnapshot, TerminalState } from '../model/types.js';
 import { RUNSTATE_KEY_PREFIX } from './job-id.js';
@@ -50,7 +50,10 @@ export function watchOutcome(result: { next: 'done' | 'fault'; snapshot: RunSnap
 /** A change of the tally: the watch of `jobId` goes on in `state`, or ended with `outcome`. */
 export type TallyChange = { jobId: string; state: string } | { jobId: string; outcome: WatchOutcome };
 
-/** Where the tally of one queue lives. */
+/**
+ * Where the tally of one queue lives. Each change sends its one command at the call, before it awaits anything: a
+ * step's calls made one after another on the connection run in Redis in that order (src/queue/worker/step-redis.ts).
+ */
 export interface StateTally {
   /** Records that the watch of `jobId` is going on in `state`. */
   move(jobId: string, state: string): Promise<void>;
@@ -61,8 +64,6 @@ export interface StateTally {
    * Not idempotent: a worker that dies between this and BullMQ failing the job makes the retry count it again.
    */
   endUnread(jobId: string, outcome: WatchOutcome): Promise<void>;
-  /** Queues `change` (as `move` or `end`) on a pipeline, to run in order with a step's other commands. */
-  queue(pipeline: IRedisTransaction, change: TallyChange): void;
   /** Watches going on by state, and ended watches by outcome. */
   read(): Promise<{ live: Record<string, number>; ended: Record<string, number> }>;
   /** Watches going on by kind and state (states at 0 left out). */
@@ -82,10 +83,6 @@ export function stateTally(redis: RedisClient, toKey: (type: string) => string):
     },
     async endUnread(jobId, outcome) {
       await redis.runCommand(COMMAND, [...keys, jobId, outcome, 'end-unread']);
-    },
-    queue(pipeline, change) {
-      const args = 'state' in change ? [change.state, ''] : [change.outcome, 'end'];
-      pipeline.runCommand(COMMAND, [...keys, change.jobId, ...args]);
     },
     async read() {
       const all = await redis.hgetall(keys[1]!);
