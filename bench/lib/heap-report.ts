@@ -4,6 +4,8 @@
 const EVERY_MS = Number(process.env.BENCH_HEAP_EVERY_MS ?? 10_000);
 const collect = (globalThis as { gc?: () => void }).gc;
 if (collect) {
+  // The bench may exit before a worker it stopped: a line written after it is lost, not a crash.
+  process.stdout.on('error', () => {});
   setInterval(() => {
     collect();
     process.stdout.write(`heap ${process.memoryUsage().heapUsed}\n`);
