@@ -1,6 +1,6 @@
 // Benchmark: where one queue step's CPU goes. N idle watches (responses in progress for an hour), each stepped
 // once, one at a time, by this process making the calls a worker's processor makes (src/queue/worker/run-worker.ts),
-// in its order, with the CPU of each phase measured by process.cpuUsage() around it. One at a time, so that the
+// in its order (its two round trips of src/queue/worker/step-redis.ts), with the CPU of each phase measured by process.cpuUsage() around it. One at a time, so that the
 // CPU of a phase is its own: nothing else runs while it waits for Redis or the simulator (in a process of its own).
 // Run: npx tsx bench/queue-step.ts [--steps 2000 --redis-port 6379]. Prints a table; writes nothing.
 // With --callgrind, under `valgrind --tool=callgrind --instr-atstart=no node --import tsx bench/queue-step.ts`:
@@ -18,6 +18,7 @@ import { runStep } from '../src/queue/step/step.js';
 import { parseWatchData } from '../src/queue/watch-data.js';
 import { inboxKeyType } from '../src/queue/webhooks/webhook-inbox.js';
 import { storedForm, withFullJob } from '../src/queue/worker/slim-job.js';
+import { readStep, writeStep } from '../src/queue/worker/step-redis.js';
 import { DEFAULT_POLL_BACKOFF, resolveBackoff } from '../src/sources/backoff.js';
 import { changeKey } from '../src/watch/snapshot.js';
 import { args, option } from './lib/args.js';
@@ -111,13 +112,11 @@ while (stepped < STEPS) {
     const parsed = parseWatchData(job.data, id);
     return withFullJob(parsed, parsed.snapshot ?? job.progress);
   });
-  const [, inbox] = await phase('read stop request and webhook inbox (get, lrange)', () =>
-    Promise.all([
-      redis.get(worker.toKey(cancelKeyType(id))),
-      redis.lrange(worker.toKey(inboxKeyType(id)), 0, -1),
-    ]),
+  const cancelKey = worker.toKey(cancelKeyType(id));
+  const inboxKey = worker.toKey(inboxKeyType(id));
+  const { inbox } = await phase('read stop request, inbox, tally as queued (one round trip)', () =>
+    readStep(redis, { cancel: cancelKey, inbox: inboxKey }, tally, { jobId: id, state: 'queued' }),
   );
-  await phase('tally: on it as queued (first step only)', () => tally.move(id, 'queued'));
   const before = retrieveUs;
   const result = await phase('runStep: restore machine, tick, read, apply, persist', () =>
     runStep(data, {
@@ -138,21 +137,27 @@ while (stepped < STEPS) {
     'runStep: restore machine, tick, read, apply, persist',
     cpu.get('runStep: restore machine, tick, read, apply, persist')! - (retrieveUs - before),
   );
-  void inbox;
   if (result.next !== 'wait') throw new Error(`unexpected step result ${result.next}`);
   // The snapshot published before this step (stored whole or slim, as the code under test stores it).
   const published = data.snapshot ? currentSnapshot({ ...job, data } as typeof job) : undefined;
   const publish = published === undefined || changeKey(published) !== changeKey(result.snapshot);
   if (publish) data.snapshot = result.snapshot;
-  await phase('persist the data (storedForm, updateData)', () => job.updateData(storedForm(data)));
-  await phase('progress notice and tally move (in parallel)', () =>
-    Promise.all([
-      publish ? job.updateProgress({ state: result.snapshot.state }) : undefined,
-      tally.move(id, result.snapshot.state),
-    ]),
+  await phase('write: data, notice, tally, moveToDelayed, inbox check (one round trip)', () =>
+    writeStep(
+      redis,
+      worker.backend,
+      job,
+      { job: worker.toKey(id), events: worker.keys.events!, meta: worker.keys.meta! },
+      tally,
+      {
+        data: storedForm(data),
+        ...(publish ? { progress: { state: result.snapshot.state } } : {}),
+        tally: { jobId: id, state: result.snapshot.state },
+        inbox: { key: inboxKey, taken: inbox.length },
+        delayUntil: { at: Date.now() + result.delayMs, token },
+      },
+    ),
   );
-  await phase('BullMQ: moveToDelayed', () => job.moveToDelayed(Date.now() + result.delayMs, token));
-  await phase('webhook inbox check after the move (llen)', () => redis.llen(worker.toKey(inboxKeyType(id))));
   stepped++;
 }
 const totalUs = cpuNow() - started;

@@ -27,6 +27,9 @@ const WORKERS = option('workers', 4);
 const RPM = option('rpm', 1200);
 const SPEED = option('speed', 20);
 const SEED = 7;
+// How long each watch waits before it gives up (clock ms): past the time this machine takes to read every job, so
+// that every watch ends with the server's status (an hour, the default, ran out at 100,000 jobs).
+const MAX_WAIT_MS = option('max-wait-ms', 3_600_000);
 const REDIS = { host: '127.0.0.1', port: option('redis-port', 6379) };
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -66,6 +69,8 @@ async function createJobs(client: OpenAI, n: number): Promise<JobRef[]> {
 async function limitedSimulator(): Promise<{ sim: SimHandle; client: OpenAI; jobs: JobRef[] }> {
   const sim = await startSimProcess({ speed: SPEED, seed: SEED, scenario: SCENARIO });
   const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sim', maxRetries: 0 });
+  // No limit while creating: on a quiet machine 100,000 creates outran the simulator's default 10,000 per minute.
+  await sim.faults({ rpm: 1_000_000_000 });
   const jobs = await createJobs(client, JOBS);
   await sim.faults({ rpm: RPM });
   return { sim, client, jobs };
@@ -90,7 +95,7 @@ async function baseline() {
   const budget = createPollBudget({ rpm: RPM, scheduler });
   const started = Date.now();
   const updates = await lastValueFrom(
-    watchRuns(jobs, { client, scheduler, source: budget.poll(), maxWaitMs: 3_600_000 }).pipe(toArray()),
+    watchRuns(jobs, { client, scheduler, source: budget.poll(), maxWaitMs: MAX_WAIT_MS }).pipe(toArray()),
   );
   const wallMs = Date.now() - started;
   const last = new Map<string, RunSnapshot>();
@@ -123,8 +128,12 @@ async function queued() {
     spawn(
       process.execPath,
       [
+        // A line `heap <bytes>` after a full GC every 10 s (bench/lib/heap-report.ts): is the worker's heap flat?
+        '--expose-gc',
         '--import',
         'tsx',
+        '--import',
+        './bench/lib/heap-report.ts',
         'src/cli/main.ts',
         'worker',
         '--redis',
@@ -147,6 +156,15 @@ async function queued() {
       { cwd: ROOT, env: { ...process.env, OPENAI_API_KEY: 'sim' }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
   const workers = Array.from({ length: WORKERS }, spawnWorker);
+  // Each worker's heap after a full GC, every 10 s: the first sample once every watch was added, the highest, the
+  // last (the worker SIGKILLed halfway left out).
+  const heaps = workers.map(() => [] as { at: number; bytes: number }[]);
+  for (const [i, w] of workers.entries()) {
+    w.stdout!.on('data', (d: Buffer) => {
+      for (const m of d.toString().matchAll(/^heap (\d+)$/gm))
+        heaps[i]!.push({ at: Date.now(), bytes: Number(m[1]) });
+    });
+  }
   await Promise.all(
     workers.map(
       (w) =>
@@ -158,8 +176,9 @@ async function queued() {
   const before = await usedMemory(redis);
   const started = Date.now();
   for (let i = 0; i < jobs.length; i += 200)
-    await Promise.all(jobs.slice(i, i + 200).map((j) => runs.watch(j)));
+    await Promise.all(jobs.slice(i, i + 200).map((j) => runs.watch(j, { maxWaitMs: MAX_WAIT_MS })));
   const afterWatch = await usedMemory(redis);
+  const watched = Date.now();
   const results = Promise.all(jobs.map((j) => runs.result(j)));
   let killed = false;
   // The most Redis held for the watches while they ran (every watch exists from the start to its end).
@@ -186,6 +205,16 @@ async function queued() {
     reads: report.retrieves,
     watchBytes: (afterWatch - before) / jobs.length,
     peakBytes: peakMemory / jobs.length,
+    // Per surviving worker: heap after GC once every watch was added, the highest, and the last (bytes).
+    workerHeaps: heaps.slice(1).map((h) => {
+      const after = h.filter((s) => s.at >= watched);
+      return {
+        first: after[0]?.bytes ?? 0,
+        max: Math.max(0, ...after.map((s) => s.bytes)),
+        last: after.at(-1)?.bytes ?? 0,
+        samples: after.length,
+      };
+    }),
   };
   for (const w of workers.slice(1)) w.kill('SIGTERM');
   await runs.obliterate();

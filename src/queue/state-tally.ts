@@ -54,7 +54,13 @@ export function watchOutcome(result: { next: 'done' | 'fault'; snapshot: RunSnap
   return isTerminal(result.snapshot.state) ? result.snapshot.state : 'stopped';
 }
 
-/** Where the tally of one queue lives. */
+/** A change of the tally: the watch of `jobId` goes on in `state`, or ended with `outcome`. */
+export type TallyChange = { jobId: string; state: string } | { jobId: string; outcome: WatchOutcome };
+
+/**
+ * Where the tally of one queue lives. Each change sends its one command at the call, before it awaits anything: a
+ * step's calls made one after another on the connection run in Redis in that order (src/queue/worker/step-redis.ts).
+ */
 export interface StateTally {
   /** Records that the watch of `jobId` is going on in `state`. */
   move(jobId: string, state: string): Promise<void>;

@@ -28,7 +28,7 @@ import type { WebhookHub } from '../../webhooks/hub.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from '../connection.js';
 import { encodeFault } from '../fault-codec.js';
 import { cancelKeyType, decodeCancel } from '../queue/cancel-request.js';
-import { watchOutcome as outcome, type StateTally, stateTally } from '../state-tally.js';
+import { watchOutcome as outcome, type StateTally, stateTally, type TallyChange } from '../state-tally.js';
 import { runStep, type StepResult } from '../step/step.js';
 import { publishedSnapshot } from '../stored-snapshot.js';
 import { type TrafficCounter, trafficCounter } from '../traffic.js';
@@ -39,6 +39,7 @@ import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
 import { type ConnectionEvents, logReconnects } from './reconnect-log.js';
 import { type RequestSlots, requestSlots } from './request-slots.js';
 import { storedForm, withFullJob } from './slim-job.js';
+import { readStep, writeStep } from './step-redis.js';
 import { DEFAULT_WATCHES_GAUGE_INTERVAL_MS, startWatchesGaugeLoop } from './watches-gauge-loop.js';
 
 /** Options of {@link createRunWorker}. */
@@ -181,10 +182,11 @@ function progressNotice(s: RunSnapshot): { state: string } {
   return { state: s.state };
 }
 
-/** Records where a step left its watch: ended with its outcome, or in a new state (`moved`). */
-function tallyStep(tally: StateTally, id: string, result: StepResult, moved: boolean) {
-  if (result.next === 'done' || result.next === 'fault') return tally.end(id, outcome(result));
-  return moved ? tally.move(id, result.snapshot.state) : undefined;
+/** Where a step left its watch on the tally: ended with its outcome, or in a new state (`moved`). */
+function tallyStep(id: string, result: StepResult, moved: boolean): { tally?: TallyChange } {
+  if (result.next === 'done' || result.next === 'fault')
+    return { tally: { jobId: id, outcome: outcome(result) } };
+  return moved ? { tally: { jobId: id, state: result.snapshot.state } } : {};
 }
 
 /**
@@ -273,12 +275,13 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const inboxKey = worker.toKey(inboxKeyType(id));
     const stepped = data.machine !== undefined;
     const before = data.poll.state;
-    const [cancelRequest, inbox] = await Promise.all([
-      redis.get(cancelKey),
-      redis.lrange(inboxKey, 0, -1),
+    const { cancelRequest, inbox } = await readStep(
+      redis,
+      { cancel: cancelKey, inbox: inboxKey },
+      tally,
       // On the tally from its first step, before it can end: only a watch on it counts when it ends.
-      stepped ? undefined : tally.move(id, 'queued'),
-    ]);
+      stepped ? undefined : { jobId: id, state: 'queued' },
+    );
     const abort = decodeCancel(cancelRequest);
     // A signal of this step's own, dropped with it: the openai SDK never removes the listener it adds to a
     // request's signal, so a worker-long signal would keep every request of every step alive (heap grew with steps).
@@ -331,25 +334,39 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     const published = publishedSnapshot(data);
     const publish = result.next !== 'done' && (published === undefined || changeKey(published) !== key);
     if (publish) data.snapshot = result.snapshot;
-    await job.updateData(storedForm(data));
     // For `runstate queue`: requests per minute and 429s, every worker together.
     traffic.record(data.calls - callsBefore, result.next === 'rate_limited' ? 1 : 0);
-    await Promise.all([
-      // A notice, not the snapshot: BullMQ copies each progress into the event stream (observe reads the job).
-      publish ? job.updateProgress(progressNotice(result.snapshot)) : undefined,
-      // After the data: a step run again after a crash restores the ended machine and cannot count it twice. A
-      // step BullMQ runs again (stalled, or retried) may follow one that saved its data but not its state here.
-      tallyStep(
-        tally,
-        id,
-        result,
-        !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
-      ),
-    ]);
-    // The machine has the stop request now (it persisted with it): a later step must not stop it twice.
-    if (abort) await redis.del(cancelKey);
-    // Only the events this step took: one a bridge added meanwhile stays for the next step.
-    if (inbox.length > 0) await redis.ltrim(inboxKey, inbox.length, -1);
+    const notice = publish ? progressNotice(result.snapshot) : undefined;
+    // BullMQ's metrics (bullmqTelemetry) count a delayed job only in its own moveToDelayed: then the move is its.
+    const delayUntil =
+      result.next === 'wait' && !options.bullmqTelemetry
+        ? { at: data.dueAt ?? Date.now() + wallMs(result.delayMs), token: token ?? '0' }
+        : undefined;
+    // One round trip, in this order (step-redis.ts). The tally after the data: a step run again after a crash
+    // restores the ended machine and cannot count it twice. A step BullMQ runs again (stalled, or retried) may
+    // follow one that saved its data but not its state on the tally. The stop request is deleted once the machine
+    // persisted with it, so a later step does not stop it twice; the inbox loses only the events this step took.
+    const { inboxLeft } = await writeStep(
+      redis,
+      worker.backend,
+      job,
+      { job: worker.toKey(id), events: worker.keys.events!, meta: worker.keys.meta! },
+      tally,
+      {
+        // The notice, not the snapshot: BullMQ copies each progress into the event stream (observe reads the job).
+        data: storedForm(data),
+        ...(notice ? { progress: notice } : {}),
+        ...tallyStep(
+          id,
+          result,
+          !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
+        ),
+        ...(abort ? { cancelKey } : {}),
+        inbox: { key: inboxKey, taken: inbox.length },
+        ...(delayUntil ? { delayUntil } : {}),
+      },
+    );
+    if (notice) worker.emit('progress', job, notice);
     switch (result.next) {
       case 'done':
         return result.snapshot;
@@ -360,9 +377,9 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
         await limits.rateLimit(wallMs(result.delayMs));
         throw Worker.RateLimitError();
       case 'wait':
-        await job.moveToDelayed(data.dueAt ?? Date.now() + wallMs(result.delayMs), token);
+        if (!delayUntil) await job.moveToDelayed(data.dueAt ?? Date.now() + wallMs(result.delayMs), token);
         // A bridge that saw this watch active left its event without promoting: step again now for it.
-        if ((await redis.llen(inboxKey)) > 0) await job.promote().catch(() => {});
+        if ((delayUntil ? inboxLeft : await redis.llen(inboxKey)) > 0) await job.promote().catch(() => {});
         throw new DelayedError();
     }
   };
