@@ -18,7 +18,7 @@ import { runStep } from '../src/queue/step/step.js';
 import { parseWatchData } from '../src/queue/watch-data.js';
 import { inboxKeyType } from '../src/queue/webhooks/webhook-inbox.js';
 import { storedForm, withFullJob } from '../src/queue/worker/slim-job.js';
-import { readStep, writeStep } from '../src/queue/worker/step-redis.js';
+import { readStep, stepKeys, writeStep } from '../src/queue/worker/step-redis.js';
 import { DEFAULT_POLL_BACKOFF, resolveBackoff } from '../src/sources/backoff.js';
 import { changeKey } from '../src/watch/snapshot.js';
 import { args, option } from './lib/args.js';
@@ -147,7 +147,7 @@ while (stepped < STEPS) {
       redis,
       worker.backend,
       job,
-      { job: worker.toKey(id), events: worker.keys.events!, meta: worker.keys.meta! },
+      stepKeys(worker, id),
       tally,
       {
         data: storedForm(data),

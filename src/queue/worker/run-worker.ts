@@ -39,7 +39,7 @@ import { type LimiterOptions, limiterFor, MIN_RPM } from './limiter.js';
 import { type ConnectionEvents, logReconnects } from './reconnect-log.js';
 import { type RequestSlots, requestSlots } from './request-slots.js';
 import { storedForm, withFullJob } from './slim-job.js';
-import { readStep, writeStep } from './step-redis.js';
+import { readStep, stepKeys, writeStep } from './step-redis.js';
 import { DEFAULT_WATCHES_GAUGE_INTERVAL_MS, startWatchesGaugeLoop } from './watches-gauge-loop.js';
 
 /** Options of {@link createRunWorker}. */
@@ -350,7 +350,7 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       redis,
       worker.backend,
       job,
-      { job: worker.toKey(id), events: worker.keys.events!, meta: worker.keys.meta! },
+      stepKeys(worker, id),
       tally,
       {
         // The notice, not the snapshot: BullMQ copies each progress into the event stream (observe reads the job).

@@ -67,6 +67,14 @@ function checked(backend: RedisQueueBackend, jobId: string, command: string, sta
   };
 }
 
+/** The keys a step's writes touch, of the job `id` in the queue (or worker) `queue`. */
+export function stepKeys(
+  queue: { toKey(type: string): string; keys: { events?: string; meta?: string } },
+  id: string,
+): { job: string; events: string; meta: string } {
+  return { job: queue.toKey(id), events: queue.keys.events!, meta: queue.keys.meta! };
+}
+
 /**
  * Sends a step's writes in one round trip. With `delayUntil`, returns how many events wait in the inbox once the
  * job is delayed: a bridge that saw the job active left its event without promoting it.

@@ -37,21 +37,25 @@ function stepOptions(takeRequestSlot: StepOptions['takeRequestSlot']): StepOptio
   };
 }
 
+/** A fine-tune 10 s into its training, and a fresh watch of it that reads its events beside each retrieve. */
+async function trainingFineTune(): Promise<{ id: string; data: WatchData }> {
+  const { id } = await createFineTune(client, {
+    phases: { validating: 100, queued: 100, in_progress: 60_000 },
+    requests: 20,
+  });
+  await sim.clock.advance(10_000);
+  return {
+    id,
+    data: newWatchData({ kind: 'fine_tuning.job', id, progressFrom: 'events' }, sim.clock.now(), 600_000),
+  };
+}
+
 /** The requests the server saw for `id` beyond its create. */
 const served = (id: string) => sim.job(id)!.requests - 1;
 
 describe('a step’s requests beyond its first wait for a slot before they are sent', () => {
   it('a training fine-tune’s events read: the slot is taken after the retrieve, before listEvents', async () => {
-    const { id } = await createFineTune(client, {
-      phases: { validating: 100, queued: 100, in_progress: 60_000 },
-      requests: 20,
-    });
-    await sim.clock.advance(10_000);
-    const data = newWatchData(
-      { kind: 'fine_tuning.job', id, progressFrom: 'events' },
-      sim.clock.now(),
-      600_000,
-    );
+    const { id, data } = await trainingFineTune();
     const seenAtSlot: number[] = [];
     const result = await runStep(
       data,
@@ -67,16 +71,7 @@ describe('a step’s requests beyond its first wait for a slot before they are s
   });
 
   it('a slot refused (the step abandoned) sends nothing more: the read fails as a dropped connection would', async () => {
-    const { id } = await createFineTune(client, {
-      phases: { validating: 100, queued: 100, in_progress: 60_000 },
-      requests: 20,
-    });
-    await sim.clock.advance(10_000);
-    const data = newWatchData(
-      { kind: 'fine_tuning.job', id, progressFrom: 'events' },
-      sim.clock.now(),
-      600_000,
-    );
+    const { id, data } = await trainingFineTune();
     const result = await runStep(
       data,
       stepOptions(async () => {
