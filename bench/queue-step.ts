@@ -143,20 +143,13 @@ while (stepped < STEPS) {
   const publish = published === undefined || changeKey(published) !== changeKey(result.snapshot);
   if (publish) data.snapshot = result.snapshot;
   await phase('write: data, notice, tally, moveToDelayed, inbox check (one round trip)', () =>
-    writeStep(
-      redis,
-      worker.backend,
-      job,
-      stepKeys(worker, id),
-      tally,
-      {
-        data: storedForm(data),
-        ...(publish ? { progress: { state: result.snapshot.state } } : {}),
-        tally: { jobId: id, state: result.snapshot.state },
-        inbox: { key: inboxKey, taken: inbox.length },
-        delayUntil: { at: Date.now() + result.delayMs, token },
-      },
-    ),
+    writeStep(redis, worker.backend, job, stepKeys(worker, id), tally, {
+      data: storedForm(data),
+      ...(publish ? { progress: { state: result.snapshot.state } } : {}),
+      tally: { jobId: id, state: result.snapshot.state },
+      inbox: { key: inboxKey, taken: inbox.length },
+      delayUntil: { at: Date.now() + result.delayMs, token },
+    }),
   );
   stepped++;
 }

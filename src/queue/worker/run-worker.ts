@@ -346,26 +346,19 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     // restores the ended machine and cannot count it twice. A step BullMQ runs again (stalled, or retried) may
     // follow one that saved its data but not its state on the tally. The stop request is deleted once the machine
     // persisted with it, so a later step does not stop it twice; the inbox loses only the events this step took.
-    const { inboxLeft } = await writeStep(
-      redis,
-      worker.backend,
-      job,
-      stepKeys(worker, id),
-      tally,
-      {
-        // The notice, not the snapshot: BullMQ copies each progress into the event stream (observe reads the job).
-        data: storedForm(data),
-        ...(notice ? { progress: notice } : {}),
-        ...tallyStep(
-          id,
-          result,
-          !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
-        ),
-        ...(abort ? { cancelKey } : {}),
-        inbox: { key: inboxKey, taken: inbox.length },
-        ...(delayUntil ? { delayUntil } : {}),
-      },
-    );
+    const { inboxLeft } = await writeStep(redis, worker.backend, job, stepKeys(worker, id), tally, {
+      // The notice, not the snapshot: BullMQ copies each progress into the event stream (observe reads the job).
+      data: storedForm(data),
+      ...(notice ? { progress: notice } : {}),
+      ...tallyStep(
+        id,
+        result,
+        !stepped || result.snapshot.state !== before || job.stalledCounter > 0 || job.attemptsMade > 0,
+      ),
+      ...(abort ? { cancelKey } : {}),
+      inbox: { key: inboxKey, taken: inbox.length },
+      ...(delayUntil ? { delayUntil } : {}),
+    });
     if (notice) worker.emit('progress', job, notice);
     switch (result.next) {
       case 'done':
