@@ -172,11 +172,7 @@ interface LagResult {
 }
 
 function lag(mode: string, n: number): LagResult {
-  const out = execFileSync(process.execPath, ['--expose-gc', heapScript, mode, String(n), 'lag'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  return JSON.parse(out.trim().split('\n').at(-1)!) as LagResult;
+  return runHeapScript<LagResult>(mode, n, 'lag');
 }
 
 interface CpuResult {
@@ -189,19 +185,21 @@ interface CpuResult {
 
 /** CPU to start one watch, and one seed's loop in the same process just before (the baseline of the ratio). */
 function startCpu(mode: string, n: number): CpuResult {
-  const out = execFileSync(process.execPath, ['--expose-gc', heapScript, mode, String(n), 'cpu'], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  return JSON.parse(out.trim().split('\n').at(-1)!) as CpuResult;
+  return runHeapScript<CpuResult>(mode, n, 'cpu');
 }
 
 function heap(mode: string, n: number): HeapResult {
-  const out = execFileSync(process.execPath, ['--expose-gc', heapScript, mode, String(n)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  return JSON.parse(out.trim().split('\n').at(-1)!) as HeapResult;
+  return runHeapScript<HeapResult>(mode, n);
+}
+
+/** One fresh `node --expose-gc` process of the bundled heap script: its last line of output, parsed. */
+function runHeapScript<T>(mode: string, n: number, what?: 'lag' | 'cpu'): T {
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', heapScript, mode, String(n), ...(what ? [what] : [])],
+    { encoding: 'utf8', maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out.trim().split('\n').at(-1)!) as T;
 }
 
 // ── run ──────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -15,6 +15,7 @@ import OpenAI from 'openai';
 import type { Subscription } from 'rxjs';
 import { poll, watchRun } from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
+import { createIdleResponses } from './idle-responses.js';
 
 const args = process.argv.slice(2);
 const COUNT_WATCHES = 10;
@@ -47,18 +48,7 @@ const client = new OpenAI({
     return response;
   },
 });
-// Jobs that stay in progress for an hour: every retrieve answers the same, nothing ends while measured.
-const scenario = JSON.stringify({ outcome: 'completed', phases: { queued: 0, in_progress: 3_600_000 } });
-const ids: string[] = [];
-for (let i = 0; i < WATCHES; i++) {
-  const r = await client.responses.create({
-    model: 'gpt-4o-mini',
-    input: 'hi',
-    background: true,
-    metadata: { sim_scenario: scenario },
-  });
-  ids.push(r.id);
-}
+const ids = await createIdleResponses(client, WATCHES);
 
 let running = true;
 const subs: Subscription[] = [];

@@ -22,6 +22,7 @@ import {
 import OpenAI from 'openai';
 import type { Subscription } from 'rxjs';
 import { poll, watchRun } from '../../src/index.js';
+import { createIdleResponses } from './idle-responses.js';
 
 const [mode = 'api', baseURL = '', duration = '6000'] = process.argv.slice(2);
 const WATCHES = 20;
@@ -63,17 +64,7 @@ const client = new OpenAI({
     return response;
   },
 });
-const scenario = JSON.stringify({ outcome: 'completed', phases: { queued: 0, in_progress: 3_600_000 } });
-const ids: string[] = [];
-for (let i = 0; i < WATCHES; i++) {
-  const r = await client.responses.create({
-    model: 'gpt-4o-mini',
-    input: 'hi',
-    background: true,
-    metadata: { sim_scenario: scenario },
-  });
-  ids.push(r.id);
-}
+const ids = await createIdleResponses(client, WATCHES);
 creating = false;
 const every = { initialDelayMs: 200, factor: 1, maxDelayMs: 200, jitter: 'none' } as const;
 const subs: Subscription[] = ids.map((id) =>
