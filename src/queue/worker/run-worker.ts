@@ -336,6 +336,9 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
     if (publish) data.snapshot = result.snapshot;
     // For `runstate queue`: requests per minute and 429s, every worker together.
     traffic.record(data.calls - callsBefore, result.next === 'rate_limited' ? 1 : 0);
+    // BullMQ's manual rate limit: the whole queue waits, not only this worker. Set before this step persists, so
+    // that no worker starts a step in the meantime (only steps already under way may still send their request).
+    if (result.next === 'rate_limited') await limits.rateLimit(wallMs(result.delayMs));
     const notice = publish ? progressNotice(result.snapshot) : undefined;
     // BullMQ's metrics (bullmqTelemetry) count a delayed job only in its own moveToDelayed: then the move is its.
     const delayUntil =
@@ -366,8 +369,6 @@ export async function createRunWorker(options: RunWorkerOptions): Promise<RunWor
       case 'fault':
         throw new UnrecoverableError(encodeFault(result.error));
       case 'rate_limited':
-        // BullMQ's manual rate limit: the whole queue waits, not only this worker.
-        await limits.rateLimit(wallMs(result.delayMs));
         throw Worker.RateLimitError();
       case 'wait':
         if (!delayUntil) await job.moveToDelayed(data.dueAt ?? Date.now() + wallMs(result.delayMs), token);
