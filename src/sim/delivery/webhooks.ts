@@ -137,6 +137,14 @@ interface Delivery {
   body: string;
   record: WebhookDelivery;
   corruptNext: boolean;
+  /** Order of dispatch: a held delivery waits for an attempt of one dispatched after it, not one already in flight. */
+  seq: number;
+}
+
+interface Held {
+  deliveries: Delivery[];
+  seq: number;
+  cancel: () => void;
 }
 
 interface Scheduled {
@@ -154,7 +162,8 @@ type Armed = {
  */
 export class WebhookDispatcher {
   private readonly endpoints = new Map<string, WebhookEndpoint>();
-  private readonly held = new Map<string, { deliveries: Delivery[]; cancel: () => void }[]>();
+  private readonly held = new Map<string, Held[]>();
+  private dispatched = 0;
   private readonly scheduled = new Set<Scheduled>();
   private readonly inflight = new Set<Promise<void>>();
   private readonly controllers = new Set<AbortController>();
@@ -286,6 +295,7 @@ export class WebhookDispatcher {
 
   private dispatch(endpoint: WebhookEndpoint, event: SimWebhookEvent, body: string): void {
     const webhookId = this.ids.make('wh_');
+    const seq = ++this.dispatched;
     const make = (copy: number): Delivery => {
       const record: WebhookDelivery = {
         webhookId,
@@ -297,7 +307,7 @@ export class WebhookDispatcher {
       };
       this.log.push(record);
       this.stats.deliveries++;
-      return { endpoint, body, record, corruptNext: false };
+      return { endpoint, body, record, corruptNext: false, seq };
     };
     const primary = make(0);
     if (this.fires('drop', event.type)) {
@@ -318,26 +328,27 @@ export class WebhookDispatcher {
     }
     primary.corruptNext = this.fires('badSignature', event.type);
     if (this.fires('reorder', event.type)) {
-      this.hold(endpoint.id, group, startAt + (this.faults.reorder!.holdMs ?? 1000));
+      this.hold(endpoint.id, group, seq, startAt + (this.faults.reorder!.holdMs ?? 1000));
       this.stats.reordered++;
       return;
     }
     for (const d of group) this.schedule(d, startAt);
   }
 
-  private hold(endpointId: string, deliveries: Delivery[], untilMs: number): void {
+  private hold(endpointId: string, deliveries: Delivery[], seq: number, untilMs: number): void {
     const list = this.held.get(endpointId) ?? [];
-    const entry = { deliveries, cancel: () => {} };
+    const entry: Held = { deliveries, seq, cancel: () => {} };
     entry.cancel = this.clock.schedule(untilMs, () => this.release(endpointId, entry));
     list.push(entry);
     this.held.set(endpointId, list);
   }
 
-  private release(endpointId: string, only?: { deliveries: Delivery[]; cancel: () => void }): void {
+  /** Releases `only`, or every delivery held before the one numbered `afterSeq` was dispatched. */
+  private release(endpointId: string, only?: Held, afterSeq = Number.POSITIVE_INFINITY): void {
     const list = this.held.get(endpointId);
     if (!list) return;
-    const releasing = only ? [only] : list.splice(0);
-    if (only) list.splice(list.indexOf(only), 1);
+    const releasing = only ? [only] : list.filter((h) => h.seq < afterSeq);
+    for (const entry of releasing) list.splice(list.indexOf(entry), 1);
     if (list.length === 0) this.held.delete(endpointId);
     for (const entry of releasing) {
       entry.cancel();
@@ -413,7 +424,8 @@ export class WebhookDispatcher {
       record.state = 'failed';
       this.stats.failed++;
     }
-    // A held (reordered) delivery goes out once a later one has been attempted.
-    this.release(endpoint.id);
+    // A held (reordered) delivery goes out once a later one has been attempted: an attempt of an earlier event
+    // that was still in flight when the hold began must not release it, or the reorder depends on socket timing.
+    this.release(endpoint.id, undefined, d.seq);
   }
 }

@@ -288,6 +288,39 @@ describe('webhook faults', () => {
     ]);
   });
 
+  it('keeps a held event held when an earlier attempt, in flight when the hold began, ends', async () => {
+    let answerFirst = () => {};
+    const firstAnswered = new Promise<void>((resolve) => {
+      answerFirst = resolve;
+    });
+    await start(
+      {
+        scenario: { phases },
+        faults: { webhooks: { reorder: { next: 1, types: ['thread.run.in_progress'], holdMs: 60_000 } } },
+        runWebhooks: true,
+      },
+      // The receiver sits on the queued event's delivery until in_progress is held behind it.
+      async (n, r) => {
+        if (n === 1) await firstAnswered;
+        return verifying(n, r);
+      },
+    );
+    const { assistantId, threadId } = await assistantAndThread(client);
+    await client.beta.threads.runs.create(threadId, { assistant_id: assistantId });
+    await sim.clock.advance(0);
+    await expect.poll(() => receiver.received.length).toBe(1);
+    await sim.clock.advance(1000);
+    answerFirst();
+    await sim.flushWebhooks();
+    const types = () => receiver.received.map((r) => JSON.parse(r.body).type);
+    expect(types()).toEqual(['thread.run.queued']);
+    await sim.clock.advance(1000);
+    await sim.flushWebhooks();
+    await sim.clock.advance(0);
+    await sim.flushWebhooks();
+    expect(types()).toEqual(['thread.run.queued', 'thread.run.completed', 'thread.run.in_progress']);
+  });
+
   it('delays the first attempt by clock time', async () => {
     await start({ faults: { webhooks: { delay: { probability: 1, ms: 30_000 } } } });
     await backgroundResponse();
