@@ -45,3 +45,13 @@ export function classifyRequestError(e: unknown, job: JobRef, what: string): Req
     error: new BadRequestError(`${what} was rejected (${status}): ${apiMessage}`, options),
   };
 }
+
+/**
+ * A 429 that paces the caller (`rate_limit_exceeded`): the key is used too fast, nothing is wrong with the job. An
+ * `insufficient_quota` 429 is not a pace: the account is out of credit, and waiting alone does not end it.
+ */
+export function isPacing429(failure: Extract<RequestFailure, { transient: true }>): boolean {
+  if (failure.status !== 429) return false;
+  const code = failure.cause instanceof APIError ? failure.cause.code : undefined;
+  return code !== 'insufficient_quota';
+}

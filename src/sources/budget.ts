@@ -6,6 +6,7 @@ import {
   type Unsubscribable,
 } from 'rxjs';
 import { ConfigurationError } from '../errors/configuration-error.js';
+import { isPacing429 } from '../errors/from-api-error.js';
 import { DueHeap } from '../internal/due-heap.js';
 import { isAborted, listenAbort, listenNudges, unlistenAbort } from '../internal/watch-context.js';
 import { isJobTerminal } from '../model/states.js';
@@ -566,12 +567,15 @@ class BudgetLoop {
       w.failures = 0;
       this.schedule(w, w.schedule.delay(w.ctx, w.attempt, w.nudged, outcome.hintMs));
     } else {
-      w.failures++;
+      // A pacing 429 is the shared key's pace, which the budget keeps (the bucket is blocked for its wait above):
+      // it says nothing about this job, so it does not bring the watch nearer RetriesExhaustedError. Without
+      // this, a read of two requests (an idle session and its turn) under heavy 429s ran out of retries.
+      if (!isPacing429(outcome.failure)) w.failures++;
       if (w.failures > source.maxRetries) {
         this.finish(w, exhausted(w.ctx, w.failures, outcome.failure));
         return;
       }
-      this.schedule(w, delayIn(w.ctx, source.retryPolicy, w.failures - 1, outcome.hintMs));
+      this.schedule(w, delayIn(w.ctx, source.retryPolicy, Math.max(0, w.failures - 1), outcome.hintMs));
     }
     this.pump();
   }

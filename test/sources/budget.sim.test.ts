@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
-import { lastValueFrom } from 'rxjs';
+import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPollBudget, type RunSnapshot, watchRun } from '../../src/index.js';
+import { createPollBudget, RetriesExhaustedError, type RunSnapshot, watchRun } from '../../src/index.js';
 import type { PollBudget } from '../../src/polling/index.js';
 import { type SimFaults, type Simulator, simScheduler, startSimulator } from '../../src/sim/index.js';
 import { simClient } from '../helpers/sim.js';
@@ -112,5 +112,39 @@ describe('createPollBudget against the simulator, through the real SDK', () => {
     // The three injected, and none from the rpm limit.
     expect(s.stats().rateLimited).toBe(3);
     expect(budget.stats().rateLimited).toBe(3);
+  });
+
+  it('counts toward maxRetries a 429 of an exhausted quota, but not one that paces the key', async () => {
+    const watchOne = async (code: 'rate_limit_exceeded' | 'insufficient_quota') => {
+      const {
+        sim: s,
+        client,
+        ids,
+      } = await start(1, {
+        rateLimit: { next: 6, routes: ['responses.retrieve'], retryAfterMs: 100, code },
+      });
+      const budget = createPollBudget({ rpm: 600, scheduler: simScheduler(s.clock) });
+      const source = budget.poll({ maxRetries: 2, retryBackoff: { initialDelayMs: 100, maxDelayMs: 200 } });
+      const snapshots = await lastValueFrom(
+        watchRun({
+          client,
+          job: { kind: 'response', id: ids[0]! },
+          source,
+          scheduler: simScheduler(s.clock),
+        }).pipe(toArray()),
+      ).catch((error: unknown) => error);
+      const served = s.stats().rateLimited;
+      await s.close();
+      return { snapshots, served };
+    };
+    // Six pacing 429s in a row, twice maxRetries + 1: the watch waits them out and sees the job end.
+    const paced = await watchOne('rate_limit_exceeded');
+    expect(paced.served).toBe(6);
+    expect((paced.snapshots as RunSnapshot[]).at(-1)).toMatchObject({ state: 'completed', done: true });
+    // Out of credit: three in a row end the watch saying the outcome is unknown.
+    const quota = await watchOne('insufficient_quota');
+    expect(quota.served).toBe(3);
+    expect(quota.snapshots).toBeInstanceOf(RetriesExhaustedError);
+    expect(quota.snapshots).toMatchObject({ code: 'retries_exhausted', attempts: 3 });
   });
 });

@@ -42,6 +42,13 @@ export interface RateLimitFault extends FaultRule {
    * @defaultValue `1000`
    */
   retryAfterMs?: number;
+  /**
+   * The error's code. `'insufficient_quota'` is the 429 of an account out of credit: OpenAI sends it with no
+   * `retry-after`, since waiting alone does not end it (`retryAfterMs` is then unused).
+   *
+   * @defaultValue `'rate_limit_exceeded'`
+   */
+  code?: 'rate_limit_exceeded' | 'insufficient_quota';
 }
 
 /** A 5xx in OpenAI's error shape. */
@@ -289,6 +296,11 @@ function validate(f: HttpFaults): void {
     checkRule(r, `faults.rateLimit[${i}]`);
     if (r.retryAfterMs !== undefined && !(r.retryAfterMs >= 0)) {
       throw new RangeError(`faults.rateLimit[${i}].retryAfterMs: expected ms >= 0, got ${r.retryAfterMs}`);
+    }
+    if (r.code !== undefined && r.code !== 'rate_limit_exceeded' && r.code !== 'insufficient_quota') {
+      throw new RangeError(
+        `faults.rateLimit[${i}].code: expected 'rate_limit_exceeded' or 'insufficient_quota', got ${JSON.stringify(r.code)}`,
+      );
     }
   });
   asList(f.serverError).forEach((r, i) => {

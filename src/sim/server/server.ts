@@ -258,6 +258,15 @@ export function createSimServer(deps: ServerDeps): SimServer {
         );
       }
       const rateLimit = deps.faults.rateLimitFor(name);
+      if (rateLimit?.code === 'insufficient_quota') {
+        throw new SimHttpError(
+          429,
+          'You exceeded your current quota, please check your plan and billing details. (simulated)',
+          'insufficient_quota',
+          null,
+          'insufficient_quota',
+        );
+      }
       if (rateLimit) {
         const retryAfterMs = toClient(rateLimit.retryAfterMs ?? 1000);
         throw rateLimitError(
