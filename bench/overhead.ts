@@ -495,7 +495,7 @@ ${retrieve.markdown}
 Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
 - the request as a watch must send it (an \`AbortSignal\` per request, to abort one poll on a nudge or when the watch
   stops, and \`.withResponse()\` for the headers the budget and server hints read) costs what the bare loop does
-  within this machine's noise: the two middle rows;
+  within this machine's noise: the second and third rows;
 - applying an answer that changes nothing but its time (the machine's transition for a same-state status event,
   the user's snapshot and its change key): 5.2 µs, was 8.5 µs (\`bench/lib/overhead-apply-cpu.ts snap\`, 20,000
   events sent to one actor, \`process.cpuUsage\`, load average about 3; 5.0 µs, was 9.7 µs, with the events spread
