@@ -6,6 +6,11 @@
 // - bare-spec: the same loop calling the kind's own retrieve, as a watch does (`.withResponse()` for the headers,
 //   `maxRetries: 0`, a signal per request);
 // - watch: `watchRun` + `poll()` on the same fixed schedule, one subscriber per watch (the defaults otherwise).
+// - alternate: `bare` and `watch` in this one process, in windows of <ms> each, `<pairs>` pairs in ABBA order
+//   (`node --expose-gc overhead-retrieve-cpu.mjs alternate <baseURL> <watches> <everyMs> <ms> <pairs> <first>`,
+//   <first> `bare` or `watch`): the same mode measured in two fresh processes moves by up to 50 % on a shared
+//   machine, so a ratio across processes says more about the processes than the code; two windows a few seconds
+//   apart in one process share its JIT, heap layout and CPU placement.
 // Only this process's CPU is measured (process.cpuUsage): the simulator runs in the parent.
 // Written `<mode> <baseURL> n=<count>` instead, it runs COUNT_WATCHES watches (slow enough for valgrind to keep up
 // with their schedule) until <count> retrieves past the warm-up were answered, and exits: the instruction-count
@@ -17,16 +22,28 @@ import { poll, watchRun } from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
 import { createIdleResponses } from './idle-responses.js';
 
+type Mode = 'bare' | 'bare-signal' | 'bare-spec' | 'watch';
+
 const args = process.argv.slice(2);
 const COUNT_WATCHES = 10;
 const target = args[2]?.startsWith('n=') ? Number(args[2].slice(2)) : undefined;
-const [mode = 'bare', baseURL = '', watches = '300', every = '1000', duration = '10000'] =
-  target === undefined ? args : [args[0], args[1], String(COUNT_WATCHES), '1000'];
+const [
+  mode = 'bare',
+  baseURL = '',
+  watches = '300',
+  every = '1000',
+  duration = '10000',
+  pairs = '4',
+  first = 'bare',
+] = target === undefined ? args : [args[0], args[1], String(COUNT_WATCHES), '1000'];
 const WATCHES = Number(watches);
 const EVERY_MS = Number(every);
 const WARMUP_MS = 2000;
+const alternate = mode === 'alternate';
 
 let requests = 0;
+/** Requests whose fetch has not settled (alternate mode: a window ends when none is left). */
+let inFlight = 0;
 /** Count mode: retrieves answered since the warm-up ended (undefined while it lasts). */
 let answered: number | undefined;
 const client = new OpenAI({
@@ -36,6 +53,11 @@ const client = new OpenAI({
   // Counts requests the same way in every mode.
   fetch: async (url, init) => {
     requests++;
+    if (alternate) {
+      // Both modes of the alternation pay for this count alike.
+      inFlight++;
+      return fetch(url, init).finally(() => inFlight--);
+    }
     if (target === undefined) return fetch(url, init);
     const response = await fetch(url, init);
     if (answered !== undefined && ++answered === target) {
@@ -49,62 +71,118 @@ const client = new OpenAI({
   },
 });
 const ids = await createIdleResponses(client, WATCHES);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-let running = true;
-const subs: Subscription[] = [];
-if (mode === 'bare-spec') {
-  const loop = async (id: string) => {
-    while (running) {
-      await new Promise((resolve) => setTimeout(resolve, EVERY_MS));
-      if (!running) return;
-      // A keep-alive socket the server closed fails a request now and then: the loop goes on, as the seed's would.
-      const job = await adapters.response
-        .retrieve(client, { kind: 'response', id }, { signal: new AbortController().signal })
-        .then((r) => r.job)
-        .catch(() => undefined);
-      if (job?.status === 'completed' || job?.status === 'failed' || job?.status === 'cancelled') return;
-    }
-  };
-  for (const [i, id] of ids.entries()) setTimeout(() => void loop(id), (i * EVERY_MS) / WATCHES);
-} else if (mode === 'bare' || mode === 'bare-signal') {
-  const withSignal = mode === 'bare-signal';
-  // The seed's loop, with the same first delay and spacing as the watches (staggered the same way below).
-  const loop = async (id: string) => {
-    while (running) {
-      await new Promise((resolve) => setTimeout(resolve, EVERY_MS));
-      if (!running) return;
-      const job = await client.responses
-        .retrieve(id, undefined, withSignal ? { signal: new AbortController().signal } : undefined)
-        .catch(() => undefined);
-      if (job?.status === 'completed' || job?.status === 'failed' || job?.status === 'cancelled') return;
-    }
-  };
-  for (const [i, id] of ids.entries()) setTimeout(() => void loop(id), (i * EVERY_MS) / WATCHES);
-} else {
+/**
+ * Starts one loop or watch per job, staggered over one period, and returns what stops them all: bare loops end at
+ * their next wake-up (their request in flight answered), watches are unsubscribed (which aborts a request in
+ * flight); it resolves once no request is left in flight.
+ */
+function start(which: Mode): () => Promise<void> {
+  const state = { running: true };
+  const loops: Promise<void>[] = [];
+  const subs: Subscription[] = [];
+  let loop: ((id: string) => Promise<void>) | undefined;
+  if (which === 'bare-spec') {
+    loop = async (id: string) => {
+      while (state.running) {
+        await new Promise((resolve) => setTimeout(resolve, EVERY_MS));
+        if (!state.running) return;
+        // A keep-alive socket the server closed fails a request now and then: the loop goes on, as the seed's would.
+        const job = await adapters.response
+          .retrieve(client, { kind: 'response', id }, { signal: new AbortController().signal })
+          .then((r) => r.job)
+          .catch(() => undefined);
+        if (job?.status === 'completed' || job?.status === 'failed' || job?.status === 'cancelled') return;
+      }
+    };
+  } else if (which === 'bare' || which === 'bare-signal') {
+    const withSignal = which === 'bare-signal';
+    // The seed's loop, with the same first delay and spacing as the watches (staggered the same way below).
+    loop = async (id: string) => {
+      while (state.running) {
+        await new Promise((resolve) => setTimeout(resolve, EVERY_MS));
+        if (!state.running) return;
+        const job = await client.responses
+          .retrieve(id, undefined, withSignal ? { signal: new AbortController().signal } : undefined)
+          .catch(() => undefined);
+        if (job?.status === 'completed' || job?.status === 'failed' || job?.status === 'cancelled') return;
+      }
+    };
+  }
   const fixed = { initialDelayMs: EVERY_MS, factor: 1, maxDelayMs: EVERY_MS, jitter: 'none' } as const;
   const source = poll(fixed);
-  for (const [i, id] of ids.entries()) {
+  const starts = ids.map((id, i) =>
     setTimeout(
-      () => subs.push(watchRun({ client, job: { kind: 'response', id }, source }).subscribe(() => {})),
+      loop
+        ? () => loops.push(loop(id))
+        : () => subs.push(watchRun({ client, job: { kind: 'response', id }, source }).subscribe(() => {})),
       (i * EVERY_MS) / WATCHES,
-    );
-  }
+    ),
+  );
+  return async () => {
+    state.running = false;
+    for (const t of starts) clearTimeout(t);
+    for (const s of subs) s.unsubscribe();
+    await Promise.all(loops);
+    while (inFlight > 0) await sleep(10);
+  };
 }
-// Warm up until every watch has retrieved twice (its actor, started lazily at the first event, is running: a start
-// is not a cost per retrieve), and at least WARMUP_MS; then measure the steady state.
-const created = requests;
-await new Promise((r) => setTimeout(r, WARMUP_MS));
-while (requests - created < 2 * WATCHES) await new Promise((r) => setTimeout(r, 100));
+
+/**
+ * Waits until every job has been retrieved twice since `from` (a watch's actor, started lazily at the first event,
+ * is running: a start is not a cost per retrieve), and at least WARMUP_MS.
+ */
+async function warmUp(from: number): Promise<void> {
+  await sleep(WARMUP_MS);
+  while (requests - from < 2 * WATCHES) await sleep(100);
+}
+
+/** This process's CPU (user + system) per request sent over `ms`. */
+async function measure(ms: number): Promise<{ requests: number; microsPerRetrieve: number }> {
+  const cpu0 = process.cpuUsage();
+  const requests0 = requests;
+  await sleep(ms);
+  const cpu = process.cpuUsage(cpu0);
+  const sent = requests - requests0;
+  return { requests: sent, microsPerRetrieve: (cpu.user + cpu.system) / sent };
+}
+
+if (alternate) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const other: Mode = first === 'watch' ? 'bare' : 'watch';
+  // ABBA: A B, B A, A B, ...: a drift over the process's life (the JIT, the heap growing, other load) raises one
+  // pair's ratio as much as it lowers the next one's.
+  const order = Array.from({ length: Number(pairs) }, (_, p) =>
+    p % 2 ? [other, first as Mode] : [first as Mode, other],
+  ).flat();
+  const windows: { mode: Mode; requests: number; microsPerRetrieve: number; heapBefore: number }[] = [];
+  for (const which of order) {
+    // The garbage the last window (or the creates) left is collected here, not in the next window's measure.
+    gc?.();
+    // The heap each window starts from: one that grows from pair to pair would mean a stopped window left
+    // something behind.
+    const heapBefore = process.memoryUsage().heapUsed;
+    const stop = start(which);
+    await warmUp(requests);
+    windows.push({ mode: which, ...(await measure(Number(duration))), heapBefore });
+    await stop();
+  }
+  const ratios = Array.from({ length: Number(pairs) }, (_, p) => {
+    const pair = windows.slice(2 * p, 2 * p + 2);
+    const of = (m: Mode) => pair.find((w) => w.mode === m)!.microsPerRetrieve;
+    return of('watch') / of('bare');
+  });
+  console.log(JSON.stringify({ mode, gc: gc !== undefined, windows, ratios }));
+  process.exit(0);
+}
+
+start(mode as Mode);
+await warmUp(requests);
 if (target !== undefined) {
   answered = 0;
   await new Promise(() => {});
 }
-const cpu0 = process.cpuUsage();
-const requests0 = requests;
-await new Promise((r) => setTimeout(r, Number(duration)));
-const cpu = process.cpuUsage(cpu0);
-const sent = requests - requests0;
-running = false;
-for (const s of subs) s.unsubscribe();
-console.log(JSON.stringify({ mode, requests: sent, microsPerRetrieve: (cpu.user + cpu.system) / sent }));
+const r = await measure(Number(duration));
+console.log(JSON.stringify({ mode, ...r }));
 process.exit(0);
