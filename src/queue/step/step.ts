@@ -3,7 +3,7 @@ import { createActor } from 'xstate';
 import { specFor } from '../../kinds/registry.js';
 import type { KindAdapter } from '../../kinds/spec.js';
 import { toStatusEvent } from '../../kinds/to-status-event.js';
-import type { RunSnapshot } from '../../model/types.js';
+import type { RunSnapshot, StatusEvent } from '../../model/types.js';
 import { type BackoffPolicy, nextDelay } from '../../sources/backoff.js';
 import { announcedJob } from '../../sources/webhook.js';
 import type { ToolRecorder } from '../../telemetry/watch-telemetry.js';
@@ -13,6 +13,7 @@ import { stoppedWhenPaused } from '../../watch/when-paused.js';
 import { restoreMachine, slimMachine } from '../stored-machine.js';
 import type { WatchData } from '../watch-data.js';
 import { appliedStatus, type InboxEvent, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
+import { type IdleSnapshot, type IdleStart, idleStart, idleStored, idleTransition } from './idle-step.js';
 import { type StepContext, settle, takeSlot } from './step-context.js';
 import { scheduledDelay } from './step-delay.js';
 import { attachStep, stepMachine } from './step-machine.js';
@@ -62,6 +63,11 @@ export interface StepOptions {
   instrument?: <A extends KindAdapter<any>>(adapter: A) => A;
   /** Records each tool handler run. */
   recordTool?: ToolRecorder;
+  /**
+   * Apply every step's events to a restored actor, never with the machine's pure transition (idle-step.ts): for
+   * tests and benches that compare the two.
+   */
+  actorOnly?: boolean;
 }
 
 /** How a step ended: what the worker tells BullMQ. */
@@ -118,53 +124,11 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
     busy: new Set(),
     ...(options.recordTool ? { recordTool: options.recordTool } : {}),
   };
-  const actor = createActor(stepMachine, {
-    input: {
-      job: data.job,
-      kind: data.job.kind,
-      jobId: adapter.jobId(data.job),
-      startedAt: data.startedAt,
-      maxWaitMs: data.maxWaitMs,
-      toolNames: Object.keys(options.tools),
-    },
-    ...(data.machine ? { snapshot: restoreMachine(data.machine, data) } : {}),
-    clock: NO_TIMERS,
-  });
-  attachStep(actor.system, step);
-  let nudged = false;
-  actor.on('nudge', () => {
-    nudged = true;
-  });
-  actor.start();
-  if (options.abort) actor.send({ type: 'abort', cancel: options.abort.cancel });
-  // Before the tick: each event happened before now. A terminal one ends the watch here, so the step reads
-  // nothing; duplicates and stale events fall to the machine's rules, as in process.
-  for (const event of options.webhooks ?? []) {
-    const status = appliedStatus(adapter, event, options.webhookFetch ?? 'always');
-    if (status === undefined) continue;
-    actor.send(toStatusEvent(adapter, announcedJob(data.job, status), event.at, 'webhook'));
-  }
-  // A terminal event may have ended the machine already: a stopped actor takes no tick.
-  if (actor.getSnapshot().status === 'active') actor.send({ type: 'tick', at: options.now() });
-  await settle(step);
-
-  let read = false;
-  const resting = () => actor.getSnapshot().status === 'active' && !isInvoking(actor.getSnapshot().value);
-  if (resting() && takeSlot(step)) {
-    const outcome = await stepRequest(step, adapter.describe(data.job), (onExtraRequest) =>
-      adapter.retrieve(options.client, data.job, { signal: options.signal, onExtraRequest }),
-    );
-    if (outcome.ok) {
-      read = true;
-      actor.send(outcome.event);
-      await settle(step);
-    }
-  }
-
-  const s = actor.getSnapshot();
-  // Slim: the job id and the watch's times are in the data already; they were five copies of the id.
-  data.machine = slimMachine(actor.getPersistedSnapshot(), data);
-  actor.stop();
+  const idle = options.actorOnly || options.abort || options.webhooks?.length ? undefined : idleStart(data);
+  const ran =
+    (idle && (await idleStep(data, step, adapter, options, idle))) ??
+    (await actorStep(data, step, adapter, options, idle?.read));
+  const { snapshot: s, read, nudged } = ran;
   await saving.catch(() => {});
 
   const done = s.status === 'done';
@@ -212,4 +176,111 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
   // Wake up at the expiry, so it is noticed on time (the deadline is already a bound of nextDelay).
   if (expiresAt !== null && expiresAt > now) delayMs = Math.min(delayMs, expiresAt - now);
   return { next: 'wait', delayMs, snapshot };
+}
+
+/** What runStep needs of the machine once its events are applied. */
+interface Ran {
+  snapshot: { status: string; value: unknown; context: IdleSnapshot['context'] };
+  read: boolean;
+  nudged: boolean;
+}
+
+/**
+ * The step of a watch at rest, on the machine's pure transition (idle-step.ts). Undefined when the tick or the read
+ * would do more than record: the actor path then runs, given the read already made (`start.read`).
+ */
+async function idleStep(
+  data: WatchData,
+  step: StepContext,
+  // biome-ignore lint/suspicious/noExplicitAny: any kind's adapter
+  adapter: KindAdapter<any>,
+  options: StepOptions,
+  start: IdleStart,
+): Promise<Ran | undefined> {
+  const ticked = idleTransition(start.snapshot, { type: 'tick', at: options.now() });
+  if (!ticked) return undefined;
+  let snapshot = ticked;
+  let read = false;
+  if (takeSlot(step)) {
+    const outcome = await stepRequest(step, adapter.describe(data.job), (onExtraRequest) =>
+      adapter.retrieve(options.client, data.job, { signal: options.signal, onExtraRequest }),
+    );
+    if (outcome.ok) {
+      const applied = idleTransition(ticked, outcome.event);
+      if (!applied) {
+        start.read = outcome.event;
+        return undefined;
+      }
+      read = true;
+      snapshot = applied;
+    }
+  }
+  data.machine = idleStored(data, start.whole, snapshot);
+  return { snapshot, read, nudged: false };
+}
+
+/**
+ * The step on an actor restored from the stored snapshot: webhooks, a stop, tool rounds, requests of the
+ * machine's own actors, and every change of state. `readEvent` is a read the idle path already made.
+ */
+async function actorStep(
+  data: WatchData,
+  step: StepContext,
+  // biome-ignore lint/suspicious/noExplicitAny: any kind's adapter
+  adapter: KindAdapter<any>,
+  options: StepOptions,
+  readEvent: StatusEvent | undefined,
+): Promise<Ran> {
+  const actor = createActor(stepMachine, {
+    input: {
+      job: data.job,
+      kind: data.job.kind,
+      jobId: adapter.jobId(data.job),
+      startedAt: data.startedAt,
+      maxWaitMs: data.maxWaitMs,
+      toolNames: Object.keys(options.tools),
+    },
+    ...(data.machine ? { snapshot: restoreMachine(data.machine, data) } : {}),
+    clock: NO_TIMERS,
+  });
+  attachStep(actor.system, step);
+  let nudged = false;
+  actor.on('nudge', () => {
+    nudged = true;
+  });
+  actor.start();
+  if (options.abort) actor.send({ type: 'abort', cancel: options.abort.cancel });
+  // Before the tick: each event happened before now. A terminal one ends the watch here, so the step reads
+  // nothing; duplicates and stale events fall to the machine's rules, as in process.
+  for (const event of options.webhooks ?? []) {
+    const status = appliedStatus(adapter, event, options.webhookFetch ?? 'always');
+    if (status === undefined) continue;
+    actor.send(toStatusEvent(adapter, announcedJob(data.job, status), event.at, 'webhook'));
+  }
+  // A terminal event may have ended the machine already: a stopped actor takes no tick.
+  if (actor.getSnapshot().status === 'active') actor.send({ type: 'tick', at: options.now() });
+  await settle(step);
+
+  let read = false;
+  const resting = () => actor.getSnapshot().status === 'active' && !isInvoking(actor.getSnapshot().value);
+  if (readEvent) {
+    read = true;
+    actor.send(readEvent);
+    await settle(step);
+  } else if (resting() && takeSlot(step)) {
+    const outcome = await stepRequest(step, adapter.describe(data.job), (onExtraRequest) =>
+      adapter.retrieve(options.client, data.job, { signal: options.signal, onExtraRequest }),
+    );
+    if (outcome.ok) {
+      read = true;
+      actor.send(outcome.event);
+      await settle(step);
+    }
+  }
+
+  const snapshot = actor.getSnapshot();
+  // Slim: the job id and the watch's times are in the data already; they were five copies of the id.
+  data.machine = slimMachine(actor.getPersistedSnapshot(), data);
+  actor.stop();
+  return { snapshot, read, nudged };
 }
