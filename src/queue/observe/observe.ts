@@ -95,7 +95,7 @@ export function observeWatch<J = unknown>(
     };
     stops.push(
       router.onGap(() => {
-        if (ready && !subscriber.closed) read().catch((e) => subscriber.error(e));
+        if (ready && !subscriber.closed) return read().catch((e) => subscriber.error(e));
       }),
     );
     read().then(
