@@ -7,6 +7,7 @@ import type { JobRef, RunSnapshot } from '../../model/types.js';
 import { changeKey } from '../../watch/snapshot.js';
 import { decodeFault } from '../fault-codec.js';
 import { watchJobId } from '../job-id.js';
+import { watchJobState } from '../job-state.js';
 import { jobProblem } from '../watch-data.js';
 import { currentSnapshot, isSnapshot } from './current-snapshot.js';
 import type { JobEventRouter } from './event-router.js';
@@ -85,7 +86,7 @@ export function observeWatch<J = unknown>(
         );
         return;
       }
-      const state = await found.getState();
+      const state = await watchJobState(found);
       // The job may have ended between the two reads: read it again to get its reason or its result.
       const ended =
         state === 'failed' || state === 'completed' ? ((await Job.fromId(queue, id)) ?? found) : found;

@@ -10,6 +10,7 @@ import { currentTraceparent } from '../../telemetry/queue-telemetry.js';
 import { isWhenPaused, type WhenPaused } from '../../watch/when-paused.js';
 import { checkConnection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_NAME, whenReady } from '../connection.js';
 import { RUNSTATE_KEY_PREFIX, watchJobId } from '../job-id.js';
+import { watchJobState } from '../job-state.js';
 import { gapCheckFromNow, routeByJob } from '../observe/event-router.js';
 import { observeWatch } from '../observe/observe.js';
 import { stateTally } from '../state-tally.js';
@@ -241,7 +242,7 @@ export async function createRunQueue(options: RunQueueOptions): Promise<RunQueue
     if (!found) {
       throw new WatchNotFoundError(`no durable watch for ${kindSpec(job.kind).describe(job)}`, { job });
     }
-    const state = await found.getState();
+    const state = await watchJobState(found);
     if (state === 'completed' || state === 'failed') return;
     // Left beside the job, not in its data: a worker may be writing the data at this very moment.
     const redis = await queue.backend.client;

@@ -4,6 +4,7 @@ import type { JobRef } from '../../model/types.js';
 import { eventJobId, type WebhookEvent } from '../../webhooks/event.js';
 import type { WebhookHub } from '../../webhooks/hub.js';
 import { watchJobId } from '../job-id.js';
+import { watchJobState } from '../job-state.js';
 import { encodeInboxEvent, INBOX_TTL_MS, inboxKeyType } from './webhook-inbox.js';
 
 /** A hub wired to a queue: counters, and a way to unwire it. */
@@ -56,14 +57,15 @@ export function connectHub(hub: WebhookHub, name: string, connection: Connection
         .runCommand('rpush', [key, encodeInboxEvent(event)])
         .runCommand('pexpire', [key, INBOX_TTL_MS])
         .exec();
-      const state = await job.getState();
+      const state = await watchJobState(job);
       if (state === 'delayed') {
         // Another instance may promote it first; BullMQ then says it is not delayed, which is just as good.
         await job.promote().catch(() => {});
         promoted++;
         return;
       }
-      if (state === 'waiting' || state === 'active' || state === 'prioritized') {
+      // Waiting or active: a step will take the event.
+      if (state === 'pending') {
         promoted++;
         return;
       }
