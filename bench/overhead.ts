@@ -512,26 +512,23 @@ Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
 - cut before: a poll's retrieve is one Observable instead of three subscribers (the request, \`map\`,
   \`catchError\`), and a retrieve already answered is no longer aborted (that made a \`DOMException\`, a stack trace,
   and an abort event through the SDK's listeners on every poll);
-- what is left is not located. What runstate does per retrieve, in process, is small: with the SDK's \`fetch\`
-  answering at once (no network), a watch (with the listener cut, before the context fix) spent 158 to 177 µs
-  per retrieve where the bare loop through the kind's retrieve spent 161 µs and the seed's loop 134 to 173 µs
-  (single runs, \`process.cpuUsage\`, load average about 14). The parts it adds, each a few µs:
-  the machine's transition above, the relay's subscribers and the actor's mailbox between the poll loop and the
-  machine, the user's snapshot and its change key for every answer, the poll loop's timer (an RxJS \`AsyncAction\`,
-  a \`setInterval\` and a \`clearInterval\` per pump, each with its own duration, where the bare loop's timers all
-  share Node's list for 1000 ms), \`toStatusEvent\` and three header reads for the server hints. Over HTTP the gap
-  is 0.1 to 0.2× (70 to 150 µs). The best lead is the young generation: under \`--trace-gc\` (one process each,
-  side by side, the whole process with its creates and warm-up, load average 7), the watch's scavenges took
-  1,037 ms (53 of them) against the bare loop's 785 ms (44), for about as many retrieves (2,860 and 2,806 in the
-  measured 10 s), while its mark-compacts took less (92 ms against 139): about 60 µs more per retrieve spent
-  copying survivors. A watch keeps each answer about a second (the context's \`latest\`, the machine's snapshot and
-  event, the user's snapshot) where the bare loop drops it at once, so more of what a retrieve allocates is alive
-  when a scavenge comes. Next: a heap sampling of what survives (\`--heap-prof\` on the watch process), then keep
-  less of an unchanged answer. Also still to do: callgrind counts in the steady state (the count mode of bench/lib/overhead-retrieve-cpu.ts: \`n=<count>\`, 10 watches; a first pair of
-  counts, from 50 to 350 retrieves after the warm-up, gave 3.76 M instructions per retrieve for the bare loop and
-  5.43 M for the watch, a window still dominated by the JIT warming the watch's code). Under heavy
-  load (average above 20) the watch process also falls behind its schedule first (fewer retrieves per round than
-  the bare loop), which makes the ratio worse (1.5× to 1.7× in such rounds).
+- what is left, located (issue 21's last session): a CPU profile of each mode in a fresh process (\`node --cpu-prof\`
+  on the bundled script, 300 jobs every second for 15 s after the warm-up, load average about 1: 1,301 µs per
+  retrieve bare, 1,390 µs for the watch, 1.07× in that pair) gives the watch, per retrieve, about 50 µs in XState
+  (the macrostep of a same-state status event: microstep, the assign, the guards, the entry set it computes even
+  for a transition without a target, the snapshot's clone), about 30 µs of runstate's own code (the poll loop's
+  due heap and pump, the relay to the actor, \`toSnapshot\` and \`changeKey\` for the user's snapshot, the server
+  hints), about 12 µs in RxJS and about 12 µs more of garbage collection: about 100 µs, 7 to 8% of a retrieve
+  here. The SDK's and undici's work is the same in both modes (the watch's request costs what the bare loop's
+  does: the second and third rows). So ≤ 1.0× would take a watch whose own work costs nothing, or a request
+  cheaper than the seed's; neither is in reach without leaving the machine out of the hot path, which the design
+  does not allow (a queued step applies an idle read with the machine's pure transition, but its saving there
+  was the actor it no longer restores, not the transition). The in-process verdict above comes out higher than
+  this pair (1.24×); one process runs the SDK's code for both call shapes (plain, and \`.withResponse()\` with a
+  signal), which the fresh processes do not, and the first window of a process had the code to itself. Earlier
+  leads, still true: the watch keeps each answer about a second (the context's \`latest\`, the machine's snapshot,
+  the user's snapshot), so more of what a retrieve allocates survives a scavenge; under heavy load (average above
+  20) the watch process falls behind its schedule first, which makes the ratio worse (1.5× to 1.7× in such rounds).
 ${
   bisectTable
     ? `
