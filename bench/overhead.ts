@@ -524,7 +524,7 @@ Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
   cheaper than the seed's; neither is in reach without leaving the machine out of the hot path, which the design
   does not allow (a queued step applies an idle read with the machine's pure transition, but its saving there
   was the actor it no longer restores, not the transition). The in-process verdict above comes out higher than
-  this pair (1.24×); one process runs the SDK's code for both call shapes (plain, and \`.withResponse()\` with a
+  this pair; one process runs the SDK's code for both call shapes (plain, and \`.withResponse()\` with a
   signal), which the fresh processes do not, and the first window of a process had the code to itself. Earlier
   leads, still true: the watch keeps each answer about a second (the context's \`latest\`, the machine's snapshot,
   the user's snapshot), so more of what a retrieve allocates survives a scavenge; under heavy load (average above
