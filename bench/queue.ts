@@ -261,13 +261,15 @@ async function idlePhase(n: number) {
   const before = await usedMemory(redis);
   for (let i = 0; i < jobs.length; i += 200)
     await Promise.all(jobs.slice(i, i + 200).map((j) => runs.watch(j)));
-  let stepped: Measure;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 1000));
-    stepped = await ask<Measure>({ type: 'measure' });
-    const c = await runs.counts();
-    if (stepped.steps - empty.steps >= n && c.delayed === n) break;
-  }
+  // The worker's measure once it made n steps more than at `from` and every watch sleeps again.
+  const afterSteps = async (from: Measure): Promise<Measure> => {
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const m = await ask<Measure>({ type: 'measure' });
+      if (m.steps - from.steps >= n && (await runs.counts()).delayed === n) return m;
+    }
+  };
+  const stepped = await afterSteps(empty);
   const idleBytes = ((await usedMemory(redis)) - before) / n;
   // What of it is BullMQ's event stream (capped, shared by the queue's watches) and what one watch's job hash holds.
   const streamBytes = Number(await redis.memory('USAGE', runs.queue.keys.events!));
@@ -280,13 +282,7 @@ async function idlePhase(n: number) {
   // tally and publishes the first snapshot.
   const ids = jobs.map((j) => (j as { id: string }).id);
   await runs.queue.promoteJobs();
-  let restepped: Measure;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 1000));
-    restepped = await ask<Measure>({ type: 'measure' });
-    const c = await runs.counts();
-    if (restepped.steps - stepped.steps >= n && c.delayed === n) break;
-  }
+  const restepped = await afterSteps(stepped);
   const cpuPerLaterStepUs = (restepped.cpuUs - stepped.cpuUs) / (restepped.steps - stepped.steps);
   // The retrieves alone, twice (their mean): one measure moved by 10 to 20%.
   const retrieves = [
