@@ -27,15 +27,10 @@ let scope: AnyActorScope | undefined;
 /** One scope for every pure transition: never started, its system only receives inspection events (none). */
 function pureScope(): AnyActorScope {
   if (scope) return scope;
+  // Its input is never read for a watch: each transition takes the context from the snapshot it is given.
+  const job = { kind: 'runstate.pure_scope', id: 'none' } as unknown as WatchData['job'];
   const self = createActor(stepMachine, {
-    input: {
-      job: { kind: 'response', id: 'resp_scope' },
-      kind: 'response',
-      jobId: 'resp_scope',
-      startedAt: 0,
-      maxWaitMs: 1,
-      toolNames: [],
-    },
+    input: { job, kind: job.kind, jobId: 'none', startedAt: 0, maxWaitMs: 1, toolNames: [] },
   });
   scope = {
     self,
