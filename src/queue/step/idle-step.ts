@@ -1,5 +1,4 @@
 import { type AnyActorScope, createActor } from 'xstate';
-import type { StatusEvent } from '../../model/types.js';
 import { restoreMachine, type StoredMachine, slimMachine } from '../stored-machine.js';
 import type { WatchData } from '../watch-data.js';
 import { stepMachine } from './step-machine.js';
@@ -10,14 +9,9 @@ import { stepMachine } from './step-machine.js';
 // applies its events with the machine's pure transition instead; anything else (a new state, an action to run,
 // an actor to start) is left to the actor, from the stored snapshot, so the machine stays the one place that decides.
 
-/** The machine's view after an idle step: what runStep reads of an actor's snapshot. */
-export interface IdleSnapshot {
-  status: 'active';
-  value: unknown;
-  context: ReturnType<typeof stepMachine.resolveState>['context'];
-}
-
 type MachineSnapshot = ReturnType<typeof stepMachine.resolveState>;
+/** The machine's context, as runStep reads it of a snapshot, pure or an actor's. */
+export type MachineContext = MachineSnapshot['context'];
 type MachineEvent = Parameters<typeof stepMachine.transition>[1];
 
 // Counts what the transitions asked to run: an entry, a delay, an emit. None may, for the pure path to hold.
@@ -54,11 +48,10 @@ function pureScope(): AnyActorScope {
   return scope;
 }
 
-/** Where an idle step starts; `read` is set when its read must go to an actor after all. */
+/** Where an idle step starts: the stored machine whole, and as a snapshot. */
 export interface IdleStart {
   snapshot: MachineSnapshot;
   whole: Record<string, unknown>;
-  read?: StatusEvent;
 }
 
 /** A resting state whose only child is the step's inert source: `{ watching: 'in_progress' }` and the like. */
@@ -88,11 +81,7 @@ export function idleStart(data: WatchData): IdleStart | undefined {
  */
 export function idleTransition(snapshot: MachineSnapshot, event: MachineEvent): MachineSnapshot | undefined {
   effects = 0;
-  const next = stepMachine.transition(
-    snapshot,
-    event as Parameters<typeof stepMachine.transition>[1],
-    pureScope(),
-  );
+  const next = stepMachine.transition(snapshot, event, pureScope());
   if (effects > 0 || next.status !== 'active' || !sameValue(next.value, snapshot.value)) return undefined;
   return next;
 }

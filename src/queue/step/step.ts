@@ -13,7 +13,7 @@ import { stoppedWhenPaused } from '../../watch/when-paused.js';
 import { restoreMachine, slimMachine } from '../stored-machine.js';
 import type { WatchData } from '../watch-data.js';
 import { appliedStatus, type InboxEvent, type QueueWebhookFetch } from '../webhooks/webhook-inbox.js';
-import { type IdleSnapshot, type IdleStart, idleStart, idleStored, idleTransition } from './idle-step.js';
+import { type IdleStart, idleStart, idleStored, idleTransition, type MachineContext } from './idle-step.js';
 import { type StepContext, settle, takeSlot } from './step-context.js';
 import { scheduledDelay } from './step-delay.js';
 import { attachStep, stepMachine } from './step-machine.js';
@@ -125,10 +125,12 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
     ...(options.recordTool ? { recordTool: options.recordTool } : {}),
   };
   const idle = options.actorOnly || options.abort || options.webhooks?.length ? undefined : idleStart(data);
-  const ran =
-    (idle && (await idleStep(data, step, adapter, options, idle))) ??
-    (await actorStep(data, step, adapter, options, idle?.read));
-  const { snapshot: s, read, nudged } = ran;
+  const pure = idle ? await idleStep(data, step, adapter, options, idle) : undefined;
+  const {
+    snapshot: s,
+    read,
+    nudged,
+  } = pure && 'ran' in pure ? pure.ran : await actorStep(data, step, adapter, options, pure?.read);
   await saving.catch(() => {});
 
   const done = s.status === 'done';
@@ -180,14 +182,14 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
 
 /** What runStep needs of the machine once its events are applied. */
 interface Ran {
-  snapshot: { status: string; value: unknown; context: IdleSnapshot['context'] };
+  snapshot: { status: string; value: unknown; context: MachineContext };
   read: boolean;
   nudged: boolean;
 }
 
 /**
- * The step of a watch at rest, on the machine's pure transition (idle-step.ts). Undefined when the tick or the read
- * would do more than record: the actor path then runs, given the read already made (`start.read`).
+ * The step of a watch at rest, on the machine's pure transition (idle-step.ts). When the tick or the read would do
+ * more than record, what the actor path needs instead: the read already made, if any.
  */
 async function idleStep(
   data: WatchData,
@@ -196,9 +198,9 @@ async function idleStep(
   adapter: KindAdapter<any>,
   options: StepOptions,
   start: IdleStart,
-): Promise<Ran | undefined> {
+): Promise<{ ran: Ran } | { read?: StatusEvent }> {
   const ticked = idleTransition(start.snapshot, { type: 'tick', at: options.now() });
-  if (!ticked) return undefined;
+  if (!ticked) return {};
   let snapshot = ticked;
   let read = false;
   if (takeSlot(step)) {
@@ -207,16 +209,13 @@ async function idleStep(
     );
     if (outcome.ok) {
       const applied = idleTransition(ticked, outcome.event);
-      if (!applied) {
-        start.read = outcome.event;
-        return undefined;
-      }
+      if (!applied) return { read: outcome.event };
       read = true;
       snapshot = applied;
     }
   }
   data.machine = idleStored(data, start.whole, snapshot);
-  return { snapshot, read, nudged: false };
+  return { ran: { snapshot, read, nudged: false } };
 }
 
 /**
