@@ -142,8 +142,8 @@ interface Delivery {
 }
 
 interface Held {
+  /** The copies of one event: one dispatch, one `seq`. */
   deliveries: Delivery[];
-  seq: number;
   cancel: () => void;
 }
 
@@ -328,16 +328,16 @@ export class WebhookDispatcher {
     }
     primary.corruptNext = this.fires('badSignature', event.type);
     if (this.fires('reorder', event.type)) {
-      this.hold(endpoint.id, group, seq, startAt + (this.faults.reorder!.holdMs ?? 1000));
+      this.hold(endpoint.id, group, startAt + (this.faults.reorder!.holdMs ?? 1000));
       this.stats.reordered++;
       return;
     }
     for (const d of group) this.schedule(d, startAt);
   }
 
-  private hold(endpointId: string, deliveries: Delivery[], seq: number, untilMs: number): void {
+  private hold(endpointId: string, deliveries: Delivery[], untilMs: number): void {
     const list = this.held.get(endpointId) ?? [];
-    const entry: Held = { deliveries, seq, cancel: () => {} };
+    const entry: Held = { deliveries, cancel: () => {} };
     entry.cancel = this.clock.schedule(untilMs, () => this.release(endpointId, entry));
     list.push(entry);
     this.held.set(endpointId, list);
@@ -347,7 +347,7 @@ export class WebhookDispatcher {
   private release(endpointId: string, only?: Held, afterSeq = Number.POSITIVE_INFINITY): void {
     const list = this.held.get(endpointId);
     if (!list) return;
-    const releasing = only ? [only] : list.filter((h) => h.seq < afterSeq);
+    const releasing = only ? [only] : list.filter((h) => h.deliveries[0]!.seq < afterSeq);
     for (const entry of releasing) list.splice(list.indexOf(entry), 1);
     if (list.length === 0) this.held.delete(endpointId);
     for (const entry of releasing) {
