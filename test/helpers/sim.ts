@@ -1,4 +1,6 @@
 import OpenAI from 'openai';
+import type { JobRef } from '../../src/model/types.js';
+import type { Scenario } from '../../src/sim/index.js';
 import {
   type ManualClock,
   type Simulator,
@@ -33,3 +35,17 @@ export async function assistantAndThread(client: OpenAI): Promise<{ assistantId:
 export const scenarioMeta = (scenario: object): { sim_scenario: string } => ({
   sim_scenario: JSON.stringify(scenario),
 });
+
+/** A batch on the simulator scripted by `scenario`, with any input file accepted (no upload needed). */
+export async function createBatch(
+  client: OpenAI,
+  scenario: Scenario,
+): Promise<Extract<JobRef, { kind: 'batch' }>> {
+  const b = await client.batches.create({
+    input_file_id: 'file-abc',
+    endpoint: '/v1/responses',
+    completion_window: '24h',
+    metadata: scenarioMeta({ anyInputFile: true, ...scenario }),
+  });
+  return { kind: 'batch', id: b.id };
+}

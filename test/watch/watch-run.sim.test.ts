@@ -17,7 +17,7 @@ import {
 } from '../../src/index.js';
 import { type Scenario, type Simulator, startSimulator } from '../../src/sim/index.js';
 import { simScheduler } from '../../src/sim/time/scheduler.js';
-import { assistantAndThread, scenarioMeta, simClient } from '../helpers/sim.js';
+import { assistantAndThread, createBatch, scenarioMeta, simClient } from '../helpers/sim.js';
 
 // The simulator and the watcher share one clock running 50× real time: a 10-minute expiry takes 12 s of wall
 // clock, a 3 s run 60 ms, and the default poll schedule (500 ms ×1.5, 5 s cap) keeps its real shape.
@@ -56,16 +56,6 @@ async function createResponse(scenario: Scenario): Promise<JobRef> {
     metadata: scenarioMeta(scenario),
   });
   return { kind: 'response', id: r.id };
-}
-
-async function createBatch(scenario: Scenario): Promise<JobRef> {
-  const b = await client.batches.create({
-    input_file_id: 'file-abc',
-    endpoint: '/v1/responses',
-    completion_window: '24h',
-    metadata: scenarioMeta({ anyInputFile: true, ...scenario }),
-  });
-  return { kind: 'batch', id: b.id };
 }
 
 /**
@@ -108,7 +98,7 @@ describe('watchRun: every terminal outcome of every kind, through the SDK and th
         ? await createRun(scenario)
         : kind === 'response'
           ? await createResponse(scenario)
-          : await createBatch(scenario);
+          : await createBatch(client, scenario);
     const snapshots = await all({ ...base(), job });
     const last = snapshots.at(-1)!;
     expect(last.done).toBe(true);

@@ -8,7 +8,7 @@ import { storedForm } from '../../../src/queue/worker/slim-job.js';
 import type { ManualClock, Scenario, Simulator } from '../../../src/sim/index.js';
 import { resolveBackoff } from '../../../src/sources/backoff.js';
 import { createEvalRun } from '../../helpers/more-kinds.js';
-import { manualSim, scenarioMeta } from '../../helpers/sim.js';
+import { createBatch, manualSim, scenarioMeta } from '../../helpers/sim.js';
 
 // A step of a watch at rest applies its tick and its read with the machine's pure transition, not a restored actor
 // (src/queue/step/idle-step.ts). The proof that this changes nothing: two watches of the same job stepped in
@@ -99,19 +99,12 @@ describe('an idle step on the pure transition', () => {
   });
 
   it('leaves the expiry check and a failure to the actor, with the same outcome', async () => {
-    const scenario: Scenario = {
+    const job = await createBatch(client, {
       phases: { validating: 1_000, in_progress: 600_000 },
       outcome: 'expired',
       expiresAfterMs: 90_000,
-      anyInputFile: true,
-    } as Scenario;
-    const b = await client.batches.create({
-      input_file_id: 'file-abc',
-      endpoint: '/v1/responses',
-      completion_window: '24h',
-      metadata: scenarioMeta(scenario),
-    });
-    const { last, pureSteps } = await lockstep({ kind: 'batch', id: b.id }, 60 * 60_000);
+    } as Scenario);
+    const { last, pureSteps } = await lockstep(job, 60 * 60_000);
     expect(last.snapshot.state).toBe('expired');
     expect(pureSteps).toBeGreaterThan(0);
   });

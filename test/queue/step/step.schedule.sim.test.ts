@@ -8,7 +8,7 @@ import { storedForm } from '../../../src/queue/worker/slim-job.js';
 import type { ManualClock, Scenario, Simulator } from '../../../src/sim/index.js';
 import { DEFAULT_POLL_BACKOFF, resolveBackoff } from '../../../src/sources/backoff.js';
 import { createFineTune } from '../../helpers/more-kinds.js';
-import { manualSim, scenarioMeta } from '../../helpers/sim.js';
+import { createBatch, manualSim } from '../../helpers/sim.js';
 import type { MessageBatch } from '../../kinds/message-batch-server.js';
 import { startMessageBatchServer } from '../../kinds/message-batch-server.js';
 
@@ -87,16 +87,6 @@ async function drive(
 
 const HOUR = 60 * 60_000;
 
-async function createBatch(scenario: Scenario): Promise<JobRef & { kind: 'batch' }> {
-  const b = await client.batches.create({
-    input_file_id: 'file-abc',
-    endpoint: '/v1/responses',
-    completion_window: '24h',
-    metadata: scenarioMeta({ anyInputFile: true, ...scenario }),
-  });
-  return { kind: 'batch', id: b.id };
-}
-
 const cases = [
   {
     kind: 'fine_tuning.job',
@@ -107,7 +97,7 @@ const cases = [
   {
     kind: 'batch',
     floorMs: 10_000,
-    create: createBatch,
+    create: (s: Scenario) => createBatch(client, s),
     createdAt: async (id: string) => (await client.batches.retrieve(id)).created_at,
   },
 ] as const;
