@@ -3,7 +3,7 @@
 // one process by watchRuns + createPollBudget at the same limit (the baseline, measured in the same run).
 // Before that, an idle phase at each size of --idle (default 1000,10000): Redis bytes per idle watch, the worker's
 // heap with N idle watches, and its CPU per step beyond the retrieve (bench/lib/queue-idle-worker.ts).
-// Run: npm run bench:queue [-- --jobs 10000 --workers 4 --rpm 1200 --speed 20 --idle 1000,10000 (--idle-only)];
+// Run: npm run bench:queue [-- --jobs 10000 --workers 4 --rpm 1200 --speed 20 --idle 1000,10000 (--idle-only) (--idle-paused)];
 // --idle 0 skips the idle phase.
 // Needs Redis on 127.0.0.1:6379, or on the port of --redis-port (a private redis-server, so that nobody else's keys
 // count in its INFO memory figures).
@@ -259,8 +259,13 @@ async function idlePhase(n: number) {
   await new Promise((resolve) => child.once('message', resolve));
   const empty = await ask<Measure>({ type: 'measure' });
   const before = await usedMemory(redis);
+  // --idle-paused: every watch added while the queue is paused, so that first steps, like later ones, meet a full
+  // wait list instead of jobs trickling in (whether that is what makes a first step dearer: it is not).
+  const paused = args.includes('--idle-paused');
+  if (paused) await runs.queue.pause();
   for (let i = 0; i < jobs.length; i += 200)
     await Promise.all(jobs.slice(i, i + 200).map((j) => runs.watch(j)));
+  if (paused) await runs.queue.resume();
   // The worker's measure once it made n steps more than at `from` and every watch sleeps again.
   const afterSteps = async (from: Measure): Promise<Measure> => {
     for (;;) {
