@@ -116,4 +116,23 @@ describe('memoryIdempotencyStore: latest event per job', () => {
     expect(await store.recallEvent('a')).toBeUndefined();
     expect((await store.recallEvent('c'))?.webhookId).toBe('wh_2');
   });
+
+  it('counts a job updated again as recent: the one updated longest ago goes first', async () => {
+    const store = memoryIdempotencyStore({ maxJobs: 2 });
+    const remember = (jobId: string, webhookId: string, precedence: number) =>
+      store.rememberEvent(
+        jobId,
+        { ...event('response.in_progress', precedence, webhookId), data: { id: jobId } },
+        precedence,
+      );
+    await remember('a', 'wh_a1', 1);
+    await remember('b', 'wh_b1', 2);
+    // a's newer event makes b the least recently updated, though a was set first.
+    await remember('a', 'wh_a2', 3);
+    await remember('c', 'wh_c1', 4);
+    expect(store.jobs).toBe(2);
+    expect(await store.recallEvent('b')).toBeUndefined();
+    expect((await store.recallEvent('a'))?.webhookId).toBe('wh_a2');
+    expect((await store.recallEvent('c'))?.webhookId).toBe('wh_c1');
+  });
 });
