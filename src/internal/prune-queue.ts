@@ -5,8 +5,8 @@
  * Why not iterate the Map itself, which keeps insertion order: V8 keeps the slot of a deleted Map entry until it
  * rehashes the table, and every `for…of` starts at the front and walks past the deleted slots there. A Map pruned
  * from its front on each insert therefore made each prune walk up to a table's worth of them: a full memory
- * idempotency store spent 11 µs a claim, then 34, then 69 as the slots piled up (docs/benchmarks.md, "The memory
- * idempotency store").
+ * idempotency store spent 11 to 97 µs a claim as the slots piled up between rehashes (docs/benchmarks.md,
+ * "Idempotency store").
  *
  * An entry set again (a job's newer event) is queued again; its older place is stale, recognised because the Map
  * no longer holds that value there, and skipped.
@@ -44,11 +44,7 @@ export class PruneQueue<K, V> {
       this.head++;
     }
     // Let go of the places already pruned, once they are the larger part of the queue.
-    if (this.head > 1024 && this.head * 2 > keys.length) {
-      this.keys = keys.slice(this.head);
-      this.values = values.slice(this.head);
-      this.head = 0;
-    }
+    if (this.head > 1024 && this.head * 2 > keys.length) this.compact();
   }
 
   /** Places queued, stale ones included (tests). */
@@ -56,6 +52,7 @@ export class PruneQueue<K, V> {
     return this.keys.length - this.head;
   }
 
+  /** Keeps only the live places from the head on: drops the pruned ones and those made stale by a newer set. */
   private compact(): void {
     const keys: K[] = [];
     const values: V[] = [];
