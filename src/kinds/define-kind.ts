@@ -11,9 +11,12 @@ import type { AnnouncedJob, AnyKindSpec, KindSpec, PollDefaults, RefLike, Webhoo
 
 export type { AnyDefinedRef, DefinedRef } from './defined-ref.js';
 
-/** What a defined kind's requests are given: the watch's abort signal, and the client the watch was given. */
+/** What a defined kind's requests are given: an abort signal when there is one, and the client the watch was given. */
 export interface DefinedCallContext {
-  /** Aborts when the watch stops: pass it to `fetch` (or your SDK's request options). */
+  /**
+   * Aborts when the watch stops: pass it to `fetch` (or your SDK's request options) when it is given. A poll's read
+   * comes without one: a watch that stops drops it instead (docs/polling.md, "Stopping").
+   */
   signal?: AbortSignal;
   /** The OpenAI client the watch (or the worker) was given, if any: a kind for another API ignores it. */
   client: OpenAI | undefined;

@@ -289,7 +289,7 @@ class BudgetLoop {
       const w: Watch = new Watch(ctx, source, subscriber, deadline, start, () => this.finish(w));
       this.watches++;
       listenAbort(ctx, w.onAbort);
-      // Each nudge restarts the watch's schedule and aborts its request in flight, as poll() does.
+      // Each nudge restarts the watch's schedule and drops its request in flight, as poll() does.
       w.nudges = listenNudges(ctx, () => {
         w.nudged = true;
         this.restart(w, false);
@@ -372,7 +372,7 @@ class BudgetLoop {
     w.cancelDue = this.waiting.push(w.dueAt, w);
   }
 
-  /** Takes the watch out of the waiting heap, the due set, and aborts its request in flight. */
+  /** Takes the watch out of the waiting heap and the due set, and drops its request in flight. */
   private unschedule(w: Watch): void {
     w.cancelDue?.();
     w.cancelDue = undefined;

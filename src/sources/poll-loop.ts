@@ -81,7 +81,7 @@ export class PollLoop {
   start(ctx: SourceContext, source: PollSettings, sink: PollSink, ownNudges = false): PollWatch {
     const w = new PollWatch(this, ctx, source, sink);
     listenAbort(ctx, w);
-    // Each nudge starts a new cycle: the pending wait is dropped and a request in flight aborted.
+    // Each nudge starts a new cycle: the pending wait and a request in flight are dropped.
     if (ownNudges) w.nudges = listenNudges(ctx, () => this.nudge(w));
     this.cycle(w, source.immediate, false);
     return w;
@@ -155,7 +155,7 @@ export class PollLoop {
     this.after(w, delayIn(w.ctx, source.retryPolicy, w.failures - 1, outcome.hintMs));
   }
 
-  /** Drops the watch's wait and aborts its request in flight. */
+  /** Drops the watch's wait and its request in flight. */
   private unschedule(w: PollWatch): void {
     w.turn++;
     w.cancelDue?.cancel();

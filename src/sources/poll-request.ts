@@ -24,30 +24,33 @@ export type Outcome = (
 
 /**
  * One retrieve, counted, as an outcome; a final failure errors with its typed error; an abort ends quietly.
- * Unsubscribing aborts the request. Shared with the budgeted source (`budget.ts`); not part of the public API.
- * When the watch's signal aborts, the caller unsubscribes: both callers already listen to it once per watch
- * (`onAbort`, which drops the watch and its request in flight).
+ * Unsubscribing drops the request: it is not aborted, and its answer, when it comes, reaches no one. Shared with
+ * the budgeted source (`budget.ts`); not part of the public API. When the watch's signal aborts, the caller
+ * unsubscribes: both callers already listen to it once per watch (`onAbort`, which drops the watch and its request
+ * in flight).
+ *
+ * Why a read goes out without an `AbortSignal`: openai 7 composes a caller's signal with its own for every request
+ * (`AbortSignal.any`, weak references and a finalizer), which keeps each request's objects alive past the young
+ * generation's collections. That was 1.11× the CPU of a retrieve without one, in steady state and in one
+ * process (docs/benchmarks.md, CPU per retrieve), on every poll of every watch. What an abort would save is small: a read
+ * is safe to drop (it changes nothing on the server, and the request has been sent either way), a dropped read's
+ * socket returns to the client's pool when it is answered, and one that hangs ends at the client's `timeout`, as
+ * the seed's loop's would.
  */
 export function request(ctx: SourceContext): Observable<Outcome> {
   // Written out rather than composed (a retrieve piped through map and catchError): every poll goes through here,
   // and three subscribers per retrieve were CPU and garbage on the hot path (docs/benchmarks.md, CPU per retrieve).
   return new Observable<Outcome>((subscriber) => {
-    // One controller per request, to abort this request alone (a nudge). Not linked to the watch's signal: the
-    // caller's one listener per watch unsubscribes the request in flight when it aborts, and a listener added and
-    // removed per request was CPU on every poll (docs/benchmarks.md, CPU per retrieve).
-    const controller = new AbortController();
-    if (ctx.signal.aborted) controller.abort(ctx.signal.reason);
-    // Aborts only a request still in flight: aborting one that was answered made a DOMException (a stack trace)
-    // and an abort event through the SDK's listeners on every poll, for nothing.
-    let settled = false;
+    // Set when the caller leaves (a nudge, the watch stopping): a late answer or failure is then work for no one.
+    let dropped = false;
     // Requests the read sent beyond its first (a fine-tune's events, an idle session's turn), counted as they go out.
     let extraRequests = 0;
     const teardown = () => {
-      if (!settled) controller.abort();
+      dropped = true;
     };
     const fail = (e: unknown) => {
-      settled = true;
-      // The watch is stopping: the rejection is the abort we caused, not a fact about the job.
+      if (dropped) return;
+      // The watch is stopping: whatever the read met, it is not a fact the watch still reports.
       if (ctx.signal.aborted) {
         subscriber.complete();
         return;
@@ -66,11 +69,15 @@ export function request(ctx: SourceContext): Observable<Outcome> {
       });
       subscriber.complete();
     };
+    // The watch stopped before this read went out: send nothing.
+    if (ctx.signal.aborted) {
+      subscriber.complete();
+      return;
+    }
     ctx.meter.add();
     let response: Promise<{ job: unknown; headers: Headers }>;
     try {
       response = ctx.adapter.retrieve(ctx.client, ctx.job, {
-        signal: controller.signal,
         onExtraRequest: () => {
           extraRequests++;
           ctx.meter.add();
@@ -81,7 +88,7 @@ export function request(ctx: SourceContext): Observable<Outcome> {
       return teardown;
     }
     response.then(({ job, headers }) => {
-      settled = true;
+      if (dropped) return;
       const at = ctx.scheduler.now();
       let outcome: Outcome;
       try {

@@ -310,12 +310,13 @@ describe('poll source: nudges', () => {
     expect(times()).toEqual([500, 1250, 1800, 2550]);
   });
 
-  it('aborts a request in flight and polls again after the initial delay', async () => {
+  it('drops a request in flight (its late answer reaches no one) and polls again after the initial delay', async () => {
     const { nudge, calls, rec } = watch([{ status: 'in_progress', latencyMs: 300 }, 'completed']);
     await vi.advanceTimersByTimeAsync(600);
     expect(calls).toHaveLength(1);
     nudge.next();
-    expect(calls[0]?.signal?.aborted).toBe(true);
+    // Sent without a signal (src/sources/poll-request.ts says why): it is answered at 800, after the nudge.
+    expect(calls[0]?.signal).toBeUndefined();
     await vi.advanceTimersByTimeAsync(500);
     expect(calls.map((c) => c.at)).toEqual([500, 1100]);
     expect(rec.events.map((e) => e.status)).toEqual(['completed']);
@@ -324,17 +325,26 @@ describe('poll source: nudges', () => {
 });
 
 describe('poll source: stopping', () => {
-  it('unsubscribing aborts the request in flight and stops the timers', async () => {
+  it('unsubscribing drops the request in flight and stops the timers', async () => {
     const { rec, calls, meter } = watch(['hang']);
     await vi.advanceTimersByTimeAsync(600);
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.signal?.aborted).toBe(false);
     rec.subscription.unsubscribe();
-    expect(calls[0]?.signal?.aborted).toBe(true);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(calls).toHaveLength(1);
     expect(meter.count).toBe(1);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('an answer that comes after unsubscribing reaches no one', async () => {
+    const { rec, calls } = watch([{ status: 'completed', latencyMs: 300 }]);
+    await vi.advanceTimersByTimeAsync(600);
+    expect(calls).toHaveLength(1);
+    rec.subscription.unsubscribe();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(rec.events).toEqual([]);
+    expect(rec.error).toBeUndefined();
+    expect(rec.completedAt).toBeUndefined();
   });
 
   it('unsubscribing between polls leaves no timer behind', async () => {
@@ -346,12 +356,11 @@ describe('poll source: stopping', () => {
     expect(calls).toHaveLength(1);
   });
 
-  it('when ctx.signal aborts, completes quietly and aborts the request in flight', async () => {
+  it('when ctx.signal aborts, completes quietly and drops the request in flight', async () => {
     const { rec, calls, stop } = watch(['hang']);
     await vi.advanceTimersByTimeAsync(600);
     stop.abort();
     await vi.advanceTimersByTimeAsync(0);
-    expect(calls[0]?.signal?.aborted).toBe(true);
     expect(rec.error).toBeUndefined();
     expect(rec.completedAt).toBe(600);
     await vi.advanceTimersByTimeAsync(60_000);
