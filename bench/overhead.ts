@@ -20,25 +20,32 @@ const ROUNDS = option('rounds', 4);
 const AMOUNT = option('amount', 20_000);
 const CONNECTIONS = 10;
 const RUNS = option('runs', 10_000);
-// CPU per retrieve (bench/lib/overhead-retrieve.ts): fresh-process rounds, then the in-process alternation that the
-// verdict is taken from (about 4 to 4.5 min in all; the rounds were 3 of 10 s before the alternation).
+// CPU per retrieve (bench/lib/overhead-retrieve.ts): fresh-process rounds, then the in-process alternations that
+// the verdict and the price of a signal are taken from (about 9 min in all).
 const RETRIEVE = {
   rounds: option('retrieve-rounds', 2),
   watches: 300,
   everyMs: 1000,
   durationMs: option('retrieve-seconds', 4) * 1000,
+  warmupMs: option('retrieve-warmup-seconds', 10) * 1000,
   alternate: {
     processes: option('retrieve-processes', 3),
     pairs: option('retrieve-pairs', 4),
     windowMs: option('retrieve-window-seconds', 4) * 1000,
+    jitWarmupMs: option('retrieve-jit-warmup-seconds', 15) * 1000,
   },
+  signal: { processes: option('retrieve-signal-processes', 2), pairs: option('retrieve-signal-pairs', 2) },
 };
 const RETRIEVE_DEFAULT =
   RETRIEVE.rounds === 2 &&
   RETRIEVE.durationMs === 4000 &&
+  RETRIEVE.warmupMs === 10_000 &&
   RETRIEVE.alternate.processes === 3 &&
   RETRIEVE.alternate.pairs === 4 &&
-  RETRIEVE.alternate.windowMs === 4000;
+  RETRIEVE.alternate.windowMs === 4000 &&
+  RETRIEVE.alternate.jitWarmupMs === 15_000 &&
+  RETRIEVE.signal.processes === 2 &&
+  RETRIEVE.signal.pairs === 2;
 const INGEST_TARGET = 0.85;
 const HEAP_TARGET = 8 * 1024;
 
@@ -256,8 +263,8 @@ if (process.env.OVERHEAD_ONLY === 'telemetry') {
   await writeTelemetry();
   process.exit(0);
 }
-// The CPU-per-retrieve rows alone (about 4.5 min), printed, not written: `OVERHEAD_ONLY=retrieve npm run bench:overhead`
-// (smaller: `-- --retrieve-rounds 1 --retrieve-processes 2 --retrieve-pairs 2`).
+// The CPU-per-retrieve rows alone (about 9 min), printed, not written: `OVERHEAD_ONLY=retrieve npm run bench:overhead`
+// (smaller: `-- --retrieve-rounds 1 --retrieve-processes 2 --retrieve-pairs 2 --retrieve-signal-processes 1`).
 if (process.env.OVERHEAD_ONLY === 'retrieve') {
   const only = await retrieveOverhead(RETRIEVE);
   console.log(only.markdown);
@@ -493,9 +500,19 @@ and start rows ran: ${heapLoad}.
 ${retrieve.markdown}
 
 Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
-- the request as a watch must send it (an \`AbortSignal\` per request, to abort one poll on a nudge or when the watch
-  stops, and \`.withResponse()\` for the headers the budget and server hints read) costs what the bare loop does
-  within this machine's noise: the second and third rows;
+- the method, first: until this run the windows measured 2 s after their start, each after a forced
+  \`global.gc()\`. V8's optimising compiler was then still at work on its helper threads, and the collector was
+  rebuilding its young generation after the forced collection: about a third of the CPU measured, in both modes,
+  more for the watch (it brings more code to compile), and a retrieve cost 750 to 1,000 µs bare where it costs
+  about 500 µs in steady state. Each process now runs each mode for 15 s before its windows, and nothing forces a
+  collection; the split by thread above shows what is left on the helper threads;
+- the request as a watch sends it: since this run, without an \`AbortSignal\`. openai 7.60 composes a caller's
+  signal with its own on every request (\`createRequestController\`: \`AbortSignal.any\`, whose weak references keep
+  each request's objects alive through the young generation's collections; a signal that is not an \`AbortSignal\`
+  takes a listener path with a \`WeakRef\` and a finalizer instead). A signal per retrieve costs the bare loop itself
+  what the last row of the first table shows, and about 5 KiB more allocated per retrieve. A poll's read is now dropped rather
+  than aborted when its watch stops or is nudged (docs/polling.md, "Stopping"); \`.withResponse()\` (for the headers
+  the budget and server hints read) and \`maxRetries: 0\` remain, within the fresh processes' noise;
 - applying an answer that changes nothing but its time (the machine's transition for a same-state status event,
   the user's snapshot and its change key): 5.2 µs, was 8.5 µs (\`bench/lib/overhead-apply-cpu.ts snap\`, 20,000
   events sent to one actor, \`process.cpuUsage\`, load average about 3; 5.0 µs, was 9.7 µs, with the events spread
@@ -507,28 +524,27 @@ Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
   would be dictionary-mode from the start on this V8); test/machines/run.machine.test.ts checks that no transition
   adds a key;
 - a poll's request no longer adds and removes an abort listener on the watch's signal (an \`EventTarget\` listener,
-  and its options, per retrieve): \`poll()\` and the budget listen once per watch and unsubscribe the request in
-  flight when the signal aborts;
+  and its options, per retrieve): \`poll()\` and the budget listen once per watch and drop the request in flight
+  when the signal aborts;
 - cut before: a poll's retrieve is one Observable instead of three subscribers (the request, \`map\`,
-  \`catchError\`), and a retrieve already answered is no longer aborted (that made a \`DOMException\`, a stack trace,
-  and an abort event through the SDK's listeners on every poll);
-- what is left, located (issue 21's last session): a CPU profile of each mode in a fresh process (\`node --cpu-prof\`
-  on the bundled script, 300 jobs every second for 15 s after the warm-up, load average about 1: 1,301 µs per
-  retrieve bare, 1,390 µs for the watch, 1.07× in that pair) gives the watch, per retrieve, about 50 µs in XState
-  (the macrostep of a same-state status event: microstep, the assign, the guards, the entry set it computes even
-  for a transition without a target, the snapshot's clone), about 30 µs of runstate's own code (the poll loop's
-  due heap and pump, the relay to the actor, \`toSnapshot\` and \`changeKey\` for the user's snapshot, the server
-  hints), about 12 µs in RxJS and about 12 µs more of garbage collection: about 100 µs, 7 to 8% of a retrieve
-  here. The SDK's and undici's work is the same in both modes (the watch's request costs what the bare loop's
-  does: the second and third rows). So ≤ 1.0× would take a watch whose own work costs nothing, or a request
-  cheaper than the seed's; neither is in reach without leaving the machine out of the hot path, which the design
-  does not allow (a queued step applies an idle read with the machine's pure transition, but its saving there
-  was the actor it no longer restores, not the transition). The in-process verdict above comes out higher than
-  this pair; one process runs the SDK's code for both call shapes (plain, and \`.withResponse()\` with a
-  signal), which the fresh processes do not, and the first window of a process had the code to itself. Earlier
-  leads, still true: the watch keeps each answer about a second (the context's \`latest\`, the machine's snapshot,
-  the user's snapshot), so more of what a retrieve allocates survives a scavenge; under heavy load (average above
-  20) the watch process falls behind its schedule first, which makes the ratio worse (1.5× to 1.7× in such rounds).
+  \`catchError\`);
+- what is left: about 95 µs more on the main thread and 35 µs more on the helper threads per retrieve (the first
+  table). A CPU profile in steady state (node's inspector \`Profiler\` sampling every 100 µs for 8 s, 2,400 retrieves
+  per mode, after a 20 s warm-up of the bundled script's \`bare\` and \`watch\` modes, the signal still passed) puts
+  the watch's own JavaScript at about 34 µs in XState (the macrostep of a same-state status event: \`microstep\`,
+  the \`assign\`'s context copy, the eventless-transition check, the snapshot's clone), 15 µs of runstate's (the poll
+  loop's pump, the relay, \`toSnapshot\` and \`changeKey\`), 3 µs in RxJS and 9 µs in the signal's code, now gone. A
+  heap-sampling profile of the same runs that keeps collected objects (\`HeapProfiler.startSampling\` with
+  \`includeObjectsCollectedByMinorGC\` and \`…MajorGC\`) puts what a retrieve allocates at about 120 KiB bare (undici
+  and the SDK) against 140 KiB for the watch: 9.6 KiB in XState, 5.3 KiB for the signal (now gone), 2.5 KiB in
+  runstate, 1.6 KiB for \`.withResponse()\`, 1.0 KiB in RxJS. The rest is the collector's: the watch keeps each
+  answer about a second (the context's \`latest\`, the machine's snapshot, the user's snapshot, which a late
+  subscriber is replayed) where the seed's loop drops it at once, so more of each retrieve survives a scavenge and
+  is promoted. So ≤ 1.0× would take a watch whose own work costs nothing, or a request cheaper than the seed's;
+  neither is in reach while every read goes through the machine, which the design requires (a queued step applies
+  an idle read with the machine's pure transition, but its saving there was the actor it no longer restores, not
+  the transition). Under heavy load (average above 20) the watch process falls behind its schedule first, which
+  makes the ratio worse (1.5× to 1.7× in such rounds, with the old method).
 ${
   bisectTable
     ? `

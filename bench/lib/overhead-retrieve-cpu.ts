@@ -4,18 +4,24 @@
 // - bare: the seed's loop per job: sleep, `client.responses.retrieve(id)`, look at the status (the baseline);
 // - bare-signal: the same, each retrieve given an AbortSignal of its own (what a watch needs to abort one request);
 // - bare-spec: the same loop calling the kind's own retrieve, as a watch does (`.withResponse()` for the headers,
-//   `maxRetries: 0`, a signal per request);
+//   `maxRetries: 0`, no signal);
 // - watch: `watchRun` + `poll()` on the same fixed schedule, one subscriber per watch (the defaults otherwise).
-// - alternate: `bare` and `watch` in this one process, in windows of <ms> each, `<pairs>` pairs in ABBA order
-//   (`node --expose-gc overhead-retrieve-cpu.mjs alternate <baseURL> <watches> <everyMs> <ms> <pairs> <first>`,
-//   <first> `bare` or `watch`): the same mode measured in two fresh processes moves by up to 50 % on a shared
-//   machine, so a ratio across processes says more about the processes than the code; two windows a few seconds
-//   apart in one process share its JIT, heap layout and CPU placement.
-// Only this process's CPU is measured (process.cpuUsage): the simulator runs in the parent.
+// - alternate: two modes in this one process (`bare` and `watch` unless a ninth argument names others, baseline
+//   first), in windows of <ms> each, `<pairs>` pairs in ABBA order (`node overhead-retrieve-cpu.mjs alternate
+//   <baseURL> <watches> <everyMs> <ms> <pairs> <first> [<base>,<compared>]`): the same mode measured in two fresh
+//   processes moves by up to 50 % on a shared machine, so a ratio across processes says more about the processes
+//   than the code; two windows a few seconds apart in one process share its JIT, heap layout and CPU placement.
+//   Each mode first runs unmeasured for RETRIEVE_JIT_WARMUP_MS (15 s unless set), until V8 has compiled its code.
+// Only this process's CPU is measured (process.cpuUsage): the simulator runs in the parent. Each measure also splits
+// it by thread (/proc): the main thread, and V8's helper threads (the optimising compiler, the collector's parallel
+// and concurrent work), with the collector's pauses on the main thread (PerformanceObserver 'gc').
+// The fresh-process modes warm up RETRIEVE_WARMUP_MS (2 s unless set) before they measure.
 // Written `<mode> <baseURL> n=<count>` instead, it runs COUNT_WATCHES watches (slow enough for valgrind to keep up
 // with their schedule) until <count> retrieves past the warm-up were answered, and exits: the instruction-count
 // rows run it so under callgrind at two counts (bench/lib/overhead-telemetry-instr.ts), whose difference is the
 // instructions per retrieve, start-up, module loading and the creates cancelled out.
+import { readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import OpenAI from 'openai';
 import type { Subscription } from 'rxjs';
 import { poll, watchRun } from '../../src/index.js';
@@ -35,11 +41,14 @@ const [
   duration = '10000',
   pairs = '4',
   first = 'bare',
+  modes = 'bare,watch',
 ] = target === undefined ? args : [args[0], args[1], String(COUNT_WATCHES), '1000'];
 const WATCHES = Number(watches);
 const EVERY_MS = Number(every);
-const WARMUP_MS = 2000;
+const WARMUP_MS = Number(process.env.RETRIEVE_WARMUP_MS ?? 2000);
 const alternate = mode === 'alternate';
+/** The alternate mode's unmeasured run of each mode before its windows. */
+const JIT_WARMUP_MS = Number(process.env.RETRIEVE_JIT_WARMUP_MS ?? 15_000);
 
 let requests = 0;
 /** Requests whose fetch has not settled (alternate mode: a window ends when none is left). */
@@ -90,7 +99,7 @@ function start(which: Mode): () => Promise<void> {
         if (!state.running) return;
         // A keep-alive socket the server closed fails a request now and then: the loop goes on, as the seed's would.
         const job = await adapters.response
-          .retrieve(client, { kind: 'response', id }, { signal: new AbortController().signal })
+          .retrieve(client, { kind: 'response', id }, {})
           .then((r) => r.job)
           .catch(() => undefined);
         if (job?.status === 'completed' || job?.status === 'failed' || job?.status === 'cancelled') return;
@@ -138,28 +147,83 @@ async function warmUp(from: number): Promise<void> {
   while (requests - from < 2 * WATCHES) await sleep(100);
 }
 
-/** This process's CPU (user + system) per request sent over `ms`. */
-async function measure(ms: number): Promise<{ requests: number; microsPerRetrieve: number }> {
+/** CPU ticks (user + system, 10 ms each) of the main thread and of all the others, from /proc (Linux). */
+function threadTicks(): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // a thread that ended between the listing and the read
+    }
+    // utime and stime: the 14th and 15th fields, after the command name in parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    if (Number(tid) === process.pid) main += ticks;
+    else others += ticks;
+  }
+  return { main, others };
+}
+
+/** The collector's pauses on the main thread, in ms, summed as they are reported. */
+let gcPauseMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauseMs += e.duration;
+}).observe({ entryTypes: ['gc'] });
+
+interface Measure {
+  requests: number;
+  /** This process's CPU (user + system) per request sent. */
+  microsPerRetrieve: number;
+  /** Of which the main thread's, and V8's helper threads'. */
+  mainMicros: number;
+  helperMicros: number;
+  /** The collector's pauses on the main thread (part of mainMicros). */
+  gcPauseMicros: number;
+}
+
+/** This process's CPU per request sent over `ms`. */
+async function measure(ms: number): Promise<Measure> {
   const cpu0 = process.cpuUsage();
+  const ticks0 = threadTicks();
   const requests0 = requests;
+  const gc0 = gcPauseMs;
   await sleep(ms);
   const cpu = process.cpuUsage(cpu0);
+  const ticks = threadTicks();
   const sent = requests - requests0;
-  return { requests: sent, microsPerRetrieve: (cpu.user + cpu.system) / sent };
+  return {
+    requests: sent,
+    microsPerRetrieve: (cpu.user + cpu.system) / sent,
+    mainMicros: ((ticks.main - ticks0.main) * 10_000) / sent,
+    helperMicros: ((ticks.others - ticks0.others) * 10_000) / sent,
+    gcPauseMicros: ((gcPauseMs - gc0) * 1000) / sent,
+  };
 }
 
 if (alternate) {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  const other: Mode = first === 'watch' ? 'bare' : 'watch';
+  // The two modes compared, baseline first.
+  const [base, compared] = modes.split(',') as [Mode, Mode];
+  const other: Mode = first === base ? compared : base;
   // ABBA: A B, B A, A B, ...: a drift over the process's life (the JIT, the heap growing, other load) raises one
   // pair's ratio as much as it lowers the next one's.
   const order = Array.from({ length: Number(pairs) }, (_, p) =>
     p % 2 ? [other, first as Mode] : [first as Mode, other],
   ).flat();
-  const windows: { mode: Mode; requests: number; microsPerRetrieve: number; heapBefore: number }[] = [];
+  // Each mode runs once, unmeasured, until V8 has compiled its code. With only the 2 s warm-up of each window, V8's
+  // optimising compiler was still at work in every window on its helper threads: a third of the CPU measured, and
+  // more for the watch, which brings more code to compile. A compile is paid once per process, not per retrieve.
+  for (const which of [first as Mode, other]) {
+    const stop = start(which);
+    await sleep(JIT_WARMUP_MS);
+    await stop();
+  }
+  // No global.gc() between windows: a forced full collection before each window made the windows after it 1.5 to 2
+  // times as costly, in both modes, most of it on V8's helper threads.
+  const windows: (Measure & { mode: Mode; heapBefore: number })[] = [];
   for (const which of order) {
-    // The garbage the last window (or the creates) left is collected here, not in the next window's measure.
-    gc?.();
     // The heap each window starts from: one that grows from pair to pair would mean a stopped window left
     // something behind.
     const heapBefore = process.memoryUsage().heapUsed;
@@ -171,9 +235,9 @@ if (alternate) {
   const ratios = Array.from({ length: Number(pairs) }, (_, p) => {
     const pair = windows.slice(2 * p, 2 * p + 2);
     const of = (m: Mode) => pair.find((w) => w.mode === m)!.microsPerRetrieve;
-    return of('watch') / of('bare');
+    return of(compared) / of(base);
   });
-  console.log(JSON.stringify({ mode, gc: gc !== undefined, windows, ratios }));
+  console.log(JSON.stringify({ mode, modes: [base, compared], windows, ratios }));
   process.exit(0);
 }
 
