@@ -109,6 +109,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
+/** How long a finished command's process may wait on what is still pending (a read in flight) before it ends. */
+const EXIT_GRACE_MS = 2000;
+
 // Run when started as a program (the package bin, `tsx src/cli/main.ts`), not when imported. The bin is reached
 // through a symlink (node_modules/.bin/runstate), hence the realpath.
 const invokedAs = process.argv[1] ? realpathSync(process.argv[1]) : '';
@@ -119,4 +122,8 @@ if (invokedAs === fileURLToPath(import.meta.url)) {
     env: process.env,
   });
   process.exitCode = code;
+  // The command is done, but a read it left in flight keeps the process until the server answers: a poll's reads
+  // are dropped, not aborted, when a watch stops (docs/polling.md, "Stopping"), and one the server never answers
+  // holds the process up to the client's timeout. Let stdout drain, then end.
+  setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
 }

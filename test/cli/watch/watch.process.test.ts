@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import OpenAI from 'openai';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import {
   createManualClock,
   generateWebhookSecret,
@@ -199,6 +199,25 @@ describe.concurrent('runstate watch', () => {
     const states = [...stdout.matchAll(new RegExp(`^${ISO}  (\\w+)`, 'gm'))].map((m) => m[1]);
     expect(states).toEqual(['queued', 'in_progress', 'completed']);
     expect(stdout).not.toContain('\x1b');
+  });
+
+  it('stops at SIGINT with exit 130 within seconds, while a poll it dropped waits for a server that does not answer', async () => {
+    const { sim, client } = await simulator();
+    const r = await response(client, { phases: { queued: 0, in_progress: 3_600_000 } });
+    const cli = startCli(['watch', '--base-url', sim.baseURL, '--response', r.id], keyed);
+    await cli.waitFor('stdout', transition('in_progress'));
+    // From now on no read is answered for a minute (wall-clock ms): the next poll hangs.
+    const before = sim.job(r.id)!.retrieves;
+    sim.setFaults({ latency: { ms: 60_000, routes: ['*.retrieve'] } });
+    await vi.waitFor(() => expect(sim.job(r.id)!.retrieves).toBeGreaterThan(before), { timeout: 10_000 });
+    const t0 = Date.now();
+    cli.child.kill('SIGINT');
+    const { code, stderr } = await cli.exit;
+    expect(code).toBe(130);
+    expect(stderr).toContain('stopped watching (SIGINT); the job goes on');
+    // The grace the CLI gives what is still pending (2 s), not the minute the read would take.
+    expect(Date.now() - t0).toBeLessThan(8_000);
+    sim.setFaults({ latency: null });
   });
 
   it('follows a job through its webhooks with --source webhook, on the port it is given', async () => {
