@@ -160,7 +160,7 @@ export async function retrieveOverhead(options: {
 | bare: the seed's loop, \`await client.responses.retrieve(id)\` and a status check | ${windowCells(windows, 'bare')} | 1.00× |
 | \`watchRun\` + \`poll()\` (same schedule; default telemetry: API, no SDK) | ${windowCells(windows, 'watch')} | **${x(ratio)}** (${pairRatios.length} pairs) |
 | bare (the signal's own processes) | ${windowCells(signalWindows, 'bare')} | 1.00× |
-| bare, each retrieve given an \`AbortSignal\` of its own (what the watch passed before this run) | ${windowCells(signalWindows, 'bare-signal')} | ${x(signalInProcess)} (${signalRatios.length} pairs) |
+| bare, each retrieve given an \`AbortSignal\` of its own (what a poll's read carried until it went without one) | ${windowCells(signalWindows, 'bare-signal')} | ${x(signalInProcess)} (${signalRatios.length} pairs) |
 
 ${verdict} Pair ratios ${x(Math.min(...pairRatios))} to ${x(Math.max(...pairRatios))}; per process (median of its pairs) ${alternations.map((a) => x(median(a.ratios))).join(', ')}. A signal per retrieve: pair ratios ${x(Math.min(...signalRatios))} to ${x(Math.max(...signalRatios))}. Load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} while it ran.
 
