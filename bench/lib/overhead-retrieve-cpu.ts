@@ -2,7 +2,8 @@
 // part 4): run bundled as `node overhead-retrieve-cpu.mjs <mode> <baseURL> <watches> <everyMs> <ms>`; prints one
 // JSON line. Modes:
 // - bare: the seed's loop per job: sleep, `client.responses.retrieve(id)`, look at the status (the baseline);
-// - bare-signal: the same, each retrieve given an AbortSignal of its own (what a watch needs to abort one request);
+// - bare-signal: the same, each retrieve given an AbortSignal of its own (what a poll's read carried until it went
+//   without one);
 // - bare-spec: the same loop calling the kind's own retrieve, as a watch does (`.withResponse()` for the headers,
 //   `maxRetries: 0`, no signal);
 // - watch: `watchRun` + `poll()` on the same fixed schedule, one subscriber per watch (the defaults otherwise).

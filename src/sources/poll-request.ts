@@ -29,18 +29,23 @@ export type Outcome = (
  * unsubscribes: both callers already listen to it once per watch (`onAbort`, which drops the watch and its request
  * in flight).
  *
- * Why a read goes out without an `AbortSignal`: openai 7 composes a caller's signal with its own for every request
- * (`AbortSignal.any`, weak references and a finalizer), which keeps each request's objects alive past the young
- * generation's collections. That was 1.11× the CPU of a retrieve without one, in steady state and in one
- * process (docs/benchmarks.md, CPU per retrieve), on every poll of every watch. What an abort would save is small: a read
- * is safe to drop (it changes nothing on the server, and the request has been sent either way), a dropped read's
- * socket returns to the client's pool when it is answered, and one that hangs ends at the client's `timeout`, as
- * the seed's loop's would.
+ * Why a read goes out without an `AbortSignal`: openai 7.60 composes a caller's signal with its own for every
+ * request (`AbortSignal.any`, weak references and a finalizer), which keeps each request's objects alive past the
+ * young generation's collections. That was 1.11× the CPU of a retrieve without one, in steady state and in one
+ * process (docs/benchmarks.md, CPU per retrieve), on every poll of every watch. What an abort would save is small:
+ * a read is safe to drop (it changes nothing on the server, and the request has been sent either way), a dropped
+ * read's socket returns to the client's pool when it is answered, and one that hangs ends at the client's
+ * `timeout`, as the seed's loop's would.
  */
 export function request(ctx: SourceContext): Observable<Outcome> {
   // Written out rather than composed (a retrieve piped through map and catchError): every poll goes through here,
   // and three subscribers per retrieve were CPU and garbage on the hot path (docs/benchmarks.md, CPU per retrieve).
   return new Observable<Outcome>((subscriber) => {
+    // The watch stopped before this read went out: send nothing.
+    if (ctx.signal.aborted) {
+      subscriber.complete();
+      return;
+    }
     // Set when the caller leaves (a nudge, the watch stopping): a late answer or failure is then work for no one.
     let dropped = false;
     // Requests the read sent beyond its first (a fine-tune's events, an idle session's turn), counted as they go out.
@@ -49,12 +54,8 @@ export function request(ctx: SourceContext): Observable<Outcome> {
       dropped = true;
     };
     const fail = (e: unknown) => {
+      // A watch whose signal aborts has dropped this read already: its callers unsubscribe on the abort.
       if (dropped) return;
-      // The watch is stopping: whatever the read met, it is not a fact the watch still reports.
-      if (ctx.signal.aborted) {
-        subscriber.complete();
-        return;
-      }
       const failure = classifyRequestError(e, ctx.job, ctx.adapter.describe(ctx.job));
       if (!failure.transient) {
         subscriber.error(failure.error);
@@ -69,11 +70,6 @@ export function request(ctx: SourceContext): Observable<Outcome> {
       });
       subscriber.complete();
     };
-    // The watch stopped before this read went out: send nothing.
-    if (ctx.signal.aborted) {
-      subscriber.complete();
-      return;
-    }
     ctx.meter.add();
     let response: Promise<{ job: unknown; headers: Headers }>;
     try {
