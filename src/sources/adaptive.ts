@@ -6,6 +6,7 @@ import type { JobRef, Source, StatusEvent } from '../model/types.js';
 import { type BackoffOptions, type BackoffPolicy, DEFAULT_POLL_BACKOFF, nextDelay } from './backoff.js';
 import type { DurationModel } from './duration-model.js';
 import { ageOffset } from './job-age.js';
+import { orderedSource } from './ordered-source.js';
 import { type PollDelays, type PollOptions, poll } from './poll.js';
 import {
   type DelayTarget,
@@ -218,5 +219,5 @@ export function adaptivePoll(model: DurationModel, options: AdaptivePollOptions 
         return poll(pollOptions(delays)).watch(ctx).pipe(tap(learnFrom));
       }),
   };
-  return source;
+  return orderedSource(source);
 }

@@ -13,6 +13,7 @@ import { isJobTerminal } from '../model/states.js';
 import type { SourceContext, StatusEvent } from '../model/types.js';
 import { recordBudgetWait } from '../telemetry/process-metrics.js';
 import { MAX_TIMER_MS } from './backoff.js';
+import { orderedSource } from './ordered-source.js';
 import {
   exhausted,
   type Outcome,
@@ -216,7 +217,7 @@ export function createPollBudget(options: PollBudgetOptions): PollBudget {
         budget,
         watch: (ctx) => loop.watch(ctx, source),
       };
-      return source;
+      return orderedSource(source);
     },
     stats: () => loop.stats(),
   };

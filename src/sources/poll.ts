@@ -2,6 +2,7 @@ import { ConfigurationError } from '../errors/configuration-error.js';
 import { byKind, JOB_KINDS, kindSpec } from '../kinds/registry.js';
 import type { JobKind, Source } from '../model/types.js';
 import { type BackoffOptions, type BackoffPolicy, DEFAULT_POLL_BACKOFF, resolveBackoff } from './backoff.js';
+import { orderedSource } from './ordered-source.js';
 import { pollLoop } from './poll-loop.js';
 import {
   type AgeGrowth,
@@ -111,7 +112,7 @@ export function poll(options: PollOptions = {}): PollSource {
     watch: (ctx) => pollLoop(ctx.scheduler).watch(ctx, source),
   };
   POLL_SOURCES.add(source);
-  return source;
+  return orderedSource(source);
 }
 
 const POLL_SOURCES = new WeakSet<Source>();

@@ -15,8 +15,11 @@ export class SourceRelay {
   private ended: { error: unknown } | 'complete' | undefined;
   private closed = false;
 
-  /** @param owner its `wake()` starts the watch's actor (which calls {@link adopt}); called at the first event or error. */
-  constructor(private readonly owner: { wake(): unknown }) {}
+  /**
+   * @param owner its `wake()` starts the watch's actor (which calls {@link adopt}), at the first event or error; its
+   * `repeats(event)` says when an event adds nothing to what the actor holds, and is left out (`repeat.ts`).
+   */
+  constructor(private readonly owner: { wake(): unknown; repeats(event: StatusEvent): boolean }) {}
 
   /** Subscribes to the watch's source, as its observer (an object, not three closures). */
   listen(source$: Observable<StatusEvent>): void {
@@ -27,8 +30,9 @@ export class SourceRelay {
   }
 
   next(event: StatusEvent): void {
-    if (this.sink) this.sink.next(event);
-    else {
+    if (this.sink) {
+      if (!this.owner.repeats(event)) this.sink.next(event);
+    } else {
       this.pending ??= [];
       this.pending.push(event);
       this.owner.wake();

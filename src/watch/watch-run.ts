@@ -13,8 +13,17 @@ import { byKind, findKindSpec, isJobKind, kindSpec, knownKindList, specFor } fro
 import type { AnyKindSpec } from '../kinds/spec.js';
 import { toStatusEvent } from '../kinds/to-status-event.js';
 import { isTerminal } from '../model/states.js';
-import type { AnyDefinedRef, JobKind, JobRef, RunSnapshot, SnapshotOf, Source } from '../model/types.js';
+import type {
+  AnyDefinedRef,
+  JobKind,
+  JobRef,
+  RunSnapshot,
+  SnapshotOf,
+  Source,
+  StatusEvent,
+} from '../model/types.js';
 import { createRequestMeter } from '../requests/request-meter.js';
+import { isOrderedSource } from '../sources/ordered-source.js';
 import { poll } from '../sources/poll.js';
 import {
   startWatchTelemetry,
@@ -24,6 +33,7 @@ import {
 import { type ApprovalHandler, approvalTools } from '../tools/approvals.js';
 import { toolCallRegistry } from '../tools/tool-call-registry.js';
 import { type ToolErrorPolicy, type ToolHandlers, toolsProblem } from '../tools/tools.js';
+import { repeatsLatest } from './repeat.js';
 import { type LatestSink, shareLatestOf } from './share-latest.js';
 import { changeKey, toSnapshot } from './snapshot.js';
 import { SourceRelay } from './source-relay.js';
@@ -280,6 +290,8 @@ class WatchSession {
   private readonly lazy: boolean;
   /** A restored actor has lost its `after` timers, and a lazy one started late: see {@link armTick}. */
   private readonly ticking: boolean;
+  /** A lazy watch fed by a poll: answers that repeat the machine's latest observation stay out of it. */
+  private readonly skipsRepeats: boolean;
   /** A lazy watch subscribes its source itself; the actor's source child adopts that subscription when it starts. */
   private readonly relay: SourceRelay | undefined;
   private readonly runKey: string | undefined;
@@ -345,6 +357,10 @@ class WatchSession {
     this.runKey = hasTools ? `${client?.baseURL ?? ''}|${job.kind}|${jobId}` : undefined;
     this.leaveRegistry = this.runKey === undefined ? undefined : toolCallRegistry.join(this.runKey);
     this.relay = this.lazy ? new SourceRelay(this) : undefined;
+    // Only the library's polls stamp their events as they are answered, one read at a time: another source's (a
+    // webhook's, a hybrid's, one of your own) may be older than the last one applied, and only the `at` the machine
+    // keeps would tell it stale.
+    this.skipsRepeats = this.lazy && isOrderedSource(plan.source);
   }
 
   /** Starts the watch: emits its first snapshot, and listens to its source (or starts its actor). */
@@ -496,6 +512,12 @@ class WatchSession {
       },
     });
     a.start();
+  }
+
+  /** Whether the relay may leave `event` out of the machine: see {@link repeatsLatest}. */
+  repeats(event: StatusEvent): boolean {
+    const { actor } = this;
+    return actor !== undefined && this.skipsRepeats && repeatsLatest(actor.getSnapshot(), event);
   }
 
   /** The watch's actor, started now if the watch was idle until this moment (the relay calls it too). */

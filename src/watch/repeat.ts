@@ -1,0 +1,41 @@
+import type { RunMachineContext } from '../../machines/run.machine.js';
+import { sameJson } from '../internal/same-json.js';
+import type { StatusEvent } from '../model/types.js';
+
+/**
+ * The machine's resting states: there a status event of the same state only records the observation (the
+ * `isSameState` rule of `watching`). The queue's idle step rests in the same ones.
+ */
+const RESTING = new Set<unknown>(['queued', 'in_progress', 'cancelling']);
+
+/** What {@link repeatsLatest} reads of an actor's snapshot. */
+export interface MachineAt {
+  readonly status: string;
+  readonly value: unknown;
+  readonly context: RunMachineContext;
+}
+
+/**
+ * Whether a poll's answer repeats what the machine holds: the watch rests, and the event has the same state,
+ * status, source, note and expiry, and a job equal key for key to the latest one. The machine would then change only
+ * `at` and the identity of `latest`, which a poll source makes no use of (its events are stamped as they are
+ * answered, one read at a time, so none is older than one before it), and no snapshot would reach a subscriber
+ * (the change key is the same). A watch fed by a poll leaves such an answer out of the machine: about 5 % of the CPU
+ * of a retrieve, and the context, machine snapshot and job it would keep alive for a period, promoted by the
+ * collector (docs/benchmarks.md, CPU per retrieve). test/watch/repeat.test.ts checks it against the machine.
+ */
+export function repeatsLatest(machine: MachineAt, event: StatusEvent): boolean {
+  if (machine.status !== 'active') return false;
+  const c = machine.context;
+  return (
+    RESTING.has((machine.value as { watching?: unknown }).watching) &&
+    event.state === c.state &&
+    event.status === c.status &&
+    event.source === c.source &&
+    event.note === c.sourceNote &&
+    event.expiresAt === c.expiresAt &&
+    event.at >= c.at &&
+    event.toolCalls.length === 0 &&
+    sameJson(event.job, c.latest)
+  );
+}
