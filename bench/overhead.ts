@@ -14,14 +14,16 @@ import { bundle } from './lib/overhead-bundle.js';
 import type { StepCost } from './lib/overhead-ingest-cpu.js';
 import type { IngestMode } from './lib/overhead-ingest-server.js';
 import { retrieveOverhead } from './lib/overhead-retrieve.js';
+import { retrieveInstructions } from './lib/overhead-retrieve-instr.js';
 import { telemetryOverhead } from './lib/overhead-telemetry.js';
+import { hasValgrind } from './lib/overhead-telemetry-instr.js';
 
 const ROUNDS = option('rounds', 4);
 const AMOUNT = option('amount', 20_000);
 const CONNECTIONS = 10;
 const RUNS = option('runs', 10_000);
 // CPU per retrieve (bench/lib/overhead-retrieve.ts): fresh-process rounds, then the in-process alternations that
-// the verdict and the price of a signal are taken from (about 9 min in all).
+// the verdict and the price of the machine's repeats are taken from, then the same side by side (about 12 min).
 const RETRIEVE = {
   rounds: option('retrieve-rounds', 2),
   watches: 300,
@@ -34,7 +36,12 @@ const RETRIEVE = {
     windowMs: option('retrieve-window-seconds', 4) * 1000,
     jitWarmupMs: option('retrieve-jit-warmup-seconds', 15) * 1000,
   },
-  signal: { processes: option('retrieve-signal-processes', 2), pairs: option('retrieve-signal-pairs', 2) },
+  every: { processes: option('retrieve-every-processes', 2), pairs: option('retrieve-every-pairs', 2) },
+  twin: {
+    runs: option('retrieve-twin-runs', 3),
+    windows: option('retrieve-twin-windows', 10),
+    windowMs: option('retrieve-twin-window-seconds', 3) * 1000,
+  },
 };
 const RETRIEVE_DEFAULT =
   RETRIEVE.rounds === 2 &&
@@ -44,8 +51,11 @@ const RETRIEVE_DEFAULT =
   RETRIEVE.alternate.pairs === 4 &&
   RETRIEVE.alternate.windowMs === 4000 &&
   RETRIEVE.alternate.jitWarmupMs === 15_000 &&
-  RETRIEVE.signal.processes === 2 &&
-  RETRIEVE.signal.pairs === 2;
+  RETRIEVE.every.processes === 2 &&
+  RETRIEVE.every.pairs === 2 &&
+  RETRIEVE.twin.runs === 3 &&
+  RETRIEVE.twin.windows === 10 &&
+  RETRIEVE.twin.windowMs === 3000;
 const INGEST_TARGET = 0.85;
 const HEAP_TARGET = 8 * 1024;
 
@@ -263,8 +273,21 @@ if (process.env.OVERHEAD_ONLY === 'telemetry') {
   await writeTelemetry();
   process.exit(0);
 }
-// The CPU-per-retrieve rows alone (about 9 min), printed, not written: `OVERHEAD_ONLY=retrieve npm run bench:overhead`
-// (smaller: `-- --retrieve-rounds 1 --retrieve-processes 2 --retrieve-pairs 2 --retrieve-signal-processes 1`).
+// The CPU-per-retrieve rows alone (about 12 min), printed, not written: `OVERHEAD_ONLY=retrieve npm run bench:overhead`
+// (smaller: `-- --retrieve-rounds 1 --retrieve-processes 2 --retrieve-pairs 2 --retrieve-every-processes 1 --retrieve-twin-runs 1`).
+// Instructions per retrieve in steady state (bench/lib/overhead-retrieve-instr.ts, valgrind; about 5 min), printed:
+// `OVERHEAD_ONLY=retrieve-instructions npm run bench:overhead`.
+if (process.env.OVERHEAD_ONLY === 'retrieve-instructions') {
+  if (!hasValgrind()) throw new Error('the instruction counts need valgrind (apt-get install valgrind)');
+  console.log(
+    await retrieveInstructions({
+      count: option('retrieve-instruction-count', 2000),
+      watches: option('retrieve-instruction-watches', 100),
+      warmupMs: option('retrieve-instruction-warmup-seconds', 100) * 1000,
+    }),
+  );
+  process.exit(0);
+}
 if (process.env.OVERHEAD_ONLY === 'retrieve') {
   const only = await retrieveOverhead(RETRIEVE);
   console.log(only.markdown);
@@ -330,6 +353,11 @@ heapLoads.push(loadavg()[0]!);
 const seedStartUs = median([...starts.values()].map((r) => r.seedUs));
 // CPU per retrieve: a poll watch beside a bare SDK retrieve loop (issue 21 part 4).
 const retrieve = await retrieveOverhead(RETRIEVE);
+// The same in instructions, once V8's compiler has settled (about 5 min; `--instruction-rounds 0` skips it too).
+const retrieveInstr =
+  INSTRUCTION_ROUNDS > 0 && hasValgrind()
+    ? await retrieveInstructions({ count: 2000, watches: 100, warmupMs: 100_000 })
+    : '(No steady-state instruction counts: valgrind is not installed, or the instruction rounds were set to 0.)';
 // 100,000 idle poll() watches in one process: the heap they take, against the 1 GiB goal.
 const LARGE = 100_000;
 const large = heap('watch-poll', LARGE);
@@ -499,18 +527,21 @@ and start rows ran: ${heapLoad}.
 
 ${retrieve.markdown}
 
+${retrieveInstr}
+
 Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
-- the method, first: until this run the windows measured 2 s after their start, each after a forced
+- the method, first: until an earlier session's run the windows measured 2 s after their start, each after a forced
   \`global.gc()\`. V8's optimising compiler was then still at work on its helper threads, and the collector was
   rebuilding its young generation after the forced collection: about a third of the CPU measured, in both modes,
   more for the watch (it brings more code to compile), and a retrieve cost 750 to 1,000 µs bare where it costs
   about 500 µs in steady state. Each process now runs each mode for 15 s before its windows, and nothing forces a
   collection; the split by thread above shows what is left on the helper threads;
-- the request as a watch sends it: since this run, without an \`AbortSignal\`. openai 7.60 composes a caller's
+- the request as a watch sends it: since that run, without an \`AbortSignal\`. openai 7.60 composes a caller's
   signal with its own on every request (\`createRequestController\`: \`AbortSignal.any\`, whose weak references keep
   each request's objects alive through the young generation's collections; a signal that is not an \`AbortSignal\`
   takes a listener path with a \`WeakRef\` and a finalizer instead). A signal per retrieve costs the bare loop itself
-  what the last row of the first table shows, and about 5 KiB more allocated per retrieve. A poll's read is now dropped rather
+  1.11× in one process when it was priced so (4 pairs, 1.06× to 1.29×; the fresh-process table keeps its row), and
+  about 5 KiB more allocated per retrieve. A poll's read is now dropped rather
   than aborted when its watch stops or is nudged (docs/polling.md, "Stopping"); \`.withResponse()\` (for the headers
   the budget and server hints read) and \`maxRetries: 0\` remain, within the fresh processes' noise;
 - applying an answer that changes nothing but its time (the machine's transition for a same-state status event,
@@ -528,23 +559,35 @@ Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
   when the signal aborts;
 - cut before: a poll's retrieve is one Observable instead of three subscribers (the request, \`map\`,
   \`catchError\`);
-- what is left: about 95 µs more on the main thread and 35 µs more on the helper threads per retrieve (the first
-  table). A CPU profile in steady state (node's inspector \`Profiler\` sampling every 100 µs for 8 s, 2,400 retrieves
-  per mode, after a 20 s warm-up of the bundled script's \`bare\` and \`watch\` modes, the signal still passed) puts
-  the watch's own JavaScript at about 34 µs in XState (the macrostep of a same-state status event: \`microstep\`,
-  the \`assign\`'s context copy, the eventless-transition check, the snapshot's clone), 15 µs of runstate's (the poll
-  loop's pump, the relay, \`toSnapshot\` and \`changeKey\`), 3 µs in RxJS and 9 µs in the signal's code, now gone. A
-  heap-sampling profile of the same runs that keeps collected objects (\`HeapProfiler.startSampling\` with
-  \`includeObjectsCollectedByMinorGC\` and \`…MajorGC\`) puts what a retrieve allocates at about 120 KiB bare (undici
-  and the SDK) against 140 KiB for the watch: 9.6 KiB in XState, 5.3 KiB for the signal (now gone), 2.5 KiB in
-  runstate, 1.6 KiB for \`.withResponse()\`, 1.0 KiB in RxJS. The rest is the collector's: the watch keeps each
-  answer about a second (the context's \`latest\`, the machine's snapshot, the user's snapshot, which a late
-  subscriber is replayed) where the seed's loop drops it at once, so more of each retrieve survives a scavenge and
-  is promoted. So ≤ 1.0× would take a watch whose own work costs nothing, or a request cheaper than the seed's;
-  neither is in reach while every read goes through the machine, which the design requires (a queued step applies
-  an idle read with the machine's pure transition, but its saving there was the actor it no longer restores, not
-  the transition). Under heavy load (average above 20) the watch process falls behind its schedule first, which
-  makes the ratio worse (1.5× to 1.7× in such rounds, with the old method).
+- a read that repeats the machine's latest observation stays out of the machine: a watch fed
+  by one of the library's polls, with no \`inspect\`, \`onPersist\`, \`seed\` or \`snapshot\`, leaves out a read made while
+  the machine rests (\`queued\`, \`in_progress\`, \`cancelling\`) with the same state, status, source, note and expiry
+  and a job equal key for key to its latest (src/watch/repeat.ts, docs/architecture.md). The machine would only
+  have recorded the read's newer time, which serves only to tell a stale event from another source, and the user
+  would have seen no new snapshot. test/watch/repeat.test.ts checks the rule against the machine's own transitions
+  in every state it can reach. The first table's last two rows price it (a copy of the poll is a source of one's
+  own, whose every read goes through the machine): 0.97× and 0.85× in two runs, pairs from 0.68× to 1.53×. The
+  comparison itself costs about 1.2 µs for a response (\`sameJson\` with \`Object.keys\`; 1.7 µs with \`for…in\`);
+- the method, side by side: in one process the pairs of windows range widely on this machine
+  (0.70× to 1.29× in one run), and per-process medians moved from 0.88× to 1.17× in one run. Two processes started
+  together, each measuring the same seconds, share whatever else the machine does in those seconds. Their ratios
+  held from 1.06× to 1.07× in one run (0.96× to 1.11× in the other), and the bare loop beside itself gave 0.98× in
+  both: the method's own spread. The verdict now asks for ≤ 1.0× from both methods;
+- instructions in steady state (\`OVERHEAD_ONLY=retrieve-instructions npm run bench:overhead\`, valgrind; rows in
+  the table below): counted over 2,000 retrieves once V8's compiler has little left to do. The telemetry section's
+  instruction rows count from retrieve 100, when the compiler is still half of what a retrieve executes;
+- what is left: about 6 % side by side. A CPU profile in steady state (the inspector's \`Profiler\` every 50 µs for 7
+  s after a 20 s warm-up, the bundled script, each mode in its own process) puts runstate's own JavaScript at about
+  23 µs per retrieve: the key-for-key comparison, 7.5 µs of it before its \`Object.keys\` form; the poll loop's pump,
+  settle and timer queue, about 5 µs; the relay, 1 µs. RxJS takes about 3 µs (the read's Observable, the timer's
+  \`AsyncAction\`), and XState nothing. The whole main thread in that profile was about 570 µs for the watch against
+  600 µs bare, a difference within the profile's spread. \`--trace-gc-nvp\` over 10 s of the two modes side by side
+  gave 119 KB allocated per retrieve in both, and 16.7 KB promoted for the watch against 15.8 KB bare. The last
+  profile's 34 µs of XState per retrieve was mostly elsewhere: the macrostep alone costs about 5 µs
+  (\`bench/lib/overhead-apply-cpu.ts\`), and sampling every 100 µs charges a sample to whatever runs at that instant.
+  What was skipped is thus more than the transition: the new context, machine snapshot and job that each read kept
+  alive for a period, promoted by the collector. Under heavy load (average above 20) the watch process falls behind
+  its schedule first, which makes the ratio worse (1.5× to 1.7× in such rounds, with an older method).
 ${
   bisectTable
     ? `

@@ -6,13 +6,19 @@
 //   without one);
 // - bare-spec: the same loop calling the kind's own retrieve, as a watch does (`.withResponse()` for the headers,
 //   `maxRetries: 0`, no signal);
-// - watch: `watchRun` + `poll()` on the same fixed schedule, one subscriber per watch (the defaults otherwise).
+// - watch: `watchRun` + `poll()` on the same fixed schedule, one subscriber per watch (the defaults otherwise);
+// - watch-every: the same, with a copy of the poll (`{ ...poll(...) }`, a source of one's own to the watch): every
+//   answer goes through the machine, the repeats of an unchanged job too (src/watch/repeat.ts).
 // - alternate: two modes in this one process (`bare` and `watch` unless a ninth argument names others, baseline
 //   first), in windows of <ms> each, `<pairs>` pairs in ABBA order (`node overhead-retrieve-cpu.mjs alternate
 //   <baseURL> <watches> <everyMs> <ms> <pairs> <first> [<base>,<compared>]`): the same mode measured in two fresh
 //   processes moves by up to 50 % on a shared machine, so a ratio across processes says more about the processes
 //   than the code; two windows a few seconds apart in one process share its JIT, heap layout and CPU placement.
 //   Each mode first runs unmeasured for RETRIEVE_JIT_WARMUP_MS (15 s unless set), until V8 has compiled its code.
+// - twin: one mode, measured in windows aligned on the wall clock (`node overhead-retrieve-cpu.mjs twin <baseURL>
+//   <watches> <everyMs> <windowMs> <windows> <mode>`), after RETRIEVE_JIT_WARMUP_MS: two such processes started
+//   together, one per mode, measure the same seconds side by side, so what the machine does meanwhile (other work,
+//   the simulator's pace) weighs on both alike.
 // Only this process's CPU is measured (process.cpuUsage): the simulator runs in the parent. Each measure also splits
 // it by thread (/proc): the main thread, and V8's helper threads (the optimising compiler, the collector's parallel
 // and concurrent work), with the collector's pauses on the main thread (PerformanceObserver 'gc').
@@ -29,10 +35,11 @@ import { poll, watchRun } from '../../src/index.js';
 import { adapters } from '../../src/kinds/index.js';
 import { createIdleResponses } from './idle-responses.js';
 
-type Mode = 'bare' | 'bare-signal' | 'bare-spec' | 'watch';
+type Mode = 'bare' | 'bare-signal' | 'bare-spec' | 'watch' | 'watch-every';
 
 const args = process.argv.slice(2);
-const COUNT_WATCHES = 10;
+// The steady-state instruction counts (overhead-retrieve-instr.ts) run more, long enough to leave V8's compiler behind.
+const COUNT_WATCHES = Number(process.env.RETRIEVE_COUNT_WATCHES ?? 10);
 const target = args[2]?.startsWith('n=') ? Number(args[2].slice(2)) : undefined;
 const [
   mode = 'bare',
@@ -122,11 +129,19 @@ function start(which: Mode): () => Promise<void> {
   }
   const fixed = { initialDelayMs: EVERY_MS, factor: 1, maxDelayMs: EVERY_MS, jitter: 'none' } as const;
   const source = poll(fixed);
+  const every = { ...source };
   const starts = ids.map((id, i) =>
     setTimeout(
       loop
         ? () => loops.push(loop(id))
-        : () => subs.push(watchRun({ client, job: { kind: 'response', id }, source }).subscribe(() => {})),
+        : () =>
+            subs.push(
+              watchRun({
+                client,
+                job: { kind: 'response', id },
+                source: which === 'watch-every' ? every : source,
+              }).subscribe(() => {}),
+            ),
       (i * EVERY_MS) / WATCHES,
     ),
   );
@@ -204,6 +219,22 @@ async function measure(ms: number): Promise<Measure> {
   };
 }
 
+if (mode === 'twin') {
+  const which = first as Mode;
+  const windowMs = Number(duration);
+  start(which);
+  await sleep(JIT_WARMUP_MS);
+  const windows: (Measure & { at: number })[] = [];
+  // Windows start on multiples of windowMs of the wall clock: the twin's windows are the same seconds.
+  await sleep(windowMs - (Date.now() % windowMs));
+  for (let i = 0; i < Number(pairs); i++) {
+    const at = Math.round(Date.now() / windowMs) * windowMs;
+    windows.push({ at, ...(await measure(at + windowMs - Date.now())) });
+  }
+  console.log(JSON.stringify({ mode: which, windows }));
+  process.exit(0);
+}
+
 if (alternate) {
   // The two modes compared, baseline first.
   const [base, compared] = modes.split(',') as [Mode, Mode];
@@ -245,6 +276,8 @@ if (alternate) {
 start(mode as Mode);
 await warmUp(requests);
 if (target !== undefined) {
+  // Tells overhead-retrieve-instr.ts to switch callgrind's instrumentation on: the count starts here.
+  if (process.env.RETRIEVE_SAY_WARM) console.log('warm');
   answered = 0;
   await new Promise(() => {});
 }
