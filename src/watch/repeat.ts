@@ -20,9 +20,10 @@ export interface MachineAt {
  * status, source, note and expiry, and a job equal key for key to the latest one. The machine would then change only
  * `at` and the identity of `latest`, which a poll source makes no use of (its events are stamped as they are
  * answered, one read at a time, so none is older than one before it), and no snapshot would reach a subscriber
- * (the change key is the same). A watch fed by a poll leaves such an answer out of the machine: about 5 % of the CPU
- * of a retrieve, and the context, machine snapshot and job it would keep alive for a period, promoted by the
- * collector (docs/benchmarks.md, CPU per retrieve). test/watch/repeat.test.ts checks it against the machine.
+ * (the change key is the same). A watch fed by a poll leaves such an answer out of the machine, which saves the
+ * macrostep and the context, machine snapshot and job it would keep alive for a period (promoted by the collector):
+ * 8 % of the instructions of a retrieve, 3 to 15 % of its CPU time (docs/benchmarks.md, CPU per retrieve).
+ * test/watch/repeat.test.ts checks the rule against the machine.
  */
 export function repeatsLatest(machine: MachineAt, event: StatusEvent): boolean {
   if (machine.status !== 'active') return false;
