@@ -30,6 +30,13 @@ type EveryTerminalState<Listed extends JobTerminalState> = [Exclude<JobTerminalS
 const everyTerminalStateListed: EveryTerminalState<(typeof JOB_TERMINAL_STATES)[number]> = true;
 void everyTerminalStateListed;
 
+/**
+ * The children of `watching` where the machine rests: no substate and nothing to run, and a status event of the same
+ * state only records the observation (the `isSameState` rule). The queue's idle step and a watch's repeated reads
+ * (`src/watch/repeat.ts`) take their shortcuts only there.
+ */
+export const RESTING_STATES: ReadonlySet<unknown> = new Set(['queued', 'in_progress', 'cancelling']);
+
 /** What the machine is created with. Times are epoch ms, handed in so the machine never reads a clock. */
 export interface RunMachineInput {
   job: JobRef;

@@ -1,12 +1,6 @@
-import type { RunMachineContext } from '../../machines/run.machine.js';
+import { RESTING_STATES, type RunMachineContext } from '../../machines/run.machine.js';
 import { sameJson } from '../internal/same-json.js';
 import type { StatusEvent } from '../model/types.js';
-
-/**
- * The machine's resting states: there a status event of the same state only records the observation (the
- * `isSameState` rule of `watching`). The queue's idle step rests in the same ones.
- */
-const RESTING = new Set<unknown>(['queued', 'in_progress', 'cancelling']);
 
 /** What {@link repeatsLatest} reads of an actor's snapshot. */
 export interface MachineAt {
@@ -29,7 +23,7 @@ export function repeatsLatest(machine: MachineAt, event: StatusEvent): boolean {
   if (machine.status !== 'active') return false;
   const c = machine.context;
   return (
-    RESTING.has((machine.value as { watching?: unknown }).watching) &&
+    RESTING_STATES.has((machine.value as { watching?: unknown }).watching) &&
     event.state === c.state &&
     event.status === c.status &&
     event.source === c.source &&

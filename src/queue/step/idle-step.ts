@@ -1,4 +1,5 @@
 import { type AnyActorScope, createActor } from 'xstate';
+import { RESTING_STATES } from '../../../machines/run.machine.js';
 import { restoreMachine, type StoredMachine, slimMachine } from '../stored-machine.js';
 import type { WatchData } from '../watch-data.js';
 import { stepMachine } from './step-machine.js';
@@ -54,9 +55,6 @@ export interface IdleStart {
   whole: Record<string, unknown>;
 }
 
-/** A resting state whose only child is the step's inert source: `{ watching: 'in_progress' }` and the like. */
-const RESTING = new Set(['queued', 'in_progress', 'cancelling']);
-
 /**
  * The stored machine as a snapshot for pure transitions, when the watch rests in a state an idle step can stay
  * in; undefined otherwise (the step then restores an actor).
@@ -66,7 +64,7 @@ export function idleStart(data: WatchData): IdleStart | undefined {
   if (stored?.status !== 'active') return undefined;
   const value = (stored as { value?: unknown }).value as { watching?: unknown } | undefined;
   if (typeof value !== 'object' || value === null || Object.keys(value).length !== 1) return undefined;
-  if (typeof value.watching !== 'string' || !RESTING.has(value.watching)) return undefined;
+  if (typeof value.watching !== 'string' || !RESTING_STATES.has(value.watching)) return undefined;
   const whole = restoreMachine(stored as StoredMachine, data) as unknown as Record<string, unknown>;
   const snapshot = stepMachine.resolveState({
     value: whole.value as MachineSnapshot['value'],
