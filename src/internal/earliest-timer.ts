@@ -11,9 +11,14 @@ export class EarliestTimer {
   private armedAt = 0;
   private armedWith: unknown;
 
+  /**
+   * @param gridMs wakes only on multiples of this many ms of the scheduler's clock (0: exactly when due): entries
+   *   due within one step of the grid then share a wake-up, each at most `gridMs` late, never early.
+   */
   constructor(
     private readonly scheduler: SchedulerLike,
     private readonly onFire: () => void,
+    private readonly gridMs = 0,
   ) {}
 
   /** The timer has fired: nothing is armed until the next `set`. */
@@ -22,8 +27,13 @@ export class EarliestTimer {
     this.timerAt = Number.POSITIVE_INFINITY;
   }
 
-  /** Keeps one timer, for `at` (the earliest entry; +∞ for none, which arms nothing: it would keep the process alive). */
-  set(at: number): void {
+  /**
+   * Keeps one timer, for `due` (the earliest entry, on the grid if there is one; +∞ for none, which arms nothing:
+   * it would keep the process alive).
+   */
+  set(due: number): void {
+    const at =
+      this.gridMs > 0 && due !== Number.POSITIVE_INFINITY ? Math.ceil(due / this.gridMs) * this.gridMs : due;
     const now = this.scheduler.now();
     // An earlier timer may stay: it fires early, which only re-arms. Unless it belongs to timers replaced since
     // (fake timers installed or removed in a test swap the global functions, and the clock may go back): that one
