@@ -183,6 +183,15 @@ function threadTicks(): { main: number; others: number } {
   return { main, others };
 }
 
+/**
+ * How many times the main thread has blocked (its voluntary context switches, from /proc: Linux): the event loop
+ * asleep in `epoll_wait` until its next timer or answer, and locks (the collector's helpers joined).
+ */
+function mainWaits(): number {
+  const status = readFileSync(`/proc/self/task/${process.pid}/status`, 'utf8');
+  return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+}
+
 /** The collector's pauses on the main thread, in ms, summed as they are reported. */
 let gcPauseMs = 0;
 new PerformanceObserver((list) => {
@@ -198,6 +207,8 @@ interface Measure {
   helperMicros: number;
   /** The collector's pauses on the main thread (part of mainMicros). */
   gcPauseMicros: number;
+  /** The main thread's waits that blocked (mostly the event loop's sleeps), per request sent. */
+  waitsPerRetrieve: number;
 }
 
 /** This process's CPU per request sent over `ms`. */
@@ -206,7 +217,9 @@ async function measure(ms: number): Promise<Measure> {
   const ticks0 = threadTicks();
   const requests0 = requests;
   const gc0 = gcPauseMs;
+  const waits0 = mainWaits();
   await sleep(ms);
+  const waits = mainWaits() - waits0;
   const cpu = process.cpuUsage(cpu0);
   const ticks = threadTicks();
   const sent = requests - requests0;
@@ -216,6 +229,7 @@ async function measure(ms: number): Promise<Measure> {
     mainMicros: ((ticks.main - ticks0.main) * 10_000) / sent,
     helperMicros: ((ticks.others - ticks0.others) * 10_000) / sent,
     gcPauseMicros: ((gcPauseMs - gc0) * 1000) / sent,
+    waitsPerRetrieve: waits / sent,
   };
 }
 

@@ -46,6 +46,8 @@ interface TwinWindow {
   microsPerRetrieve: number;
   mainMicros: number;
   helperMicros: number;
+  /** The main thread's waits that blocked, per request: the event loop's sleeps, and locks. */
+  waitsPerRetrieve: number;
 }
 
 /** Two processes side by side: compared ÷ base for each window both measured. */
@@ -174,8 +176,9 @@ export async function retrieveOverhead(options: {
         compared: both.map((x) => x.c),
         ratios: both.map((x) => x.c.microsPerRetrieve / x.b.microsPerRetrieve),
       };
+      const waits = (w: TwinWindow[]) => median(w.map((x) => x.waitsPerRetrieve)).toFixed(2);
       console.error(
-        `  retrieve cpu side by side (${modes.join(', ')}): ${both.map((x) => `${x.b.microsPerRetrieve.toFixed(0)}/${x.c.microsPerRetrieve.toFixed(0)}`).join(', ')} µs; median ${median(t.ratios).toFixed(3)}`,
+        `  retrieve cpu side by side (${modes.join(', ')}): ${both.map((x) => `${x.b.microsPerRetrieve.toFixed(0)}/${x.c.microsPerRetrieve.toFixed(0)}`).join(', ')} µs; median ${median(t.ratios).toFixed(3)}; wake-ups per retrieve ${waits(t.base)}/${waits(t.compared)}`,
       );
       return t;
     };
@@ -208,7 +211,7 @@ export async function retrieveOverhead(options: {
   const controlRatios = controls.map((t) => median(t.ratios));
   const twinWindows = (side: 'base' | 'compared', of: Twins[]) => of.flatMap((t) => t[side]);
   const twinCells = (w: TwinWindow[]) =>
-    `${us(median(w.map((x) => x.microsPerRetrieve)))} | ${us(median(w.map((x) => x.mainMicros)))} | ${us(median(w.map((x) => x.helperMicros)))}`;
+    `${us(median(w.map((x) => x.microsPerRetrieve)))} | ${us(median(w.map((x) => x.mainMicros)))} | ${us(median(w.map((x) => x.helperMicros)))} | ${median(w.map((x) => x.waitsPerRetrieve)).toFixed(2)}`;
   const x = (r: number) => `${r.toFixed(2)}×`;
   const us = (v: number) => `${v.toFixed(0)} µs`;
   // Either method alone moves by more than the goal's margin from one run to the next on this machine: the goal
@@ -234,10 +237,10 @@ export async function retrieveOverhead(options: {
 
 ${verdict} Pair ratios ${x(Math.min(...pairRatios))} to ${x(Math.max(...pairRatios))}; per process (median of its pairs) ${alternations.map((a) => x(median(a.ratios))).join(', ')}. Leaving the repeats out of the machine: pair ratios ${x(Math.min(...everyRatios))} to ${x(Math.max(...everyRatios))}. Load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)} while it ran.
 
-Side by side: ${runs} times two processes started together, one per mode, each measuring the same ${twinCount} windows of ${(twinWindowMs / 1000).toFixed(0)} s (on the wall clock) after its JIT warm-up; a ratio per window both measured, the median per pair of processes:
+Side by side: ${runs} times two processes started together, one per mode, each measuring the same ${twinCount} windows of ${(twinWindowMs / 1000).toFixed(0)} s (on the wall clock) after its JIT warm-up; a ratio per window both measured, the median per pair of processes. A wake-up is a wait of the main thread that blocked (its voluntary context switches, from \`/proc\`): the event loop asleep in \`epoll_wait\` until its next timer or answer, or a lock:
 
-| ${options.watches} jobs polled every ${options.everyMs / 1000} s, side by side | CPU per retrieve (median of windows) | main thread | V8's helper threads | × bare (median per pair of processes) |
-| --- | ---: | ---: | ---: | ---: |
+| ${options.watches} jobs polled every ${options.everyMs / 1000} s, side by side | CPU per retrieve (median of windows) | main thread | V8's helper threads | wake-ups per retrieve | × bare (median per pair of processes) |
+| --- | ---: | ---: | ---: | ---: | ---: |
 | bare | ${twinCells(twinWindows('base', twins))} | 1.00× |
 | \`watchRun\` + \`poll()\` | ${twinCells(twinWindows('compared', twins))} | **${x(twinRatio)}** (${twinRatios.map(x).join(', ')}) |
 | bare beside bare (the method's own spread) | ${twinCells(twinWindows('compared', controls))} | ${controlRatios.map(x).join(', ')} |
