@@ -575,7 +575,7 @@ Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
   both: the method's own spread. The verdict now asks for ≤ 1.0× from both methods;
 - the wake-ups, the last 6 % side by side: a poll watch's process woke more often than the bare loop's. Over 15 s
   of 300 jobs a second side by side (\`perf stat -e syscalls:sys_enter_epoll_pwait\` on each process), the bare
-  loop's event loop polled 5,300 to 6,300 times, the watch's 6,800 to 7,000; each wake-up is a turn of the event
+  loop's event loop polled 5,300 to 6,300 times, the watch's 6,000 to 7,000; each wake-up is a turn of the event
   loop and a sleep in the kernel, and what it runs starts on a colder cache. Node starts each timer from the event
   loop's time, read once per turn, so the seed's loops answered in one turn wake together a second later; the poll
   loop read each next due time from the clock as it handled the answer, so answers that arrived together spread over
@@ -583,16 +583,16 @@ Where a watch's retrieve spends more than the bare loop's (issue 21, part 4):
   multiples of 10 ms (\`REAL_TIME_WAKE_GRID_MS\` in src/sources/poll-loop.ts, docs/polling.md): a poll goes out up
   to 10 ms after it is due, never before, and the watches due within the same 10 ms share a wake-up. In the same
   15 s: 3,600 to 4,200 polls of the event loop. Due times read once per turn instead (a trial, not kept: it needs a
-  hook into the event loop and leaves the lateness unbounded by design) also gave 3,600, and 0.99×, which confirms
-  the cause; a grid of 4 ms left the wake-ups and the CPU where they were (1.08×). The side-by-side table's
-  wake-up column counts the main thread's waits that blocked, which tell the same story;
+  hook into the event loop, and counts each delay from the start of the turn) also gave 3,600, and 0.99×, which
+  confirms the cause; a grid of 4 ms left the wake-ups and the CPU nearly where they were (1.08×). The side-by-side
+  table's wake-up column counts the main thread's waits that blocked, which tell the same story;
 - instructions in steady state (\`OVERHEAD_ONLY=retrieve-instructions npm run bench:overhead\`, valgrind; rows in
   the table below): counted over 2,000 retrieves once V8's compiler has little left to do. The telemetry section's
   instruction rows count from retrieve 100, when the compiler is still half of what a retrieve executes;
-- what was left before the wake-ups were found: about 6 % side by side. A CPU profile in steady state (the inspector's \`Profiler\` every 50 µs for 7
-  s after a 20 s warm-up, the bundled script, each mode in its own process) puts runstate's own JavaScript at about
-  23 µs per retrieve: the key-for-key comparison, 7.5 µs of it before its \`Object.keys\` form; the poll loop's pump,
-  settle and timer queue, about 5 µs; the relay, 1 µs. RxJS takes about 3 µs (the read's Observable, the timer's
+- what was left before the wake-ups were found: about 6 % side by side. A CPU profile in steady state (the
+  inspector's \`Profiler\` every 50 µs for 7 s after a 20 s warm-up, the bundled script, each mode in its own
+  process) puts runstate's own JavaScript at about 23 µs per retrieve: the key-for-key comparison, 7.5 µs of it
+  before its \`Object.keys\` form; the poll loop's pump, settle and timer queue, about 5 µs; the relay, 1 µs. RxJS takes about 3 µs (the read's Observable, the timer's
   \`AsyncAction\`), and XState nothing. The whole main thread in that profile was about 570 µs for the watch against
   600 µs bare, a difference within the profile's spread. \`--trace-gc-nvp\` over 10 s of the two modes side by side
   gave 119 KB allocated per retrieve in both, and 16.7 KB promoted for the watch against 15.8 KB bare. The last

@@ -206,13 +206,13 @@ export class PollLoop {
 /**
  * On the real clock, the poll loop wakes on multiples of 10 ms: a poll goes out up to 10 ms after it is due (1 % of
  * a 1 s poll), never before, and the watches due within those 10 ms go out on one wake-up. Waking at each due
- * millisecond, 300 watches polled every second woke their process about 7,000 times in 15 s where the seed's loops
- * woke it 5,900 times, and cost 1.06× its CPU per retrieve; on the grid, 3,600 to 4,200 wake-ups and 0.96×
- * (docs/benchmarks.md, CPU per retrieve). Why more: an answer's next due time is read from the clock as it is
- * handled, so answers that arrived together spread over the milliseconds their handling took, where Node's timers
- * start from the event loop's cached time and keep them together (due times read once per turn of the event loop
- * instead also brought the wake-ups down to 3,600, and the CPU to 0.99×; the grid needs no hook into the event loop
- * and bounds the lateness). Virtual time (a scheduler a caller passes) stays exact.
+ * millisecond, 300 watches polled every second woke their process 6,000 to 7,000 times in 15 s where the seed's
+ * loops woke it 5,300 to 6,300 times, and cost 1.06× its CPU per retrieve; on the grid, 3,600 to 4,200 wake-ups
+ * and 0.96× to 0.98× (docs/benchmarks.md, CPU per retrieve). Why more: an answer's next due time is read from the
+ * clock as it is handled, so answers that arrived together spread over the milliseconds their handling took, where
+ * Node's timers start from the event loop's time, read once per turn, and keep them together (due times read once
+ * per turn here too brought the wake-ups down to 3,600 and the CPU to 0.99×; the grid needs no hook into the event
+ * loop, and bounds the lateness). Virtual time (a scheduler a caller passes) stays exact.
  */
 export const REAL_TIME_WAKE_GRID_MS = 10;
 
