@@ -1,17 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type AnyStateNode, createActor, fromEventObservable, fromPromise } from 'xstate';
 import { adjacencyMapToArray, getAdjacencyMap, getShortestPaths } from 'xstate/graph';
-import { type RunMachineEvent, type RunMachineInput, runMachine } from '../../machines/run.machine.js';
+import { type RunMachineEvent, runMachine } from '../../machines/run.machine.js';
 import type { JobState, StatusEvent, ToolCall } from '../../src/model/types.js';
-
-const input: RunMachineInput = {
-  job: { kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' },
-  kind: 'assistants.run',
-  jobId: 'run_1',
-  startedAt: 1_000,
-  maxWaitMs: 60_000,
-  toolNames: ['get_weather'],
-};
+import { runMachineInput as input } from '../helpers/run-machine-input.js';
 
 function observed(state: JobState | undefined, extra: Partial<StatusEvent> = {}): StatusEvent {
   return {

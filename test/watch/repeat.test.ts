@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { transition } from 'xstate';
 import { getShortestPaths } from 'xstate/graph';
-import { type RunMachineEvent, type RunMachineInput, runMachine } from '../../machines/run.machine.js';
+import { type RunMachineEvent, runMachine } from '../../machines/run.machine.js';
 import { sameJson } from '../../src/internal/same-json.js';
 import type { JobState, StatusEvent } from '../../src/model/types.js';
 import { repeatsLatest } from '../../src/watch/repeat.js';
-
-const input: RunMachineInput = {
-  job: { kind: 'assistants.run', threadId: 'thread_1', runId: 'run_1' },
-  kind: 'assistants.run',
-  jobId: 'run_1',
-  startedAt: 1_000,
-  maxWaitMs: 60_000,
-  toolNames: ['get_weather'],
-};
+import { runMachineInput as input } from '../helpers/run-machine-input.js';
 
 function observed(state: JobState, extra: Partial<StatusEvent> = {}): StatusEvent {
   return {
