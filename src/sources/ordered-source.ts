@@ -1,6 +1,12 @@
 import type { Source } from '../model/types.js';
 
-const ORDERED = new WeakSet<Source>();
+/**
+ * The mark, a non-enumerable own property, so that a copy (`{ ...source }`, `Object.assign`) does not carry it. Not
+ * a `WeakSet`: sources are often made once per watch, and an entry per source in a weak table cost more than the
+ * rest of `poll()` (docs/benchmarks.md, "Issue 21, part 1, a fifth session").
+ */
+const ORDERED = Symbol('runstate.orderedSource');
+const MARK: PropertyDescriptor = Object.freeze({ value: true });
 
 /**
  * Marks one of the library's poll sources: each of its events is stamped when its read is answered, and it has one
@@ -10,11 +16,11 @@ const ORDERED = new WeakSet<Source>();
  * reaches the machine.
  */
 export function orderedSource<S extends Source>(source: S): S {
-  ORDERED.add(source);
+  Object.defineProperty(source, ORDERED, MARK);
   return source;
 }
 
 /** Whether `source` was marked by {@link orderedSource}. */
 export function isOrderedSource(source: Source): boolean {
-  return ORDERED.has(source);
+  return (source as { [ORDERED]?: true })[ORDERED] === true;
 }

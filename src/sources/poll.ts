@@ -81,16 +81,33 @@ export const DEFAULT_MAX_RETRIES = 8;
 export function poll(options: PollOptions = {}): PollSource {
   const {
     maxRetries = DEFAULT_MAX_RETRIES,
-    retryBackoff = {},
+    retryBackoff,
     immediate = false,
     delays,
     schedules: scheduleOptions,
-    ...backoff
   } = options;
-  const schedules = resolveSchedules(backoff, scheduleOptions, delays !== undefined);
-  const kindDefaults = followedDefaults(backoff, scheduleOptions, delays !== undefined);
+  // Any schedule field, or delays of one's own, sets one schedule for every kind.
+  const uniform = delays !== undefined || BACKOFF_KEYS.some((key) => options[key] !== undefined);
+  if (uniform && scheduleOptions !== undefined) {
+    throw new ConfigurationError(
+      'poll(): schedules applies only without a backoff option, growth or delays (those set one schedule for every kind)',
+    );
+  }
+  const schedules = uniform
+    ? uniformSchedules(options)
+    : scheduleOptions === undefined
+      ? DEFAULT_POLL_SCHEDULES
+      : resolvePollSchedules(scheduleOptions);
+  const kindDefaults = uniform
+    ? FOLLOWS_NO_DEFAULTS
+    : scheduleOptions === undefined
+      ? FOLLOWS_EVERY_DEFAULT
+      : followedDefaults(scheduleOptions);
   const policy = schedules.response.backoff;
-  const retryPolicy = resolveBackoff(retryBackoff, DEFAULT_RETRY_BACKOFF, 'poll({ retryBackoff })');
+  const retryPolicy =
+    retryBackoff === undefined
+      ? DEFAULT_RETRY_BACKOFF
+      : resolveBackoff(retryBackoff, DEFAULT_RETRY_BACKOFF, 'poll({ retryBackoff })');
   if (!(maxRetries === Number.POSITIVE_INFINITY || (Number.isInteger(maxRetries) && maxRetries >= 0))) {
     throw new ConfigurationError(
       `poll(): maxRetries must be a whole number ≥ 0 (or Infinity), got ${JSON.stringify(maxRetries)}`,
@@ -111,24 +128,26 @@ export function poll(options: PollOptions = {}): PollSource {
     // Every poll watch on one scheduler waits in one timer queue (poll-loop.ts).
     watch: (ctx) => pollLoop(ctx.scheduler).watch(ctx, source),
   };
-  POLL_SOURCES.add(source);
+  // Marked as ordered-source.ts marks: non-enumerable, so a copy is not a plain poll.
+  Object.defineProperty(source, PLAIN_POLL, PLAIN_POLL_MARK);
   return orderedSource(source);
 }
 
-const POLL_SOURCES = new WeakSet<Source>();
+const PLAIN_POLL = Symbol('runstate.plainPoll');
+const PLAIN_POLL_MARK: PropertyDescriptor = Object.freeze({ value: true });
 
 /** Whether `source` is a `poll()` source as made (hybrid then runs it inside its own subscription: poll-loop.ts). */
 export function isPlainPoll(source: Source): source is PollSource {
-  return POLL_SOURCES.has(source);
+  return (source as { [PLAIN_POLL]?: true })[PLAIN_POLL] === true;
 }
+
+/** A schedule of one's own follows no kind's default. */
+const FOLLOWS_NO_DEFAULTS: Partial<Record<JobKind, KindDefaultsKey>> = Object.freeze({});
 
 /** Per kind, the spec default its schedule is (by identity: `HYBRID_FALLBACK_POLL` passes the specs' own objects). */
 function followedDefaults(
-  backoff: PollScheduleOptions,
   scheduleOptions: PollOptions['schedules'],
-  custom: boolean,
 ): Partial<Record<JobKind, KindDefaultsKey>> {
-  if (custom || BACKOFF_KEYS.some((key) => backoff[key] !== undefined)) return {};
   const followed: Partial<Record<JobKind, KindDefaultsKey>> = {};
   for (const kind of JOB_KINDS) {
     const given = scheduleOptions?.[kind];
@@ -139,25 +158,36 @@ function followedDefaults(
   return followed;
 }
 
+/** `poll()` as made with no schedule option: every kind on its spec's `defaults.poll`. */
+const FOLLOWS_EVERY_DEFAULT = Object.freeze(followedDefaults(undefined));
+
 const BACKOFF_KEYS = ['initialDelayMs', 'factor', 'maxDelayMs', 'jitter', 'minDelayMs', 'growth'] as const;
 
-/** One schedule for every kind when any schedule field is given (or custom `delays`); else the kind defaults. */
-function resolveSchedules(
-  backoff: PollScheduleOptions,
-  scheduleOptions: PollOptions['schedules'],
-  custom: boolean,
-): PollSchedules {
-  const given = BACKOFF_KEYS.some((key) => backoff[key] !== undefined);
-  if (given || custom) {
-    if (scheduleOptions !== undefined) {
-      throw new ConfigurationError(
-        'poll(): schedules applies only without a backoff option, growth or delays (those set one schedule for every kind)',
-      );
-    }
-    const one = resolvePollSchedule(backoff, DEFAULT_POLL_BACKOFF, 'poll()');
-    return byKind(() => one);
-  }
-  return scheduleOptions === undefined ? DEFAULT_POLL_SCHEDULES : resolvePollSchedules(scheduleOptions);
+/**
+ * The last schedule set for every kind, with the option values it was resolved from: a fleet of watches each
+ * given `poll(sameOptions)` shares one record instead of resolving and keeping its own (resolved schedules are
+ * never changed, and the values, not the options object, are compared).
+ */
+let lastUniform: { readonly values: readonly unknown[]; readonly schedules: PollSchedules } | undefined;
+
+/** One schedule for every kind, from the schedule fields of `options` (the default's where left out). */
+function uniformSchedules(options: PollScheduleOptions): PollSchedules {
+  const { growth } = options;
+  const values = [
+    options.initialDelayMs,
+    options.factor,
+    options.maxDelayMs,
+    options.jitter,
+    options.minDelayMs,
+    growth === undefined,
+    growth?.share,
+    growth?.maxDelayMs,
+  ];
+  if (lastUniform?.values.every((value, i) => value === values[i])) return lastUniform.schedules;
+  const one = resolvePollSchedule(options, DEFAULT_POLL_BACKOFF, 'poll()');
+  const schedules = byKind(() => one);
+  lastUniform = { values, schedules };
+  return schedules;
 }
 
 export type { Outcome } from './poll-request.js';

@@ -8,9 +8,11 @@ import {
   NotFoundError,
   RetriesExhaustedError,
 } from '../../src/errors/index.js';
+import { JOB_KINDS } from '../../src/kinds/registry.js';
 import type { SourceContext } from '../../src/model/types.js';
 import { backoffSchedule, resolveBackoff } from '../../src/sources/backoff.js';
-import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF, poll } from '../../src/sources/poll.js';
+import { isOrderedSource } from '../../src/sources/ordered-source.js';
+import { DEFAULT_MAX_RETRIES, DEFAULT_RETRY_BACKOFF, isPlainPoll, poll } from '../../src/sources/poll.js';
 import {
   apiError,
   type Reply,
@@ -54,6 +56,42 @@ describe('poll()', () => {
     expect(() => poll({ initialDelayMs: -1 })).toThrow(ConfigurationError);
     expect(() => poll({ retryBackoff: { factor: 0 } })).toThrow(/retryBackoff/);
     expect(poll({ maxRetries: Number.POSITIVE_INFINITY }).maxRetries).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('shares one resolved schedule between calls with the same values, never between different ones', () => {
+    const options: { initialDelayMs: number; growth?: { share: number; maxDelayMs: number } } = {
+      initialDelayMs: 1000,
+    };
+    const first = poll(options);
+    // Equal values in another object: the same record (a fleet of poll(options), one per watch, keeps one).
+    expect(poll({ initialDelayMs: 1000 }).schedules).toBe(first.schedules);
+    // The values are compared, not the object: changed in place, they give their own schedule.
+    options.initialDelayMs = 2000;
+    const second = poll(options);
+    expect(second.schedules).not.toBe(first.schedules);
+    expect(second.policy.initialDelayMs).toBe(2000);
+    expect(first.policy.initialDelayMs).toBe(1000);
+    options.growth = { share: 0.1, maxDelayMs: 60_000 };
+    expect(poll(options).schedules.batch.growth).toEqual({ share: 0.1, maxDelayMs: 60_000 });
+    options.growth = { share: 0.2, maxDelayMs: 60_000 };
+    expect(poll(options).schedules.batch.growth).toEqual({ share: 0.2, maxDelayMs: 60_000 });
+    delete options.growth;
+    expect(poll(options).schedules.batch.growth).toBeUndefined();
+    // The default retry policy and the kinds' defaults are shared as they are.
+    expect(poll().retryPolicy).toBe(DEFAULT_RETRY_BACKOFF);
+    expect(poll().kindDefaults).toBe(poll().kindDefaults);
+    expect(poll().kindDefaults).toEqual(Object.fromEntries(JOB_KINDS.map((kind) => [kind, 'poll'])));
+    expect(poll({ initialDelayMs: 1000 }).kindDefaults).toEqual({});
+  });
+
+  it('marks a poll as made, and not a copy of it (which is a source of its own)', () => {
+    const source = poll();
+    expect(isPlainPoll(source)).toBe(true);
+    expect(isOrderedSource(source)).toBe(true);
+    const copy = { ...source };
+    expect(isPlainPoll(copy)).toBe(false);
+    expect(isOrderedSource(copy)).toBe(false);
+    expect(Object.keys(copy).sort()).toEqual(Object.keys(source).sort());
   });
 
   it('is cold: nothing is requested before subscription', async () => {
