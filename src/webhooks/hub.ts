@@ -6,7 +6,7 @@ import { allKindSpecs } from '../kinds/registry.js';
 import { isJobTerminal } from '../model/states.js';
 import { eventJobId, type WebhookEvent } from './event.js';
 import { toWebHandler } from './handler.js';
-import { type IdempotencyStore, memoryIdempotencyStore } from './idempotency.js';
+import { type IdempotencyStore, memoryIdempotencyStore, NOTHING_KEPT } from './idempotency.js';
 import { toNodeHandler } from './node-adapter.js';
 import { createReceiver } from './receive.js';
 import { createJobRouter } from './router.js';
@@ -115,6 +115,11 @@ export function createWebhookHub(options: WebhookHubOptions): WebhookHub {
     ...(options.client === undefined ? {} : { client: options.client }),
   });
   const counters = createWebhookCounters();
+  /** A store error reads as "nothing kept". */
+  const storeFailed = (): Promise<undefined> => {
+    counters.storeErrors++;
+    return NOTHING_KEPT;
+  };
   const router = createJobRouter({
     bufferMs: options.bufferMs ?? 5 * 60_000,
     bufferMax: options.bufferMax ?? 1000,
@@ -164,13 +169,17 @@ export function createWebhookHub(options: WebhookHubOptions): WebhookHub {
     node: toNodeHandler(receive, deliver),
     events$: events.asObservable(),
     jobEvents: (jobId) => router.events(jobId),
-    lastEvent: async (jobId) => {
+    lastEvent: (jobId) => {
+      // Not an async function: it runs at the start of every webhook-fed watch, and a store with nothing kept
+      // answers with one shared promise, which is passed on as it is.
+      let recalled: Promise<WebhookEvent | undefined> | undefined;
       try {
-        return await store.recallEvent?.(jobId);
+        recalled = store.recallEvent?.(jobId);
       } catch {
-        counters.storeErrors++;
-        return undefined;
+        return storeFailed();
       }
+      if (recalled === undefined || recalled === NOTHING_KEPT) return NOTHING_KEPT;
+      return Promise.resolve(recalled).then(undefined, storeFailed);
     },
     verify,
     stats: () => ({

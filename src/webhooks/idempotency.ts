@@ -1,6 +1,9 @@
 import { PruneQueue } from '../internal/prune-queue.js';
 import type { WebhookEvent } from './event.js';
 
+/** The answer of a store with no event kept for a job: one settled promise, shared. */
+export const NOTHING_KEPT: Promise<undefined> = Promise.resolve(undefined);
+
 /** What the hub knows of a verified delivery when it claims its `webhook-id`. */
 export interface ClaimContext {
   /** The delivery's `webhook-timestamp`, epoch ms (verified: within the tolerance of now). */
@@ -171,9 +174,10 @@ export function memoryIdempotencyStore(options: MemoryIdempotencyStoreOptions = 
       eventQueue.set(jobId, { event, precedence, expiresAt: at + eventTtlMs });
       pruneEvents(at);
     },
-    async recallEvent(jobId) {
+    // Not async: every webhook-fed watch asks once at start, and most jobs have nothing kept.
+    recallEvent(jobId) {
       const kept = events.get(jobId);
-      return kept && kept.expiresAt > now() ? kept.event : undefined;
+      return kept && kept.expiresAt > now() ? Promise.resolve(kept.event) : NOTHING_KEPT;
     },
   };
 }

@@ -62,7 +62,8 @@ export function createJobRouter(options: JobRouterOptions): JobRouter {
     events(jobId) {
       return new Observable<WebhookEvent>((subscriber) => {
         prune();
-        for (const h of held.filter((h) => h.jobId === jobId)) {
+        // A copy of the job's held events (replaying may route more); none to copy for most watches.
+        for (const h of held.length === 0 ? held : held.filter((h) => h.jobId === jobId)) {
           if (subscriber.closed) return;
           subscriber.next(h.event);
         }

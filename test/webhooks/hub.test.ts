@@ -309,4 +309,23 @@ describe('createWebhookHub over node:http', () => {
     expect(all.values).toHaveLength(1);
     expect(hub.stats().storeErrors).toBe(1);
   });
+
+  it("answers lastEvent with the store's kept event, or none when the store fails either way, and counts the failures", async () => {
+    const kept = JSON.parse(webhookEventBody('response.completed', 'resp_kept')) as WebhookEvent;
+    const store: IdempotencyStore = {
+      claim: async () => true,
+      recallEvent: (jobId) => {
+        if (jobId === 'resp_throws') throw new Error('store down');
+        if (jobId === 'resp_rejects') return Promise.reject(new Error('store down'));
+        return Promise.resolve(jobId === 'resp_kept' ? kept : undefined);
+      },
+    };
+    await start({ store });
+    expect(await hub.lastEvent!('resp_kept')).toBe(kept);
+    expect(await hub.lastEvent!('resp_none')).toBeUndefined();
+    expect(hub.stats().storeErrors).toBe(0);
+    expect(await hub.lastEvent!('resp_throws')).toBeUndefined();
+    expect(await hub.lastEvent!('resp_rejects')).toBeUndefined();
+    expect(hub.stats().storeErrors).toBe(2);
+  });
 });
