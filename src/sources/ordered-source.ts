@@ -3,7 +3,8 @@ import type { Source } from '../model/types.js';
 /**
  * The mark, a non-enumerable own property, so that a copy (`{ ...source }`, `Object.assign`) does not carry it. Not
  * a `WeakSet`: sources are often made once per watch, and an entry per source in a weak table cost more than the
- * rest of `poll()` (docs/benchmarks.md, "Issue 21, part 1, a fifth session").
+ * rest of `poll()` (docs/benchmarks.md, the Overhead section: "What changed, and where the bytes of an idle watch
+ * still go", item 7).
  */
 const ORDERED = Symbol('runstate.orderedSource');
 const MARK: PropertyDescriptor = Object.freeze({ value: true });
