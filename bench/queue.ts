@@ -20,6 +20,7 @@ import { type Simulator, startSimulator } from '../src/sim/index.js';
 import type { Scenario } from '../src/sim/scenario/scenario.js';
 import { args, option } from './lib/args.js';
 import { writeDocSection } from './lib/doc-markers.js';
+import { bundle } from './lib/overhead-bundle.js';
 import { type SimHandle, type SimReport, startSimProcess } from './lib/sim-handle.js';
 
 const JOBS = option('jobs', 10_000);
@@ -242,9 +243,9 @@ async function idlePhase(n: number) {
       '--expose-gc',
       // BENCH_CPU_PROF=<dir>: a CPU profile of the idle worker (where a step's CPU goes), written when it exits.
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
-      '--import',
-      'tsx',
-      'bench/lib/queue-idle-worker.ts',
+      // Bundled as the package is built, not run through tsx, whose kept function names cost every closure a
+      // defineProperty (bench/lib/overhead-bundle.ts): the step's CPU is the package's.
+      await bundle(new URL('./lib/queue-idle-worker.ts', import.meta.url)),
       name,
       sim.baseURL,
       String(REDIS.port),

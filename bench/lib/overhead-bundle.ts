@@ -18,7 +18,8 @@ export async function bundle(entry: URL): Promise<string> {
     platform: 'node',
     target: 'node20',
     // The OpenTelemetry packages stay modules of their own: runstate loads the API with require, the SDK requires it too.
-    external: ['openai', 'rxjs', 'xstate', '@opentelemetry/*'],
+    // BullMQ and ioredis too (the queue's worker), as a user's install loads them.
+    external: ['openai', 'rxjs', 'xstate', '@opentelemetry/*', 'bullmq', 'ioredis'],
     outfile,
     logLevel: 'warning',
   });
