@@ -29,6 +29,28 @@ async function fetched(id: string, token: string) {
   return job!;
 }
 
+/** Counts the writes to the connection's socket while `run` sends (each write a syscall, where one per command was). */
+async function socketWrites<T>(
+  redis: unknown,
+  run: () => Promise<T>,
+): Promise<{ result: T; writes: number }> {
+  const socket = (redis as { stream: Record<'_write' | '_writev', (...args: unknown[]) => unknown> }).stream;
+  const own = { _write: socket._write, _writev: socket._writev };
+  let writes = 0;
+  for (const method of ['_write', '_writev'] as const) {
+    socket[method] = function (this: unknown, ...args: unknown[]) {
+      writes++;
+      return own[method].apply(this, args);
+    };
+  }
+  try {
+    return { result: await run(), writes };
+  } finally {
+    socket._write = own._write;
+    socket._writev = own._writev;
+  }
+}
+
 const keys = (id: string) => ({
   job: worker.toKey(id),
   events: worker.keys.events!,
@@ -45,22 +67,30 @@ describe('a step’s Redis round trips', () => {
     await redis.set(cancel, 'stop');
     await bridge.rpush(inbox, 'e1', 'e2');
 
-    const read = await readStep(redis, { cancel, inbox }, tally, { jobId: 'response.a', state: 'queued' });
+    const { result: read, writes: readWrites } = await socketWrites(redis, () =>
+      readStep(redis, { cancel, inbox }, tally, { jobId: 'response.a', state: 'queued' }),
+    );
     expect(read).toEqual({ cancelRequest: 'stop', inbox: ['e1', 'e2'] });
+    // Three commands, one write.
+    expect(readWrites).toBe(1);
     expect(await tally.read()).toEqual({ live: { queued: 1 }, ended: {} });
 
     // An event a bridge adds while the step runs stays, and the answer says it waits.
     await bridge.rpush(inbox, 'e3');
     const at = Date.now() + 60_000;
-    const { inboxLeft } = await writeStep(redis, worker.backend, job, keys('response.a'), tally, {
-      data: { v: 2 },
-      progress: { state: 'in_progress' },
-      tally: { jobId: 'response.a', state: 'in_progress' },
-      cancelKey: cancel,
-      inbox: { key: inbox, taken: 2 },
-      delayUntil: { at, token: 'token-a' },
-    });
-    expect(inboxLeft).toBe(1);
+    const { result, writes } = await socketWrites(redis, () =>
+      writeStep(redis, worker.backend, job, keys('response.a'), tally, {
+        data: { v: 2 },
+        progress: { state: 'in_progress' },
+        tally: { jobId: 'response.a', state: 'in_progress' },
+        cancelKey: cancel,
+        inbox: { key: inbox, taken: 2 },
+        delayUntil: { at, token: 'token-a' },
+      }),
+    );
+    expect(result.inboxLeft).toBe(1);
+    // Seven commands, one write.
+    expect(writes).toBe(1);
     expect(await redis.lrange(inbox, 0, -1)).toEqual(['e3']);
     expect(await redis.get(cancel)).toBeNull();
     expect(await tally.read()).toEqual({ live: { in_progress: 1 }, ended: {} });
