@@ -353,7 +353,7 @@ ${idle
   )
   .join('\n')}
 `;
-const body = `Command: \`npm run bench:queue -- --jobs ${JOBS} --workers ${WORKERS} --rpm ${RPM} --speed ${SPEED} --idle ${IDLE_SIZES.join(',') || 0}\`
+const body = `Command: \`npm run bench:queue -- --jobs ${JOBS} --workers ${WORKERS} --rpm ${RPM} --speed ${SPEED} --idle ${IDLE_SIZES.join(',') || 0}${MAX_WAIT_MS === 3_600_000 ? '' : ` --max-wait-ms ${MAX_WAIT_MS}`}\`
 (${JOBS} background responses, about a minute each, simulator clock ×${SPEED}, the simulator in a process of its
 own; one worker SIGKILLed when half the watches had ended). Load average (1 min): ${loadAtStart.toFixed(1)} at the start,
 ${loadavg()[0]!.toFixed(1)} at the end.
