@@ -108,35 +108,35 @@ export async function writeStep(
   const id = String(job.id);
   let delay = 0;
   const calls = inOneWrite(redis, () => {
-    const calls: Promise<unknown>[] = [
+    const sent: Promise<unknown>[] = [
       backend
         .execCommand(redis, 'updateData', [keys.job, JSON.stringify(writes.data)])
         .then(checked(backend, id, 'updateData')),
     ];
     if (writes.progress !== undefined) {
       const progress = JSON.stringify(writes.progress);
-      calls.push(
+      sent.push(
         backend
           .execCommand(redis, 'updateProgress', [keys.job, keys.events, keys.meta, id, progress])
           .then(checked(backend, id, 'updateProgress')),
       );
     }
-    if (writes.tally) calls.push(tallyCall(tally, writes.tally));
-    if (writes.cancelKey) calls.push(redis.del(writes.cancelKey));
-    if (writes.inbox.taken > 0) calls.push(redis.ltrim(writes.inbox.key, writes.inbox.taken, -1));
+    if (writes.tally) sent.push(tallyCall(tally, writes.tally));
+    if (writes.cancelKey) sent.push(redis.del(writes.cancelKey));
+    if (writes.inbox.taken > 0) sent.push(redis.ltrim(writes.inbox.key, writes.inbox.taken, -1));
     if (writes.delayUntil) {
       // As Job.moveToDelayed: the delay from now, never negative, and no attempt counted.
       const now = Date.now();
       delay = Math.max(0, writes.delayUntil.at - now);
       const args = backend.moveToDelayedArgs(id, now, writes.delayUntil.token, delay, { skipAttempt: true });
-      calls.push(
+      sent.push(
         backend
           .execCommand(redis, 'moveToDelayed', args)
           .then(checked(backend, id, 'moveToDelayed', 'active')),
       );
-      calls.push(redis.llen(writes.inbox.key));
+      sent.push(redis.llen(writes.inbox.key));
     }
-    return calls;
+    return sent;
   });
   const replies = await settled(calls);
   // What Job.updateData, updateProgress and moveToDelayed leave on the job object.
