@@ -1,13 +1,7 @@
+import { sourceMark } from '../internal/source-mark.js';
 import type { Source } from '../model/types.js';
 
-/**
- * The mark, a non-enumerable own property, so that a copy (`{ ...source }`, `Object.assign`) does not carry it. Not
- * a `WeakSet`: sources are often made once per watch, and an entry per source in a weak table cost more than the
- * rest of `poll()` (docs/benchmarks.md, the Overhead section: "What changed, and where the bytes of an idle watch
- * still go", item 7).
- */
-const ORDERED = Symbol('runstate.orderedSource');
-const MARK: PropertyDescriptor = Object.freeze({ value: true });
+const ORDERED = sourceMark('runstate.orderedSource');
 
 /**
  * Marks one of the library's poll sources: each of its events is stamped when its read is answered, and it has one
@@ -17,11 +11,10 @@ const MARK: PropertyDescriptor = Object.freeze({ value: true });
  * reaches the machine.
  */
 export function orderedSource<S extends Source>(source: S): S {
-  Object.defineProperty(source, ORDERED, MARK);
-  return source;
+  return ORDERED.set(source);
 }
 
 /** Whether `source` was marked by {@link orderedSource}. */
 export function isOrderedSource(source: Source): boolean {
-  return (source as { [ORDERED]?: true })[ORDERED] === true;
+  return ORDERED.has(source);
 }

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors/configuration-error.js';
+import { sourceMark } from '../internal/source-mark.js';
 import { byKind, JOB_KINDS, kindSpec } from '../kinds/registry.js';
 import type { JobKind, Source } from '../model/types.js';
 import { type BackoffOptions, type BackoffPolicy, DEFAULT_POLL_BACKOFF, resolveBackoff } from './backoff.js';
@@ -128,17 +129,15 @@ export function poll(options: PollOptions = {}): PollSource {
     // Every poll watch on one scheduler waits in one timer queue (poll-loop.ts).
     watch: (ctx) => pollLoop(ctx.scheduler).watch(ctx, source),
   };
-  // Marked as ordered-source.ts marks: non-enumerable, so a copy is not a plain poll.
-  Object.defineProperty(source, PLAIN_POLL, PLAIN_POLL_MARK);
-  return orderedSource(source);
+  return orderedSource(PLAIN_POLL.set(source));
 }
 
-const PLAIN_POLL = Symbol('runstate.plainPoll');
-const PLAIN_POLL_MARK: PropertyDescriptor = Object.freeze({ value: true });
+/** A copy of a poll is not a plain poll: a source of one's own. */
+const PLAIN_POLL = sourceMark('runstate.plainPoll');
 
 /** Whether `source` is a `poll()` source as made (hybrid then runs it inside its own subscription: poll-loop.ts). */
 export function isPlainPoll(source: Source): source is PollSource {
-  return (source as { [PLAIN_POLL]?: true })[PLAIN_POLL] === true;
+  return PLAIN_POLL.has(source);
 }
 
 /** A schedule of one's own follows no kind's default. */
