@@ -1,22 +1,28 @@
 import { type AnyActorScope, createActor } from 'xstate';
 import { RESTING_STATES } from '../../../machines/run.machine.js';
-import { restoreMachine, type StoredMachine, slimMachine } from '../stored-machine.js';
+import { kindSpec } from '../../kinds/registry.js';
+import { isSlimMachine, restoreMachine, type StoredMachine, slimMachine } from '../stored-machine.js';
 import type { WatchData } from '../watch-data.js';
 import { stepMachine } from './step-machine.js';
 
-// Most steps of a durable watch find the job where the last one left it: a tick that is not past the deadline or
-// the expiry, then a read of the same status. Restoring an actor for that (its system, its source child, starting,
-// persisting, stopping) cost about three times the machine's own transitions, and more in garbage. Such a step
-// applies its events with the machine's pure transition instead; anything else (a new state, an action to run,
-// an actor to start) is left to the actor, from the stored snapshot, so the machine stays the one place that decides.
+// Most steps of a durable watch find the job where the last one left it, or in another state where the machine
+// rests (queued to in_progress): a tick that is not past the deadline or the expiry, then a read. Restoring an actor
+// for that (its system, its source child, starting, persisting, stopping) cost about three times the machine's own
+// transitions, and more in garbage; creating one for a watch's first step cost more still. Such a step applies its
+// events with the machine's pure transition instead, from the stored snapshot or, on a first step, from the
+// machine's initial one; anything else (a final state, an action to run, an actor to start) is left to the actor, so
+// the machine stays the one place that decides.
 
 type MachineSnapshot = ReturnType<typeof stepMachine.resolveState>;
 /** The machine's context, as runStep reads it of a snapshot, pure or an actor's. */
 export type MachineContext = MachineSnapshot['context'];
 type MachineEvent = Parameters<typeof stepMachine.transition>[1];
 
-// Counts what the transitions asked to run: an entry, a delay, an emit. None may, for the pure path to hold.
+// Counts what the transitions asked to run: an entry, an emit, a child to start or stop. None may, for the pure path
+// to hold. A delay may: a step keeps time with ticks (its actor's clock sets no timer) and XState persists no
+// scheduled event, so an `after` armed or cancelled by a change between resting states leaves nothing behind.
 let effects = 0;
+const TIMING = new Set(['xstate.raise', 'xstate.cancel']);
 let scope: AnyActorScope | undefined;
 
 /** One scope for every pure transition: never started, its system only receives inspection events (none). */
@@ -42,8 +48,8 @@ function pureScope(): AnyActorScope {
       effects++;
     },
     system: self.system,
-    actionExecutor: () => {
-      effects++;
+    actionExecutor: (action: { type: string }) => {
+      if (!TIMING.has(action.type)) effects++;
     },
   } as unknown as AnyActorScope;
   return scope;
@@ -57,14 +63,14 @@ export interface IdleStart {
 
 /**
  * The stored machine as a snapshot for pure transitions, when the watch rests in a state an idle step can stay
- * in; undefined otherwise (the step then restores an actor).
+ * in; undefined otherwise (the step then restores an actor). A watch with no stored machine yet (its first step)
+ * starts from the machine's initial one, {@link initialMachine}.
  */
-export function idleStart(data: WatchData): IdleStart | undefined {
-  const stored = data.machine;
+export function idleStart(data: WatchData, toolNames: readonly string[]): IdleStart | undefined {
+  const stored = data.machine ?? initialMachine(data, toolNames);
   if (stored?.status !== 'active') return undefined;
-  const value = (stored as { value?: unknown }).value as { watching?: unknown } | undefined;
-  if (typeof value !== 'object' || value === null || Object.keys(value).length !== 1) return undefined;
-  if (typeof value.watching !== 'string' || !RESTING_STATES.has(value.watching)) return undefined;
+  const value = (stored as { value?: unknown }).value;
+  if (!isResting(value)) return undefined;
   const whole = restoreMachine(stored as StoredMachine, data) as unknown as Record<string, unknown>;
   const snapshot = stepMachine.resolveState({
     value: whole.value as MachineSnapshot['value'],
@@ -73,33 +79,74 @@ export function idleStart(data: WatchData): IdleStart | undefined {
   return { snapshot, whole };
 }
 
+// The last initial machine made, in the slim form, and the tool names it was made with.
+let initial: { toolNames: string; stored: StoredMachine | undefined } | undefined;
+
 /**
- * `snapshot` after `event`, when the event leaves the watch in the same state with no action to run; undefined
- * when it does more (the step then applies it to an actor).
+ * The stored machine of a watch that saw nothing yet, as an actor created for it would persist it. Made once, by
+ * the machine itself (an actor created, never started), from the first watch that asks; kept for every other watch
+ * of the same tool names, since its slim form holds nothing of its watch but them (slimMachine leaves out every
+ * field a fresh watch's data gives). Undefined when it would hold more: each first step then starts an actor.
+ */
+export function initialMachine(data: WatchData, toolNames: readonly string[]): StoredMachine | undefined {
+  const key = toolNames.join('\n');
+  if (initial?.toolNames === key) return initial.stored;
+  const actor = createActor(stepMachine, {
+    input: {
+      job: data.job,
+      kind: data.job.kind,
+      jobId: kindSpec(data.job.kind).jobId(data.job),
+      startedAt: data.startedAt,
+      maxWaitMs: data.maxWaitMs,
+      toolNames,
+    },
+  });
+  const stored = slimMachine(actor.getPersistedSnapshot(), data);
+  initial = { toolNames: key, stored: holdsNoWatch(stored) ? stored : undefined };
+  return initial.stored;
+}
+
+/** Whether a slim stored machine says nothing of its watch: a context of tool names at most, bare children. */
+function holdsNoWatch(stored: StoredMachine): boolean {
+  if (!isSlimMachine(stored)) return false;
+  const children = (stored.children ?? {}) as Record<string, unknown>;
+  return (
+    Object.keys(stored.context).every((key) => key === 'toolNames') &&
+    Object.values(children).every((child) => typeof child === 'string')
+  );
+}
+
+/**
+ * `snapshot` after `event`, when the event leaves the watch resting (in the same state or another resting one, say
+ * queued to in_progress) with no action to run; undefined when it does more (the step then applies it to an actor).
  */
 export function idleTransition(snapshot: MachineSnapshot, event: MachineEvent): MachineSnapshot | undefined {
   effects = 0;
   const next = stepMachine.transition(snapshot, event, pureScope());
-  if (effects > 0 || next.status !== 'active' || !sameValue(next.value, snapshot.value)) return undefined;
+  if (effects > 0 || next.status !== 'active' || !isResting(next.value)) return undefined;
   return next;
 }
 
-/** The stored machine after pure transitions: the stored one with the new context (value and children as they were). */
+/**
+ * The stored machine after pure transitions: the stored one with the new value and context (its children as they
+ * were: a change between resting states starts and stops none).
+ */
 export function idleStored(
   data: WatchData,
   whole: Record<string, unknown>,
   snapshot: MachineSnapshot,
 ): StoredMachine {
   return slimMachine(
-    { ...whole, context: snapshot.context } as unknown as Parameters<typeof slimMachine>[0],
+    { ...whole, value: snapshot.value, context: snapshot.context } as unknown as Parameters<
+      typeof slimMachine
+    >[0],
     data,
   );
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  return (
-    typeof a === 'object' && typeof b === 'object' && x.watching === y.watching && Object.keys(x).length === 1
-  );
+/** A value of a resting state of `watching`: no substate, nothing to run (RESTING_STATES). */
+function isResting(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const watching = (value as { watching?: unknown }).watching;
+  return typeof watching === 'string' && RESTING_STATES.has(watching) && Object.keys(value).length === 1;
 }

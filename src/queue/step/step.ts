@@ -124,13 +124,15 @@ export async function runStep(data: WatchData, options: StepOptions): Promise<St
     busy: new Set(),
     ...(options.recordTool ? { recordTool: options.recordTool } : {}),
   };
-  const idle = options.actorOnly || options.abort || options.webhooks?.length ? undefined : idleStart(data);
+  const toolNames = Object.keys(options.tools);
+  const idle =
+    options.actorOnly || options.abort || options.webhooks?.length ? undefined : idleStart(data, toolNames);
   const pure = idle ? await idleStep(data, step, adapter, options, idle) : undefined;
   const {
     snapshot: s,
     read,
     nudged,
-  } = pure && 'ran' in pure ? pure.ran : await actorStep(data, step, adapter, options, pure?.read);
+  } = pure && 'ran' in pure ? pure.ran : await actorStep(data, step, adapter, options, pure?.read, toolNames);
   await saving.catch(() => {});
 
   const done = s.status === 'done';
@@ -229,6 +231,7 @@ async function actorStep(
   adapter: KindAdapter<any>,
   options: StepOptions,
   readEvent: StatusEvent | undefined,
+  toolNames: readonly string[],
 ): Promise<Ran> {
   const actor = createActor(stepMachine, {
     input: {
@@ -237,7 +240,7 @@ async function actorStep(
       jobId: adapter.jobId(data.job),
       startedAt: data.startedAt,
       maxWaitMs: data.maxWaitMs,
-      toolNames: Object.keys(options.tools),
+      toolNames,
     },
     ...(data.machine ? { snapshot: restoreMachine(data.machine, data) } : {}),
     clock: NO_TIMERS,

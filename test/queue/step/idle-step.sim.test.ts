@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JobRef } from '../../../src/index.js';
+import { idleStart, idleTransition } from '../../../src/queue/step/idle-step.js';
 import { runStep, type StepOptions, type StepResult } from '../../../src/queue/step/step.js';
 import { stepMachine } from '../../../src/queue/step/step-machine.js';
 import { newWatchData, parseWatchData, type WatchData } from '../../../src/queue/watch-data.js';
@@ -19,14 +20,19 @@ let sim: Simulator<ManualClock>;
 let client: OpenAI;
 beforeAll(async () => {
   ({ sim, client } = await manualSim({ seed: 21 }));
+  // The initial machine and the pure transitions' scope are made once each, by an actor: made here, so that no
+  // watch's step counts them.
+  const warm = idleStart(newWatchData({ kind: 'response', id: 'resp_warm' }, 0, 60_000), []);
+  if (!warm) throw new Error('no initial machine for a pure first step');
+  idleTransition(warm.snapshot, { type: 'tick', at: 0 });
 });
 afterAll(async () => {
   await sim.close();
 });
 
-const options = (actorOnly: boolean): StepOptions => ({
+const options = (actorOnly: boolean, tools: StepOptions['tools'] = {}): StepOptions => ({
   client,
-  tools: {},
+  tools,
   onToolError: 'report',
   now: () => sim.clock.now(),
   random: () => 0.5,
@@ -39,36 +45,39 @@ const options = (actorOnly: boolean): StepOptions => ({
 const restarted = (d: WatchData): WatchData =>
   parseWatchData(JSON.parse(JSON.stringify(storedForm(d))), 'restart');
 
-/** Steps both watches until they end; the results of each step, and how many steps took the pure path. */
-async function lockstep(job: JobRef, maxWaitMs: number) {
+/** Steps both watches until they end; the results of each step, and which steps ran on an actor. */
+async function lockstep(job: JobRef, maxWaitMs: number, tools: StepOptions['tools'] = {}) {
   let pure = newWatchData(job, sim.clock.now(), maxWaitMs);
   let actor = newWatchData(job, sim.clock.now(), maxWaitMs);
-  // An actor restored from a stored machine restores its snapshot; a step on the pure path restores none.
+  // A step on an actor restores its snapshot, or makes the initial one (the first step); a pure step does neither.
   const restores = vi.spyOn(stepMachine, 'restoreSnapshot');
+  const creates = vi.spyOn(stepMachine, 'getInitialSnapshot');
   const results: StepResult['next'][] = [];
   const published: StepResult['snapshot'][] = [];
-  let pureSteps = 0;
+  // The steps that ran on an actor.
+  const actorSteps: number[] = [];
   try {
     for (let step = 0; step < 200; step++) {
       pure = restarted(pure);
       actor = restarted(actor);
-      const stored = pure.machine !== undefined;
-      const a = await runStep(actor, options(true));
+      const a = await runStep(actor, options(true, tools));
       restores.mockClear();
-      const p = await runStep(pure, options(false));
-      if (stored && restores.mock.calls.length === 0) pureSteps++;
+      creates.mockClear();
+      const p = await runStep(pure, options(false, tools));
+      if (restores.mock.calls.length > 0 || creates.mock.calls.length > 0) actorSteps.push(step);
       // The same stored machine, the same published snapshot, the same next step; only `calls` may differ by the
       // reads of the other watch, none here since each read is its own.
       expect(storedForm(pure).machine).toEqual(storedForm(actor).machine);
       expect(p).toEqual(a);
       results.push(p.next);
       published.push(p.snapshot);
-      if (p.next === 'done' || p.next === 'fault') return { results, pureSteps, last: p, published };
+      if (p.next === 'done' || p.next === 'fault') return { results, actorSteps, last: p, published };
       if (p.next !== 'wait') throw new Error(`unexpected ${p.next}`);
       await sim.clock.advance(p.delayMs);
     }
   } finally {
     restores.mockRestore();
+    creates.mockRestore();
   }
   throw new Error('did not end in 200 steps');
 }
@@ -81,17 +90,23 @@ describe('an idle step on the pure transition', () => {
       background: true,
       metadata: scenarioMeta({ phases: { queued: 5_000, in_progress: 120_000 }, outcome: 'completed' }),
     });
-    const { pureSteps, last, results } = await lockstep({ kind: 'response', id: r.id }, 60 * 60_000);
+    const { actorSteps, last, results, published } = await lockstep(
+      { kind: 'response', id: r.id },
+      60 * 60_000,
+    );
     expect(last.snapshot.state).toBe('completed');
-    // Every step but the first (no machine yet), the change to in_progress and the end rested.
-    expect(pureSteps).toBeGreaterThan(results.length / 2);
+    // The first step (no stored machine yet) and the change from queued to in_progress rested too: only the
+    // step that saw the end, which enters a final state, ran on an actor.
+    expect(published[0]?.state).toBe('queued');
+    expect(published.some((s) => s.state === 'in_progress')).toBe(true);
+    expect(actorSteps).toEqual([results.length - 1]);
   });
 
   it('records each new object of a job whose counts move within one status, as the actor does', async () => {
     const job = await createEvalRun(client, { phases: { queued: 1_000, in_progress: 60_000 } }, 12);
-    const { last, pureSteps, published } = await lockstep(job, 60 * 60_000);
+    const { last, actorSteps, published, results } = await lockstep(job, 60 * 60_000);
     expect(last.snapshot.state).toBe('completed');
-    expect(pureSteps).toBeGreaterThan(0);
+    expect(actorSteps).toEqual([results.length - 1]);
     // The counts moved while in progress: steps that stayed in_progress published more than one count.
     expect(
       new Set(published.filter((s) => s.state === 'in_progress').map((s) => s.progress?.done)).size,
@@ -104,9 +119,10 @@ describe('an idle step on the pure transition', () => {
       outcome: 'expired',
       expiresAfterMs: 90_000,
     } as Scenario);
-    const { last, pureSteps } = await lockstep(job, 60 * 60_000);
+    const { last, actorSteps, results } = await lockstep(job, 60 * 60_000);
     expect(last.snapshot.state).toBe('expired');
-    expect(pureSteps).toBeGreaterThan(0);
+    // The tick past expires_at starts the confirming read: an actor's, at the last step.
+    expect(actorSteps).toEqual([results.length - 1]);
   });
 
   it('times out at the deadline as the actor does', async () => {
@@ -116,8 +132,22 @@ describe('an idle step on the pure transition', () => {
       background: true,
       metadata: scenarioMeta({ phases: { queued: 1_000, in_progress: 3_600_000 } }),
     });
-    const { last, pureSteps } = await lockstep({ kind: 'response', id: r.id }, 90_000);
+    const { last, actorSteps, results } = await lockstep({ kind: 'response', id: r.id }, 90_000);
     expect(last.snapshot.state).toBe('timed_out');
-    expect(pureSteps).toBeGreaterThan(0);
+    expect(actorSteps).toEqual([results.length - 1]);
+  });
+
+  it('stores the names of the tools with handlers from the first step, as the actor does', async () => {
+    const r = await client.responses.create({
+      model: 'gpt-4o-mini',
+      input: 'hi',
+      background: true,
+      metadata: scenarioMeta({ phases: { queued: 1_000, in_progress: 20_000 }, outcome: 'completed' }),
+    });
+    const tools = { get_weather: () => 'sunny', get_time: () => 'noon' };
+    const { last, actorSteps, results } = await lockstep({ kind: 'response', id: r.id }, 60 * 60_000, tools);
+    expect(last.snapshot.state).toBe('completed');
+    // The initial machine made for no tools is not the one for these: made once more, by an actor, at step 0.
+    expect(actorSteps).toEqual([0, results.length - 1]);
   });
 });
