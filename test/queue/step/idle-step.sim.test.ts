@@ -82,13 +82,20 @@ async function lockstep(job: JobRef, maxWaitMs: number, tools: StepOptions['tool
   throw new Error('did not end in 200 steps');
 }
 
+/** A background response that goes through `scenario` on the simulator. */
+const backgroundResponse = (scenario: Scenario) =>
+  client.responses.create({
+    model: 'gpt-4o-mini',
+    input: 'hi',
+    background: true,
+    metadata: scenarioMeta(scenario),
+  });
+
 describe('an idle step on the pure transition', () => {
   it('stores and answers as the actor does, queued to in progress to completed', async () => {
-    const r = await client.responses.create({
-      model: 'gpt-4o-mini',
-      input: 'hi',
-      background: true,
-      metadata: scenarioMeta({ phases: { queued: 5_000, in_progress: 120_000 }, outcome: 'completed' }),
+    const r = await backgroundResponse({
+      phases: { queued: 5_000, in_progress: 120_000 },
+      outcome: 'completed',
     });
     const { actorSteps, last, results, published } = await lockstep(
       { kind: 'response', id: r.id },
@@ -126,23 +133,16 @@ describe('an idle step on the pure transition', () => {
   });
 
   it('times out at the deadline as the actor does', async () => {
-    const r = await client.responses.create({
-      model: 'gpt-4o-mini',
-      input: 'hi',
-      background: true,
-      metadata: scenarioMeta({ phases: { queued: 1_000, in_progress: 3_600_000 } }),
-    });
+    const r = await backgroundResponse({ phases: { queued: 1_000, in_progress: 3_600_000 } });
     const { last, actorSteps, results } = await lockstep({ kind: 'response', id: r.id }, 90_000);
     expect(last.snapshot.state).toBe('timed_out');
     expect(actorSteps).toEqual([results.length - 1]);
   });
 
   it('stores the names of the tools with handlers from the first step, as the actor does', async () => {
-    const r = await client.responses.create({
-      model: 'gpt-4o-mini',
-      input: 'hi',
-      background: true,
-      metadata: scenarioMeta({ phases: { queued: 1_000, in_progress: 20_000 }, outcome: 'completed' }),
+    const r = await backgroundResponse({
+      phases: { queued: 1_000, in_progress: 20_000 },
+      outcome: 'completed',
     });
     const tools = { get_weather: () => 'sunny', get_time: () => 'noon' };
     const { last, actorSteps, results } = await lockstep({ kind: 'response', id: r.id }, 60 * 60_000, tools);
