@@ -1,9 +1,8 @@
 import { type AnyActorScope, createActor } from 'xstate';
 import { RESTING_STATES } from '../../../machines/run.machine.js';
-import { kindSpec } from '../../kinds/registry.js';
 import { isSlimMachine, restoreMachine, type StoredMachine, slimMachine } from '../stored-machine.js';
 import type { WatchData } from '../watch-data.js';
-import { stepMachine } from './step-machine.js';
+import { stepInput, stepMachine } from './step-machine.js';
 
 // Most steps of a durable watch find the job where the last one left it, or in another state where the machine
 // rests (queued to in_progress): a tick that is not past the deadline or the expiry, then a read. Restoring an actor
@@ -91,16 +90,7 @@ let initial: { toolNames: string; stored: StoredMachine | undefined } | undefine
 export function initialMachine(data: WatchData, toolNames: readonly string[]): StoredMachine | undefined {
   const key = toolNames.join('\n');
   if (initial?.toolNames === key) return initial.stored;
-  const actor = createActor(stepMachine, {
-    input: {
-      job: data.job,
-      kind: data.job.kind,
-      jobId: kindSpec(data.job.kind).jobId(data.job),
-      startedAt: data.startedAt,
-      maxWaitMs: data.maxWaitMs,
-      toolNames,
-    },
-  });
+  const actor = createActor(stepMachine, { input: stepInput(data, toolNames) });
   const stored = slimMachine(actor.getPersistedSnapshot(), data);
   initial = { toolNames: key, stored: holdsNoWatch(stored) ? stored : undefined };
   return initial.stored;

@@ -1,11 +1,13 @@
 import { type ActorSystem, fromEventObservable, fromPromise } from 'xstate';
-import { runMachine } from '../../../machines/run.machine.js';
+import { type RunMachineInput, runMachine } from '../../../machines/run.machine.js';
 import { ConfigurationError } from '../../errors/configuration-error.js';
 import { RetriesExhaustedError } from '../../errors/retries-exhausted-error.js';
+import { kindSpec } from '../../kinds/registry.js';
 import { toStatusEvent } from '../../kinds/to-status-event.js';
 import type { JobRef, StatusEvent, ToolCall, ToolOutput } from '../../model/types.js';
 import { classifySubmissionError, EXPIRY_GRACE_MS, isWaitingFor } from '../../requests/index.js';
 import { runToolCalls } from '../../tools/tools.js';
+import type { WatchData } from '../watch-data.js';
 import { PARKED, type StepContext, serverWaitMs, takeSlot, track } from './step-context.js';
 import { extraRequest, stepRequest } from './step-request.js';
 
@@ -182,3 +184,15 @@ const stepActors = {
 
 /** The run machine with the actors of a queued step, built once. */
 export const stepMachine = runMachine.provide({ actors: stepActors });
+
+/** The machine's input for a step of the watch of `data`, on a worker with handlers for `toolNames`. */
+export function stepInput(data: WatchData, toolNames: readonly string[]): RunMachineInput {
+  return {
+    job: data.job,
+    kind: data.job.kind,
+    jobId: kindSpec(data.job.kind).jobId(data.job),
+    startedAt: data.startedAt,
+    maxWaitMs: data.maxWaitMs,
+    toolNames,
+  };
+}

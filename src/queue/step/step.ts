@@ -16,7 +16,7 @@ import { appliedStatus, type InboxEvent, type QueueWebhookFetch } from '../webho
 import { type IdleStart, idleStart, idleStored, idleTransition, type MachineContext } from './idle-step.js';
 import { type StepContext, settle, takeSlot } from './step-context.js';
 import { scheduledDelay } from './step-delay.js';
-import { attachStep, stepMachine } from './step-machine.js';
+import { attachStep, stepInput, stepMachine } from './step-machine.js';
 import { stepRequest } from './step-request.js';
 
 /** What a step needs besides the watch's data. */
@@ -234,14 +234,7 @@ async function actorStep(
   toolNames: readonly string[],
 ): Promise<Ran> {
   const actor = createActor(stepMachine, {
-    input: {
-      job: data.job,
-      kind: data.job.kind,
-      jobId: adapter.jobId(data.job),
-      startedAt: data.startedAt,
-      maxWaitMs: data.maxWaitMs,
-      toolNames,
-    },
+    input: stepInput(data, toolNames),
     ...(data.machine ? { snapshot: restoreMachine(data.machine, data) } : {}),
     clock: NO_TIMERS,
   });
